@@ -1,0 +1,1 @@
+//! Persistence: the versioned RDB codec and the AOF-rewrite emitter.
