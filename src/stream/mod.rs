@@ -5,6 +5,10 @@ pub mod digest;
 pub mod id;
 pub mod idmp;
 pub mod store;
+/// The stream value type (same name as this module, as the API contract fixes).
+#[allow(clippy::module_inception)]
 pub mod stream;
 
 pub use id::StreamId;
+pub use store::{Entry, EntryStore, NodeLimits, TrimStrategy};
+pub use stream::{AppendError, IdRequest, Stream, TrimArgs};
