@@ -515,6 +515,12 @@ impl IdmpState {
         self.last_time_ms
     }
 
+    /// Raises the clamp floor of insertion times to `time_ms` (RDB load
+    /// restores the saved one; it never moves backwards).
+    pub fn restore_last_time(&mut self, time_ms: u64) {
+        self.last_time_ms = self.last_time_ms.max(time_ms);
+    }
+
     /// Heap bytes used by the state (an estimate: allocator overhead is not
     /// counted).
     pub fn mem_usage(&self) -> usize {
