@@ -26,6 +26,10 @@
 //!   a live one names the globally oldest record, which is its producer's
 //!   front. When the queue is full and at least an eighth of it is stale it is
 //!   compacted in place instead of growing.
+//! * Memory follows the live size: a state left empty by expiry is reset;
+//!   when most slab slots are vacant (and the queue is not much larger than
+//!   the vacancy), the queue is compacted and the producers are renumbered
+//!   densely; the queue and every producer's ring shrink when mostly empty.
 //! * Times are stored as `u32` offsets from a per-stream epoch (49 days of
 //!   range). When a new time does not fit, expired iids are dropped and the
 //!   epoch moves to `time - duration`; every live record is rewritten (once
@@ -36,6 +40,7 @@
 //! Hashing uses std's `RandomState` (SipHash with per-state random keys): pids
 //! and iids come from clients.
 
+mod compact;
 mod producer;
 mod rec;
 
@@ -229,6 +234,7 @@ impl IdmpState {
             self.queue.pop_front();
             self.pop_oldest(idx);
         }
+        self.shrink();
     }
 
     /// Removes the oldest record of the producer in slot `idx`, and the
@@ -399,16 +405,7 @@ impl IdmpState {
             && self.stale > 0
             && self.stale.saturating_mul(8) >= len as u64
         {
-            let slots = &mut self.slots;
-            self.queue.retain(|&q| match slots.get_mut(q as usize) {
-                Some(slot) if slot.stale > 0 => {
-                    slot.stale -= 1;
-                    false
-                }
-                Some(_) => true,
-                None => false,
-            });
-            self.stale = 0;
+            self.drop_stale_entries();
         }
         self.queue.push_back(s);
     }

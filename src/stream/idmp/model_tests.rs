@@ -76,7 +76,7 @@ fn pid_of(i: usize) -> Vec<u8> {
         0 => b"a".to_vec(),
         1 => b"b".to_vec(),
         2 => vec![0u8; 3],
-        _ => vec![b'p'; 40],
+        _ => vec![b'p'; 37 + i],
     }
 }
 
@@ -93,9 +93,9 @@ fn iid_of(i: usize) -> Vec<u8> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0..4usize, 0..9usize, 0..7u64).prop_map(|(p, i, d)| Op::Record(p, i, d * 250)),
-        1 => (0..4usize, 0..9usize, 0..13u64).prop_map(|(p, i, d)| Op::RecordAt(p, i, d * 250)),
-        4 => (0..4usize, 0..9usize, 0..13u64).prop_map(|(p, i, d)| Op::Lookup(p, i, d * 250)),
+        6 => (0..8usize, 0..9usize, 0..7u64).prop_map(|(p, i, d)| Op::Record(p, i, d * 250)),
+        1 => (0..8usize, 0..9usize, 0..13u64).prop_map(|(p, i, d)| Op::RecordAt(p, i, d * 250)),
+        4 => (0..8usize, 0..9usize, 0..13u64).prop_map(|(p, i, d)| Op::Lookup(p, i, d * 250)),
         2 => (0..13u64).prop_map(|d| Op::Expire(d * 250)),
         1 => (proptest::option::of(1..4u32), proptest::option::of(0..5u32))
             .prop_map(|(d, m)| Op::Configure(d, m)),
@@ -132,7 +132,7 @@ fn check(s: &IdmpState, m: &Model) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(256))]
+    #![proptest_config(ProptestConfig::with_cases(512))]
     #[test]
     fn state_matches_naive_model(
         dur in 1..4u32,
