@@ -98,6 +98,7 @@ pub struct IdmpState {
     stale: u64,
     live_pids: u64,
     live_iids: u64,
+    long_iid_bytes: usize,
     /// Lifetime count of fresh IDMP/IDMPAUTO adds. Callers increment it; the
     /// state never does.
     pub iids_added: u64,
@@ -179,6 +180,7 @@ impl IdmpState {
             stale: 0,
             live_pids: 0,
             live_iids: 0,
+            long_iid_bytes: 0,
             iids_added: 0,
             iids_duplicates: 0,
         }
@@ -246,8 +248,9 @@ impl IdmpState {
         let Some(p) = slot.producer.as_mut() else {
             return;
         };
-        if p.pop_front(&self.hasher).is_some() {
+        if let Some(rec) = p.pop_front(&self.hasher) {
             self.live_iids = self.live_iids.saturating_sub(1);
+            self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
         }
         if p.is_empty() {
             self.remove_producer(idx);
@@ -293,7 +296,7 @@ impl IdmpState {
     /// `now_ms`. Exact whether or not [`IdmpState::expire`] has run.
     pub fn lookup(&self, pid: &[u8], iid: &[u8], now_ms: u64) -> Option<StreamId> {
         let p = self.producer(pid)?;
-        let r = p.find(hash_bytes(&self.hasher, iid), iid)?;
+        let r = p.find(&self.hasher, iid)?;
         if self.is_expired(r.t(), now_ms) {
             None
         } else {
@@ -321,7 +324,6 @@ impl IdmpState {
         self.rebase(time);
         let rel = u32::try_from(time.saturating_sub(self.epoch)).unwrap_or(u32::MAX);
         let limit = self.settings.maxsize as usize;
-        let iid_hash = hash_bytes(&self.hasher, iid);
 
         let idx = match self.find_slot(pid) {
             Some(idx) => idx,
@@ -337,11 +339,13 @@ impl IdmpState {
         let Some(p) = self.slots.get_mut(idx).and_then(|x| x.producer.as_mut()) else {
             return;
         };
-        if let Some(r) = p.find_mut(iid_hash, iid) {
+        if let Some(r) = p.find_mut(hasher, iid) {
             r.set_id(id);
             return;
         }
-        p.push(iid_hash, Rec::new(iid, id, rel), hasher, limit);
+        let rec = Rec::new(iid, id, rel);
+        self.long_iid_bytes += rec.heap_bytes();
+        p.push(rec, hasher, limit);
         self.live_iids = self.live_iids.saturating_add(1);
         self.push_queue(s32);
         self.evict(idx, limit);
@@ -358,7 +362,11 @@ impl IdmpState {
             return;
         };
         let mut evicted = 0u64;
-        while p.len() > limit && p.pop_front(hasher).is_some() {
+        while p.len() > limit {
+            let Some(rec) = p.pop_front(hasher) else {
+                break;
+            };
+            self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
             evicted += 1;
         }
         let now_empty = p.is_empty();
@@ -460,6 +468,7 @@ impl IdmpState {
         self.stale = 0;
         self.live_pids = 0;
         self.live_iids = 0;
+        self.long_iid_bytes = 0;
     }
 
     /// Pids holding at least one iid (exact after `expire(now)`).
@@ -525,6 +534,7 @@ impl IdmpState {
             + self.free.capacity() * std::mem::size_of::<u32>()
             + self.pids.allocation_size()
             + self.queue.capacity() * std::mem::size_of::<u32>()
+            + self.long_iid_bytes
             + self
                 .slots
                 .iter()

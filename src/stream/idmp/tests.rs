@@ -395,3 +395,28 @@ fn a_producer_ring_shrinks_after_expiry() {
     );
     assert_eq!(s.lookup(b"p", &9_899u64.to_le_bytes(), 10_989), None);
 }
+
+#[test]
+fn index_is_built_and_dropped_as_a_producer_grows_and_shrinks() {
+    let mut s = st(10, 100);
+    for i in 0..20u64 {
+        s.record(b"p", &i.to_le_bytes(), id(i), i * 1_000);
+        for j in 0..=i {
+            assert_eq!(
+                s.lookup(b"p", &j.to_le_bytes(), i * 1_000),
+                if i - j < 10 { Some(id(j)) } else { None }
+            );
+        }
+    }
+    for now in 20_000..30_000u64 {
+        if now % 1_000 == 0 {
+            s.expire(now);
+            for j in 0..20u64 {
+                let want = (j * 1_000 + 10_000 > now).then_some(id(j));
+                assert_eq!(s.lookup(b"p", &j.to_le_bytes(), now), want, "{j} at {now}");
+            }
+        }
+    }
+    s.record(b"p", b"again", id(50), 30_000);
+    assert_eq!(s.lookup(b"p", b"again", 30_000), Some(id(50)));
+}
