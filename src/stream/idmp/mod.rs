@@ -197,9 +197,15 @@ impl IdmpState {
 
     /// True when a record at relative time `t` is expired at `now_ms`.
     fn is_expired(&self, t: u32, now_ms: u64) -> bool {
-        let abs = self.epoch.saturating_add(u64::from(t));
-        // An expiry past the end of the clock never comes.
-        abs.checked_add(self.duration_ms())
+        self.expired_at(self.epoch.saturating_add(u64::from(t)), now_ms)
+    }
+
+    /// True when an iid recorded at `time_ms` is expired at `now_ms` under
+    /// the current duration: `now_ms >= time_ms + duration * 1000` (an
+    /// expiry past the end of the clock never comes).
+    pub fn expired_at(&self, time_ms: u64, now_ms: u64) -> bool {
+        time_ms
+            .checked_add(self.duration_ms())
             .is_some_and(|end| now_ms >= end)
     }
 

@@ -132,7 +132,7 @@ fn check(s: &IdmpState, m: &Model) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(512))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
     #[test]
     fn state_matches_naive_model(
         dur in 1..4u32,
