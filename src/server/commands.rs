@@ -140,7 +140,7 @@ fn native_command_exists(ctx: *mut raw::RedisModuleCtx, name: &str) -> bool {
         api::create_string(ctx, name.as_bytes()),
     ];
     match crate::server::call::call_v(ctx, "COMMAND", "", &mut args) {
-        Some(r) => r.elem().at(0).is_some_and(|e| e.len() > 0),
+        Some(r) => r.elem().at(0).is_some_and(|e| !e.is_empty()),
         None => false,
     }
 }
