@@ -9,6 +9,8 @@ pub mod stream;
 
 // The glue passes the server's own handles (contexts, keys, strings, IO) for
 // the current call between small helpers; they are never user-made pointers.
+// `rm!` evaluates its arguments inside its unsafe call: they are plain handles
+// and buffers, never expressions with unsafe operations of their own.
 #[cfg(feature = "module")]
 #[allow(clippy::not_unsafe_ptr_arg_deref, clippy::macro_metavars_in_unsafe)]
 pub mod server;
