@@ -519,6 +519,66 @@ fn check(s: &EntryStore, model: &Model) {
     assert_eq!(all, want);
     // Every node holds at least one entry (live or tombstone).
     assert!(s.nodes.values().all(|n| n.total() > 0));
+    // first_id_any is the first entry, tombstones included.
+    assert_eq!(
+        s.first_id_any(),
+        s.nodes()
+            .next()
+            .and_then(|n| n.entries().next())
+            .map(|e| e.0.id())
+    );
+    // Rebuilding node by node from the raw view gives the same nodes.
+    let r = rebuild(s);
+    assert_eq!(r.len(), s.len());
+    assert_eq!(r.last_id_any(), s.last_id_any());
+    assert_eq!(dump(&r), dump(s));
+    let native = |x: &EntryStore| {
+        x.nodes
+            .values()
+            .map(|n| n.native_bytes())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(native(&r), native(s));
+}
+
+type NodeDump = (
+    StreamId,
+    u64,
+    u64,
+    Vec<(StreamId, bool, Vec<(Vec<u8>, Vec<u8>)>)>,
+);
+
+fn dump(s: &EntryStore) -> Vec<NodeDump> {
+    s.nodes()
+        .map(|n| {
+            let entries = n.entries().map(|(e, d)| (e.id(), d, pairs(&e))).collect();
+            (n.master_id(), n.live(), n.deleted(), entries)
+        })
+        .collect()
+}
+
+fn rebuild(s: &EntryStore) -> EntryStore {
+    let mut r = EntryStore::new();
+    for n in s.nodes() {
+        for (i, (e, deleted)) in n.entries().enumerate() {
+            let flat: Vec<&[u8]> = e.fields().flat_map(|(f, v)| [f, v]).collect();
+            assert!(r.append_raw(e.id(), &flat, deleted, i == 0));
+        }
+    }
+    r
+}
+
+#[test]
+fn append_raw_rejects_ids_not_above_the_last() {
+    let mut s = EntryStore::new();
+    assert!(s.append_raw(id(5, 0), &[b"f", b"v"], true, false));
+    assert_eq!((s.len(), s.node_count()), (0, 1));
+    assert!(!s.append_raw(id(5, 0), &[b"f", b"v"], false, false));
+    assert!(!s.append_raw(id(4, 0), &[b"f", b"v"], false, true));
+    assert!(s.append_raw(id(6, 0), &[b"g", b"w"], false, false));
+    assert_eq!((s.len(), s.node_count()), (1, 1));
+    assert_eq!(s.first_id(), Some(id(6, 0)));
+    assert_eq!(s.first_id_any(), Some(id(5, 0)));
 }
 
 proptest! {
