@@ -12,6 +12,8 @@ mod raw;
 mod varint;
 
 #[cfg(test)]
+mod native_diff;
+#[cfg(test)]
 mod tests;
 
 use std::collections::BTreeMap;

@@ -674,7 +674,8 @@ proptest! {
 /// margin is small next to these totals).
 #[test]
 fn memory_is_below_native() {
-    let shapes: [(&str, u64, fn(u64) -> Vec<Vec<u8>>); 4] = [
+    type Shape = fn(u64) -> Vec<Vec<u8>>;
+    let shapes: [(&str, u64, Shape); 4] = [
         ("fv", 191_348, |_| vec![b"f".to_vec(), b"v".to_vec()]),
         ("sensor", 242_036, |i| {
             vec![
