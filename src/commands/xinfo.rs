@@ -269,3 +269,96 @@ pub fn stream_info(s: &Stream, full: Option<u64>, reply: &mut dyn Reply) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{bulk, ctx, perr, run, run_args, words};
+    use super::*;
+
+    fn field(name: &str, v: i64) -> String {
+        format!("{}:{v}\r\n", bulk(name))
+    }
+
+    #[test]
+    fn idmp_fields_follow_recorded_first_entry_id() {
+        let c = ctx(1000);
+        let mut slot = None;
+        run(&mut slot, "XADD s IDMP p a * f v", &c);
+        run(&mut slot, "XADD s IDMP p a * f v", &c);
+        run(&mut slot, "XADD s IDMP q b * f v", &ctx(50_000));
+        run(
+            &mut slot,
+            "XCFGSET s IDMP-DURATION 100 IDMP-MAXSIZE 100",
+            &c,
+        );
+        let expect_idmp = |pids: i64, iids: i64| {
+            [
+                field("idmp-duration", 100),
+                field("idmp-maxsize", 100),
+                field("pids-tracked", pids),
+                field("iids-tracked", iids),
+                field("iids-added", 2),
+                field("iids-duplicates", 1),
+            ]
+            .concat()
+        };
+        let head = format!("{}{}", bulk("recorded-first-entry-id"), bulk("1000-0"));
+        for (resp3, line) in [
+            (false, "XINFO STREAM s"),
+            (true, "XINFO STREAM s"),
+            (false, "XINFO STREAM s FULL"),
+        ] {
+            let (out, fx) = run_args(&mut slot, &words(line), &ctx(60_000), resp3);
+            assert!(fx.replicate.is_empty());
+            let want = format!("{head}{}", expect_idmp(2, 2));
+            assert!(out.contains(&want), "{out}");
+            let next = if line.ends_with("FULL") {
+                "entries"
+            } else {
+                "groups"
+            };
+            assert!(out.contains(&format!("{want}{}", bulk(next))), "{out}");
+        }
+        let (out, _) = run(&mut slot, "XINFO STREAM s", &ctx(60_000));
+        assert!(out.starts_with("*32\r\n"));
+        let (out, _) = run_args(&mut slot, &words("XINFO STREAM s"), &ctx(1), true);
+        assert!(out.starts_with("%16\r\n"));
+        let (out, _) = run_args(&mut slot, &words("XINFO STREAM s FULL"), &ctx(1), true);
+        assert!(out.starts_with("%15\r\n"));
+        // Expiry is exact as seen by XINFO: p's iid was recorded at 1000.
+        let (out, _) = run(&mut slot, "XINFO STREAM s", &ctx(101_000));
+        assert!(out.contains(&expect_idmp(1, 1)), "{out}");
+        let (out, _) = run(&mut slot, "XINFO STREAM s", &ctx(150_000));
+        assert!(out.contains(&expect_idmp(0, 0)), "{out}");
+    }
+
+    #[test]
+    fn subcommands() {
+        let c = ctx(1);
+        let mut slot = None;
+        let (out, _) = run(&mut slot, "XINFO GROUPS s", &c);
+        assert_eq!(out, "-ERR no such key\r\n");
+        let (out, _) = run(&mut slot, "XINFO HELP", &c);
+        assert!(out.starts_with("*9\r\n+XINFO <subcommand>"));
+        run(&mut slot, "XADD s 1-1 f v", &c);
+        let (out, _) = run(&mut slot, "xinfo groups s", &c);
+        assert_eq!(out, "*0\r\n");
+        let (out, _) = run(&mut slot, "XINFO CONSUMERS s g", &c);
+        assert_eq!(
+            out,
+            "-NOGROUP No such consumer group 'g' for key name 's'\r\n"
+        );
+        let (out, _) = run(&mut slot, "Xinfo Stream s full x", &c);
+        assert_eq!(out, "-ERR unknown subcommand or wrong number of arguments for 'Stream'. Try XINFO HELP.\r\n");
+        assert_eq!(
+            perr("xinfo bogus s"),
+            Some("ERR unknown subcommand 'bogus'. Try XINFO HELP.".into())
+        );
+        assert_eq!(
+            perr("XINFO STREAM"),
+            Some("ERR wrong number of arguments for 'xinfo|stream' command".into())
+        );
+        assert_eq!(radix_tree_nodes(0), 1);
+        assert_eq!(radix_tree_nodes(3), 8);
+    }
+}
