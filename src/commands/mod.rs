@@ -28,6 +28,8 @@ mod oracle_fixture;
 #[cfg(test)]
 mod oracle_tests;
 #[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 pub(crate) mod testkit;
 
 use crate::stream::idmp::IdmpSettings;

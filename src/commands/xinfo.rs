@@ -13,6 +13,7 @@ use super::range::{reply_entries, reply_entry};
 use super::reply::Reply;
 use super::util::{arity_error, check_arity, is_kw, parse_ll, show, ERR_NO_SUCH_KEY};
 use super::{CmdError, Effects, ExecCtx};
+use crate::stream::idmp::IdmpSettings;
 use crate::stream::store::Entry;
 use crate::stream::stream::Stream;
 use crate::stream::StreamId;
@@ -205,6 +206,25 @@ fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
 }
 
+/// The six IDMP fields of XINFO STREAM (SPEC 6), as map entries: the
+/// settings, then `[pids-tracked, iids-tracked, iids-added, iids-duplicates]`.
+/// Usable by the glue for a native stream (defaults and zeros).
+pub fn reply_idmp_fields(reply: &mut dyn Reply, settings: IdmpSettings, counts: [u64; 4]) {
+    reply.bulk(b"idmp-duration");
+    reply.int(i64::from(settings.duration_secs));
+    reply.bulk(b"idmp-maxsize");
+    reply.int(i64::from(settings.maxsize));
+    for (name, v) in [
+        (&b"pids-tracked"[..], counts[0]),
+        (b"iids-tracked", counts[1]),
+        (b"iids-added", counts[2]),
+        (b"iids-duplicates", counts[3]),
+    ] {
+        reply.bulk(name);
+        reply.int(int(v));
+    }
+}
+
 /// XINFO STREAM's reply; `full` is `Some(count)` for the FULL form.
 /// Call `s.idmp.expire(now)` first so that the IDMP counts are exact.
 pub fn stream_info(s: &Stream, full: Option<u64>, reply: &mut dyn Reply) {
@@ -223,19 +243,16 @@ pub fn stream_info(s: &Stream, full: Option<u64>, reply: &mut dyn Reply) {
     reply.int(int(s.entries_added));
     reply.bulk(b"recorded-first-entry-id");
     reply.stream_id(s.first_id);
-    let settings = s.idmp.settings();
-    reply.bulk(b"idmp-duration");
-    reply.int(i64::from(settings.duration_secs));
-    reply.bulk(b"idmp-maxsize");
-    reply.int(i64::from(settings.maxsize));
-    reply.bulk(b"pids-tracked");
-    reply.int(int(s.idmp.pids_tracked()));
-    reply.bulk(b"iids-tracked");
-    reply.int(int(s.idmp.iids_tracked()));
-    reply.bulk(b"iids-added");
-    reply.int(int(s.idmp.iids_added));
-    reply.bulk(b"iids-duplicates");
-    reply.int(int(s.idmp.iids_duplicates));
+    reply_idmp_fields(
+        reply,
+        s.idmp.settings(),
+        [
+            s.idmp.pids_tracked(),
+            s.idmp.iids_tracked(),
+            s.idmp.iids_added,
+            s.idmp.iids_duplicates,
+        ],
+    );
     match full {
         None => {
             reply.bulk(b"groups");
