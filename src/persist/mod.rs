@@ -1,1 +1,4 @@
 //! Persistence: the versioned RDB codec and the AOF-rewrite emitter.
+
+pub mod aof;
+pub mod rdb;

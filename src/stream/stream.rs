@@ -170,3 +170,165 @@ impl Stream {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn id(ms: u64, seq: u64) -> StreamId {
+        StreamId::new(ms, seq)
+    }
+
+    fn new() -> Stream {
+        Stream::new(IdmpSettings::default())
+    }
+
+    fn add(s: &mut Stream, req: IdRequest, now: u64) -> Result<StreamId, AppendError> {
+        let i = s.resolve_id(req, now)?;
+        s.append(i, &[b"f", b"v"], NodeLimits::default());
+        Ok(i)
+    }
+
+    #[test]
+    fn auto_ids_follow_the_clock_and_never_go_back() {
+        let mut s = new();
+        assert_eq!(add(&mut s, IdRequest::Auto, 100), Ok(id(100, 0)));
+        assert_eq!(add(&mut s, IdRequest::Auto, 100), Ok(id(100, 1)));
+        assert_eq!(add(&mut s, IdRequest::Auto, 50), Ok(id(100, 2)));
+        assert_eq!(add(&mut s, IdRequest::Auto, 101), Ok(id(101, 0)));
+        let mut s = new();
+        s.last_id = id(7, u64::MAX);
+        assert_eq!(s.resolve_id(IdRequest::Auto, 3), Ok(id(8, 0)));
+        s.last_id = StreamId::MAX;
+        for req in [
+            IdRequest::Auto,
+            IdRequest::Explicit(StreamId::MAX),
+            IdRequest::AutoSeq(5),
+        ] {
+            assert_eq!(s.resolve_id(req, 0), Err(AppendError::Exhausted));
+        }
+    }
+
+    #[test]
+    fn explicit_and_ms_star_ids() {
+        let mut s = new();
+        assert_eq!(
+            s.resolve_id(IdRequest::Explicit(id(0, 0)), 0),
+            Err(AppendError::NotGreater)
+        );
+        assert_eq!(add(&mut s, IdRequest::Explicit(id(5, 3)), 0), Ok(id(5, 3)));
+        assert_eq!(
+            s.resolve_id(IdRequest::Explicit(id(5, 3)), 0),
+            Err(AppendError::NotGreater)
+        );
+        assert_eq!(
+            s.resolve_id(IdRequest::Explicit(id(4, 9)), 0),
+            Err(AppendError::NotGreater)
+        );
+        assert_eq!(add(&mut s, IdRequest::AutoSeq(5), 0), Ok(id(5, 4)));
+        assert_eq!(add(&mut s, IdRequest::AutoSeq(6), 0), Ok(id(6, 0)));
+        assert_eq!(
+            s.resolve_id(IdRequest::AutoSeq(4), 0),
+            Err(AppendError::NotGreater)
+        );
+        // 0-* on an empty stream is 0-1 (0-0 is not greater than 0-0).
+        assert_eq!(new().resolve_id(IdRequest::AutoSeq(0), 0), Ok(id(0, 1)));
+        // ms-* when ms-MAX is the last ID. Redis 7.0 returns C_ERR there
+        // without setting errno, so its reply depends on a stale errno (we
+        // saw both "Elements are too large" and "equal or smaller"); the
+        // later fix answers "equal or smaller", which we follow.
+        s.last_id = id(9, u64::MAX);
+        assert_eq!(
+            s.resolve_id(IdRequest::AutoSeq(9), 0),
+            Err(AppendError::NotGreater)
+        );
+        assert_eq!(s.resolve_id(IdRequest::AutoSeq(10), 0), Ok(id(10, 0)));
+        assert!(AppendError::NotGreater.message().starts_with("ERR The ID"));
+        assert!(AppendError::Exhausted.message().contains("exhausted"));
+    }
+
+    /// Recorded with redis-server 7.0.15 (XINFO STREAM after each step):
+    /// XADD 1-1 2-1 3-1; XDEL 2-1 -> first 1-1, maxdel 2-1; XDEL 1-1 -> first
+    /// 3-1; XDEL 3-1 -> first 0-0, maxdel 3-1; XADD 4-1 -> first 4-1, added 4;
+    /// XADD 5-1 6-1, XTRIM MAXLEN 1 -> 2 removed, first 6-1, maxdel 3-1;
+    /// XDEL 9-9 6-1 -> 1, first 0-0, maxdel 6-1; XADD *, XTRIM MINID 0 -> 0,
+    /// first is the new entry.
+    #[test]
+    fn first_id_and_max_deleted_as_native() {
+        let mut s = new();
+        for i in 1..=3 {
+            add(&mut s, IdRequest::Explicit(id(i, 1)), 0).unwrap();
+        }
+        let xdel = |s: &mut Stream, ids: &[StreamId]| {
+            let n = ids.iter().filter(|i| s.delete(**i)).count();
+            s.refresh_first_id();
+            n
+        };
+        assert_eq!(xdel(&mut s, &[id(2, 1)]), 1);
+        assert_eq!(
+            (s.first_id, s.max_deleted_id, s.len()),
+            (id(1, 1), id(2, 1), 2)
+        );
+        assert_eq!(xdel(&mut s, &[id(1, 1)]), 1);
+        assert_eq!((s.first_id, s.max_deleted_id), (id(3, 1), id(2, 1)));
+        assert_eq!(xdel(&mut s, &[id(3, 1)]), 1);
+        assert_eq!(
+            (s.first_id, s.max_deleted_id, s.len()),
+            (id(0, 0), id(3, 1), 0)
+        );
+        assert_eq!(s.last_id, id(3, 1));
+        add(&mut s, IdRequest::Explicit(id(4, 1)), 0).unwrap();
+        assert_eq!((s.first_id, s.entries_added), (id(4, 1), 4));
+        add(&mut s, IdRequest::Explicit(id(5, 1)), 0).unwrap();
+        add(&mut s, IdRequest::Explicit(id(6, 1)), 0).unwrap();
+        let maxlen1 = TrimArgs {
+            strategy: TrimStrategy::MaxLen(1),
+            approx: false,
+            limit: 0,
+        };
+        assert_eq!(s.trim(&maxlen1), 2);
+        assert_eq!(
+            (s.first_id, s.max_deleted_id, s.len()),
+            (id(6, 1), id(3, 1), 1)
+        );
+        assert_eq!(xdel(&mut s, &[id(9, 9), id(6, 1)]), 1);
+        assert_eq!(
+            (s.first_id, s.max_deleted_id, s.len()),
+            (id(0, 0), id(6, 1), 0)
+        );
+        let new_id = add(&mut s, IdRequest::Auto, 1_000).unwrap();
+        let minid0 = TrimArgs {
+            strategy: TrimStrategy::MinId(id(0, 0)),
+            approx: false,
+            limit: 0,
+        };
+        assert_eq!(s.trim(&minid0), 0);
+        assert_eq!((s.first_id, s.entries_added), (new_id, 7));
+    }
+
+    #[test]
+    fn trim_to_empty_records_zero_first_id() {
+        let mut s = new();
+        for i in 1..=5 {
+            add(&mut s, IdRequest::Explicit(id(i, 0)), 0).unwrap();
+        }
+        let t = TrimArgs {
+            strategy: TrimStrategy::MinId(id(3, 0)),
+            approx: false,
+            limit: 0,
+        };
+        assert_eq!(s.trim(&t), 2);
+        assert_eq!(s.first_id, id(3, 0));
+        let t = TrimArgs {
+            strategy: TrimStrategy::MaxLen(0),
+            approx: false,
+            limit: 0,
+        };
+        assert_eq!(s.trim(&t), 3);
+        assert_eq!(
+            (s.first_id, s.len(), s.last_id),
+            (StreamId::MIN, 0, id(5, 0))
+        );
+        assert!(s.is_empty());
+    }
+}

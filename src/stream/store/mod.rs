@@ -1,0 +1,267 @@
+//! The entry store of a stream: entries in nodes (a `BTreeMap` keyed by each
+//! node's first, "master", ID), each node one compact byte buffer (see
+//! [`node`]). Node boundaries, deletion and trimming follow Redis 7.0
+//! (`streamAppendItem`, `streamIteratorRemoveEntry`, `streamTrim` in
+//! t_stream.c) so that approximate trimming removes the same entries as on a
+//! native stream with the same `stream-node-max-bytes` / `-entries`.
+
+mod iter;
+mod lpsize;
+mod node;
+mod raw;
+mod varint;
+
+#[cfg(test)]
+mod native_diff;
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use self::node::{pair_count, Node, FLAG_DELETED};
+use super::id::StreamId;
+
+pub use self::iter::{Entry, FieldIter, RangeIter, RevRangeIter};
+pub use self::raw::{NodeIter, NodeView, RawEntries};
+
+/// `STREAM_LISTPACK_MAX_SIZE`: the cap on a node's size (used when
+/// `max_bytes` is 0 or larger), and the largest total of field and value
+/// lengths an XADD may carry ("Elements are too large to be stored").
+pub const STREAM_LISTPACK_MAX_SIZE: usize = 1 << 30;
+
+/// The server's `stream-node-max-bytes` / `stream-node-max-entries`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NodeLimits {
+    /// Maximum bytes of a node, measured as the native listpack would be
+    /// (0 = no limit, i.e. [`STREAM_LISTPACK_MAX_SIZE`]).
+    pub max_bytes: usize,
+    /// Maximum entries (live + deleted) of a node (0 = no limit).
+    pub max_entries: usize,
+}
+
+impl Default for NodeLimits {
+    fn default() -> Self {
+        NodeLimits {
+            max_bytes: 4096,
+            max_entries: 100,
+        }
+    }
+}
+
+/// How to trim: the MAXLEN or MINID strategy of XADD/XTRIM.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TrimStrategy {
+    /// Keep at most this many entries.
+    MaxLen(u64),
+    /// Remove entries with an ID below this one.
+    MinId(StreamId),
+}
+
+/// The entries of a stream.
+#[derive(Clone, Debug, Default)]
+pub struct EntryStore {
+    nodes: BTreeMap<StreamId, Node>,
+    length: u64,
+}
+
+impl EntryStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of live entries.
+    pub fn len(&self) -> u64 {
+        self.length
+    }
+
+    /// True when there is no live entry.
+    pub fn is_empty(&self) -> bool {
+        self.length == 0
+    }
+
+    /// Number of nodes (the analogue of XINFO `radix-tree-keys`).
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Appends an entry; `fields` is `f, v, f, v...` (a trailing odd element
+    /// is ignored). The caller guarantees that `id` is greater than every ID
+    /// ever appended. A new node starts exactly when `streamAppendItem` would
+    /// start a new listpack.
+    pub fn append(&mut self, id: StreamId, fields: &[&[u8]], limits: NodeLimits) {
+        let count = pair_count(fields);
+        let totelelen: u64 = fields.iter().take(count * 2).map(|f| f.len() as u64).sum();
+        let max_bytes = if limits.max_bytes == 0 || limits.max_bytes > STREAM_LISTPACK_MAX_SIZE {
+            STREAM_LISTPACK_MAX_SIZE
+        } else {
+            limits.max_bytes
+        } as u64;
+        let mut appended = false;
+        if let Some((master_id, tail)) = self.nodes.iter_mut().next_back() {
+            let new_node = tail.native_bytes().saturating_add(totelelen) >= max_bytes
+                || (limits.max_entries != 0 && tail.total() >= limits.max_entries as u64);
+            if new_node {
+                tail.shrink();
+            } else {
+                let same = tail.same_fields(fields);
+                tail.push(*master_id, id, fields, same);
+                appended = true;
+            }
+        }
+        if !appended {
+            self.nodes.insert(id, Node::new(id, fields));
+        }
+        self.length += 1;
+    }
+
+    /// The node that would hold `id`: the one with the greatest master ID
+    /// not above it.
+    fn node_for(&self, id: StreamId) -> Option<(StreamId, &Node)> {
+        self.nodes.range(..=id).next_back().map(|(k, n)| (*k, n))
+    }
+
+    /// The live entry with this ID.
+    pub fn get(&self, id: StreamId) -> Option<Entry<'_>> {
+        let (master_id, node) = self.node_for(id)?;
+        let (pos, flags) = node.find(master_id, id)?;
+        if flags & FLAG_DELETED != 0 {
+            return None;
+        }
+        Some(node.entry_at(master_id, pos)?.entry)
+    }
+
+    /// Marks a live entry deleted (`streamDeleteItem`); a node whose last
+    /// live entry goes is removed, as `streamIteratorRemoveEntry` does.
+    /// False if there was no such live entry.
+    pub fn delete(&mut self, id: StreamId) -> bool {
+        let Some((master_id, node)) = self.node_for(id) else {
+            return false;
+        };
+        let Some((pos, flags)) = node.find(master_id, id) else {
+            return false;
+        };
+        if flags & FLAG_DELETED != 0 {
+            return false;
+        }
+        let Some(node) = self.nodes.get_mut(&master_id) else {
+            return false;
+        };
+        if node.live <= 1 {
+            self.nodes.remove(&master_id);
+        } else if !node.mark_deleted(pos) {
+            return false;
+        }
+        self.length = self.length.saturating_sub(1);
+        true
+    }
+
+    /// ID of the first live entry.
+    pub fn first_id(&self) -> Option<StreamId> {
+        self.nodes
+            .iter()
+            .filter(|(_, n)| n.live > 0)
+            .find_map(|(k, _)| Some(self.range_from(*k).next()?.id()))
+    }
+
+    /// ID of the last live entry.
+    pub fn last_id(&self) -> Option<StreamId> {
+        let (k, _) = self.nodes.iter().rev().find(|(_, n)| n.live > 0)?;
+        Some(
+            RevRangeIter::new(self.nodes.range(*k..=*k), StreamId::MIN, StreamId::MAX)
+                .next()?
+                .id(),
+        )
+    }
+
+    fn range_from(&self, key: StreamId) -> RangeIter<'_> {
+        RangeIter::new(self.nodes.range(key..=key), StreamId::MIN, StreamId::MAX)
+    }
+
+    /// Live entries with `start <= id <= end`, ascending. Seeks to the node
+    /// holding `start` through the tree.
+    pub fn range(&self, start: StreamId, end: StreamId) -> RangeIter<'_> {
+        let from = match self.node_for(start) {
+            Some((k, _)) => k,
+            None => start,
+        };
+        let nodes = if from <= end {
+            self.nodes.range(from..)
+        } else {
+            self.nodes.range(from..from)
+        };
+        RangeIter::new(nodes, start, end)
+    }
+
+    /// Live entries with `start <= id <= end`, descending (from `end`).
+    pub fn rev_range(&self, start: StreamId, end: StreamId) -> RevRangeIter<'_> {
+        RevRangeIter::new(self.nodes.range(..=end), start, end)
+    }
+
+    /// A port of Redis 7.0 `streamTrim`: whole nodes go from the head while
+    /// the strategy allows; then `approx` stops, otherwise entries of the
+    /// next node are flagged deleted until the strategy is met. `limit`
+    /// (0 = none) caps the entries removed, checked node by node as Redis
+    /// does. Returns the number of entries removed.
+    pub fn trim(&mut self, strategy: TrimStrategy, approx: bool, limit: u64) -> u64 {
+        let mut deleted: u64 = 0;
+        loop {
+            if let TrimStrategy::MaxLen(maxlen) = strategy {
+                if self.length <= maxlen {
+                    break;
+                }
+            }
+            let Some(mut entry) = self.nodes.first_entry() else {
+                break;
+            };
+            let master_id = *entry.key();
+            let node = entry.get_mut();
+            let entries = node.live;
+            if limit != 0 && deleted.saturating_add(entries) > limit {
+                break;
+            }
+            let remove_node = match strategy {
+                TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
+                TrimStrategy::MinId(min) => match node.last_id(master_id) {
+                    Some(last) => last < min,
+                    None => true,
+                },
+            };
+            if remove_node {
+                entry.remove();
+                self.length = self.length.saturating_sub(entries);
+                deleted = deleted.saturating_add(entries);
+                continue;
+            }
+            if approx {
+                break;
+            }
+            // Flag entries deleted inside this node, then stop.
+            let mut pos = node.first_pos();
+            while let Some(raw) = node.entry_at(master_id, pos) {
+                let stop = match strategy {
+                    TrimStrategy::MaxLen(maxlen) => self.length <= maxlen,
+                    TrimStrategy::MinId(min) => raw.entry.id() >= min,
+                };
+                if stop {
+                    break;
+                }
+                let next = raw.next;
+                if node.mark_deleted(pos) {
+                    self.length = self.length.saturating_sub(1);
+                    deleted = deleted.saturating_add(1);
+                }
+                pos = next;
+            }
+            break;
+        }
+        deleted
+    }
+
+    /// Heap bytes used: node buffers plus an estimate of the tree's own
+    /// allocation per node.
+    pub fn mem_usage(&self) -> usize {
+        let per_node = (std::mem::size_of::<StreamId>() + std::mem::size_of::<Node>()) * 3 / 2;
+        self.nodes.values().map(|n| n.capacity() + per_node).sum()
+    }
+}
