@@ -95,10 +95,16 @@ fn useful() -> impl Strategy<Value = Vec<Vec<u8>>> {
         pid.clone()
             .prop_map(|p| format!("XADD s IDMPAUTO {p} * f v")),
         (0u8..4).prop_map(|n| format!("XADD s MAXLEN ~ {n} * f v")),
+        Just("XADD s * f v".to_string()),
+        Just("XADD s * f v".to_string()),
         (0u8..4).prop_map(|n| format!("XADD s MAXLEN {n} IDMP p x{n} * f v")),
         Just("XADD s * f v".to_string()),
         (0u8..4).prop_map(|n| format!("XTRIM s MAXLEN {n}")),
         Just("XDEL s 1-0 1000-0 1000-1".to_string()),
+        (0u8..30).prop_map(|n| format!("XDEL s {}-0", 1000 + u64::from(n) * 7000)),
+        (0u8..30).prop_map(|n| format!("XTRIM s MINID ~ {}", 1000 + u64::from(n) * 7000)),
+        (0u8..30).prop_map(|n| format!("XADD s MINID {} * f v", 1000 + u64::from(n) * 7000)),
+        (0u8..6).prop_map(|n| format!("XTRIM s MAXLEN ~ {n} LIMIT 2")),
         (1u8..4).prop_map(|n| format!("XCFGSET s IDMP-MAXSIZE {n}")),
         (pid, iid).prop_map(|(p, i)| format!("XIDMPRECORD s {p} {i} 1000-0")),
         Just("XSETID s 999999-0".to_string()),
@@ -178,15 +184,18 @@ proptest! {
     fn never_panics_and_replicas_converge(
         cmds in proptest::collection::vec(prop_oneof![2 => useful(), 3 => command()], 1..40),
         trusted_master in any::<bool>(),
+        node_entries in 0usize..5,
     ) {
         let mut master = HashMap::new();
         let mut replica = HashMap::new();
         let mut now = 1000u64;
         for args in &cmds {
             now += 7_000;
-            let c = ExecCtx { trusted: trusted_master, ..ctx(now) };
+            let mut c = ExecCtx { trusted: trusted_master, ..ctx(now) };
+            c.limits.max_entries = node_entries;
             let (_, repl) = exec(&mut master, args, &c);
-            let rc = ExecCtx { trusted: true, ..ctx(now) };
+            let mut rc = ExecCtx { trusted: true, ..ctx(now) };
+            rc.limits.max_entries = node_entries;
             for argv in repl {
                 let (out, _) = exec(&mut replica, &argv, &rc);
                 prop_assert!(!out.starts_with('-'), "replica refused {:?}: {}", argv, out);

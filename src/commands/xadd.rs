@@ -138,7 +138,7 @@ impl<'a> XaddRequest<'a> {
             if s.trim(trim) > 0 {
                 fx.events.push("xtrim");
             }
-            trim_argv = Some(exact_trim_argv(&trim.strategy, s.len(), s.store.first_id()));
+            trim_argv = Some(exact_trim_argv(trim, s.len(), s.store.first_id_any()));
         }
 
         let mut argv: Vec<Vec<u8>> = Vec::with_capacity(self.fields.len() + 11);
@@ -483,7 +483,7 @@ mod tests {
         assert_eq!(repl(&fx), vec!["idmp.xadd s MAXLEN = 3 6-0 f v"]);
         let (_, fx) = run(&mut slot, "XADD s MINID ~ 5 LIMIT 10 7-* f v", &c);
         assert_eq!(fx.events, vec!["xadd"]);
-        assert_eq!(repl(&fx), vec!["idmp.xadd s MINID = 4-0 7-0 f v"]);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s MINID = 1-0 7-0 f v"]);
         let (_, fx) = run(&mut slot, "XADD s IDMP p i MINID 6 * f v", &c);
         assert_eq!(fx.events, vec!["xadd", "xtrim"]);
         assert_eq!(
@@ -493,10 +493,16 @@ mod tests {
         let (_, fx) = run(&mut slot, "XADD s MAXLEN 0 8-0 f v", &c);
         assert_eq!(repl(&fx), vec!["idmp.xadd s MAXLEN = 0 8-0 f v"]);
         let (_, fx) = run(&mut slot, "XADD s MINID 10 9-0 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s MINID = 10-0 9-0 f v"]);
+        // Approximate trims that empty the stream (whole last node removed).
+        let (_, fx) = run(&mut slot, "XADD s MINID ~ 100 10-0 f v", &c);
         assert_eq!(
             repl(&fx),
-            vec!["idmp.xadd s MINID = 18446744073709551615-18446744073709551615 9-0 f v"]
+            vec!["idmp.xadd s MINID = 18446744073709551615-18446744073709551615 10-0 f v"]
         );
+        let (_, fx) = run(&mut slot, "XADD s MAXLEN ~ 0 11-0 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s MAXLEN = 0 11-0 f v"]);
+        assert_eq!(slot.as_ref().map(|s| s.len()), Some(0));
     }
 
     #[test]

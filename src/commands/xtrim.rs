@@ -56,11 +56,7 @@ impl<'a> XtrimRequest<'a> {
         if removed > 0 {
             fx.events.push("xtrim");
             let mut argv = vec![b"idmp.xtrim".to_vec(), self.key.to_vec()];
-            argv.extend(exact_trim_argv(
-                &self.trim.strategy,
-                s.len(),
-                s.store.first_id(),
-            ));
+            argv.extend(exact_trim_argv(&self.trim, s.len(), s.store.first_id_any()));
             fx.replicate.push(argv);
         }
         reply.int(i64::try_from(removed).unwrap_or(i64::MAX));
