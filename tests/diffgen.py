@@ -61,9 +61,10 @@ def _parse(b):
 class Gen:
     """A seeded generator; ``observe`` feeds back the oracle's replies."""
 
-    def __init__(self, seed, groups=False):
+    def __init__(self, seed, groups=False, reads=False):
         self.rnd = random.Random(seed)
         self.groups = groups
+        self.reads = reads or groups
         self.last = (0, 0)
         self.ids = []            # IDs ever added (may be deleted since)
         self.group_names = []
@@ -175,8 +176,10 @@ class Gen:
         r = self.rnd
         weights = [
             ("xadd", 40), ("xrange", 10), ("xrevrange", 8), ("xlen", 3), ("xdel", 6),
-            ("xtrim", 6), ("xsetid", 4), ("xinfo", 5), ("xread", 4), ("other_key", 3),
+            ("xtrim", 6), ("xsetid", 4), ("xinfo", 5), ("other_key", 3),
         ]
+        if self.reads:
+            weights += [("xread", 6)]
         if self.groups:
             weights += [("xgroup", 6), ("xreadgroup", 10), ("xack", 5), ("xpending", 5),
                         ("xclaim", 4), ("xautoclaim", 4), ("xinfo_groups", 3)]
@@ -260,16 +263,19 @@ class Gen:
     def op_other_key(self):
         r = self.rnd
         k = r.choice([MISSING, STR])
-        return r.choice([
+        choices = [
             ["XADD", k, "NOMKSTREAM", "1-1", "f", "v"],
             ["XADD", k, "NOMKSTREAM", "MAXLEN", "1", "1-1", "f", "v"],
             ["XLEN", k], ["XRANGE", k, "-", "+"], ["XREVRANGE", k, "+", "-", "COUNT", "1"],
             ["XDEL", k, "1-1"], ["XTRIM", k, "MAXLEN", "0"], ["XSETID", k, "1-1"],
-            ["XINFO", "STREAM", k], ["XINFO", "STREAM", k, "FULL"],
-            ["XREAD", "STREAMS", k, "0"], ["TYPE", k],
-            ["XGROUP", "CREATE", k, "g", "0"], ["XPENDING", k, "g"],
-            ["XACK", k, "g", "1-1"], ["XINFO", "GROUPS", k],
-        ])
+            ["XINFO", "STREAM", k], ["XINFO", "STREAM", k, "FULL"], ["TYPE", k],
+        ]
+        if self.reads:
+            choices += [["XREAD", "STREAMS", k, "0"]]
+        if self.groups:
+            choices += [["XGROUP", "CREATE", k, "g", "0"], ["XPENDING", k, "g"],
+                        ["XACK", k, "g", "1-1"], ["XINFO", "GROUPS", k]]
+        return r.choice(choices)
 
     # -- consumer groups -----------------------------------------------------------
 

@@ -71,7 +71,7 @@ def _setup_three(oracle, mconn):
     return targets
 
 
-def _run_three(server_factory, config, seed, n_ops, groups=False):
+def _run_three(server_factory, config, seed, n_ops, groups=False, reads=False):
     native, msrv, oracle, mconn = _module_targets(server_factory, NODE_CONFIGS[config])
     t_oracle, t_native, t_module = _setup_three(oracle, mconn)
     # create the streams: native key while capture is off, module key after it is on
@@ -83,7 +83,7 @@ def _run_three(server_factory, config, seed, n_ops, groups=False):
         t_module.run(argv)
     assert mconn.call("OBJECT", "ENCODING", t_native.names["key"]) == b"stream"
     gen_targets = [t_oracle, t_native, t_module]
-    stats = run_sequence_after_prefix(gen_targets, seed, n_ops, groups)
+    stats = run_sequence_after_prefix(gen_targets, seed, n_ops, groups, reads)
     # the native key was forwarded all along, never converted
     assert mconn.call("OBJECT", "ENCODING", t_native.names["key"]) == b"stream"
     assert mconn.call("OBJECT", "ENCODING", t_module.names["key"]) != b"stream"
@@ -91,8 +91,8 @@ def _run_three(server_factory, config, seed, n_ops, groups=False):
     return stats
 
 
-def run_sequence_after_prefix(targets, seed, n_ops, groups):
-    gen = Gen(seed, groups=groups)
+def run_sequence_after_prefix(targets, seed, n_ops, groups, reads=False):
+    gen = Gen(seed, groups=groups, reads=reads)
     gen.observe(PREFIX[0], b"0-1")
     history = []
     stats = {"ops": 0, "errors": 0, "xadd_ok": 0}
@@ -128,6 +128,12 @@ def test_differential_streams(server_factory, config, seed):
     assert stats["xadd_ok"] > 300
 
 
+@pytest.mark.parametrize("seed", [5, 6])
+def test_differential_with_xread(server_factory, seed):
+    stats = _run_three(server_factory, "small-nodes", seed, 1500, reads=True)
+    assert stats["xadd_ok"] > 300
+
+
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_differential_consumer_groups(server_factory, seed):
     stats = _run_three(server_factory, "small-nodes", seed, 1500, groups=True)
@@ -142,7 +148,18 @@ def test_differential_resp3(server_factory):
         for argv in PREFIX:
             for t in targets:
                 t.run(argv)
-        run_sequence_after_prefix(targets, 21, 800, True)
+        run_sequence_after_prefix(targets, 21, 800, False)
+
+
+def test_differential_resp3_groups(server_factory):
+    native = server_factory(module=False)
+    msrv = server_factory()
+    with native.raw(protocol=3) as o, msrv.raw(protocol=3) as m:
+        targets = [Target("native-7.0/resp3", o, "s"), Target("module/resp3", m, "m")]
+        for argv in PREFIX:
+            for t in targets:
+                t.run(argv)
+        run_sequence_after_prefix(targets, 22, 800, True)
 
 
 def test_harness_native_vs_native(server_factory):

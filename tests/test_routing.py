@@ -296,10 +296,19 @@ def test_watch_invalidated_by_plain_xadd_on_module_stream(srv, raw):
         assert raw.call("EXEC") is None
 
 
-def test_multi_queues_and_errors(raw):
+def test_multi_queues_and_errors(raw, nraw):
+    """Arity errors are raised at queue time and abort the transaction, as natively."""
+    for c in (nraw, raw):
+        c.call("MULTI")
+        assert c.call("XADD", "s", "1-1", "f", "v") == Simple(b"QUEUED")
+        assert c.call("XADD", "s") == Err(b"ERR wrong number of arguments for 'xadd' command")
+        assert c.call("EXEC") == Err(
+            b"EXECABORT Transaction discarded because of previous errors.")
+        assert c.call("EXISTS", "s") == 0
     raw.call("MULTI")
     assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == Simple(b"QUEUED")
-    assert raw.call("XADD", "s") == Err(b"ERR wrong number of arguments for 'xadd' command")
+    assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f") == Err(
+        b"ERR wrong number of arguments for 'xadd' command")
     assert raw.call("EXEC") == Err(
         b"EXECABORT Transaction discarded because of previous errors.")
     assert raw.call("EXISTS", "s") == 0
