@@ -307,11 +307,18 @@ def test_multi_queues_and_errors(raw, nraw):
         assert c.call("EXISTS", "s") == 0
     raw.call("MULTI")
     assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == Simple(b"QUEUED")
-    assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f") == Err(
+    assert raw.call("XADD", "s", "IDMP", "p") == Err(
         b"ERR wrong number of arguments for 'xadd' command")
     assert raw.call("EXEC") == Err(
         b"EXECABORT Transaction discarded because of previous errors.")
     assert raw.call("EXISTS", "s") == 0
+    # an odd field count passes the arity check: queued, fails inside EXEC
+    raw.call("MULTI")
+    assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f") == Simple(b"QUEUED")
+    assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == Simple(b"QUEUED")
+    out = raw.call("EXEC")
+    assert out[0] == Err(b"ERR wrong number of arguments for 'xadd' command")
+    assert isinstance(out[1], bytes)
 
 
 # -- blocking readers ------------------------------------------------------------
