@@ -1,4 +1,209 @@
 //! Commands: argv parsing into typed requests (pure), execution against the
 //! model, replies through [`reply::Reply`] and propagation described as effects.
+//!
+//! The glue calls [`parse`] with the command's argv (argv\[0\] as the client
+//! typed it), answers its error if any, opens the key named by
+//! [`Request::key`], answers WRONGTYPE for other types, forwards native
+//! streams unless [`Request::needs_module_stream`], and otherwise calls
+//! [`Request::exec`] with the stream (`None` when the key is missing). Every
+//! missing-key reply (XLEN 0, XRANGE `[]`, XSETID `ERR no such key`, XADD
+//! NOMKSTREAM null, ...) is given by `exec(None, ..)` itself.
 
+pub mod counters;
+pub mod range;
 pub mod reply;
+pub mod trim_args;
+pub mod util;
+pub mod xadd;
+pub mod xcfgset;
+pub mod xdel;
+pub mod xidmprecord;
+pub mod xinfo;
+pub mod xlen;
+pub mod xsetid;
+pub mod xtrim;
+
+#[cfg(test)]
+mod oracle_fixture;
+#[cfg(test)]
+mod oracle_tests;
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
+pub(crate) mod testkit;
+
+use crate::stream::idmp::IdmpSettings;
+use crate::stream::store::NodeLimits;
+use crate::stream::stream::Stream;
+
+use reply::Reply;
+
+/// What a command needs to know about the server at parse and exec time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExecCtx {
+    /// The server clock (milliseconds since the epoch), for IDs and IDMP times.
+    pub now_ms: u64,
+    /// `stream-node-max-bytes` / `stream-node-max-entries`.
+    pub limits: NodeLimits,
+    /// The command comes from the AOF loader or the master link
+    /// (`mustObeyClient`): no LIMIT on trimming, IDMP with explicit IDs and
+    /// `IDMPAT` accepted, XIDMPRECORD of deleted entries, internal commands.
+    pub trusted: bool,
+    /// The IDMP settings of a stream created by this command (module configs).
+    pub defaults: IdmpSettings,
+}
+
+/// What a command did besides its reply; the glue carries it out in this
+/// order: store `new_stream` (if `create`), replicate, signal, notify.
+#[derive(Debug, Default)]
+pub struct Effects {
+    /// Commands to propagate (replicas and AOF), argv lists with \[0\] the
+    /// command name. Empty for reads and for writes that changed nothing.
+    pub replicate: Vec<Vec<Vec<u8>>>,
+    /// Keyspace events to fire on the key (native names: `xadd`, `xtrim`, ...).
+    pub events: Vec<&'static str>,
+    /// Blocked readers of the key must be woken (`signalKeyAsReady`).
+    pub signal_ready: bool,
+    /// The key was missing and a stream was created for it (XADD only): the
+    /// glue must store `new_stream` under the key.
+    pub create: bool,
+    /// The stream created by XADD when `exec` got `None` (set with `create`).
+    pub new_stream: Option<Box<Stream>>,
+}
+
+impl Effects {
+    /// Queues one command for propagation.
+    pub fn propagate<I, A>(&mut self, argv: I)
+    where
+        I: IntoIterator<Item = A>,
+        A: Into<Vec<u8>>,
+    {
+        self.replicate
+            .push(argv.into_iter().map(Into::into).collect());
+    }
+}
+
+/// A full error reply text, e.g. `ERR syntax error`.
+pub type CmdError = String;
+
+/// A parsed command, borrowing its arguments from argv.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Request<'a> {
+    /// XADD.
+    Xadd(xadd::XaddRequest<'a>),
+    /// XRANGE / XREVRANGE.
+    Range(range::RangeRequest<'a>),
+    /// XLEN.
+    Xlen(xlen::XlenRequest<'a>),
+    /// XDEL.
+    Xdel(xdel::XdelRequest<'a>),
+    /// XTRIM.
+    Xtrim(xtrim::XtrimRequest<'a>),
+    /// XSETID.
+    Xsetid(xsetid::XsetidRequest<'a>),
+    /// XINFO (STREAM, GROUPS, CONSUMERS, HELP).
+    Xinfo(xinfo::XinfoRequest<'a>),
+    /// XCFGSET.
+    Xcfgset(xcfgset::XcfgsetRequest<'a>),
+    /// XIDMPRECORD.
+    Xidmprecord(xidmprecord::XidmprecordRequest<'a>),
+    /// The internal `idmp.idmpcounters`.
+    Counters(counters::CountersRequest<'a>),
+}
+
+/// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
+/// or the module's `idmp.xadd`); errors name the native command in lowercase
+/// (`'xadd'`, also for `idmp.xadd`: clients only know the native names).
+pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdError> {
+    let name0 = argv.first().copied().unwrap_or_default();
+    let name = util::lower_name(name0);
+    let base = name.strip_prefix("idmp.").unwrap_or(&name);
+    Ok(match base {
+        "xadd" => Request::Xadd(xadd::XaddRequest::parse(argv, ctx, base)?),
+        "xrange" => Request::Range(range::RangeRequest::parse(argv, false, base)?),
+        "xrevrange" => Request::Range(range::RangeRequest::parse(argv, true, base)?),
+        "xlen" => Request::Xlen(xlen::XlenRequest::parse(argv, base)?),
+        "xdel" => Request::Xdel(xdel::XdelRequest::parse(argv, base)?),
+        "xtrim" => Request::Xtrim(xtrim::XtrimRequest::parse(argv, ctx, base)?),
+        "xsetid" => Request::Xsetid(xsetid::XsetidRequest::parse(argv, base)?),
+        "xinfo" => Request::Xinfo(xinfo::XinfoRequest::parse(argv, base)?),
+        "xcfgset" => Request::Xcfgset(xcfgset::XcfgsetRequest::parse(argv, base)?),
+        "xidmprecord" => {
+            Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, base)?)
+        }
+        "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
+        _ => {
+            return Err(format!(
+                "ERR unknown command '{}'",
+                util::show(name0).chars().take(128).collect::<String>()
+            ))
+        }
+    })
+}
+
+impl<'a> Request<'a> {
+    /// The key the command works on (`None` for XINFO HELP).
+    pub fn key(&self) -> Option<&'a [u8]> {
+        match self {
+            Request::Xadd(r) => Some(r.key),
+            Request::Range(r) => Some(r.key),
+            Request::Xlen(r) => Some(r.key),
+            Request::Xdel(r) => Some(r.key),
+            Request::Xtrim(r) => Some(r.key),
+            Request::Xsetid(r) => Some(r.key),
+            Request::Xinfo(r) => r.key(),
+            Request::Xcfgset(r) => Some(r.key),
+            Request::Xidmprecord(r) => Some(r.key),
+            Request::Counters(r) => Some(r.key),
+        }
+    }
+
+    /// True when a native stream under the key must be converted to a module
+    /// stream before [`Request::exec`] (features Redis 7.0 does not have).
+    pub fn needs_module_stream(&self) -> bool {
+        match self {
+            Request::Xadd(r) => r.needs_module_stream(),
+            Request::Xtrim(r) => r.needs_module_stream(),
+            Request::Xcfgset(_) | Request::Xidmprecord(_) | Request::Counters(_) => true,
+            _ => false,
+        }
+    }
+
+    /// True when a missing key is created (XADD without NOMKSTREAM).
+    pub fn creates_key(&self) -> bool {
+        match self {
+            Request::Xadd(r) => r.creates_key(),
+            _ => false,
+        }
+    }
+
+    /// True for commands that may modify the key (opened for writing).
+    pub fn is_write(&self) -> bool {
+        !matches!(
+            self,
+            Request::Range(_) | Request::Xlen(_) | Request::Xinfo(_)
+        )
+    }
+
+    /// Runs the command on the stream under the key (`None`: key missing),
+    /// writing the reply to `reply`.
+    pub fn exec(
+        &self,
+        stream: Option<&mut Stream>,
+        ctx: &ExecCtx,
+        reply: &mut dyn Reply,
+    ) -> Effects {
+        match self {
+            Request::Xadd(r) => r.exec(stream, ctx, reply),
+            Request::Range(r) => r.exec(stream.map(|s| &*s), reply),
+            Request::Xlen(r) => r.exec(stream.map(|s| &*s), reply),
+            Request::Xdel(r) => r.exec(stream, ctx, reply),
+            Request::Xtrim(r) => r.exec(stream, ctx, reply),
+            Request::Xsetid(r) => r.exec(stream, ctx, reply),
+            Request::Xinfo(r) => r.exec(stream, ctx, reply),
+            Request::Xcfgset(r) => r.exec(stream, ctx, reply),
+            Request::Xidmprecord(r) => r.exec(stream, ctx, reply),
+            Request::Counters(r) => r.exec(stream, ctx, reply),
+        }
+    }
+}

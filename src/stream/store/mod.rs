@@ -8,8 +8,11 @@
 mod iter;
 mod lpsize;
 mod node;
+mod raw;
 mod varint;
 
+#[cfg(test)]
+mod native_diff;
 #[cfg(test)]
 mod tests;
 
@@ -19,6 +22,7 @@ use self::node::{pair_count, Node, FLAG_DELETED};
 use super::id::StreamId;
 
 pub use self::iter::{Entry, FieldIter, RangeIter, RevRangeIter};
+pub use self::raw::{NodeIter, NodeView, RawEntries};
 
 /// `STREAM_LISTPACK_MAX_SIZE`: the cap on a node's size (used when
 /// `max_bytes` is 0 or larger), and the largest total of field and value

@@ -1,0 +1,143 @@
+//! Node-level access for persistence (RDB, replication of a whole value):
+//! walk the nodes with their tombstones and rebuild the same nodes, so that
+//! node boundaries, and with them approximate trimming, survive a reload as
+//! they do for a native stream (whose RDB stores the listpacks as they are).
+
+use std::collections::btree_map;
+
+use super::iter::Entry;
+use super::node::{Node, FLAG_DELETED};
+use super::EntryStore;
+use crate::stream::id::StreamId;
+
+/// A view of one node.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeView<'a> {
+    master_id: StreamId,
+    node: &'a Node,
+}
+
+impl<'a> NodeView<'a> {
+    /// The node's key: the ID of its first entry (live or deleted).
+    pub fn master_id(&self) -> StreamId {
+        self.master_id
+    }
+
+    /// Live entries in the node.
+    pub fn live(&self) -> u64 {
+        self.node.live
+    }
+
+    /// Entries flagged deleted in the node.
+    pub fn deleted(&self) -> u64 {
+        self.node.deleted
+    }
+
+    /// Every entry of the node in ID order, with its deleted flag.
+    pub fn entries(&self) -> RawEntries<'a> {
+        RawEntries {
+            master_id: self.master_id,
+            node: self.node,
+            pos: self.node.first_pos(),
+        }
+    }
+}
+
+/// Iterates a node's entries, tombstones included: `(entry, deleted)`.
+#[derive(Clone, Debug)]
+pub struct RawEntries<'a> {
+    master_id: StreamId,
+    node: &'a Node,
+    pos: usize,
+}
+
+impl<'a> Iterator for RawEntries<'a> {
+    type Item = (Entry<'a>, bool);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let raw = self.node.entry_at(self.master_id, self.pos)?;
+        self.pos = raw.next;
+        Some((raw.entry, raw.flags & FLAG_DELETED != 0))
+    }
+}
+
+/// Iterates the nodes of a store in ID order.
+#[derive(Clone, Debug)]
+pub struct NodeIter<'a> {
+    inner: btree_map::Iter<'a, StreamId, Node>,
+}
+
+impl<'a> Iterator for NodeIter<'a> {
+    type Item = NodeView<'a>;
+
+    fn next(&mut self) -> Option<NodeView<'a>> {
+        let (k, node) = self.inner.next()?;
+        Some(NodeView {
+            master_id: *k,
+            node,
+        })
+    }
+}
+
+impl EntryStore {
+    /// The nodes in ID order (for persistence).
+    pub fn nodes(&self) -> NodeIter<'_> {
+        NodeIter {
+            inner: self.nodes.iter(),
+        }
+    }
+
+    /// ID of the first entry, deleted or not (`streamGetEdgeID(s,1,0,..)`,
+    /// which XADD/XTRIM use to rewrite an approximate MINID for propagation).
+    pub fn first_id_any(&self) -> Option<StreamId> {
+        self.nodes.keys().next().copied()
+    }
+
+    /// ID of the last entry, deleted or not.
+    pub fn last_id_any(&self) -> Option<StreamId> {
+        let (k, node) = self.nodes.iter().next_back()?;
+        node.last_id(*k)
+    }
+
+    /// Rebuilds a stored entry (for persistence): appended to the tail node,
+    /// or as the first entry of a new node when `new_node` is set or there is
+    /// no node; `deleted` stores it as a tombstone. No node limits apply.
+    /// Returns false, changing nothing, when `id` is not greater than every
+    /// stored ID (deleted ones included).
+    pub fn append_raw(
+        &mut self,
+        id: StreamId,
+        fields: &[&[u8]],
+        deleted: bool,
+        new_node: bool,
+    ) -> bool {
+        if self.last_id_any().is_some_and(|last| id <= last) {
+            return false;
+        }
+        let mut pushed = None;
+        if let Some((master_id, tail)) = self.nodes.iter_mut().next_back() {
+            if new_node {
+                tail.shrink();
+            } else {
+                let same = tail.same_fields(fields);
+                tail.push(*master_id, id, fields, same);
+                pushed = Some(*master_id);
+            }
+        }
+        let key = match pushed {
+            Some(k) => k,
+            None => {
+                self.nodes.insert(id, Node::new(id, fields));
+                id
+            }
+        };
+        let tail = self.nodes.get_mut(&key);
+        match tail.and_then(|n| Some((n.entry_before(n.end_pos())?, n))) {
+            Some((pos, node)) if deleted => {
+                node.mark_deleted(pos);
+            }
+            _ => self.length += 1,
+        }
+        true
+    }
+}
