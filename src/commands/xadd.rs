@@ -9,6 +9,10 @@ use crate::stream::digest::idmpauto_iid;
 use crate::stream::stream::{IdRequest, Stream};
 use crate::stream::StreamId;
 
+/// Largest total size of an entry's fields and values (7.0's
+/// `STREAM_LISTPACK_MAX_SIZE`).
+pub const ELEMENTS_MAX_SIZE: u64 = 1 << 30;
+
 /// A parsed XADD.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct XaddRequest<'a> {
@@ -127,6 +131,12 @@ impl<'a> XaddRequest<'a> {
                 return false;
             }
         };
+        // streamAppendItem's ERANGE: a listpack cannot hold more.
+        let total: u64 = self.fields.iter().map(|f| f.len() as u64).sum();
+        if total > ELEMENTS_MAX_SIZE {
+            reply.error("ERR Elements are too large to be stored");
+            return false;
+        }
         s.append(id, &self.fields, ctx.limits);
         let recorded_at = idmp.map(|(pid, iid)| {
             let t = match self.args.idmp_at {
