@@ -1,2 +1,68 @@
 //! The glue with the server: FFI, type callbacks, command registration, the
 //! command filter and routing. All `unsafe` of the crate lives here.
+
+pub mod api;
+pub mod call;
+pub mod commands;
+pub mod config;
+pub mod configget;
+pub mod convert;
+pub mod dtype;
+pub mod filter;
+pub mod guard;
+pub mod info;
+pub mod limits;
+pub mod reply;
+pub mod route;
+pub mod stats;
+pub mod xinfo_native;
+
+use redis_module::{Context, RedisString, Status};
+
+/// Crate version and git revision, stamped by build.rs.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// Git revision the module was built from.
+pub const GIT_REV: &str = env!("IDMP_GIT_REV");
+
+/// Module initialisation after the type and configs are registered.
+pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+    let raw_ctx = ctx.ctx;
+    guard::install_panic_hook();
+    if let Err(msg) = commands::check_server(raw_ctx) {
+        api::log(
+            raw_ctx,
+            "warning",
+            &format!("idmp: refusing to load: {msg}"),
+        );
+        return Status::Err;
+    }
+    if !commands::register_all(raw_ctx) {
+        api::log(raw_ctx, "warning", "idmp: failed to register the commands");
+        return Status::Err;
+    }
+    if !filter::init(raw_ctx) {
+        api::log(
+            raw_ctx,
+            "warning",
+            "idmp: failed to register the command filter",
+        );
+        return Status::Err;
+    }
+    limits::init(raw_ctx);
+    info::init(raw_ctx);
+    // The module signals modified keys itself, only on real writes, so that
+    // reads never invalidate a WATCH.
+    let _ = crate::rm!(RedisModule_SetModuleOptions(
+        raw_ctx,
+        (redis_module::raw::REDISMODULE_OPTION_NO_IMPLICIT_SIGNAL_MODIFIED
+            | redis_module::raw::REDISMODULE_OPTIONS_HANDLE_IO_ERRORS) as std::ffi::c_int
+    ));
+    api::log(
+        raw_ctx,
+        "notice",
+        &format!(
+            "idmp: redis-idmp {VERSION} ({GIT_REV}) loaded: idempotent streams (XADD IDMP/IDMPAUTO, XCFGSET, XIDMPRECORD)"
+        ),
+    );
+    Status::Ok
+}

@@ -115,8 +115,10 @@ impl EntryStore {
             return false;
         }
         let mut pushed = None;
-        if !new_node {
-            if let Some((master_id, tail)) = self.nodes.iter_mut().next_back() {
+        if let Some((master_id, tail)) = self.nodes.iter_mut().next_back() {
+            if new_node {
+                tail.shrink();
+            } else {
                 let same = tail.same_fields(fields);
                 tail.push(*master_id, id, fields, same);
                 pushed = Some(*master_id);

@@ -1,0 +1,46 @@
+# redis-idmp: build, run and test the module.
+#   make run    build the module and start redis-server with it (port $(PORT))
+#   make test   unit tests, then the integration suite against a real redis-server
+#   make lint   rustfmt and clippy, warnings are errors
+
+PORT ?= 6380
+MODULE := target/release/libredis_idmp.so
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+PYTHON ?= python3
+CARGO ?= cargo
+
+.PHONY: all build deps run test unit itest lint clean
+
+all: build
+
+# Debian packages the build and the tests need (only installed when missing),
+# and the Python client for the integration tests.
+deps:
+	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null \
+	   || ! dpkg -s libclang-dev >/dev/null 2>&1; then \
+	   $(SUDO) apt-get update -qq && \
+	   DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server redis-tools libclang-dev; \
+	fi
+	@$(PYTHON) -c 'import redis, pytest' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
+
+build: deps
+	$(CARGO) build --release
+
+run: build
+	redis-server redis.conf.example --port $(PORT)
+
+unit:
+	$(CARGO) test --no-default-features
+
+itest: build
+	IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q
+
+test: deps unit itest
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --no-default-features --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets -- -D warnings
+
+clean:
+	$(CARGO) clean

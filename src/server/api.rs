@@ -1,0 +1,123 @@
+//! Thin, checked access to the module API function pointers.
+//!
+//! The server fills the `RedisModule_*` pointers at load; an API the running
+//! server lacks stays `None`. Every call goes through [`rm!`], which yields
+//! `None` instead of calling a missing pointer, so no call can abort the server.
+
+use std::ffi::{c_char, c_int, c_void};
+use std::ptr;
+
+use redis_module::raw;
+
+/// Calls a module API by name: `rm!(RedisModule_X(a, b))` is `Some(result)`, or
+/// `None` when the server does not provide that API.
+#[macro_export]
+macro_rules! rm {
+    ($name:ident ( $($arg:expr),* $(,)? )) => {{
+        // SAFETY: the pointer is read once (a plain copy of an Option<fn>) and
+        // only called when the server set it; arguments are valid pointers
+        // obtained from the server for the current call.
+        #[allow(unused_unsafe)]
+        match unsafe { redis_module::raw::$name } {
+            Some(f) => Some(unsafe { f($($arg),*) }),
+            None => None,
+        }
+    }};
+}
+
+/// Borrows the bytes of a module string.
+///
+/// The slice lives as long as the string: for command arguments, the whole
+/// command call.
+pub fn str_bytes<'a>(s: *const raw::RedisModuleString) -> &'a [u8] {
+    let mut len: usize = 0;
+    match rm!(RedisModule_StringPtrLen(s, &mut len)) {
+        Some(p) if !p.is_null() && len > 0 => {
+            // SAFETY: the server guarantees `p` points to `len` readable bytes
+            // owned by `s`, which outlives the borrow (see the doc comment).
+            unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }
+        }
+        _ => &[],
+    }
+}
+
+/// Creates a module string (auto-freed with `ctx`, or owned when `ctx` is null).
+pub fn create_string(ctx: *mut raw::RedisModuleCtx, b: &[u8]) -> *mut raw::RedisModuleString {
+    rm!(RedisModule_CreateString(
+        ctx,
+        b.as_ptr().cast::<c_char>(),
+        b.len()
+    ))
+    .unwrap_or(ptr::null_mut())
+}
+
+/// Frees a module string created with a null context.
+pub fn free_string(ctx: *mut raw::RedisModuleCtx, s: *mut raw::RedisModuleString) {
+    if !s.is_null() {
+        let _ = rm!(RedisModule_FreeString(ctx, s));
+    }
+}
+
+/// Writes a line to the server log at `level` ("notice", "warning", ...).
+pub fn log(ctx: *mut raw::RedisModuleCtx, level: &str, msg: &str) {
+    let lvl = c_string(level);
+    let fmt = c_string("%s");
+    let m = c_string(msg);
+    let _ = rm!(RedisModule_Log(ctx, lvl.as_ptr(), fmt.as_ptr(), m.as_ptr()));
+}
+
+/// A NUL-terminated copy of `s` (interior NULs are dropped).
+pub fn c_string(s: &str) -> std::ffi::CString {
+    let clean: Vec<u8> = s.bytes().filter(|&b| b != 0).collect();
+    std::ffi::CString::new(clean).unwrap_or_default()
+}
+
+/// The server's wall clock in milliseconds.
+pub fn now_ms() -> u64 {
+    rm!(RedisModule_Milliseconds()).map_or(0, |v| v.max(0) as u64)
+}
+
+/// The context flags (`REDISMODULE_CTX_FLAGS_*`).
+pub fn ctx_flags(ctx: *mut raw::RedisModuleCtx) -> u32 {
+    rm!(RedisModule_GetContextFlags(ctx)).map_or(0, |v| v as u32)
+}
+
+/// Replicates one command given as an argument vector (`argv[0]` is the name).
+pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Vec<u8>]) {
+    let Some((name, rest)) = argv.split_first() else {
+        return;
+    };
+    let cname = c_string(&String::from_utf8_lossy(name));
+    let mut strs: Vec<*mut raw::RedisModuleString> =
+        rest.iter().map(|a| create_string(ctx, a)).collect();
+    let fmt = c_string("v");
+    // SAFETY: `strs` holds valid strings owned by `ctx` (freed automatically);
+    // the "v" format takes an array pointer and its length.
+    if let Some(f) = unsafe { raw::RedisModule_Replicate } {
+        unsafe {
+            f(
+                ctx,
+                cname.as_ptr(),
+                fmt.as_ptr(),
+                strs.as_mut_ptr(),
+                strs.len(),
+            );
+        }
+    }
+}
+
+/// Fires a keyspace event of the stream class.
+pub fn notify(ctx: *mut raw::RedisModuleCtx, event: &str, key: *mut raw::RedisModuleString) {
+    let ev = c_string(event);
+    let _ = rm!(RedisModule_NotifyKeyspaceEvent(
+        ctx,
+        raw::REDISMODULE_NOTIFY_STREAM as c_int,
+        ev.as_ptr(),
+        key
+    ));
+}
+
+/// Null pointer of the opaque void type, for APIs that want one.
+pub fn null_void() -> *mut c_void {
+    ptr::null_mut()
+}

@@ -1,0 +1,89 @@
+//! Calling native commands from the module (forwarding, conversion) with
+//! `RedisModule_Call`, and reading their replies.
+
+use redis_module::raw;
+
+use crate::rm;
+use crate::server::api::c_string;
+
+/// An owned call reply, freed on drop.
+pub struct CallReply(pub *mut raw::RedisModuleCallReply);
+
+impl Drop for CallReply {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            let _ = rm!(RedisModule_FreeCallReply(self.0));
+        }
+    }
+}
+
+/// Calls `cmd` with the arguments `args` (module strings) and the RM_Call
+/// flags in `flags` (e.g. "!0E"); the "v" format is appended.
+pub fn call_v(
+    ctx: *mut raw::RedisModuleCtx,
+    cmd: &str,
+    flags: &str,
+    args: &mut [*mut raw::RedisModuleString],
+) -> Option<CallReply> {
+    let c = c_string(cmd);
+    let fmt = c_string(&format!("{flags}v"));
+    // SAFETY: the "v" format takes an array of module strings and its length;
+    // `args` are valid strings for the duration of the call.
+    let r = match unsafe { raw::RedisModule_Call } {
+        Some(f) => unsafe { f(ctx, c.as_ptr(), fmt.as_ptr(), args.as_mut_ptr(), args.len()) },
+        None => return None,
+    };
+    if r.is_null() {
+        None
+    } else {
+        Some(CallReply(r))
+    }
+}
+
+/// A borrowed element of a call reply.
+#[derive(Clone, Copy)]
+pub struct Elem(pub *mut raw::RedisModuleCallReply);
+
+impl Elem {
+    /// The reply type (`REDISMODULE_REPLY_*`).
+    pub fn kind(self) -> i32 {
+        rm!(RedisModule_CallReplyType(self.0)).unwrap_or(-1)
+    }
+    /// Number of elements of an aggregate.
+    pub fn len(self) -> usize {
+        rm!(RedisModule_CallReplyLength(self.0)).unwrap_or(0)
+    }
+    /// True for an empty aggregate.
+    pub fn is_empty(self) -> bool {
+        self.len() == 0
+    }
+    /// Element `i` of an array.
+    pub fn at(self, i: usize) -> Option<Elem> {
+        rm!(RedisModule_CallReplyArrayElement(self.0, i))
+            .filter(|p| !p.is_null())
+            .map(Elem)
+    }
+    /// The bytes of a string or error reply.
+    pub fn bytes<'a>(self) -> &'a [u8] {
+        let mut len = 0usize;
+        match rm!(RedisModule_CallReplyStringPtr(self.0, &mut len)) {
+            Some(p) if !p.is_null() => {
+                // SAFETY: the reply owns `len` bytes at `p` while it lives; callers
+                // use the slice before the owning CallReply is dropped.
+                unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }
+            }
+            _ => &[],
+        }
+    }
+    /// The value of an integer reply.
+    pub fn integer(self) -> i64 {
+        rm!(RedisModule_CallReplyInteger(self.0)).unwrap_or(0)
+    }
+}
+
+impl CallReply {
+    /// The top-level element.
+    pub fn elem(&self) -> Elem {
+        Elem(self.0)
+    }
+}

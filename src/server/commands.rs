@@ -1,0 +1,155 @@
+//! Registration of the module's commands. Every command is served by one
+//! handler that dispatches on argv\[0\] through [`route::run`].
+
+use std::ffi::c_int;
+
+use redis_module::raw;
+
+use crate::rm;
+use crate::server::api::{self, c_string};
+use crate::server::guard::guard;
+use crate::server::reply::ModuleReply;
+use crate::server::route;
+
+/// (name, flags, first key, last key, key step) of every module command.
+/// Flags follow the native commands so OOM, read-only replicas and scripts
+/// behave natively.
+pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
+    ("idmp.xadd", "write deny-oom fast", 1, 1, 1),
+    ("idmp.xrange", "readonly", 1, 1, 1),
+    ("idmp.xrevrange", "readonly", 1, 1, 1),
+    ("idmp.xlen", "readonly fast", 1, 1, 1),
+    ("idmp.xdel", "write fast", 1, 1, 1),
+    ("idmp.xtrim", "write", 1, 1, 1),
+    ("idmp.xsetid", "write deny-oom fast", 1, 1, 1),
+    ("idmp.xinfo", "readonly", 2, 2, 1),
+    ("idmp.type", "readonly fast", 1, 1, 1),
+    ("idmp.idmpcounters", "write fast", 1, 1, 1),
+    ("xcfgset", "write fast", 1, 1, 1),
+    ("xidmprecord", "write deny-oom fast", 1, 1, 1),
+    (
+        "idmp.configget",
+        "admin deny-script allow-loading allow-stale",
+        0,
+        0,
+        0,
+    ),
+];
+
+extern "C" fn handler(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
+) -> c_int {
+    let ok = guard(false, || {
+        let args: &[*mut raw::RedisModuleString] = if argv.is_null() || argc <= 0 {
+            &[]
+        } else {
+            // SAFETY: the server passes `argc` valid string pointers in `argv`
+            // for the duration of the call.
+            unsafe { std::slice::from_raw_parts(argv, argc as usize) }
+        };
+        let name = args.first().map(|&a| api::str_bytes(a)).unwrap_or_default();
+        if name.eq_ignore_ascii_case(b"idmp.type") {
+            route::run_type(ctx, args);
+        } else if name.eq_ignore_ascii_case(b"idmp.configget") {
+            crate::server::configget::run(ctx, args);
+        } else {
+            route::run(ctx, args);
+        }
+        true
+    });
+    if !ok {
+        use crate::commands::reply::Reply;
+        ModuleReply::new(ctx).error("ERR idmp: internal error, see the server log");
+    }
+    raw::Status::Ok as c_int
+}
+
+/// Registers every command; false if one fails.
+pub fn register_all(ctx: *mut raw::RedisModuleCtx) -> bool {
+    for &(name, flags, first, last, step) in COMMANDS {
+        let n = c_string(name);
+        let f = c_string(flags);
+        let r = rm!(RedisModule_CreateCommand(
+            ctx,
+            n.as_ptr(),
+            Some(handler),
+            f.as_ptr(),
+            first,
+            last,
+            step
+        ))
+        .unwrap_or(raw::Status::Err as c_int);
+        if r != raw::Status::Ok as c_int {
+            api::log(
+                ctx,
+                "warning",
+                &format!("idmp: cannot register command {name}"),
+            );
+            return false;
+        }
+    }
+    true
+}
+
+/// Checks that the server is one the module can serve: it must not have
+/// native IDMP already, and must provide the APIs the module cannot do without.
+pub fn check_server(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
+    // SAFETY: reading function pointers the server filled at load.
+    let required = unsafe {
+        [
+            (
+                "RegisterCommandFilter",
+                { raw::RedisModule_RegisterCommandFilter }.is_some(),
+            ),
+            (
+                "ReplyWithCallReply",
+                { raw::RedisModule_ReplyWithCallReply }.is_some(),
+            ),
+            (
+                "SignalKeyAsReady",
+                { raw::RedisModule_SignalKeyAsReady }.is_some(),
+            ),
+            ("ReplyWithMap", { raw::RedisModule_ReplyWithMap }.is_some()),
+            (
+                "SignalModifiedKey",
+                { raw::RedisModule_SignalModifiedKey }.is_some(),
+            ),
+            (
+                "SetModuleOptions",
+                { raw::RedisModule_SetModuleOptions }.is_some(),
+            ),
+            (
+                "ModuleTypeSetValue",
+                { raw::RedisModule_ModuleTypeSetValue }.is_some(),
+            ),
+            ("Call", { raw::RedisModule_Call }.is_some()),
+        ]
+    };
+    for (name, present) in required {
+        if !present {
+            return Err(format!(
+                "the server lacks the module API RedisModule_{name}"
+            ));
+        }
+    }
+    if native_command_exists(ctx, "xcfgset") {
+        return Err(
+            "this server already has native idempotent streams (XCFGSET exists); the module is not needed"
+                .to_string(),
+        );
+    }
+    Ok(())
+}
+
+fn native_command_exists(ctx: *mut raw::RedisModuleCtx, name: &str) -> bool {
+    let mut args = [
+        api::create_string(ctx, b"INFO"),
+        api::create_string(ctx, name.as_bytes()),
+    ];
+    match crate::server::call::call_v(ctx, "COMMAND", "", &mut args) {
+        Some(r) => r.elem().at(0).is_some_and(|e| !e.is_empty()),
+        None => false,
+    }
+}

@@ -1,0 +1,269 @@
+//! Routing of one stream command: parse, look at the key, then run the module
+//! logic (empty key or module stream), forward to the native command (native
+//! stream), or convert the native stream first when the command needs a
+//! module stream. Effects are applied in the order DESIGN "Writes" gives.
+
+use std::ffi::c_int;
+
+use redis_module::raw;
+
+use crate::commands::reply::Reply;
+use crate::commands::{parse, Effects, ExecCtx, Request};
+use crate::rm;
+use crate::server::api::{self, ctx_flags, str_bytes};
+use crate::server::call::call_v;
+use crate::server::convert::convert_native;
+use crate::server::dtype::raw_type;
+use crate::server::reply::ModuleReply;
+use crate::server::{config, limits, stats};
+use crate::stream::Stream;
+
+/// The native error for a key of another type.
+pub const WRONGTYPE: &str = "WRONGTYPE Operation against a key holding the wrong kind of value";
+
+/// Forwards the command to the native implementation with the same
+/// arguments and passes its reply through unchanged.
+pub fn forward(
+    ctx: *mut raw::RedisModuleCtx,
+    native: &str,
+    write: bool,
+    argv: &[*mut raw::RedisModuleString],
+) {
+    let mut args: Vec<*mut raw::RedisModuleString> = argv.iter().skip(1).copied().collect();
+    let flags = if write { "!0E" } else { "0E" };
+    match call_v(ctx, native, flags, &mut args) {
+        Some(reply) => {
+            let _ = rm!(RedisModule_ReplyWithCallReply(ctx, reply.0));
+        }
+        None => {
+            ModuleReply::new(ctx).error("ERR idmp: the native command could not be called");
+        }
+    }
+}
+
+/// The execution context of the current call.
+pub fn exec_ctx(ctx: *mut raw::RedisModuleCtx) -> ExecCtx {
+    let flags = ctx_flags(ctx);
+    ExecCtx {
+        now_ms: api::now_ms(),
+        limits: limits::node_limits(),
+        trusted: flags
+            & (raw::REDISMODULE_CTX_FLAGS_LOADING | raw::REDISMODULE_CTX_FLAGS_REPLICATED)
+            != 0,
+        defaults: config::defaults(),
+    }
+}
+
+/// What a key holds, as far as routing cares.
+enum Kind {
+    Empty,
+    Module(*mut Stream),
+    Native,
+    Other,
+}
+
+fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
+    let t = rm!(RedisModule_KeyType(key)).unwrap_or(raw::REDISMODULE_KEYTYPE_EMPTY as c_int);
+    match t as isize {
+        raw::REDISMODULE_KEYTYPE_EMPTY => Kind::Empty,
+        raw::REDISMODULE_KEYTYPE_STREAM => Kind::Native,
+        raw::REDISMODULE_KEYTYPE_MODULE => {
+            let mt = rm!(RedisModule_ModuleTypeGetType(key)).unwrap_or(std::ptr::null_mut());
+            if !mt.is_null() && mt == raw_type() {
+                let v = rm!(RedisModule_ModuleTypeGetValue(key)).unwrap_or(std::ptr::null_mut());
+                if v.is_null() {
+                    Kind::Other
+                } else {
+                    Kind::Module(v.cast::<Stream>())
+                }
+            } else {
+                Kind::Other
+            }
+        }
+        _ => Kind::Other,
+    }
+}
+
+/// An open key, closed on drop.
+struct OpenKey(*mut raw::RedisModuleKey);
+
+impl OpenKey {
+    fn open(ctx: *mut raw::RedisModuleCtx, name: *mut raw::RedisModuleString, write: bool) -> Self {
+        let mode = if write {
+            raw::REDISMODULE_READ | raw::REDISMODULE_WRITE
+        } else {
+            raw::REDISMODULE_READ
+        };
+        OpenKey(rm!(RedisModule_OpenKey(ctx, name, mode as c_int)).unwrap_or(std::ptr::null_mut()))
+    }
+}
+
+impl Drop for OpenKey {
+    fn drop(&mut self) {
+        if !self.0.is_null() {
+            let _ = rm!(RedisModule_CloseKey(self.0));
+        }
+    }
+}
+
+/// Stores `stream` at an empty key opened for writing.
+fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
+    let raw_stream = Box::into_raw(stream);
+    let ok = rm!(RedisModule_ModuleTypeSetValue(
+        key.0,
+        raw_type(),
+        raw_stream.cast()
+    ))
+    .is_some_and(|r| r == raw::Status::Ok as c_int);
+    if !ok {
+        // SAFETY: the server did not take ownership; reclaim the box.
+        drop(unsafe { Box::from_raw(raw_stream) });
+    }
+    ok
+}
+
+/// Applies a write's effects: replication, keyspace events, readiness.
+pub fn apply_effects(
+    ctx: *mut raw::RedisModuleCtx,
+    keyname: *mut raw::RedisModuleString,
+    fx: &Effects,
+) {
+    for argv in &fx.replicate {
+        api::replicate(ctx, argv);
+    }
+    if !fx.replicate.is_empty() || !fx.events.is_empty() {
+        let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
+    }
+    for ev in &fx.events {
+        api::notify(ctx, ev, keyname);
+    }
+    if fx.signal_ready {
+        let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
+    }
+}
+
+/// The native command a routed request stands for.
+fn native_name(req: &Request<'_>) -> &'static str {
+    match req {
+        Request::Xadd(_) => "XADD",
+        Request::Range(r) if r.rev => "XREVRANGE",
+        Request::Range(_) => "XRANGE",
+        Request::Xlen(_) => "XLEN",
+        Request::Xdel(_) => "XDEL",
+        Request::Xtrim(_) => "XTRIM",
+        Request::Xsetid(_) => "XSETID",
+        Request::Xinfo(_) => "XINFO",
+        Request::Xcfgset(_) => "XCFGSET",
+        Request::Xidmprecord(_) => "XIDMPRECORD",
+        Request::Counters(_) => "IDMP.IDMPCOUNTERS",
+    }
+}
+
+/// Runs a routed command: the body of every `idmp.*` command handler.
+pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
+    let mut args: Vec<&[u8]> = argv.iter().map(|&s| str_bytes(s)).collect();
+    // Errors name the standard command: `idmp.xadd` answers as `xadd`.
+    if let Some(a0) = args.first_mut() {
+        if a0.len() > 5 && a0[..5].eq_ignore_ascii_case(b"idmp.") {
+            *a0 = &a0[5..];
+        }
+    }
+    let ectx = exec_ctx(ctx);
+    let mut out = ModuleReply::new(ctx);
+    let req = match parse(&args, &ectx) {
+        Ok(r) => r,
+        Err(e) => {
+            out.error(&e);
+            return;
+        }
+    };
+    let write = req.is_write();
+    let native = native_name(&req);
+    // The key's module string: the argument whose bytes the request borrows.
+    let keyname = req.key().and_then(|k| {
+        args.iter()
+            .position(|a| a.as_ptr() == k.as_ptr() && a.len() == k.len())
+            .and_then(|i| argv.get(i).copied())
+    });
+    let Some(keyname) = keyname else {
+        forward(ctx, native, write, argv);
+        return;
+    };
+    let needs_module = req.needs_module_stream();
+    let mut key = OpenKey::open(ctx, keyname, write || needs_module);
+    let stream: Option<*mut Stream> = match key_kind(key.0) {
+        Kind::Other => {
+            out.error(WRONGTYPE);
+            return;
+        }
+        Kind::Module(p) => Some(p),
+        Kind::Empty => {
+            if req.creates_key() && !needs_module && !config::capture() {
+                drop(key);
+                on_native(ctx, &req, native, write, argv);
+                return;
+            }
+            None
+        }
+        Kind::Native => {
+            drop(key);
+            if !needs_module {
+                on_native(ctx, &req, native, write, argv);
+                return;
+            }
+            if let Err(e) = convert_native(ctx, keyname) {
+                out.error(&e);
+                return;
+            }
+            key = OpenKey::open(ctx, keyname, true);
+            match key_kind(key.0) {
+                Kind::Module(p) => Some(p),
+                _ => {
+                    out.error("ERR idmp: conversion of the native stream failed");
+                    return;
+                }
+            }
+        }
+    };
+    // SAFETY: the pointer is the live value of the open key; the server is
+    // single-threaded here and nothing else borrows it during this call.
+    let stream_ref: Option<&mut Stream> = stream.and_then(|p| unsafe { p.as_mut() });
+    let mut fx = req.exec(stream_ref, &ectx, &mut out);
+    if let Some(new_stream) = fx.new_stream.take() {
+        if !store_stream(&key, new_stream) {
+            api::log(ctx, "warning", "idmp: could not store a new stream");
+        }
+    }
+    drop(key);
+    apply_effects(ctx, keyname, &fx);
+}
+
+/// The native-stream path: forward unchanged (XINFO STREAM adds the IDMP fields).
+fn on_native(
+    ctx: *mut raw::RedisModuleCtx,
+    req: &Request<'_>,
+    native: &str,
+    write: bool,
+    argv: &[*mut raw::RedisModuleString],
+) {
+    stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    if let Request::Xinfo(x) = req {
+        if matches!(x.sub, crate::commands::xinfo::XinfoSub::Stream { .. }) {
+            crate::server::xinfo_native::forward_xinfo_stream(ctx, argv);
+            return;
+        }
+    }
+    forward(ctx, native, write, argv);
+}
+
+/// `TYPE key`: `stream` for a module stream, the native answer otherwise.
+pub fn run_type(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
+    if argv.len() == 2 {
+        let key = OpenKey::open(ctx, argv[1], false);
+        if let Kind::Module(_) = key_kind(key.0) {
+            ModuleReply::new(ctx).simple("stream");
+            return;
+        }
+    }
+    forward(ctx, "TYPE", false, argv);
+}
