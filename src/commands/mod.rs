@@ -33,6 +33,8 @@ pub mod xsetid;
 pub mod xtrim;
 
 #[cfg(test)]
+mod native_diff;
+#[cfg(test)]
 mod oracle_fixture;
 #[cfg(test)]
 mod oracle_tests;
