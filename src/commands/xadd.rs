@@ -45,9 +45,13 @@ impl<'a> XaddRequest<'a> {
         })
     }
 
-    /// IDMP, IDMPAUTO and the 8.2 options exist only on module streams.
+    /// IDMP, IDMPAUTO and the 8.2 options exist only on module streams; a
+    /// propagated creation (`IDMPCFG`) made a module stream on the master, so
+    /// it makes one on the replica whatever its capture setting.
     pub fn needs_module_stream(&self) -> bool {
-        self.args.idmp.is_some() || self.args.delete_strategy.is_some()
+        self.args.idmp.is_some()
+            || self.args.delete_strategy.is_some()
+            || self.args.create_settings.is_some()
     }
 
     /// A missing key is created unless NOMKSTREAM was given.
