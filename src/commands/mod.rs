@@ -24,6 +24,12 @@ pub mod xsetid;
 pub mod xtrim;
 
 #[cfg(test)]
+mod oracle_fixture;
+#[cfg(test)]
+mod oracle_tests;
+#[cfg(test)]
+mod prop_tests;
+#[cfg(test)]
 pub(crate) mod testkit;
 
 use crate::stream::idmp::IdmpSettings;

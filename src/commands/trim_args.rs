@@ -273,20 +273,28 @@ fn delete_strategy_kw(opt: &[u8]) -> Option<DeleteStrategy> {
     }
 }
 
-/// The exact form of a trim after it ran, as 7.0's `streamRewriteTrimArgument`
-/// computes it: `MAXLEN = <length>` or `MINID = <first id>` (the largest ID
-/// when the stream is empty).
-pub fn exact_trim_argv(strategy: &TrimStrategy, len: u64, first: Option<StreamId>) -> [Vec<u8>; 3] {
-    match strategy {
-        TrimStrategy::MaxLen(_) => [
+/// The trimming arguments to propagate after a trim ran, as 7.0 does: an
+/// exact trim keeps its threshold (`MAXLEN = n`, `MINID = id`); an
+/// approximate one is rewritten by `streamRewriteTrimArgument` to the result,
+/// `MAXLEN = <length>` or `MINID = <first entry, tombstones included>` (the
+/// largest ID when the stream is empty). LIMIT is never propagated.
+pub fn exact_trim_argv(trim: &TrimArgs, len: u64, first_any: Option<StreamId>) -> [Vec<u8>; 3] {
+    match (trim.strategy, trim.approx) {
+        (TrimStrategy::MaxLen(n), false) => [
+            b"MAXLEN".to_vec(),
+            b"=".to_vec(),
+            n.to_string().into_bytes(),
+        ],
+        (TrimStrategy::MaxLen(_), true) => [
             b"MAXLEN".to_vec(),
             b"=".to_vec(),
             len.to_string().into_bytes(),
         ],
-        TrimStrategy::MinId(_) => [
+        (TrimStrategy::MinId(id), false) => [b"MINID".to_vec(), b"=".to_vec(), id.to_bytes()],
+        (TrimStrategy::MinId(_), true) => [
             b"MINID".to_vec(),
             b"=".to_vec(),
-            first.unwrap_or(StreamId::MAX).to_bytes(),
+            first_any.unwrap_or(StreamId::MAX).to_bytes(),
         ],
     }
 }
