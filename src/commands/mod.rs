@@ -9,17 +9,27 @@
 //! missing-key reply (XLEN 0, XRANGE `[]`, XSETID `ERR no such key`, XADD
 //! NOMKSTREAM null, ...) is given by `exec(None, ..)` itself.
 
+pub mod cg;
 pub mod counters;
 pub mod range;
+pub mod recorder;
 pub mod reply;
 pub mod trim_args;
 pub mod util;
+pub mod xack;
 pub mod xadd;
+pub mod xautoclaim;
 pub mod xcfgset;
+pub mod xclaim;
 pub mod xdel;
+pub mod xgroup;
 pub mod xidmprecord;
 pub mod xinfo;
+pub mod xinfo_groups;
 pub mod xlen;
+pub mod xpending;
+pub mod xread;
+pub mod xreadgroup;
 pub mod xsetid;
 pub mod xtrim;
 
@@ -69,6 +79,10 @@ pub struct Effects {
     pub create: bool,
     /// The stream created by XADD when `exec` got `None` (set with `create`).
     pub new_stream: Option<Box<Stream>>,
+    /// XREAD/XREADGROUP with BLOCK found nothing to serve and wrote no
+    /// reply: the glue blocks the client (or answers a null array where it
+    /// may not block). See [`xread`].
+    pub block: Option<xread::BlockSpec>,
 }
 
 impl Effects {
@@ -109,6 +123,18 @@ pub enum Request<'a> {
     Xidmprecord(xidmprecord::XidmprecordRequest<'a>),
     /// The internal `idmp.idmpcounters`.
     Counters(counters::CountersRequest<'a>),
+    /// XGROUP.
+    Xgroup(xgroup::XgroupRequest<'a>),
+    /// XREAD / XREADGROUP (several keys: see [`xread::XreadRequest::exec_multi`]).
+    Xread(xread::XreadRequest<'a>),
+    /// XACK.
+    Xack(xack::XackRequest<'a>),
+    /// XPENDING.
+    Xpending(xpending::XpendingRequest<'a>),
+    /// XCLAIM.
+    Xclaim(xclaim::XclaimRequest<'a>),
+    /// XAUTOCLAIM.
+    Xautoclaim(xautoclaim::XautoclaimRequest<'a>),
 }
 
 /// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
@@ -131,6 +157,13 @@ pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdErr
             Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, &name)?)
         }
         "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
+        "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse(argv, &name)?),
+        "xread" => Request::Xread(xread::XreadRequest::parse(argv, false, &name)?),
+        "xreadgroup" => Request::Xread(xread::XreadRequest::parse(argv, true, &name)?),
+        "xack" => Request::Xack(xack::XackRequest::parse(argv, &name)?),
+        "xpending" => Request::Xpending(xpending::XpendingRequest::parse(argv, &name)?),
+        "xclaim" => Request::Xclaim(xclaim::XclaimRequest::parse(argv, &name)?),
+        "xautoclaim" => Request::Xautoclaim(xautoclaim::XautoclaimRequest::parse(argv, &name)?),
         _ => {
             return Err(format!(
                 "ERR unknown command '{}'",
@@ -154,6 +187,12 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => Some(r.key),
             Request::Xidmprecord(r) => Some(r.key),
             Request::Counters(r) => Some(r.key),
+            Request::Xgroup(r) => r.key(),
+            Request::Xread(r) => r.keys.first().copied(),
+            Request::Xack(r) => Some(r.key),
+            Request::Xpending(r) => Some(r.key),
+            Request::Xclaim(r) => Some(r.key),
+            Request::Xautoclaim(r) => Some(r.key),
         }
     }
 
@@ -172,16 +211,20 @@ impl<'a> Request<'a> {
     pub fn creates_key(&self) -> bool {
         match self {
             Request::Xadd(r) => r.creates_key(),
+            Request::Xgroup(r) => r.creates_key(),
             _ => false,
         }
     }
 
     /// True for commands that may modify the key (opened for writing).
     pub fn is_write(&self) -> bool {
-        !matches!(
-            self,
-            Request::Range(_) | Request::Xlen(_) | Request::Xinfo(_)
-        )
+        match self {
+            Request::Xread(r) => r.is_write(),
+            _ => !matches!(
+                self,
+                Request::Range(_) | Request::Xlen(_) | Request::Xinfo(_) | Request::Xpending(_)
+            ),
+        }
     }
 
     /// Runs the command on the stream under the key (`None`: key missing),
@@ -203,6 +246,29 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => r.exec(stream, ctx, reply),
             Request::Xidmprecord(r) => r.exec(stream, ctx, reply),
             Request::Counters(r) => r.exec(stream, ctx, reply),
+            Request::Xgroup(r) => r.exec(stream, ctx, reply),
+            Request::Xread(r) => {
+                // One stream for every key naming it; another key answers
+                // an internal error: the glue uses exec_multi for those.
+                let mut lookup = xread::SingleKey {
+                    key: r.keys.first().copied().unwrap_or_default(),
+                    stream,
+                };
+                let (outcome, per_key) = r.exec_multi(&mut lookup, ctx, reply, None);
+                let mut fx = Effects::default();
+                for (_, k) in per_key {
+                    fx.replicate.extend(k.replicate);
+                    fx.events.extend(k.events);
+                }
+                if let xread::XreadOutcome::Block(spec) = outcome {
+                    fx.block = Some(spec);
+                }
+                fx
+            }
+            Request::Xack(r) => r.exec(stream, reply),
+            Request::Xpending(r) => r.exec(stream.map(|s| &*s), ctx, reply),
+            Request::Xclaim(r) => r.exec(stream, ctx, reply),
+            Request::Xautoclaim(r) => r.exec(stream, ctx, reply),
         }
     }
 }
