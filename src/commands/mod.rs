@@ -34,6 +34,10 @@ pub mod xsetid;
 pub mod xtrim;
 
 #[cfg(test)]
+mod groups_oracle_fixture;
+#[cfg(test)]
+mod groups_oracle_tests;
+#[cfg(test)]
 mod oracle_fixture;
 #[cfg(test)]
 mod oracle_tests;

@@ -230,7 +230,14 @@ impl<'a> XreadRequest<'a> {
                 }
                 starts.push(ReadStart::New);
             } else {
-                starts.push(ReadStart::After(parse_strict_id(a).ok_or(ERR_INVALID_ID)?));
+                let id = parse_strict_id(a).ok_or(ERR_INVALID_ID)?;
+                // 7.0 marks `>` with the largest ID: given explicitly to
+                // XREADGROUP, it reads new entries too.
+                if self.xreadgroup && id == StreamId::MAX {
+                    starts.push(ReadStart::New);
+                } else {
+                    starts.push(ReadStart::After(id));
+                }
             }
         }
         Ok(starts)
