@@ -18,20 +18,34 @@
 //! [MAXLEN|MINID = x] id f v ...`, `XIDMPRECORD key pid iid id IDMPAT ms`,
 //! `idmp.idmpcounters key added duplicates`.
 
+pub mod cg;
 pub mod counters;
 pub mod range;
+pub mod recorder;
 pub mod reply;
 pub mod trim_args;
 pub mod util;
+pub mod xack;
 pub mod xadd;
+pub mod xautoclaim;
 pub mod xcfgset;
+pub mod xclaim;
 pub mod xdel;
+pub mod xgroup;
 pub mod xidmprecord;
 pub mod xinfo;
+pub mod xinfo_groups;
 pub mod xlen;
+pub mod xpending;
+pub mod xread;
+pub mod xreadgroup;
 pub mod xsetid;
 pub mod xtrim;
 
+#[cfg(test)]
+mod groups_oracle_fixture;
+#[cfg(test)]
+mod groups_oracle_tests;
 #[cfg(test)]
 mod native_diff;
 #[cfg(test)]
@@ -80,6 +94,10 @@ pub struct Effects {
     pub create: bool,
     /// The stream created by XADD when `exec` got `None` (set with `create`).
     pub new_stream: Option<Box<Stream>>,
+    /// XREAD/XREADGROUP with BLOCK found nothing to serve and wrote no
+    /// reply: the glue blocks the client (or answers a null array where it
+    /// may not block). See [`xread`].
+    pub block: Option<xread::BlockSpec>,
 }
 
 impl Effects {
@@ -120,6 +138,18 @@ pub enum Request<'a> {
     Xidmprecord(xidmprecord::XidmprecordRequest<'a>),
     /// The internal `idmp.idmpcounters`.
     Counters(counters::CountersRequest<'a>),
+    /// XGROUP.
+    Xgroup(xgroup::XgroupRequest<'a>),
+    /// XREAD / XREADGROUP (several keys: see [`xread::XreadRequest::exec_multi`]).
+    Xread(xread::XreadRequest<'a>),
+    /// XACK.
+    Xack(xack::XackRequest<'a>),
+    /// XPENDING.
+    Xpending(xpending::XpendingRequest<'a>),
+    /// XCLAIM.
+    Xclaim(xclaim::XclaimRequest<'a>),
+    /// XAUTOCLAIM.
+    Xautoclaim(xautoclaim::XautoclaimRequest<'a>),
 }
 
 /// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
@@ -143,6 +173,13 @@ pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdErr
             Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, base)?)
         }
         "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
+        "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse(argv, base)?),
+        "xread" => Request::Xread(xread::XreadRequest::parse(argv, false, base)?),
+        "xreadgroup" => Request::Xread(xread::XreadRequest::parse(argv, true, base)?),
+        "xack" => Request::Xack(xack::XackRequest::parse(argv, base)?),
+        "xpending" => Request::Xpending(xpending::XpendingRequest::parse(argv, base)?),
+        "xclaim" => Request::Xclaim(xclaim::XclaimRequest::parse(argv, base)?),
+        "xautoclaim" => Request::Xautoclaim(xautoclaim::XautoclaimRequest::parse(argv, base)?),
         _ => {
             return Err(format!(
                 "ERR unknown command '{}'",
@@ -166,6 +203,12 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => Some(r.key),
             Request::Xidmprecord(r) => Some(r.key),
             Request::Counters(r) => Some(r.key),
+            Request::Xgroup(r) => r.key(),
+            Request::Xread(r) => r.keys.first().copied(),
+            Request::Xack(r) => Some(r.key),
+            Request::Xpending(r) => Some(r.key),
+            Request::Xclaim(r) => Some(r.key),
+            Request::Xautoclaim(r) => Some(r.key),
         }
     }
 
@@ -184,16 +227,20 @@ impl<'a> Request<'a> {
     pub fn creates_key(&self) -> bool {
         match self {
             Request::Xadd(r) => r.creates_key(),
+            Request::Xgroup(r) => r.creates_key(),
             _ => false,
         }
     }
 
     /// True for commands that may modify the key (opened for writing).
     pub fn is_write(&self) -> bool {
-        !matches!(
-            self,
-            Request::Range(_) | Request::Xlen(_) | Request::Xinfo(_)
-        )
+        match self {
+            Request::Xread(r) => r.is_write(),
+            _ => !matches!(
+                self,
+                Request::Range(_) | Request::Xlen(_) | Request::Xinfo(_) | Request::Xpending(_)
+            ),
+        }
     }
 
     /// Runs the command on the stream under the key (`None`: key missing),
@@ -215,6 +262,29 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => r.exec(stream, ctx, reply),
             Request::Xidmprecord(r) => r.exec(stream, ctx, reply),
             Request::Counters(r) => r.exec(stream, ctx, reply),
+            Request::Xgroup(r) => r.exec(stream, ctx, reply),
+            Request::Xread(r) => {
+                // One stream for every key naming it; another key answers
+                // an internal error: the glue uses exec_multi for those.
+                let mut lookup = xread::SingleKey {
+                    key: r.keys.first().copied().unwrap_or_default(),
+                    stream,
+                };
+                let (outcome, per_key) = r.exec_multi(&mut lookup, ctx, reply, None);
+                let mut fx = Effects::default();
+                for (_, k) in per_key {
+                    fx.replicate.extend(k.replicate);
+                    fx.events.extend(k.events);
+                }
+                if let xread::XreadOutcome::Block(spec) = outcome {
+                    fx.block = Some(spec);
+                }
+                fx
+            }
+            Request::Xack(r) => r.exec(stream, reply),
+            Request::Xpending(r) => r.exec(stream.map(|s| &*s), ctx, reply),
+            Request::Xclaim(r) => r.exec(stream, ctx, reply),
+            Request::Xautoclaim(r) => r.exec(stream, ctx, reply),
         }
     }
 }

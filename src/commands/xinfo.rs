@@ -1,7 +1,7 @@
 //! XINFO on module streams: STREAM \[FULL \[COUNT n\]\] as Redis 7.0's
 //! `xinfoReplyWithStreamInfo` with the six IDMP fields of Redis 8.6 right
-//! after `recorded-first-entry-id` (SPEC 6); GROUPS (no groups yet: an empty
-//! array); CONSUMERS (the native NOGROUP error); HELP (the native text).
+//! after `recorded-first-entry-id` (SPEC 6); GROUPS, CONSUMERS and the FULL
+//! groups from `xinfo_groups`; HELP (the native text).
 //!
 //! `radix-tree-keys` is the store's node count. `radix-tree-nodes` has no
 //! exact analogue (the store is no radix tree); it is the figure a native
@@ -136,12 +136,10 @@ impl<'a> XinfoRequest<'a> {
                 }
                 Err(e) => reply.error(&e),
             },
-            XinfoSub::Groups { .. } => reply.array(0),
-            XinfoSub::Consumers { key, group } => reply.error(&format!(
-                "NOGROUP No such consumer group '{}' for key name '{}'",
-                show(group),
-                show(key)
-            )),
+            XinfoSub::Groups { .. } => super::xinfo_groups::groups_info(s, reply),
+            XinfoSub::Consumers { key, group } => {
+                super::xinfo_groups::consumers_info(s, key, group, ctx.now_ms, reply)
+            }
             XinfoSub::Help => {}
         }
         fx
@@ -264,7 +262,7 @@ pub fn stream_info(s: &Stream, full: Option<u64>, reply: &mut dyn Reply) {
     match full {
         None => {
             reply.bulk(b"groups");
-            reply.int(0);
+            reply.int(i64::try_from(s.groups.len()).unwrap_or(i64::MAX));
             reply.bulk(b"first-entry");
             match s.store.range(StreamId::MIN, StreamId::MAX).next() {
                 Some(e) => reply_entry(reply, &e),
@@ -290,7 +288,7 @@ pub fn stream_info(s: &Stream, full: Option<u64>, reply: &mut dyn Reply) {
                 .collect();
             reply_entries(reply, &entries);
             reply.bulk(b"groups");
-            reply.array(0);
+            super::xinfo_groups::full_groups(s, count, reply);
         }
     }
 }

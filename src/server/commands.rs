@@ -36,6 +36,13 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
         0,
         0,
     ),
+    ("idmp.xread", "readonly blocking", 0, 0, 0),
+    ("idmp.xreadgroup", "write blocking", 0, 0, 0),
+    ("idmp.xgroup", "write deny-oom", 2, 2, 1),
+    ("idmp.xack", "write fast", 1, 1, 1),
+    ("idmp.xpending", "readonly", 1, 1, 1),
+    ("idmp.xclaim", "write fast", 1, 1, 1),
+    ("idmp.xautoclaim", "write fast", 1, 1, 1),
 ];
 
 extern "C" fn handler(
@@ -84,6 +91,8 @@ fn routed_acl_check(
     let native = std::str::from_utf8(native).ok()?.to_ascii_lowercase();
     match native.as_str() {
         "xinfo" => acl::check(ctx, "xinfo", args, 2, Some(2)),
+        "xgroup" => acl::check(ctx, "xgroup", args, 2, Some(2)),
+        "xread" | "xreadgroup" => acl::check(ctx, &native, args, 1, None),
         "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2, None),
         "idmpcounters" => None,
         _ => acl::check(ctx, &native, args, 1, Some(1)),

@@ -27,10 +27,26 @@ pub const ROUTES: &[(&str, &str, i32)] = &[
     ("xsetid", "idmp.xsetid", -3),
     ("xinfo", "idmp.xinfo", -2),
     ("type", "idmp.type", 2),
+    ("xread", "idmp.xread", -4),
+    ("xreadgroup", "idmp.xreadgroup", -7),
+    ("xgroup", "idmp.xgroup", -2),
+    ("xack", "idmp.xack", -4),
+    ("xpending", "idmp.xpending", -3),
+    ("xclaim", "idmp.xclaim", -6),
+    ("xautoclaim", "idmp.xautoclaim", -6),
 ];
 
 /// XINFO subcommands the module serves, with their native arity.
 const XINFO_SUBS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4)];
+
+/// XGROUP subcommands the module serves, with their native arity.
+const XGROUP_SUBS: &[(&str, i32)] = &[
+    ("create", -5),
+    ("setid", -5),
+    ("destroy", 4),
+    ("createconsumer", 5),
+    ("delconsumer", 5),
+];
 
 /// Whether `argc` satisfies a Redis arity (`n`: exactly n, `-n`: at least n).
 pub fn arity_ok(arity: i32, argc: c_int) -> bool {
@@ -65,16 +81,20 @@ pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
 static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Retained module strings for the route targets, created once at load.
-static TARGETS: [AtomicPtr<raw::RedisModuleString>; 9] =
-    [const { AtomicPtr::new(std::ptr::null_mut()) }; 9];
+static TARGETS: [AtomicPtr<raw::RedisModuleString>; ROUTES.len()] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; ROUTES.len()];
 
-/// XINFO is routed only for a subcommand the module serves, with its arity
-/// (HELP, unknown subcommands and arity errors stay native).
-fn xinfo_routed(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) -> bool {
+/// A container command (XINFO, XGROUP) is routed only for a subcommand the
+/// module serves, with its arity (HELP, unknown subcommands and arity errors
+/// stay native).
+fn sub_routed(
+    fctx: *mut raw::RedisModuleCommandFilterCtx,
+    argc: c_int,
+    subs: &[(&str, i32)],
+) -> bool {
     let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
     let sub = str_bytes(sub);
-    XINFO_SUBS
-        .iter()
+    subs.iter()
         .any(|&(name, arity)| sub.eq_ignore_ascii_case(name.as_bytes()) && arity_ok(arity, argc))
 }
 
@@ -102,7 +122,7 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             return;
         }
         let name = str_bytes(a0);
-        if name.len() < 4 || name.len() > 9 {
+        if name.len() < 4 || name.len() > 10 {
             return;
         }
         for (i, &(native, _, arity)) in ROUTES.iter().enumerate() {
@@ -110,10 +130,15 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
                 if !arity_ok(arity, argc) {
                     return;
                 }
-                if native == "xinfo" && !xinfo_routed(fctx, argc) {
+                if native == "xinfo" && !sub_routed(fctx, argc, XINFO_SUBS) {
                     return;
                 }
-                let t = TARGETS[i].load(Ordering::Relaxed);
+                if native == "xgroup" && !sub_routed(fctx, argc, XGROUP_SUBS) {
+                    return;
+                }
+                let t = TARGETS
+                    .get(i)
+                    .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
                 replace_with_retained(fctx, 0, t);
                 return;
             }
@@ -157,7 +182,9 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         if s.is_null() {
             return false;
         }
-        TARGETS[i].store(s, Ordering::Relaxed);
+        if let Some(t) = TARGETS.get(i) {
+            t.store(s, Ordering::Relaxed);
+        }
     }
     let cg = create_string(std::ptr::null_mut(), b"idmp.configget");
     if cg.is_null() {

@@ -18,6 +18,7 @@ pub mod reply;
 pub mod route;
 pub mod stats;
 pub mod xinfo_native;
+pub mod xread;
 
 use redis_module::{Context, RedisString, Status};
 
