@@ -17,6 +17,7 @@ pub mod limits;
 pub mod reply;
 pub mod route;
 pub mod stats;
+pub mod wake;
 pub mod xinfo_native;
 pub mod xread;
 
@@ -60,6 +61,7 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         return Status::Err;
     }
     limits::init(raw_ctx);
+    wake::init(raw_ctx);
     info::init(raw_ctx);
     // The module signals modified keys itself, only on real writes, so that
     // reads never invalidate a WATCH.

@@ -23,6 +23,7 @@ use crate::server::call::call_v;
 use crate::server::convert::convert_native;
 use crate::server::reply::ModuleReply;
 use crate::server::route::{apply_effects, exec_ctx, key_kind, Kind, OpenKey, WRONGTYPE};
+use crate::server::wake;
 use crate::stream::Stream;
 
 const REPLY_NULL: i32 = raw::REDISMODULE_REPLY_NULL as i32;
@@ -32,6 +33,55 @@ const REPLY_NULL: i32 = raw::REDISMODULE_REPLY_NULL as i32;
 struct Blocked {
     argv: Vec<Vec<u8>>,
     spec: Option<BlockSpec>,
+    /// The database and keys registered with [`wake`] while blocked.
+    db: i32,
+    keys: Vec<Vec<u8>>,
+    /// The blocked client's handle (set right after blocking).
+    bc: *mut raw::RedisModuleBlockedClient,
+    /// Set when a waited key went away: the timeout callback then answers
+    /// the group error instead of a timeout.
+    gone: bool,
+}
+
+/// A key a blocked read waits on is gone (deleted, renamed away, flushed,
+/// swapped out, or overwritten with another type). XREADGROUP can no longer
+/// be served and is answered with the group error, as Redis 7.2+ does; XREAD
+/// keeps waiting for the key to come back.
+pub fn key_gone(token: usize) {
+    let p = token as *mut Blocked;
+    // SAFETY: tokens are the private data of blocked clients, registered at
+    // block time and removed in `free_blocked` before the box is freed.
+    let Some(b) = (unsafe { p.as_mut() }) else {
+        return;
+    };
+    let group = b
+        .argv
+        .first()
+        .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"));
+    if !group || b.gone || b.bc.is_null() {
+        return;
+    }
+    b.gone = true;
+    let _ = rm!(RedisModule_UnblockClient(b.bc, std::ptr::null_mut()));
+}
+
+/// 7.0's NOGROUP text for XREADGROUP on a missing key or group.
+fn nogroup(b: &Blocked) -> String {
+    let key = b
+        .keys
+        .first()
+        .map(|k| String::from_utf8_lossy(k).into_owned())
+        .unwrap_or_default();
+    let group = b
+        .argv
+        .iter()
+        .position(|a| a.eq_ignore_ascii_case(b"group"))
+        .and_then(|i| b.argv.get(i + 1))
+        .map(|g| String::from_utf8_lossy(g).into_owned())
+        .unwrap_or_default();
+    format!(
+        "NOGROUP No such key '{key}' or consumer group '{group}' in XREADGROUP with GROUP option"
+    )
 }
 
 /// Whether the client may block (not in MULTI, a script, or a context that
@@ -175,7 +225,11 @@ fn block(
     blocked: Blocked,
 ) {
     let mut keys = names.to_vec();
-    let priv_ptr = Box::into_raw(Box::new(blocked)).cast::<c_void>();
+    let mut blocked = blocked;
+    blocked.db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+    blocked.keys = names.iter().map(|&n| str_bytes(n).to_vec()).collect();
+    let raw_blocked = Box::into_raw(Box::new(blocked));
+    let priv_ptr = raw_blocked.cast::<c_void>();
     let bc = rm!(RedisModule_BlockClientOnKeys(
         ctx,
         Some(on_ready),
@@ -189,8 +243,14 @@ fn block(
     .unwrap_or(std::ptr::null_mut());
     if bc.is_null() {
         // SAFETY: the server did not take the private data; reclaim it.
-        drop(unsafe { Box::from_raw(priv_ptr.cast::<Blocked>()) });
+        drop(unsafe { Box::from_raw(raw_blocked) });
         ModuleReply::new(ctx).null_array();
+        return;
+    }
+    // SAFETY: the box is alive until free_blocked; nothing else uses it now.
+    if let Some(b) = unsafe { raw_blocked.as_mut() } {
+        b.bc = bc;
+        wake::add(b.db, &b.keys, raw_blocked as usize);
     }
 }
 
@@ -236,7 +296,11 @@ pub fn run(
         if forward_once(ctx, req, argv, !wants_block) {
             return;
         }
-        let resolved = resolve_dollars(ctx, argv, req);
+        let mut resolved = resolve_dollars(ctx, argv, req);
+        // Stored under the standard name, as the module-served form is.
+        if let Some(a0) = resolved.first_mut() {
+            *a0 = native(req).to_ascii_lowercase().into_bytes();
+        }
         let timeout = req.block.unwrap_or(0);
         block(
             ctx,
@@ -245,6 +309,10 @@ pub fn run(
             Blocked {
                 argv: resolved,
                 spec: None,
+                db: 0,
+                keys: Vec::new(),
+                bc: std::ptr::null_mut(),
+                gone: false,
             },
         );
         return;
@@ -260,6 +328,10 @@ pub fn run(
                 Blocked {
                     argv: args.iter().map(|a| a.to_vec()).collect(),
                     spec: Some(spec),
+                    db: 0,
+                    keys: Vec::new(),
+                    bc: std::ptr::null_mut(),
+                    gone: false,
                 },
             );
         } else {
@@ -322,7 +394,14 @@ extern "C" fn on_timeout(
     _argv: *mut *mut raw::RedisModuleString,
     _argc: c_int,
 ) -> c_int {
-    crate::server::guard::guard((), || ModuleReply::new(ctx).null_array());
+    crate::server::guard::guard((), || {
+        let p = rm!(RedisModule_GetBlockedClientPrivateData(ctx)).unwrap_or(std::ptr::null_mut());
+        // SAFETY: the private data is the Box<Blocked> given at block time.
+        match unsafe { p.cast::<Blocked>().as_ref() } {
+            Some(b) if b.gone => ModuleReply::new(ctx).error(&nogroup(b)),
+            _ => ModuleReply::new(ctx).null_array(),
+        }
+    });
     raw::Status::Ok as c_int
 }
 
@@ -331,7 +410,8 @@ extern "C" fn free_blocked(_ctx: *mut raw::RedisModuleCtx, p: *mut c_void) {
         if !p.is_null() {
             // SAFETY: `p` is the Box<Blocked> given at block time; the server
             // frees it exactly once.
-            drop(unsafe { Box::from_raw(p.cast::<Blocked>()) });
+            let b = unsafe { Box::from_raw(p.cast::<Blocked>()) };
+            wake::remove(b.db, &b.keys, p as usize);
         }
     });
 }
