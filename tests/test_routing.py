@@ -446,3 +446,18 @@ def test_memory_usage_and_digest(raw):
     assert isinstance(d1, list) and len(d1) == 1 and d1[0] != b"0" * 40
     raw.call("XADD", "s", "*", "f", "v")
     assert raw.call("DEBUG", "DIGEST-VALUE", "s") != d1
+
+
+def test_scan_type_stream_includes_module_streams(capoff):
+    """SCAN ... TYPE stream lists module streams and native streams alike."""
+    capoff.call("XADD", "nat", "1-1", "f", "v")
+    capoff.call("SET", "str", "x")
+    assert capoff.call("CONFIG", "SET", "idmp.capture-new-streams", "yes") == OK
+    capoff.call("XADD", "mod", "1-1", "f", "v")
+    assert capoff.call("OBJECT", "ENCODING", "nat") == b"stream"
+    cursor, keys = capoff.call("SCAN", "0", "TYPE", "stream", "COUNT", "100")
+    assert cursor == b"0"
+    assert sorted(keys) == [b"mod", b"nat"]
+    cursor, keys = capoff.call("SCAN", "0", "MATCH", "m*", "type", "STREAM", "COUNT", "100")
+    assert keys == [b"mod"]
+    assert capoff.call("SCAN", "0", "TYPE", "string", "COUNT", "100")[1] == [b"str"]

@@ -35,6 +35,7 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     // AOF also send the 7-argument form with the insertion time.
     ("xidmprecord", -5, 1, RW | UPDATE),
     ("idmp.configget", -2, 0, 0),
+    ("idmp.scan", -2, 0, 0),
     // XREAD/XREADGROUP: keys after STREAMS (see KEYWORD_SPECS).
     ("idmp.xread", -4, -1, RO | ACCESS),
     ("idmp.xreadgroup", -7, -1, RO | ACCESS),

@@ -36,6 +36,7 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
         0,
         0,
     ),
+    ("idmp.scan", "readonly", 0, 0, 0),
     ("idmp.xread", "readonly blocking", 0, 0, 0),
     ("idmp.xreadgroup", "write blocking", 0, 0, 0),
     ("idmp.xgroup", "write deny-oom", 2, 2, 1),
@@ -65,6 +66,8 @@ extern "C" fn handler(
         }
         if name.eq_ignore_ascii_case(b"idmp.type") {
             route::run_type(ctx, args);
+        } else if name.eq_ignore_ascii_case(b"idmp.scan") {
+            crate::server::scan::run(ctx, args);
         } else if name.eq_ignore_ascii_case(b"idmp.configget") {
             crate::server::configget::run(ctx, args);
         } else {
@@ -95,6 +98,7 @@ fn routed_acl_check(
         "xread" | "xreadgroup" => acl::check(ctx, &native, args, 1, None),
         "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2, None),
         "idmpcounters" => None,
+        "scan" => acl::check(ctx, "scan", args, 1, None),
         _ => acl::check(ctx, &native, args, 1, Some(1)),
     }
 }

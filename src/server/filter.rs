@@ -79,6 +79,7 @@ pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
 }
 
 static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+static SCAN: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Retained module strings for the route targets, created once at load.
 static TARGETS: [AtomicPtr<raw::RedisModuleString>; ROUTES.len()] =
@@ -123,6 +124,7 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
         }
         let name = str_bytes(a0);
         if name.len() < 4 || name.len() > 10 {
+            // ("scan" is 4 letters, "xreadgroup" 10.)
             return;
         }
         for (i, &(native, _, arity)) in ROUTES.iter().enumerate() {
@@ -142,6 +144,21 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
                 replace_with_retained(fctx, 0, t);
                 return;
             }
+        }
+        if name.eq_ignore_ascii_case(b"scan") && argc >= 4 {
+            // SCAN ... TYPE stream: module streams are streams too.
+            let wants_streams = (2..argc - 1).any(|pos| {
+                let a =
+                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
+                let b = rm!(RedisModule_CommandFilterArgGet(fctx, pos + 1))
+                    .unwrap_or(std::ptr::null_mut());
+                str_bytes(a).eq_ignore_ascii_case(b"type")
+                    && str_bytes(b).eq_ignore_ascii_case(b"stream")
+            });
+            if wants_streams {
+                replace_with_retained(fctx, 0, SCAN.load(Ordering::Relaxed));
+            }
+            return;
         }
         if name.eq_ignore_ascii_case(b"config") && argc >= 3 {
             let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
@@ -191,6 +208,11 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         return false;
     }
     CONFIG_GET.store(cg, Ordering::Relaxed);
+    let sc = create_string(std::ptr::null_mut(), b"idmp.scan");
+    if sc.is_null() {
+        return false;
+    }
+    SCAN.store(sc, Ordering::Relaxed);
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,
         Some(filter),

@@ -16,6 +16,7 @@ pub mod info;
 pub mod limits;
 pub mod reply;
 pub mod route;
+pub mod scan;
 pub mod stats;
 pub mod wake;
 pub mod xinfo_native;
