@@ -19,22 +19,22 @@ use crate::stream::{Stream, StreamId};
 const REPLY_INTEGER: i32 = 2;
 const REPLY_ARRAY: i32 = 3;
 
-fn id_of(e: Elem) -> Option<StreamId> {
+fn id_of(e: Elem<'_>) -> Option<StreamId> {
     parse_strict_id(e.bytes())
 }
 
 /// Key/value pairs of a flat RESP2 map reply.
-fn pairs(e: Elem) -> Vec<(&'static [u8], Elem)> {
+fn pairs(e: Elem<'_>) -> Vec<(&[u8], Elem<'_>)> {
     (0..e.len() / 2)
         .filter_map(|i| Some((e.at(2 * i)?.bytes(), e.at(2 * i + 1)?)))
         .collect()
 }
 
-fn field(ps: &[(&[u8], Elem)], name: &[u8]) -> Option<Elem> {
+fn field<'r>(ps: &[(&[u8], Elem<'r>)], name: &[u8]) -> Option<Elem<'r>> {
     ps.iter().find(|(k, _)| *k == name).map(|&(_, v)| v)
 }
 
-fn int_of(e: Option<Elem>) -> Option<i64> {
+fn int_of(e: Option<Elem<'_>>) -> Option<i64> {
     e.filter(|v| v.kind() == REPLY_INTEGER).map(|v| v.integer())
 }
 
@@ -43,7 +43,7 @@ fn corrupt() -> String {
 }
 
 /// Adds one native group (an element of FULL's `groups`) to `s`.
-fn add_group(s: &mut Stream, g: Elem) -> Result<(), String> {
+fn add_group(s: &mut Stream, g: Elem<'_>) -> Result<(), String> {
     let gp = pairs(g);
     let name = field(&gp, b"name").ok_or_else(corrupt)?.bytes();
     let last = field(&gp, b"last-delivered-id")
