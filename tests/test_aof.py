@@ -31,9 +31,8 @@ def _workload(c, seed, nops=400):
     w = Workload(seed)
     w.setup(c)
     w.run(c, nops)
-    key, pid, iid, sid = w.tracked()[0]
-    assert c.call("XDEL", key, sid) == 1   # a tracked iid whose entry is deleted
-    w.deleted_tracked = (key, pid, iid, sid)
+    # a tracked iid whose entry is deleted (the first whose entry is still live)
+    w.deleted_tracked = next(t for t in w.tracked() if c.call("XDEL", t[0], t[3]) == 1)
     return w
 
 

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from resp import OK, Err
-from pworkload import (VOLATILE_DURATION, Workload, db_state, diff_states, meta,
+from pworkload import (Workload, db_state, diff_states, meta,
                        retry)
 
 MODULE_CMDS = {"xcfgset", "xidmprecord"}
@@ -87,8 +87,6 @@ def test_replica_same_digests_module_commands_only_and_failover(server_factory, 
         last = m.call("XADD", w.keys[1], "IDMP", "late", "two", "*", "f", "v")
         assert isinstance(last, bytes)
         w._record(w.keys[1], "late", "two", last)
-        # the 1-second iids: let them expire everywhere before comparing
-        time.sleep(VOLATILE_DURATION + 0.3)
     wait_caught_up(master, replica)
     with replica.raw() as r:
         stats = commandstats(r)
@@ -115,7 +113,7 @@ def test_replica_same_digests_module_commands_only_and_failover(server_factory, 
         assert r.call("REPLICAOF", "NO", "ONE") == OK
         assert r.call("XADD", w.keys[1], "IDMP", "late", "two", "*", "f", "other") == last
         tracked = w.tracked()
-        assert len(tracked) > 50
+        assert len(tracked) > 20
         before = {k: meta(r, k) for k in w.keys}
         bad = retry(r, tracked)
         assert bad == [], "after failover, retries not answered with the original ID: %r" % bad[:10]

@@ -16,14 +16,14 @@ def _workload(c, seed, nops=400):
     w.setup(c)
     w.run(c, nops)
     # a tracked iid whose entry is gone, on purpose
-    key, pid, iid, sid = w.tracked()[0]
-    c.call("XDEL", key, sid)
+    # a tracked iid whose entry is deleted (the first whose entry is still live)
+    assert any(c.call("XDEL", t[0], t[3]) == 1 for t in w.tracked())
     return w
 
 
 def _check_retries(c, w):
     tracked = w.tracked()
-    assert len(tracked) > 50, len(tracked)
+    assert len(tracked) > 20, len(tracked)
     before = {k: meta(c, k) for k in w.keys}
     bad = retry(c, tracked)
     assert not bad, "retried pairs not answered with their original ID: %r" % bad[:10]
