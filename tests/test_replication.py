@@ -1,176 +1,122 @@
-"""Issue 3 / SPEC 8: replication and failover. A master and a replica, both with the
-module, on loopback ports. After a random workload (part before the replica attaches:
-full sync; part after: the propagated commands), every stream has the same DEBUG
-DIGEST-VALUE and XINFO STREAM FULL on both; the replica executed only module
-commands for module streams; after REPLICAOF NO ONE every tracked (pid, iid) retried
-on the new master answers its original ID."""
+"""SPEC section 8 (replication): full sync and command stream keep the replica
+identical (DEBUG DIGEST-VALUE per stream, XINFO, entries); a duplicate propagates
+its counter bump; after failover a retried (pid, iid) is still a duplicate."""
 
-import collections
 import time
 
-import pytest
+from resp import OK
+from util import counters, pairs
 
-from resp import OK, Err
-from pworkload import (Workload, db_state, diff_states, meta,
-                       retry)
-
-MODULE_CMDS = {"xcfgset", "xidmprecord"}
-# what a replica's master link and our own checks may run besides the module's commands
-PLUMBING = {"ping", "replconf", "select", "multi", "exec", "config|resetstat", "info"}
+DROP = {b"radix-tree-keys", b"radix-tree-nodes"}
+MASTER = ["--repl-diskless-sync-delay", "0"]
 
 
-def info_fields(c, section):
+def wait_link(replica, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        info = replica.call("INFO", "replication").decode()
+        if "master_link_status:up" in info and "master_sync_in_progress:0" in info:
+            return
+        time.sleep(0.05)
+    raise AssertionError("replica link not up:\n" + info)
+
+
+def sync(master, n=1):
+    assert master.call("WAIT", str(n), "5000") >= n
+
+
+def state(c, keys):
     out = {}
-    for ln in c.call("INFO", section).decode().splitlines():
-        if ":" in ln and not ln.startswith("#"):
-            k, v = ln.split(":", 1)
-            out[k] = v
+    for k in keys:
+        info = c.call("XINFO", "STREAM", k, "FULL")
+        out[k] = ([(f, v) for f, v in pairs(info) if f not in DROP],
+                  c.call("DEBUG", "DIGEST-VALUE", k))
     return out
 
 
-def commandstats(c):
-    """{command name: calls} from INFO commandstats."""
-    out = {}
-    for k, v in info_fields(c, "commandstats").items():
-        if k.startswith("cmdstat_"):
-            calls = dict(x.split("=") for x in v.split(","))["calls"]
-            out[k[len("cmdstat_"):]] = int(calls)
-    return out
+def writes(m):
+    ids = {}
+    ids["a"] = m.call("XADD", "s", "IDMP", "p", "a", "*", "f", "v")
+    m.call("XADD", "s", "IDMP", "p", "a", "*", "f", "v")               # duplicate
+    ids["auto"] = m.call("XADD", "s", "IDMPAUTO", "q", "*", "x", "1", "y", "2")
+    m.call("XADD", "s", "IDMPAUTO", "q", "*", "y", "2", "x", "1")      # duplicate
+    for i in range(30):
+        m.call("XADD", "s", "MAXLEN", "~", "10", "*", "n", str(i))
+    m.call("XADD", "s", "MINID", "~", "0", "IDMP", "p", "b", "*", "f", "v")
+    m.call("XADD", "t", "1-1", "f", "v")
+    m.call("XADD", "t", "2-*", "f", "v")
+    m.call("XDEL", "t", "1-1")
+    m.call("XSETID", "t", "5-5", "ENTRIESADDED", "10", "MAXDELETEDID", "3-0")
+    assert m.call("XCFGSET", "t", "IDMP-MAXSIZE", "2") == OK
+    for i in range(5):
+        m.call("XADD", "t", "IDMP", "p", "i%d" % i, "*", "f", "v")
+    assert m.call("XIDMPRECORD", "t", "r", "r", "2-0") == OK
+    m.call("XTRIM", "t", "MAXLEN", "1")
+    m.call("MULTI")
+    m.call("XADD", "u", "IDMP", "p", "m", "*", "f", "v")
+    m.call("XADD", "u", "IDMP", "p", "m", "*", "f", "v")
+    m.call("EXEC")
+    m.call("EVAL", "redis.call('XADD', KEYS[1], 'IDMPAUTO', 'p', '*', 'f', 'v'); "
+           "return redis.call('XADD', KEYS[1], 'IDMPAUTO', 'p', '*', 'f', 'v')", "1", "u")
+    return ids
 
 
-def attach(master, replica, timeout=30):
-    with replica.raw() as c:
-        assert c.call("REPLICAOF", "127.0.0.1", str(master.port)) == OK
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            f = info_fields(c, "replication")
-            if f.get("master_link_status") == "up" and f.get("master_sync_in_progress") == "0":
-                return
-            time.sleep(0.05)
-    raise AssertionError("replica did not sync; replica log:\n%s\nmaster log:\n%s"
-                         % (replica.log_tail(30), master.log_tail(30)))
+def test_command_stream_and_full_sync(server_factory):
+    master = server_factory(extra=MASTER)
+    with master.raw() as m:
+        # state before the replica attaches: goes through the full sync (RDB)
+        m.call("XADD", "pre", "IDMP", "p", "i", "*", "f", "v")
+        m.call("XADD", "pre", "IDMP", "p", "i", "*", "f", "v")
+        m.call("XCFGSET", "pre", "IDMP-DURATION", "777")
+        m.call("XADD", "pre", "IDMP", "p", "j", "*", "f", "v")
+        replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
+        with replica.raw() as r:
+            wait_link(r)
+            ids = writes(m)
+            sync(m)
+            keys = ["pre", "s", "t", "u"]
+            assert state(r, keys) == state(m, keys)
+            assert counters(r, "s") == counters(m, "s") == (2, 3, 3, 2)
+            assert counters(r, "u") == (1, 2, 2, 2)
+            # failover: the replica becomes a master and still knows every pair
+            assert r.call("REPLICAOF", "NO", "ONE") == OK
+            assert r.call("XADD", "s", "IDMP", "p", "a", "*", "f", "v") == ids["a"]
+            assert r.call("XADD", "s", "IDMPAUTO", "q", "*", "x", "1", "y", "2") == ids["auto"]
+            assert counters(r, "s") == (2, 3, 3, 4)
+        assert master.alive() and replica.alive()
 
 
-def wait_caught_up(master, replica, timeout=30):
+def test_duplicate_counter_reaches_replica(server_factory):
+    master = server_factory(extra=MASTER)
+    replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
     with master.raw() as m, replica.raw() as r:
-        assert m.call("WAIT", "1", str(timeout * 1000)) == 1, replica.log_tail(30)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            mo = int(info_fields(m, "replication")["master_repl_offset"])
-            ro = int(info_fields(r, "replication").get("slave_repl_offset", "-1"))
-            if mo == ro:
-                return
-            time.sleep(0.05)
-    raise AssertionError("replica did not catch up")
-
-
-def repl_extra(diskless):
-    return ["--repl-diskless-sync", diskless, "--repl-diskless-sync-delay", "0",
-            "--repl-diskless-load", "disabled" if diskless == "no" else "swapdb"]
-
-
-@pytest.mark.parametrize("diskless", ["yes", "no"])
-def test_replica_same_digests_module_commands_only_and_failover(server_factory, diskless):
-    master = server_factory(extra=repl_extra(diskless))
-    replica = server_factory(extra=repl_extra(diskless))
-    w = Workload(seed=301 if diskless == "yes" else 302)
-    with master.raw() as m:
-        w.setup(m)
-        w.run(m, 200, sleep_for_expiry=False)        # goes to the replica by full sync
-    attach(master, replica)
-    with replica.raw() as r:
-        # count only what the master link runs from now on
-        assert r.call("CONFIG", "RESETSTAT") == OK
-    with master.raw() as m:
-        w.run(m, 400)                               # propagated command by command
-        # the producer's last message before the failover
-        last = m.call("XADD", w.keys[1], "IDMP", "late", "two", "*", "f", "v")
-        assert isinstance(last, bytes)
-        w._record(w.keys[1], "late", "two", last)
-    wait_caught_up(master, replica)
-    with replica.raw() as r:
-        stats = commandstats(r)
-    streamy = {k for k in stats if k not in PLUMBING}
-    assert streamy, stats
-    not_module = {k for k in streamy if not (k.startswith("idmp.") or k in MODULE_CMDS)}
-    assert not_module == set(), "the replica ran native commands: %r" % {
-        k: stats[k] for k in not_module}
-    assert stats.get("idmp.xadd", 0) > 0, stats
-    with master.raw() as m, replica.raw() as r:
-        ms = db_state(m, w.all_keys)
-        rs = db_state(r, w.all_keys)
-        assert all(s["module"] for s in ms.values())
-        diff = diff_states(ms, rs)
-        assert diff == [], "master and replica differ:\n%s" % "\n".join(map(repr, diff[:20]))
-        for k in w.all_keys:
-            assert m.call("DEBUG", "DIGEST-VALUE", k) == r.call("DEBUG", "DIGEST-VALUE", k), k
-        assert m.call("DEBUG", "DIGEST") == r.call("DEBUG", "DIGEST")
-        # the replica is read-only for clients
-        assert isinstance(r.call("XADD", w.keys[0], "IDMP", "p", "x", "*", "f", "v"), Err)
-    # failover
-    master.stop()
-    with replica.raw() as r:
-        assert r.call("REPLICAOF", "NO", "ONE") == OK
-        assert r.call("XADD", w.keys[1], "IDMP", "late", "two", "*", "f", "other") == last
-        tracked = w.tracked()
-        assert len(tracked) > 20
-        before = {k: meta(r, k) for k in w.keys}
-        bad = retry(r, tracked)
-        assert bad == [], "after failover, retries not answered with the original ID: %r" % bad[:10]
-        n = collections.Counter(t[0] for t in tracked)
-        for k in w.keys:
-            assert meta(r, k)[b"iids-duplicates"] == before[k][b"iids-duplicates"] + n[k]
-            assert meta(r, k)[b"length"] == before[k][b"length"]
-        # and the new master takes fresh messages
-        fresh = r.call("XADD", w.keys[1], "IDMP", "late", "three", "*", "f", "v")
-        assert isinstance(fresh, bytes) and fresh != last
-
-
-def test_duplicates_and_expiry_propagate(server_factory):
-    """Counter bumps of duplicates and 1-second expiry reach the replica; the
-    replica never answers an expired iid as tracked in XINFO."""
-    master = server_factory(extra=repl_extra("yes"))
-    replica = server_factory(extra=repl_extra("yes"))
-    attach(master, replica)
-    with master.raw() as m:
-        m.call("XADD", "s", "1-1", "f", "v")
-        assert m.call("XCFGSET", "s", "IDMP-DURATION", "1") == OK
-        a = m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        wait_link(r)
+        m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        sync(m)
+        before = r.call("DEBUG", "DIGEST-VALUE", "s")
         for _ in range(3):
-            assert m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == a
-    wait_caught_up(master, replica)
-    with master.raw() as m, replica.raw() as r:
-        assert meta(r, "s") == meta(m, "s")
-        assert meta(r, "s")[b"iids-duplicates"] == 3
-        assert meta(r, "s")[b"iids-tracked"] == 1
-        time.sleep(1.3)
-        assert meta(r, "s")[b"iids-tracked"] == 0
-        assert meta(m, "s")[b"iids-tracked"] == 0
-        b = m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
-        assert b != a
-    wait_caught_up(master, replica)
-    with master.raw() as m, replica.raw() as r:
-        assert db_state(m, ["s"]) == db_state(r, ["s"])
+            m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        sync(m)
+        assert counters(r, "s") == (1, 1, 1, 3)
+        assert r.call("DEBUG", "DIGEST-VALUE", "s") == m.call("DEBUG", "DIGEST-VALUE", "s")
+        assert r.call("DEBUG", "DIGEST-VALUE", "s") != before
 
 
-def test_replica_restart_resyncs(server_factory):
-    """A replica restarted from its own RDB and resynced has the master's state."""
-    master = server_factory(extra=repl_extra("yes"))
-    replica = server_factory(extra=repl_extra("yes"))
-    w = Workload(seed=311, volatile=False)
+def test_replica_of_replica_after_restart(server_factory):
+    """A replica that restarts from its own RDB and resyncs stays identical."""
+    master = server_factory(extra=MASTER)
+    replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
     with master.raw() as m:
-        w.setup(m)
-        w.run(m, 150, sleep_for_expiry=False)
-    attach(master, replica)
-    wait_caught_up(master, replica)
-    with replica.raw() as r:
-        assert r.call("SAVE") == OK
-    replica.stop()
-    with master.raw() as m:
-        w.run(m, 150, sleep_for_expiry=False)
-    replica.start()
-    attach(master, replica)
-    wait_caught_up(master, replica)
-    with master.raw() as m, replica.raw() as r:
-        diff = diff_states(db_state(m, w.all_keys), db_state(r, w.all_keys))
-        assert diff == [], diff[:20]
+        with replica.raw() as r:
+            wait_link(r)
+        writes(m)
+        sync(m)
+        with replica.raw() as r:
+            assert r.call("SAVE") == OK
+        replica.restart()
+        with replica.raw() as r:
+            wait_link(r)
+            m.call("XADD", "s", "IDMP", "p", "late", "*", "f", "v")
+            sync(m)
+            keys = ["s", "t", "u"]
+            assert state(r, keys) == state(m, keys)
