@@ -6,6 +6,7 @@ equal the originals. The same with the default preamble, and plain AOF replay of
 the propagated commands (explicit arguments only: no ``*``, ``~`` or IDMPAUTO)."""
 
 import collections
+import time
 
 import pytest
 
@@ -201,3 +202,28 @@ def test_rewrite_keeps_cleared_producers_cleared(server_factory):
         assert c.call("XADD", "s", "IDMP", "p", "new", "*", "f", "v") == b
         fresh = c.call("XADD", "s", "IDMP", "p", "old", "*", "f", "v")
         assert isinstance(fresh, bytes) and parse_id(fresh) > parse_id(b)
+
+
+def test_rewrite_leaves_out_expired_iids(server_factory):
+    """An iid expired when the rewrite runs must not come back: XIDMPRECORD replayed
+    from the AOF would give it a fresh age (SPEC 5: an expired iid is never reported
+    as a duplicate). No command reads the stream between the expiry and the rewrite,
+    so nothing has reclaimed the iids lazily."""
+    srv = server_factory(extra=aof_args("no"))
+    with srv.raw() as c:
+        c.call("XADD", "s", "1-1", "f", "v")
+        assert c.call("XCFGSET", "s", "IDMP-DURATION", "1") == OK
+        a = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        c.call("XADD", "s", "IDMP", "q", "j", "*", "f", "v")
+        time.sleep(1.3)
+        assert isinstance(c.call("BGREWRITEAOF"), Simple)
+        assert wait_rewrite(c) == "ok"
+    _, data = base_aof(srv)
+    recs = [a_ for a_ in parse_aof(data) if a_[0].lower() == b"xidmprecord"]
+    srv.restart()
+    with srv.raw() as c:
+        m = meta(c, "s")
+        assert (m[b"pids-tracked"], m[b"iids-tracked"]) == (0, 0), m
+        b = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "new")
+        assert c.call("XRANGE", "s", b, b) == [[b, [b"f", b"new"]]], (a, b)
+    assert recs == [], "expired iids written by the rewrite: %r" % recs

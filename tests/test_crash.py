@@ -12,12 +12,14 @@ import time
 
 import pytest
 
-from resp import Err, RespClient
+from resp import ConnectionDropped, Err, RespClient, encode_command
 from server import HOST
 from pworkload import kill9, meta, wait_rewrite
 
-N = 3000
-KILLS = 7
+N = 5000
+KILLS = 15
+# messages in flight at once: one at a time, or a pipeline whose unanswered tail is resent
+PIPELINE = {"plain": 1, "rewrites": 1, "pipelined": 40}
 TIME_LIMIT = 60.0
 
 
@@ -30,7 +32,7 @@ def _connect(port, deadline):
     raise AssertionError("could not reconnect")
 
 
-@pytest.mark.parametrize("mode", ["plain", "rewrites"])
+@pytest.mark.parametrize("mode", ["plain", "rewrites", "pipelined"])
 def test_sigkill_producer_exactly_once(server_factory, mode):
     extra = ["--appendonly", "yes", "--appendfsync", "always"]
     if mode == "rewrites":
@@ -40,7 +42,7 @@ def test_sigkill_producer_exactly_once(server_factory, mode):
     else:
         extra += ["--auto-aof-rewrite-percentage", "0"]
     srv = server_factory(extra=extra)
-    rnd = random.Random(5150 if mode == "plain" else 5151)
+    rnd = random.Random({"plain": 5150, "rewrites": 5151, "pipelined": 5152}[mode])
     thresholds = sorted(rnd.sample(range(100, N - 100), KILLS))
     progress = [0]
     stop = threading.Event()
@@ -68,40 +70,39 @@ def test_sigkill_producer_exactly_once(server_factory, mode):
     told = {}
     resends = loading = 0
     c = None
-    n = 1
-    unanswered = False
+    n = 1                      # first message without an answer
+    sent_before = set()        # messages sent at least once
+    batch = PIPELINE[mode]
     try:
         while n <= N:
             assert time.time() < deadline, "producer stuck at n=%d" % n
             assert not failures, failures
+            todo = list(range(n, min(N, n + batch - 1) + 1))
             try:
                 if c is None:
                     c = _connect(srv.port, deadline)
-                if unanswered:
-                    resends += 1
-                r = c.call("XADD", "s", "IDMP", "p", str(n), "*", "n", str(n))
-            except (OSError, Exception) as e:
-                if isinstance(e, AssertionError):
-                    raise
+                resends += sum(1 for k in todo if k in sent_before)
+                sent_before.update(todo)
+                c.send_raw(b"".join(
+                    encode_command(["XADD", "s", "IDMP", "p", str(k), "*", "n", str(k)])
+                    for k in todo))
+                for k in todo:
+                    r = c.read()
+                    if isinstance(r, Err) and r.value.startswith(b"LOADING"):
+                        loading += 1
+                        raise ConnectionDropped("loading")
+                    assert isinstance(r, bytes), (k, r)
+                    told[k] = r
+                    n = k + 1
+                    progress[0] = n
+            except (OSError, ConnectionDropped):
                 if c is not None:
                     try:
                         c.close()
                     except OSError:
                         pass
                 c = None
-                unanswered = True
                 time.sleep(0.002)
-                continue
-            if isinstance(r, Err) and r.value.startswith(b"LOADING"):
-                loading += 1
-                unanswered = True
-                time.sleep(0.01)
-                continue
-            assert isinstance(r, bytes), (n, r)
-            told[n] = r
-            unanswered = False
-            n += 1
-            progress[0] = n
     finally:
         stop.set()
         th.join(60)

@@ -93,21 +93,25 @@ def test_copy_is_deep_and_independent(server_factory):
         _same_but_name(orig, key_state(c, "cp"))
         tracked = [t for t in w.tracked() if t[0] == k]
         # writes to the copy ...
-        x = c.call("XADD", "cp", "IDMP", "newp", "newi", "*", "f", "v")
+        x = c.call("XADD", "cp", "IDMP", "newp", "newi", "*", "f", "copy")
+        assert isinstance(x, bytes)
         c.call("XDEL", "cp", tracked[-1][3])
         assert c.call("XCFGSET", "cp", "IDMP-MAXSIZE", "2") == OK
         assert meta(c, "cp")[b"iids-tracked"] == 0
         # ... do not show in the original
         _same_but_name(orig, key_state(c, k))
         _retry_ok(c, tracked)
-        y = c.call("XADD", k, "IDMP", "newp", "newi", "*", "f", "v")
-        assert isinstance(y, bytes) and y != x
+        # (IDs of two keys may coincide: a fresh add is recognised by its entry)
+        added = meta(c, k)[b"iids-added"]
+        y = c.call("XADD", k, "IDMP", "newp", "newi", "*", "f", "orig")
+        assert c.call("XRANGE", k, y, y) == [[y, [b"f", b"orig"]]]
+        assert meta(c, k)[b"iids-added"] == added + 1
         # and writes to the original do not show in the other copy
         assert c.call("SELECT", "1") == OK
         _same_but_name(orig, key_state(c, "cpdb"))
         _retry_ok(c, _renamed(w.tracked(), k, "cpdb"))
-        z = c.call("XADD", "cpdb", "IDMP", "newp", "newi", "*", "f", "v")
-        assert z not in (x, y)
+        z = c.call("XADD", "cpdb", "IDMP", "newp", "newi", "*", "f", "db1")
+        assert c.call("XRANGE", "cpdb", z, z) == [[z, [b"f", b"db1"]]]
 
 
 def test_rename_keeps_state_and_old_name_is_fresh(server_factory):
@@ -122,8 +126,8 @@ def test_rename_keeps_state_and_old_name_is_fresh(server_factory):
         _retry_ok(c, _renamed(w.tracked(), k, "renamed"))
         # a new stream under the old name knows none of it
         t = [x for x in w.tracked() if x[0] == k][0]
-        got = c.call("XADD", k, "IDMP", t[1], t[2], "*", "f", "v")
-        assert got != t[3]
+        got = c.call("XADD", k, "IDMP", t[1], t[2], "*", "f", "new")
+        assert c.call("XRANGE", k, "-", "+") == [[got, [b"f", b"new"]]]
         assert meta(c, k)[b"iids-added"] == 1
         # RENAME over an existing stream replaces it
         assert c.call("RENAME", "renamed", k) == OK
@@ -156,12 +160,15 @@ def test_flushdb_forgets_only_its_db(server_factory):
         assert c.call("COPY", "s", "s", "DB", "1") == 1
         assert c.call("FLUSHDB") == OK
         assert c.call("EXISTS", "s") == 0
-        b = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
-        assert isinstance(b, bytes) and b != a
+        # (IDs of two keys may coincide: a fresh add is recognised by its entry)
+        b = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "new")
+        assert c.call("XRANGE", "s", "-", "+") == [[b, [b"f", b"new"]]]
         m = meta(c, "s")
         assert (m[b"iids-added"], m[b"iids-duplicates"], m[b"iids-tracked"]) == (1, 0, 1)
         assert c.call("SELECT", "1") == OK
         assert c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == a
+        m = meta(c, "s")
+        assert (m[b"length"], m[b"iids-added"], m[b"iids-duplicates"]) == (1, 1, 1)
         assert c.call("FLUSHDB", "ASYNC") == OK
         assert c.call("EXISTS", "s") == 0
         assert c.call("SELECT", "0") == OK
@@ -184,8 +191,9 @@ def test_expire_persist_keep_state(server_factory):
         assert c.call("PEXPIRE", "short", "100") == 1
         time.sleep(0.3)
         assert c.call("EXISTS", "short") == 0
-        b = c.call("XADD", "short", "IDMP", "p", "i", "*", "f", "v")
-        assert isinstance(b, bytes) and b != a
+        b = c.call("XADD", "short", "IDMP", "p", "i", "*", "f", "new")
+        assert c.call("XRANGE", "short", "-", "+") == [[b, [b"f", b"new"]]]
+        assert isinstance(a, bytes) and meta(c, "short")[b"iids-added"] == 1
 
 
 def test_unlink_and_del(server_factory):
