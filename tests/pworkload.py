@@ -441,3 +441,65 @@ def kill9(srv):
 
 def is_simple_ok(reply):
     return isinstance(reply, Simple) and reply.value == b"OK"
+
+
+# -- the module value inside a DUMP / RDB: the opcode stream of the module API -----------
+
+def _rdb_len(b, i):
+    """(value, next offset, is-special-encoding) of an RDB length at b[i]."""
+    t = b[i] >> 6
+    if t == 0:
+        return b[i] & 0x3F, i + 1, False
+    if t == 1:
+        return ((b[i] & 0x3F) << 8) | b[i + 1], i + 2, False
+    if b[i] == 0x80:
+        return int.from_bytes(b[i + 1:i + 5], "big"), i + 5, False
+    if b[i] == 0x81:
+        return int.from_bytes(b[i + 1:i + 9], "big"), i + 9, False
+    if t == 3:
+        return b[i] & 0x3F, i + 1, True
+    raise ValueError("bad RDB length byte %#x at %d" % (b[i], i))
+
+
+def _rdb_string_end(b, i):
+    n, i, special = _rdb_len(b, i)
+    if not special:
+        return i + n
+    if n in (0, 1, 2):              # int8 / int16 / int32
+        return i + (1, 2, 4)[n]
+    if n == 3:                      # LZF: compressed length, plain length, data
+        clen, i, _ = _rdb_len(b, i)
+        _, i, _ = _rdb_len(b, i)
+        return i + clen
+    raise ValueError("bad string encoding %d" % n)
+
+
+def module_opcode_offsets(value):
+    """Offsets (in a DUMP value: type byte 7, module id, data) where each opcode of the
+    module's saved data starts, and the offset of the final EOF opcode."""
+    assert value[0] == 7 and value[1] == 0x81, value[:4]
+    i = 10
+    starts = []
+    while True:
+        starts.append(i)
+        op, j, _ = _rdb_len(value, i)
+        if op == 0:                  # RDB_MODULE_OPCODE_EOF
+            return starts[:-1], i
+        if op in (1, 2):             # SINT / UINT
+            _, j, _ = _rdb_len(value, j)
+        elif op == 3:                # FLOAT
+            j += 4
+        elif op == 4:                # DOUBLE
+            j += 8
+        elif op == 5:                # STRING
+            j = _rdb_string_end(value, j)
+        else:
+            raise ValueError("unknown module opcode %d at %d" % (op, i))
+        i = j
+
+
+def cut_at_opcode(value, k):
+    """The value holding only the first k opcodes of the module data, properly
+    terminated: Redis reads it without complaint, only the module can tell it is short."""
+    starts, _ = module_opcode_offsets(value)
+    return value[:starts[k]] + b"\x00"

@@ -8,7 +8,7 @@ import random
 import time
 
 from resp import OK, Err
-from pworkload import (Workload, crc64, db_state, diff_states, key_state, meta,
+from pworkload import (Workload, crc64, cut_at_opcode, module_opcode_offsets, db_state, diff_states, key_state, meta,
                        reseal, retry, split_dump)
 from util import parse_id
 
@@ -264,11 +264,32 @@ def test_restore_every_truncation_is_an_error(server_factory):
                 loaded += 1
         # RESTORE reads the footer as data too, so a cut the 10 footer bytes happen
         # to complete can load; everything else must be refused
+        print("\ntruncations of a %d-byte value: %d refused, %d loaded" % (
+            len(value), errors, loaded))
         assert loaded <= 3, (errors, loaded)
         # cut the CRC / version off: refused before the module sees it
         payload = reseal(value, ver)
         for n in range(len(payload) - 10, len(payload)):
             assert isinstance(c.call("RESTORE", "c%d" % n, "0", payload[:n]), Err)
+    assert srv.alive(), srv.log_tail()
+
+
+def test_restore_short_module_value_is_an_error(server_factory):
+    """The module data cut after every opcode, properly terminated (so only the module
+    can tell it is short): every one is refused."""
+    srv = server_factory()
+    with srv.raw() as c:
+        value, ver = split_dump(_small_stream(c))
+        starts, _ = module_opcode_offsets(value)
+        loaded = []
+        for k in range(len(starts)):
+            r = _check_restore(c, srv, "o%d" % k, reseal(cut_at_opcode(value, k), ver))
+            if not isinstance(r, Err):
+                loaded.append(k)
+        assert loaded == [], "short values accepted (cut after these opcodes of %d): %r" % (
+            len(starts), loaded)
+        # the complete value still loads
+        assert c.call("RESTORE", "whole", "0", reseal(value, ver)) == OK
     assert srv.alive(), srv.log_tail()
 
 
@@ -296,6 +317,8 @@ def test_restore_bit_flips_never_crash(server_factory):
         for i in range(50):
             junk = bytes(rnd.randrange(256) for _ in range(rnd.randint(1, 200)))
             _check_restore(c, srv, "j%d" % i, reseal(value[:10] + junk, ver))
+        print("\nbyte inversions and bit flips: %d of %d refused" % (
+            n_err, len(value) - 10 + 300))
         assert n_err > 0
     assert srv.alive(), srv.log_tail()
 

@@ -90,6 +90,7 @@ def test_replica_same_digests_module_commands_only_and_failover(server_factory, 
     wait_caught_up(master, replica)
     with replica.raw() as r:
         stats = commandstats(r)
+    print("\nreplica commandstats after the workload: %r" % stats)
     streamy = {k for k in stats if k not in PLUMBING}
     assert streamy, stats
     not_module = {k for k in streamy if not (k.startswith("idmp.") or k in MODULE_CMDS)}

@@ -4,10 +4,14 @@ FULL with all entries, DEBUG DIGEST-VALUE, settings, counters, tracked iids
 including those whose entries were deleted), and every tracked (pid, iid) retried
 afterwards answers its original ID."""
 
+import os
+
 import pytest
 
 from resp import OK
-from pworkload import (Workload, db_state, diff_states, meta, retry,
+from server import ServerDied
+from pworkload import (Workload, crc64, cut_at_opcode, module_opcode_offsets,
+                       split_dump, db_state, diff_states, meta, retry,
                        wait_bgsave)
 
 
@@ -115,3 +119,72 @@ def test_restart_keeps_settings_and_counters_of_untouched_stream(server_factory)
     with srv.raw() as c:
         assert {k: meta(c, k) for k in ("never", "cleared")} == before
 
+
+
+# -- a damaged RDB file: a clean load failure, never a crash ------------------------
+
+CRASH_MARKS = ("crashed by signal", "REDIS BUG REPORT", "panicked", "Guru Meditation",
+               "ASSERTION FAILED")
+
+
+def _damaged_rdb_start(srv, transform):
+    """SAVE a module stream, rewrite its value in dump.rdb with ``transform`` (the file
+    checksum recomputed so Redis hands the bytes to the module), restart. Returns
+    (started, log)."""
+    with srv.raw() as c:
+        c.call("XADD", "s", "1-1", "f", "v")
+        assert c.call("XCFGSET", "s", "IDMP-DURATION", "300") == OK
+        for i in range(20):
+            c.call("XADD", "s", "IDMP", "p%d" % (i % 3), "i%d" % i, "*", "n", str(i))
+        dumped, _ = split_dump(c.call("DUMP", "s"))
+        assert c.call("SAVE") == OK
+    srv.stop()
+    path = os.path.join(srv.dir, srv.dbfilename)
+    with open(path, "rb") as f:
+        data = f.read()
+    # the only key: <type 7> <key "s"> <module id> <module data> ... <EOF 0xff> <crc64>
+    head = b"\x07\x01s" + dumped[1:10]
+    assert data.count(head) == 1 and data[-9] == 0xFF
+    at = data.index(head)
+    value = b"\x07" + data[at + 3:-9]
+    body = data[:at] + b"\x07\x01s" + transform(value)[1:] + b"\xff"
+    with open(path, "wb") as f:
+        f.write(body + crc64(body).to_bytes(8, "little"))
+    try:
+        srv.start()
+        started = True
+    except ServerDied:
+        started = False
+    log = srv.log_tail(40)
+    for mark in CRASH_MARKS:
+        assert mark not in log, "the server crashed loading a damaged RDB:\n" + log
+    if srv.proc is not None and srv.proc.poll() is not None:
+        assert srv.proc.returncode >= 0, srv.proc.returncode   # not killed by a signal
+    return started, log
+
+
+def test_rdb_file_with_newer_encoding_version_fails_cleanly(server_factory):
+    srv = server_factory()
+
+    def bump(v):
+        mid = int.from_bytes(v[2:10], "big")
+        return v[:2] + ((mid & ~1023) | ((mid & 1023) + 1)).to_bytes(8, "big") + v[10:]
+    started, log = _damaged_rdb_start(srv, bump)
+    assert not started, "a newer encoding version was loaded"
+    assert "idmp: cannot load an idmp-strm value" in log, log
+
+
+@pytest.mark.parametrize("frac", [0.0, 0.1, 0.5, 0.9, 0.999])
+def test_rdb_file_with_short_module_value_fails_cleanly(server_factory, frac):
+    """The module's data cut after some opcode and properly terminated: Redis reads it
+    fine, the module must notice it is short, refuse it and say so in the log."""
+    srv = server_factory()
+    state = {}
+
+    def cut(v):
+        starts, _ = module_opcode_offsets(v)
+        state["k"] = k = min(len(starts) - 1, int(len(starts) * frac))
+        return cut_at_opcode(v, k)
+    started, log = _damaged_rdb_start(srv, cut)
+    assert not started, "a module value cut after %d opcodes was loaded" % state["k"]
+    assert "idmp: cannot load an idmp-strm value" in log, log
