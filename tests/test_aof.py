@@ -227,3 +227,26 @@ def test_rewrite_leaves_out_expired_iids(server_factory):
         b = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "new")
         assert c.call("XRANGE", "s", b, b) == [[b, [b"f", b"new"]]], (a, b)
     assert recs == [], "expired iids written by the rewrite: %r" % recs
+
+
+def test_aof_replay_keeps_insertion_times(server_factory):
+    """A propagated IDMP add carries its insertion time: after a restart from the AOF
+    the iid is forgotten ``duration`` seconds after it was recorded, not after the
+    restart."""
+    srv = server_factory(extra=aof_args("no"))
+    with srv.raw() as c:
+        c.call("XADD", "s", "1-1", "f", "v")
+        assert c.call("XCFGSET", "s", "IDMP-DURATION", "4") == OK
+        t0 = time.time()
+        a = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        assert isinstance(a, bytes)
+    time.sleep(2.0)
+    srv.restart()
+    with srv.raw() as c:
+        assert time.time() < t0 + 3.7, "restart too slow for this check"
+        assert c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "dup") == a
+        time.sleep(max(0.0, t0 + 4.3 - time.time()))
+        m = meta(c, "s")
+        assert (m[b"pids-tracked"], m[b"iids-tracked"]) == (0, 0), m
+        b = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "new")
+        assert c.call("XRANGE", "s", b, b) == [[b, [b"f", b"new"]]]

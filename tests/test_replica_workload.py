@@ -6,6 +6,7 @@ commands for module streams; after REPLICAOF NO ONE every tracked (pid, iid) ret
 on the new master answers its original ID."""
 
 import collections
+import signal
 import time
 
 import pytest
@@ -69,11 +70,15 @@ def repl_extra(diskless):
             "--repl-diskless-load", "disabled" if diskless == "no" else "swapdb"]
 
 
-@pytest.mark.parametrize("diskless", ["yes", "no"])
-def test_replica_same_digests_module_commands_only_and_failover(server_factory, diskless):
+@pytest.mark.parametrize("diskless,capture", [("yes", "yes"), ("no", "yes"), ("yes", "no")])
+def test_replica_same_digests_module_commands_only_and_failover(server_factory, diskless,
+                                                                capture):
+    """(capture "no": the replica runs with idmp.capture-new-streams no and must still
+    build module streams from what the master sends.)"""
     master = server_factory(extra=repl_extra(diskless))
-    replica = server_factory(extra=repl_extra(diskless))
-    w = Workload(seed=301 if diskless == "yes" else 302)
+    replica = server_factory(extra=repl_extra(diskless),
+                             module_args={"idmp.capture-new-streams": capture})
+    w = Workload(seed={"yes": 301, "no": 302}[diskless] + (capture == "no") * 10)
     with master.raw() as m:
         w.setup(m)
         w.run(m, 200, sleep_for_expiry=False)        # goes to the replica by full sync
@@ -101,6 +106,7 @@ def test_replica_same_digests_module_commands_only_and_failover(server_factory, 
         ms = db_state(m, w.all_keys)
         rs = db_state(r, w.all_keys)
         assert all(s["module"] for s in ms.values())
+        assert all(s["module"] for s in rs.values())
         diff = diff_states(ms, rs)
         assert diff == [], "master and replica differ:\n%s" % "\n".join(map(repr, diff[:20]))
         for k in w.all_keys:
@@ -175,3 +181,37 @@ def test_replica_restart_resyncs(server_factory):
     with master.raw() as m, replica.raw() as r:
         diff = diff_states(db_state(m, w.all_keys), db_state(r, w.all_keys))
         assert diff == [], diff[:20]
+
+
+def test_replica_keeps_insertion_times(server_factory):
+    """The replica forgets an iid when the master does, whether it got it by full sync
+    (RDB) or by the command stream applied late (replica paused with SIGSTOP)."""
+    master = server_factory(extra=repl_extra("yes"))
+    replica = server_factory(extra=repl_extra("yes"))
+    with master.raw() as m:
+        for k in ("full", "stream"):
+            m.call("XADD", k, "1-1", "f", "v")
+            assert m.call("XCFGSET", k, "IDMP-DURATION", "4") == OK
+        t0 = time.time()
+        m.call("XADD", "full", "IDMP", "p", "i", "*", "f", "v")
+    time.sleep(2.0)
+    attach(master, replica)
+    replica.proc.send_signal(signal.SIGSTOP)
+    try:
+        with master.raw() as m:
+            t1 = time.time()
+            m.call("XADD", "stream", "IDMP", "p", "i", "*", "f", "v")
+        time.sleep(2.0)
+    finally:
+        replica.proc.send_signal(signal.SIGCONT)
+    wait_caught_up(master, replica)
+    with replica.raw() as r:
+        assert time.time() < t1 + 3.7, "too slow for this check"
+        assert meta(r, "stream")[b"iids-tracked"] == 1
+        time.sleep(max(0.0, t0 + 4.3 - time.time()))
+        assert meta(r, "full")[b"iids-tracked"] == 0, "full sync gave the iid a new age"
+        time.sleep(max(0.0, t1 + 4.3 - time.time()))
+        assert meta(r, "stream")[b"iids-tracked"] == 0, \
+            "the command stream applied late gave the iid a new age"
+    with master.raw() as m, replica.raw() as r:
+        assert db_state(m, ["full", "stream"]) == db_state(r, ["full", "stream"])
