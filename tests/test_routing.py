@@ -50,13 +50,16 @@ def capoff(server_factory):
     assert s.alive(), s.log_tail()
 
 
-def build_native(c, key="s"):
+def build_native(c, key="s", groups=True):
     """A native stream with every piece of metadata a conversion must keep."""
     for i in range(1, 8):
         c.call("XADD", key, "%d-%d" % (i, i), "f", str(i), "g", "x" * i)
     c.call("XDEL", key, "3-3")
     c.call("XDEL", key, "1-1")
     assert c.call("XSETID", key, "9-9", "ENTRIESADDED", "20", "MAXDELETEDID", "8-0") == OK
+    if not groups:
+        assert c.call("PEXPIRE", key, "1000000") == 1
+        return
     c.call("XGROUP", "CREATE", key, "g1", "0")
     c.call("XGROUP", "CREATE", key, "g2", "$", "ENTRIESREAD", "20")
     c.call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "2", "STREAMS", key, ">")
@@ -86,16 +89,19 @@ def test_capture_off_creates_native_streams(capoff, nraw):
     assert capoff.call("OBJECT", "ENCODING", "s") == b"stream"
 
 
-def _snapshot(c, key="s"):
+def _snapshot(c, key="s", groups=True):
     full = c.call("XINFO", "STREAM", key, "FULL")
-    return {
+    snap = {
         "range": c.call("XRANGE", key, "-", "+"),
         "info": info_sans(c, key),
         "full": [(k, v) for k, v in pairs(full) if k not in DROP],
-        "groups": c.call("XINFO", "GROUPS", key),
-        # extended form without the idle time (it grows while we look)
-        "pending": [[e[0], e[1], e[3]] for e in c.call("XPENDING", key, "g1", "-", "+", "10")],
     }
+    if groups:
+        snap["groups"] = c.call("XINFO", "GROUPS", key)
+        # extended form without the idle time (it grows while we look)
+        snap["pending"] = [[e[0], e[1], e[3]]
+                           for e in c.call("XPENDING", key, "g1", "-", "+", "10")]
+    return snap
 
 
 def _pttl_ok(c, key="s"):
@@ -103,10 +109,11 @@ def _pttl_ok(c, key="s"):
     assert 900000 < t <= 1000000, t
 
 
+@pytest.mark.parametrize("groups", [False, True], ids=["no-groups", "groups"])
 @pytest.mark.parametrize("trigger", ["xcfgset", "xidmprecord", "idmp", "idmpauto"])
-def test_conversion_keeps_everything(capoff, trigger):
-    build_native(capoff)
-    before = _snapshot(capoff)
+def test_conversion_keeps_everything(capoff, trigger, groups):
+    build_native(capoff, groups=groups)
+    before = _snapshot(capoff, groups=groups)
     assert capoff.call("CONFIG", "SET", "idmp.capture-new-streams", "yes") == OK
     # still native until a command needs a module stream
     assert capoff.call("XLEN", "s") == 5
@@ -117,28 +124,31 @@ def test_conversion_keeps_everything(capoff, trigger):
         assert capoff.call("XIDMPRECORD", "s", "p", "i", "7-7") == OK
     if trigger in ("xcfgset", "xidmprecord"):
         # nothing but the representation changed
-        after = _snapshot(capoff)
+        after = _snapshot(capoff, groups=groups)
         assert after == before
     else:
         opt = ["IDMP", "p", "i"] if trigger == "idmp" else ["IDMPAUTO", "p"]
         new = capoff.call("XADD", "s", *opt, "*", "f", "v")
         assert isinstance(new, bytes), new
-        after = _snapshot(capoff)
+        after = _snapshot(capoff, groups=groups)
         assert after["range"] == before["range"] + [[new, [b"f", b"v"]]]
         bi, ai = dict(before["info"]), dict(after["info"])
         assert ai[b"last-generated-id"] == new
         assert ai[b"entries-added"] == bi[b"entries-added"] + 1
         assert ai[b"max-deleted-entry-id"] == bi[b"max-deleted-entry-id"] == b"8-0"
         assert ai[b"recorded-first-entry-id"] == bi[b"recorded-first-entry-id"]
-        assert ai[b"groups"] == 2
-        assert after["groups"] == before["groups"]
-        assert after["pending"] == before["pending"]
+        if groups:
+            assert ai[b"groups"] == 2
+            assert after["groups"] == before["groups"]
+            assert after["pending"] == before["pending"]
         assert capoff.call("XADD", "s", *opt, "*", "f", "v") == new
     assert capoff.call("OBJECT", "ENCODING", "s") != b"stream"
     assert capoff.call("TYPE", "s") == Simple(b"stream")
     _pttl_ok(capoff)
     # later native-style commands keep working on the converted stream
     assert capoff.call("XADD", "s", "100-0", "f", "v") == b"100-0"
+    if not groups:
+        return
     delivered = capoff.call("XREADGROUP", "GROUP", "g2", "carol", "STREAMS", "s", ">")
     want = [[b"100-0", [b"f", b"v"]]]
     if trigger in ("idmp", "idmpauto"):
@@ -147,7 +157,7 @@ def test_conversion_keeps_everything(capoff, trigger):
 
 
 def test_converted_stream_idmp_works(capoff):
-    build_native(capoff)
+    build_native(capoff, groups=False)
     capoff.call("CONFIG", "SET", "idmp.capture-new-streams", "yes")
     assert capoff.call("XCFGSET", "s", "IDMP-MAXSIZE", "2") == OK
     a = capoff.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
@@ -219,6 +229,14 @@ NATIVE_OPS = [
     ["XTRIM", "s", "MAXLEN", "0"],
     ["XADD", "s", "5-1", "f", "v"],
     ["XSETID", "s", "9-9"],
+    ["PEXPIRE", "s", "100000"],
+    ["RENAME", "s", "t"],
+    ["DEL", "t"],
+    ["XADD", "u", "MAXLEN", "0", "1-1", "f", "v"],
+]
+
+GROUP_OPS = [
+    ["XADD", "s", "5-1", "f", "v"],
     ["XGROUP", "CREATE", "s", "g", "0"],
     ["XGROUP", "CREATE", "s", "g2", "$", "MKSTREAM"],
     ["XGROUP", "CREATE", "new", "g", "$", "MKSTREAM"],
@@ -255,6 +273,12 @@ def test_keyspace_events_as_native(srv, native_srv, raw):
     native = _events(native_srv, NATIVE_OPS)
     assert (b"xadd", b"s") in native and (b"xtrim", b"s") in native
     assert _events(srv, NATIVE_OPS) == native
+
+
+def test_keyspace_events_groups_as_native(srv, native_srv, raw):
+    native = _events(native_srv, GROUP_OPS)
+    assert (b"xgroup-create", b"s") in native
+    assert _events(srv, GROUP_OPS) == native
 
 
 def test_keyspace_events_idmp(srv, native_srv, raw):
