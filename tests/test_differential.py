@@ -71,7 +71,7 @@ def _setup_three(oracle, mconn):
     return targets
 
 
-def _run_three(server_factory, config, seed, n_ops, groups=False, reads=False):
+def _run_three(server_factory, config, seed, n_ops, groups=False, reads=False, big=False):
     native, msrv, oracle, mconn = _module_targets(server_factory, NODE_CONFIGS[config])
     t_oracle, t_native, t_module = _setup_three(oracle, mconn)
     # create the streams: native key while capture is off, module key after it is on
@@ -83,7 +83,7 @@ def _run_three(server_factory, config, seed, n_ops, groups=False, reads=False):
         t_module.run(argv)
     assert mconn.call("OBJECT", "ENCODING", t_native.names["key"]) == b"stream"
     gen_targets = [t_oracle, t_native, t_module]
-    stats = run_sequence_after_prefix(gen_targets, seed, n_ops, groups, reads)
+    stats = run_sequence_after_prefix(gen_targets, seed, n_ops, groups, reads, big)
     # the native key was forwarded all along, never converted
     assert mconn.call("OBJECT", "ENCODING", t_native.names["key"]) == b"stream"
     assert mconn.call("OBJECT", "ENCODING", t_module.names["key"]) != b"stream"
@@ -91,8 +91,8 @@ def _run_three(server_factory, config, seed, n_ops, groups=False, reads=False):
     return stats
 
 
-def run_sequence_after_prefix(targets, seed, n_ops, groups, reads=False):
-    gen = Gen(seed, groups=groups, reads=reads)
+def run_sequence_after_prefix(targets, seed, n_ops, groups, reads=False, big=False):
+    gen = Gen(seed, groups=groups, reads=reads, big=big)
     gen.observe(PREFIX[0], b"0-1")
     history = []
     stats = {"ops": 0, "errors": 0, "xadd_ok": 0}
@@ -126,6 +126,14 @@ def run_sequence_after_prefix(targets, seed, n_ops, groups, reads=False):
 def test_differential_streams(server_factory, config, seed):
     stats = _run_three(server_factory, config, seed, 1500)
     assert stats["xadd_ok"] > 300
+
+
+@pytest.mark.parametrize("config", list(NODE_CONFIGS))
+@pytest.mark.parametrize("seed", [31, 32])
+def test_differential_long_streams(server_factory, config, seed):
+    """Long streams over many nodes, so that '~' and LIMIT act on node boundaries."""
+    stats = _run_three(server_factory, config, seed, 2500, big=True)
+    assert stats["xadd_ok"] > 1200
 
 
 @pytest.mark.parametrize("seed", [5, 6])

@@ -262,6 +262,15 @@ def test_dump_restore_roundtrip(server_factory):
         retry_all(c, tracked)
 
 
+def _module_log_lines(srv):
+    """Log lines written by the module (the server prefixes them with <idmp>)."""
+    try:
+        with open(srv.logfile, "rb") as f:
+            return f.read().count(b"<idmp>")
+    except OSError:
+        return 0
+
+
 def test_restore_corrupt_payloads_fail_cleanly(server_factory):
     srv = server_factory()
     rnd = random.Random(7)
@@ -313,7 +322,10 @@ def test_restore_corrupt_payloads_fail_cleanly(server_factory):
         for ver in (1023, (mid & 1023) + 1):
             newmid = (mid & ~1023) | ver
             v = value[:2] + newmid.to_bytes(8, "big") + value[10:]
+            logged = _module_log_lines(srv)
             reply = c.call("RESTORE", "v%d" % ver, "0", reseal(v + trailer))
             assert isinstance(reply, Err), (ver, reply)
+            # "fails cleanly with an error and a log line"
+            assert _module_log_lines(srv) > logged, srv.log_tail(10)
         assert c.call("PING").value == b"PONG"
     assert srv.alive(), srv.log_tail()
