@@ -329,3 +329,51 @@ def test_restore_corrupt_payloads_fail_cleanly(server_factory):
             assert _module_log_lines(srv) > logged, srv.log_tail(10)
         assert c.call("PING").value == b"PONG"
     assert srv.alive(), srv.log_tail()
+
+
+def populate_groups(c):
+    for i in range(1, 11):
+        c.call("XADD", "g", "%d-1" % i, "f", str(i))
+    c.call("XADD", "g", "IDMP", "p", "i", "*", "f", "v")
+    assert c.call("XGROUP", "CREATE", "g", "g1", "0") == OK
+    assert c.call("XGROUP", "CREATE", "g", "g2", "3-1", "ENTRIESREAD", "3") == OK
+    c.call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "4", "STREAMS", "g", ">")
+    c.call("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "2", "STREAMS", "g", ">")
+    c.call("XREADGROUP", "GROUP", "g2", "carol", "NOACK", "COUNT", "2", "STREAMS", "g", ">")
+    c.call("XACK", "g", "g1", "2-1")
+    c.call("XCLAIM", "g", "g1", "bob", "0", "1-1")
+    c.call("XGROUP", "CREATECONSUMER", "g", "g2", "dave")
+    c.call("XDEL", "g", "3-1")
+
+
+def group_snapshot(c):
+    full = c.call("XINFO", "STREAM", "g", "FULL")
+    assert not isinstance(full, Err), full
+    return {
+        "full": [(f, v) for f, v in pairs(full) if f not in DROP],
+        "groups": c.call("XINFO", "GROUPS", "g"),
+        "pending": c.call("XPENDING", "g", "g1"),
+        "digest": c.call("DEBUG", "DIGEST-VALUE", "g"),
+    }
+
+
+@pytest.mark.parametrize("how", ["restart", "reload", "aof-rewrite"])
+def test_consumer_groups_survive(server_factory, how):
+    extra = AOF if how == "aof-rewrite" else None
+    srv = server_factory(extra=extra)
+    with srv.raw() as c:
+        populate_groups(c)
+        before = group_snapshot(c)
+        if how == "reload":
+            assert c.call("DEBUG", "RELOAD") == OK
+        elif how == "aof-rewrite":
+            c.call("BGREWRITEAOF")
+            _wait_rewrite(c)
+        else:
+            assert c.call("SAVE") == OK
+    if how != "reload":
+        srv.restart()
+    with srv.raw() as c:
+        assert group_snapshot(c) == before
+        assert c.call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "1",
+                      "STREAMS", "g", ">") == [[b"g", [[b"7-1", [b"f", b"7"]]]]]

@@ -137,3 +137,21 @@ def test_replica_of_replica_after_restart(server_factory):
             sync(m)
             keys = ["s", "t", "u"]
             assert state(r, keys) == state(m, keys)
+
+
+def test_replica_is_read_only(server_factory):
+    master = server_factory(extra=MASTER)
+    replica = replica_of(server_factory, master)
+    with master.raw() as m, replica.raw() as r:
+        wait_link(r)
+        a = m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        sync(m)
+        for argv in (["XADD", "s", "IDMP", "p", "j", "*", "f", "v"],
+                     ["XADD", "s", "*", "f", "v"],
+                     ["XCFGSET", "s", "IDMP-DURATION", "5"],
+                     ["XIDMPRECORD", "s", "p", "k", a],
+                     ["XDEL", "s", a], ["XTRIM", "s", "MAXLEN", "0"]):
+            reply = r.call(*argv)
+            assert isinstance(reply, Err) and reply.value.startswith(b"READONLY"), (argv, reply)
+        assert r.call("XRANGE", "s", "-", "+") == [[a, [b"f", b"v"]]]
+        assert counters(r, "s") == (1, 1, 1, 0)

@@ -532,3 +532,54 @@ def test_acl_read_only_user(srv, raw, acl_users):
                      ["XSETID", "s", "5-5"]):
             assert _noperm(c.call(*argv)), argv
     assert raw.call("XLEN", "s") == 1
+
+
+# -- a stream that predates the module ---------------------------------------------
+
+def test_stream_saved_before_module_was_loaded(server_factory):
+    plain = server_factory(module=False)
+    with plain.raw() as c:
+        build_native(c, groups=False)
+        c.call("XADD", "other", "1-1", "f", "v")
+        assert c.call("SAVE") == OK
+        before = _snapshot(c, groups=False)
+        ttl = c.call("PTTL", "s")
+    plain.stop()
+    srv = server_factory(workdir=plain.dir, start=False)
+    srv.start()
+    with srv.raw() as c:
+        assert c.call("OBJECT", "ENCODING", "s") == b"stream"
+        assert _snapshot(c, groups=False) == before
+        # forwarded natively while nothing needs a module stream
+        assert c.call("XADD", "s", "10-0", "f", "v") == b"10-0"
+        assert c.call("OBJECT", "ENCODING", "s") == b"stream"
+        a = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        assert c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == a
+        assert c.call("OBJECT", "ENCODING", "s") != b"stream"
+        assert c.call("XRANGE", "s", "-", "10-0") == before["range"] + [[b"10-0", [b"f", b"v"]]]
+        assert 0 < c.call("PTTL", "s") <= ttl
+        assert c.call("OBJECT", "ENCODING", "other") == b"stream"
+        assert c.call("SAVE") == OK
+    srv.restart()
+    with srv.raw() as c:
+        assert c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == a
+        assert c.call("XLEN", "other") == 1
+
+
+# -- command flags: OOM ---------------------------------------------------------
+
+def test_oom_denies_writes_like_native(srv, raw, nraw):
+    for c in (raw, nraw):
+        c.call("XADD", "s", "1-1", "f", "v")
+    try:
+        for c in (raw, nraw):
+            assert c.call("CONFIG", "SET", "maxmemory", "1") == OK
+        for argv in (["XADD", "s", "2-1", "f", "v"], ["XRANGE", "s", "-", "+"],
+                     ["XLEN", "s"], ["XTRIM", "s", "MAXLEN", "0"]):
+            assert raw.call(*argv) == nraw.call(*argv), argv
+        reply = raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        assert isinstance(reply, Err) and reply.value.startswith(b"OOM"), reply
+    finally:
+        for c in (raw, nraw):
+            c.call("CONFIG", "SET", "maxmemory", "0")
+    assert counters(raw, "s") == (0, 0, 0, 0)
