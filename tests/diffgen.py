@@ -61,8 +61,9 @@ def _parse(b):
 class Gen:
     """A seeded generator; ``observe`` feeds back the oracle's replies."""
 
-    def __init__(self, seed, groups=False, reads=False, big=False):
+    def __init__(self, seed, groups=False, reads=False, big=False, reload=False):
         self.rnd = random.Random(seed)
+        self.reload = reload   # occasional DEBUG RELOAD of every server
         self.big = big   # long streams: rare trimming with large thresholds
         self.groups = groups
         self.reads = reads or groups
@@ -188,6 +189,8 @@ class Gen:
                        for n, w in weights]
         if self.reads:
             weights += [("xread", 6)]
+        if self.reload:
+            weights += [("reload", 1.5)]
         if self.groups:
             weights += [("xgroup", 6), ("xreadgroup", 10), ("xack", 5), ("xpending", 5),
                         ("xclaim", 4), ("xautoclaim", 4), ("xinfo_groups", 3)]
@@ -201,6 +204,9 @@ class Gen:
 
     def op_xadd(self):
         return self.xadd()
+
+    def op_reload(self):
+        return ["DEBUG", "RELOAD"]
 
     def op_xrange(self):
         return ["XRANGE", KEY, self.bound("start"), self.bound("end")] + self.count_opt()
