@@ -348,11 +348,22 @@ def test_multi_queues_and_errors(raw, nraw):
 
 # -- blocking readers ------------------------------------------------------------
 
+def wait_blocked(c, n=1, timeout=5.0):
+    """Wait until n clients are blocked (so a write cannot overtake the read)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        info = c.call("INFO", "clients").decode()
+        if "blocked_clients:%d\r" % n in info:
+            return
+        time.sleep(0.01)
+    raise AssertionError("reader did not block:\n" + info)
+
+
 def test_xread_block_woken_by_idmp_xadd(srv, raw):
     raw.call("XADD", "s", "1-1", "f", "v")
     with srv.raw() as reader:
         reader.send("XREAD", "BLOCK", "5000", "STREAMS", "s", "$")
-        time.sleep(0.2)
+        wait_blocked(raw)
         new = raw.call("XADD", "s", "IDMP", "p", "i", "*", "a", "b")
         assert reader.read() == [[b"s", [[new, [b"a", b"b"]]]]]
 
@@ -360,7 +371,7 @@ def test_xread_block_woken_by_idmp_xadd(srv, raw):
 def test_xread_block_on_missing_key_woken_by_creation(srv, raw):
     with srv.raw() as reader:
         reader.send("XREAD", "BLOCK", "5000", "STREAMS", "s", "$")
-        time.sleep(0.2)
+        wait_blocked(raw)
         new = raw.call("XADD", "s", "IDMPAUTO", "p", "*", "a", "b")
         assert reader.read() == [[b"s", [[new, [b"a", b"b"]]]]]
 
@@ -369,7 +380,7 @@ def test_xreadgroup_block_woken(srv, raw):
     raw.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
     with srv.raw() as reader:
         reader.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "s", ">")
-        time.sleep(0.2)
+        wait_blocked(raw)
         new = raw.call("XADD", "s", "IDMP", "p", "i", "*", "a", "b")
         assert reader.read() == [[b"s", [[new, [b"a", b"b"]]]]]
 
@@ -378,7 +389,7 @@ def test_duplicate_does_not_wake_reader(srv, raw):
     raw.call("XADD", "s", "IDMP", "p", "i", "*", "a", "b")
     with srv.raw() as reader:
         reader.send("XREAD", "BLOCK", "600", "STREAMS", "s", "$")
-        time.sleep(0.1)
+        wait_blocked(raw)
         raw.call("XADD", "s", "IDMP", "p", "i", "*", "a", "b")
         assert reader.read() is None
 
