@@ -223,3 +223,14 @@ def test_key_moves_do_not_confuse_expiry(raw):
     add(raw, "p", "i0", key="a2")
     assert counters(raw, "a2") == (1, 1, 1, 0)
     assert raw.call("PING") == Simple(b"PONG")
+
+
+def test_duplicate_does_not_refresh_age(raw):
+    new_stream(raw, duration=2)
+    a = add(raw, "p", "i")
+    time.sleep(1.2)
+    assert add(raw, "p", "i") == a        # a duplicate at 1.2 s
+    time.sleep(1.1)
+    # 2.3 s after recording: expired, whatever the duplicate did
+    assert counters(raw, "s") == (0, 0, 1, 1)
+    assert add(raw, "p", "i") != a

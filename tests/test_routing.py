@@ -348,7 +348,7 @@ def test_multi_queues_and_errors(raw, nraw):
 
 # -- blocking readers ------------------------------------------------------------
 
-def wait_blocked(c, n=1, timeout=5.0):
+def wait_blocked(c, n=1, timeout=3.0):
     """Wait until n clients are blocked (so a write cannot overtake the read)."""
     deadline = time.time() + timeout
     while time.time() < deadline:
