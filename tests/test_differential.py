@@ -55,26 +55,28 @@ class Target:
         return reply
 
 
-def _module_targets(server_factory, extra):
+def _module_targets(server_factory, extra, protocol=2):
     native = server_factory(module=False, extra=extra)
     msrv = server_factory(module_args={"idmp.capture-new-streams": "no"}, extra=extra)
-    oracle = native.raw()
-    mconn = msrv.raw()
+    oracle = native.raw(protocol=protocol)
+    mconn = msrv.raw(protocol=protocol)
     return native, msrv, oracle, mconn
 
 
-def _setup_three(oracle, mconn):
+def _setup_three(oracle, mconn, suffix=""):
     """Create the three streams: oracle 's', native 'n' (capture off), module 'm'."""
-    targets = [Target("native-7.0", oracle, "s"),
-               Target("module-server/native-key", mconn, "n"),
-               Target("module-server/module-key", mconn, "m")]
+    targets = [Target("native-7.0" + suffix, oracle, "s"),
+               Target("module-server/native-key" + suffix, mconn, "n"),
+               Target("module-server/module-key" + suffix, mconn, "m")]
     return targets
 
 
 def _run_three(server_factory, config, seed, n_ops, groups=False, reads=False, big=False,
-               reload=False):
-    native, msrv, oracle, mconn = _module_targets(server_factory, NODE_CONFIGS[config])
-    t_oracle, t_native, t_module = _setup_three(oracle, mconn)
+               reload=False, protocol=2):
+    native, msrv, oracle, mconn = _module_targets(server_factory, NODE_CONFIGS[config],
+                                                  protocol)
+    t_oracle, t_native, t_module = _setup_three(oracle, mconn,
+                                                "/resp3" if protocol == 3 else "")
     # create the streams: native key while capture is off, module key after it is on
     for argv in PREFIX:
         t_oracle.run(argv)
@@ -168,25 +170,15 @@ def test_differential_consumer_groups(server_factory, seed):
 
 
 def test_differential_resp3(server_factory):
-    native = server_factory(module=False)
-    msrv = server_factory()
-    with native.raw(protocol=3) as o, msrv.raw(protocol=3) as m:
-        targets = [Target("native-7.0/resp3", o, "s"), Target("module/resp3", m, "m")]
-        for argv in PREFIX:
-            for t in targets:
-                t.run(argv)
-        run_sequence_after_prefix(targets, 21, 800, False)
+    _run_three(server_factory, "small-nodes", 21, 800, protocol=3)
+
+
+def test_differential_resp3_xread(server_factory):
+    _run_three(server_factory, "small-nodes", 23, 800, reads=True, protocol=3)
 
 
 def test_differential_resp3_groups(server_factory):
-    native = server_factory(module=False)
-    msrv = server_factory()
-    with native.raw(protocol=3) as o, msrv.raw(protocol=3) as m:
-        targets = [Target("native-7.0/resp3", o, "s"), Target("module/resp3", m, "m")]
-        for argv in PREFIX:
-            for t in targets:
-                t.run(argv)
-        run_sequence_after_prefix(targets, 22, 800, True)
+    _run_three(server_factory, "small-nodes", 22, 800, groups=True, protocol=3)
 
 
 def test_harness_native_vs_native(server_factory):
