@@ -61,13 +61,17 @@ def live_ids(c):
 
 @pytest.mark.parametrize("seed", [1, 2, 3, 4])
 def test_idmp_model(raw, seed):
+    run_model(raw, seed, 1200)
+
+
+def run_model(raw, seed, steps, reload=True):
     rnd = random.Random(seed)
     m = Model()
     raw.call("XADD", "s", "1-1", "init", "x")
     live = [b"1-1"]
     last = b"1-1"
     history = []
-    for step in range(1200):
+    for step in range(steps):
         x = rnd.random()
         if x < 0.5:
             pid = rnd.choice(PIDS)
@@ -135,10 +139,49 @@ def test_idmp_model(raw, seed):
                 assert reply == OK, (step, argv, reply)
                 m.record(pid, iid, sid)
         else:
-            argv = ["DEBUG", "RELOAD"] if rnd.random() < 0.1 else ["XLEN", "s"]
+            argv = ["DEBUG", "RELOAD"] if reload and rnd.random() < 0.1 else ["XLEN", "s"]
             raw.call(*argv)
         history.append(argv)
         live = live_ids(raw)
         got, settings = server_counters(raw)
         assert settings == (m.duration, m.maxsize), (step, argv)
         assert got == m.counters(), (step, argv, history[-6:])
+    return m
+
+
+AOF = ["--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--appendfsync", "always"]
+
+
+def _wait_rewrite(c):
+    import time
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        info = c.call("INFO", "persistence").decode()
+        if "aof_rewrite_in_progress:0" in info and "aof_rewrite_scheduled:0" in info:
+            return
+        time.sleep(0.05)
+    raise AssertionError("AOF rewrite did not finish")
+
+
+@pytest.mark.parametrize("how", ["aof-replay", "aof-rewrite", "rdb"])
+def test_idmp_model_survives_restart(server_factory, how):
+    """The model's state after a random sequence comes back from the AOF (every
+    write propagated exactly), from a rewritten AOF and from an RDB."""
+    srv = server_factory(extra=AOF if how.startswith("aof") else None)
+    with srv.raw() as c:
+        m = run_model(c, 77, 600, reload=False)
+        entries = c.call("XRANGE", "s", "-", "+")
+        if how == "aof-rewrite":
+            c.call("BGREWRITEAOF")
+            _wait_rewrite(c)
+        elif how == "rdb":
+            assert c.call("SAVE") == OK
+    srv.restart()
+    with srv.raw() as c:
+        got, settings = server_counters(c)
+        assert settings == (m.duration, m.maxsize)
+        assert got == m.counters()
+        assert c.call("XRANGE", "s", "-", "+") == entries
+        for pid, prod in m.producers.items():
+            for iid, sid in prod.items():
+                assert c.call("XADD", "s", "IDMP", pid, iid, "*", "z", "z") == sid, (pid, iid)
