@@ -155,3 +155,17 @@ def test_replica_is_read_only(server_factory):
             assert isinstance(reply, Err) and reply.value.startswith(b"READONLY"), (argv, reply)
         assert r.call("XRANGE", "s", "-", "+") == [[a, [b"f", b"v"]]]
         assert counters(r, "s") == (1, 1, 1, 0)
+
+
+def test_random_idmp_sequence_replicates(server_factory):
+    from test_idmp_model import run_model, server_counters
+    master = server_factory(extra=MASTER)
+    replica = replica_of(server_factory, master)
+    with master.raw() as m, replica.raw() as r:
+        wait_link(r)
+        model = run_model(m, 91, 500, reload=False)
+        sync(m)
+        assert server_counters(r) == server_counters(m)
+        assert server_counters(r)[0] == model.counters()
+        assert r.call("XRANGE", "s", "-", "+") == m.call("XRANGE", "s", "-", "+")
+        assert r.call("DEBUG", "DIGEST-VALUE", "s") == m.call("DEBUG", "DIGEST-VALUE", "s")
