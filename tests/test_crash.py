@@ -128,9 +128,13 @@ def test_sigkill_producer_exactly_once(server_factory, mode):
             wait_rewrite(cl)
         m = check(cl)
     dups = m[b"iids-duplicates"]
+    with open(srv.logfile, "rb") as f:
+        rewrites = f.read().count(b"Background AOF rewrite finished successfully")
     print("\ncrash test (%s): %d messages, %d SIGKILL restarts, %d resends, "
-          "%d duplicates caught (iids-duplicates), %d LOADING answers, %.1f s"
-          % (mode, N, restarts[0], resends, dups, loading, elapsed), flush=True)
+          "%d duplicates caught (iids-duplicates), %d LOADING answers, %d AOF rewrites, %.1f s"
+          % (mode, N, restarts[0], resends, dups, loading, rewrites, elapsed), flush=True)
+    if mode == "rewrites":
+        assert rewrites >= 3, rewrites
     assert restarts[0] >= 5
     assert m[b"length"] == N and m[b"entries-added"] == N, m
     assert m[b"iids-added"] == N, m
