@@ -134,14 +134,15 @@ def test_replica_same_digests_module_commands_only_and_failover(server_factory, 
 
 
 def test_duplicates_and_expiry_propagate(server_factory):
-    """Counter bumps of duplicates and 1-second expiry reach the replica; the
+    """Counter bumps of duplicates and expiry (3-second duration) reach the replica; the
     replica never answers an expired iid as tracked in XINFO."""
     master = server_factory(extra=repl_extra("yes"))
     replica = server_factory(extra=repl_extra("yes"))
     attach(master, replica)
     with master.raw() as m:
         m.call("XADD", "s", "1-1", "f", "v")
-        assert m.call("XCFGSET", "s", "IDMP-DURATION", "1") == OK
+        assert m.call("XCFGSET", "s", "IDMP-DURATION", "3") == OK
+        t0 = time.time()
         a = m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
         for _ in range(3):
             assert m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == a
@@ -150,7 +151,8 @@ def test_duplicates_and_expiry_propagate(server_factory):
         assert meta(r, "s") == meta(m, "s")
         assert meta(r, "s")[b"iids-duplicates"] == 3
         assert meta(r, "s")[b"iids-tracked"] == 1
-        time.sleep(1.3)
+        assert time.time() < t0 + 2.5, "too slow for this check"
+        time.sleep(max(0.0, t0 + 3.3 - time.time()))
         assert meta(r, "s")[b"iids-tracked"] == 0
         assert meta(m, "s")[b"iids-tracked"] == 0
         b = m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
