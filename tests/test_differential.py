@@ -12,7 +12,7 @@ with deterministic explicit IDs; every reply must be equal, errors included
 
 import pytest
 
-from diffgen import KEY, MISSING, STR, Gen, bind, normalize, show
+from diffgen import KEY, Gen, bind, normalize, show
 from resp import OK, Err
 
 NODE_CONFIGS = {
