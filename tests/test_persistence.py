@@ -11,7 +11,7 @@ import time
 import pytest
 
 from resp import OK, Err
-from util import IDMP_FIELDS, counters, pairs, xinfo
+from util import counters, pairs, xinfo
 
 DROP = {b"radix-tree-keys", b"radix-tree-nodes"}
 KEYS = ["a", "b", "plain", "ttl", "emptied"]

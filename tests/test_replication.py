@@ -4,7 +4,7 @@ its counter bump; after failover a retried (pid, iid) is still a duplicate."""
 
 import time
 
-from resp import OK
+from resp import OK, Err
 from util import counters, pairs
 
 DROP = {b"radix-tree-keys", b"radix-tree-nodes"}

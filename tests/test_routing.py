@@ -594,3 +594,34 @@ def test_oom_denies_writes_like_native(srv, raw, nraw):
         for c in (raw, nraw):
             c.call("CONFIG", "SET", "maxmemory", "0")
     assert counters(raw, "s") == (0, 0, 0, 0)
+
+
+def test_xread_mixed_native_and_module_keys(capoff, nraw):
+    for c in (capoff, nraw):
+        c.call("XADD", "n", "1-1", "f", "native")
+    assert capoff.call("CONFIG", "SET", "idmp.capture-new-streams", "yes") == OK
+    for c in (capoff, nraw):
+        c.call("XADD", "m", "2-1", "f", "module")
+        c.call("XADD", "m", "3-1", "g", "module")
+    assert capoff.call("OBJECT", "ENCODING", "n") == b"stream"
+    assert capoff.call("OBJECT", "ENCODING", "m") != b"stream"
+    for argv in (["XREAD", "STREAMS", "n", "m", "0", "0"],
+                 ["XREAD", "COUNT", "1", "STREAMS", "m", "n", "0", "0"],
+                 ["XREAD", "STREAMS", "n", "m", "missing", "0", "2-1", "0"],
+                 ["XREAD", "STREAMS", "n", "m", "$", "$"],
+                 ["XREAD", "BLOCK", "10", "STREAMS", "n", "m", "$", "$"]):
+        assert capoff.call(*argv) == nraw.call(*argv), argv
+
+
+@pytest.mark.parametrize("writer_key", ["n", "m"])
+def test_xread_block_on_mixed_keys(server_factory, writer_key):
+    srv = server_factory(module_args={"idmp.capture-new-streams": "no"})
+    with srv.raw() as c, srv.raw() as reader:
+        c.call("XADD", "n", "1-1", "f", "v")
+        c.call("CONFIG", "SET", "idmp.capture-new-streams", "yes")
+        c.call("XADD", "m", "1-1", "f", "v")
+        reader.send("XREAD", "BLOCK", "5000", "STREAMS", "n", "m", "$", "$")
+        wait_blocked(c)
+        new = c.call("XADD", writer_key, "5-5", "a", "b")
+        assert new == b"5-5"
+        assert reader.read() == [[writer_key.encode(), [[b"5-5", [b"a", b"b"]]]]]
