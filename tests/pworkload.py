@@ -52,8 +52,12 @@ class Workload:
     pairs are not retried because their fate depends on the clock).
     """
 
-    def __init__(self, seed, nkeys=4, prefix="s", volatile=True):
+    def __init__(self, seed, nkeys=4, prefix="s", volatile=True, groups=False):
         self.rnd = random.Random(seed)
+        # consumer groups, consumers and PELs (XGROUP, XREADGROUP, XACK, XCLAIM,
+        # XAUTOCLAIM) mixed into the workload
+        self.groups = groups
+        self.group_names = collections.defaultdict(list)   # key -> group names
         self.keys = ["%s:%d" % (prefix, i) for i in range(nkeys)]
         self.volatile = "%s:vol" % prefix if volatile else None
         self.all_keys = self.keys + ([self.volatile] if volatile else [])
@@ -140,12 +144,58 @@ class Workload:
     def _xinfo(self, c, key):
         return dict(pairs(not_err(c.call("XINFO", "STREAM", key), key)))
 
+    def _group_step(self, c, key):
+        r = self.rnd
+        names = self.group_names[key]
+        x = r.random()
+        if not names or (x < 0.08 and len(names) < 3):
+            g = "g%d" % len(names)
+            start = r.choice(["0", "$"] + self.ids[key][-5:])
+            ok(c.call("XGROUP", "CREATE", key, g, start), (key, g, start))
+            names.append(g)
+            return "xgroup-create"
+        g = r.choice(names)
+        consumer = "c%d" % r.randint(1, 3)
+        if x < 0.5:
+            got = c.call("XREADGROUP", "GROUP", g, consumer, "COUNT", str(r.randint(1, 6)),
+                         "STREAMS", key, r.choice([">", ">", ">", "0"]))
+            assert not (isinstance(got, Err) and got.value.startswith(b"NOGROUP")), \
+                "consumer group %s of %s was lost: %r" % (g, key, got)
+            not_err(got)
+            return "xreadgroup"
+        pending = not_err(c.call("XPENDING", key, g, "-", "+", "20"))
+        ids = [p[0] for p in pending]
+        if x < 0.65:
+            if ids:
+                not_err(c.call("XACK", key, g, *r.sample(ids, r.randint(1, len(ids)))))
+            return "xack"
+        if x < 0.78:
+            if ids:
+                not_err(c.call("XCLAIM", key, g, consumer, "0",
+                               *r.sample(ids, r.randint(1, min(3, len(ids))))))
+            return "xclaim"
+        if x < 0.85:
+            not_err(c.call("XAUTOCLAIM", key, g, consumer, "0", "0-0", "COUNT", "3"))
+            return "xautoclaim"
+        if x < 0.92:
+            not_err(c.call("XGROUP", "CREATECONSUMER", key, g, "c%d" % r.randint(4, 6)))
+            return "xgroup-createconsumer"
+        if x < 0.96:
+            not_err(c.call("XGROUP", "DELCONSUMER", key, g, "c%d" % r.randint(1, 6)))
+            return "xgroup-delconsumer"
+        ok(c.call("XGROUP", "SETID", key, g, r.choice(["0", "$"] + self.ids[key][-5:])))
+        return "xgroup-setid"
+
     def step(self, c, key=None):
         r = self.rnd
         key = key or r.choice(self.all_keys)
         vol = key == self.volatile
         x = r.random()
         self.n += 1
+        if self.groups and x < 0.12:
+            self.ops[self._group_step(c, key)] += 1
+            return
+        x = r.random()
         if x < 0.18:
             op = "xadd"
             sid = not_err(c.call("XADD", key, *self._trim_opts(key), "*", *self._fields()))
@@ -270,26 +320,70 @@ def retry(c, tracked):
 
 # -- state snapshots --------------------------------------------------------------
 
-def key_state(c, key):
-    """Everything observable about one stream key, layout fields excepted."""
+# Consumer times a rebuilt stream cannot have natively: Redis 7.0's own AOF rewrite
+# and replicas set a consumer's seen-time when they replay XCLAIM / CREATECONSUMER.
+CONSUMER_TIMES = frozenset({b"seen-time", b"active-time"})
+
+
+def _mask(v, names):
+    """A copy of a nested XINFO reply with the values after ``names`` replaced."""
+    if not isinstance(v, list):
+        return v
+    out = []
+    skip = False
+    for x in v:
+        if skip:
+            out.append("<masked>")
+            skip = False
+            continue
+        if isinstance(x, bytes) and x in names:
+            skip = True
+        out.append(_mask(x, names))
+    return out
+
+
+def key_state(c, key, mask=frozenset()):
+    """Everything observable about one stream key, layout fields excepted (and the
+    fields named in ``mask`` wherever they appear, e.g. CONSUMER_TIMES)."""
     full = not_err(c.call("XINFO", "STREAM", key, "FULL", "COUNT", "0"), key)
     ttl = c.call("PTTL", key)
     return {
         "type": c.call("TYPE", key),
         "module": c.call("OBJECT", "ENCODING", key) != b"stream",
-        "full": [(f, v) for f, v in pairs(full) if f not in LAYOUT],
+        "full": [(f, _mask(v, mask)) for f, v in pairs(full) if f not in LAYOUT],
         "digest": c.call("DEBUG", "DIGEST-VALUE", key),
         "has-ttl": ttl > 0 if isinstance(ttl, int) else ttl,
     }
 
 
-def db_state(c, keys):
-    return {k: key_state(c, k) for k in keys}
+def db_state(c, keys, mask=frozenset()):
+    return {k: key_state(c, k, mask) for k in keys}
 
 
 def meta(c, key):
     d = dict(pairs(not_err(c.call("XINFO", "STREAM", key), key)))
     return {k: d.get(k) for k in META}
+
+
+def _groups_summary(ga, gb):
+    """Short descriptions of two XINFO STREAM FULL ``groups`` values: the groups
+    only one side has, and for common groups the first differing field."""
+    def by_name(g):
+        if not isinstance(g, list):
+            return {}
+        return {dict(pairs(x)).get(b"name"): dict(pairs(x)) for x in g if isinstance(x, list)}
+    a, b = by_name(ga), by_name(gb)
+    sa, sb = [], []
+    for name in sorted(set(a) | set(b), key=repr):
+        if name not in b:
+            sa.append("group %r (only here)" % name)
+        elif name not in a:
+            sb.append("group %r (only here)" % name)
+        elif a[name] != b[name]:
+            f = next(f for f in a[name] if a[name][f] != b[name].get(f))
+            sa.append("group %r %s=%s" % (name, f.decode(), repr(a[name][f])[:200]))
+            sb.append("group %r %s=%s" % (name, f.decode(), repr(b[name].get(f))[:200]))
+    return sa, sb
 
 
 def diff_states(a, b):
@@ -313,6 +407,8 @@ def diff_states(a, b):
                         if f == b"entries":
                             va = "%d entries" % len(va) if isinstance(va, list) else va
                             vb = "%d entries" % len(vb) if isinstance(vb, list) else vb
+                        elif f == b"groups":
+                            va, vb = _groups_summary(va, vb)
                         out.append((k, f.decode(), va, vb))
                 if [f for f, _ in sa["full"]] != [f for f, _ in sb["full"]]:
                     out.append((k, "field-order", [f for f, _ in sa["full"]],

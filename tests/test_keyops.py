@@ -7,14 +7,16 @@ answers an error and the server stays up."""
 import random
 import time
 
+import pytest
+
 from resp import OK, Err
-from pworkload import (Workload, crc64, cut_at_opcode, module_opcode_offsets, db_state, diff_states, key_state, meta,
-                       reseal, retry, split_dump)
+from pworkload import (Workload, crc64, cut_at_opcode, db_state, diff_states, key_state,
+                       meta, module_opcode_offsets, reseal, retry, split_dump)
 from util import parse_id
 
 
-def _setup(c, seed=401, nops=250):
-    w = Workload(seed, volatile=False)
+def _setup(c, seed=401, nops=250, groups=False):
+    w = Workload(seed, volatile=False, groups=groups)
     w.setup(c)
     w.run(c, nops, sleep_for_expiry=False)
     # a tracked iid whose entry is deleted (the first whose entry is still live)
@@ -68,11 +70,12 @@ def test_dump_restore_same_server(server_factory):
         assert key_state(c, "ttl")["digest"] == before["digest"]
 
 
-def test_dump_restore_into_another_server(server_factory):
+@pytest.mark.parametrize("groups", [False, True])
+def test_dump_restore_into_another_server(server_factory, groups):
     a = server_factory()
     b = server_factory()
     with a.raw() as ca, b.raw() as cb:
-        w = _setup(ca, seed=402)
+        w = _setup(ca, seed=402 + 100 * groups, groups=groups)
         before = db_state(ca, w.all_keys)
         for k in w.all_keys:
             assert cb.call("RESTORE", k, "0", ca.call("DUMP", k)) == OK, k

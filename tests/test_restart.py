@@ -15,8 +15,8 @@ from pworkload import (Workload, crc64, cut_at_opcode, module_opcode_offsets,
                        wait_bgsave)
 
 
-def _workload(c, seed, nops=400):
-    w = Workload(seed)
+def _workload(c, seed, nops=400, groups=False):
+    w = Workload(seed, groups=groups)
     w.setup(c)
     w.run(c, nops)
     # a tracked iid whose entry is gone, on purpose
@@ -42,11 +42,12 @@ def _check_retries(c, w):
         assert after == exp, (k, before[k], after)
 
 
-@pytest.mark.parametrize("how", ["save", "bgsave"])
-def test_save_restart_keeps_everything(server_factory, how):
+@pytest.mark.parametrize("how,groups", [("save", False), ("bgsave", False), ("save", True)])
+def test_save_restart_keeps_everything(server_factory, how, groups):
+    """(groups: consumer groups, consumers and PELs in the workload too)"""
     srv = server_factory()
     with srv.raw() as c:
-        w = _workload(c, seed=11 if how == "save" else 12)
+        w = _workload(c, seed=(11 if how == "save" else 12) + 100 * groups, groups=groups)
         keys = w.all_keys
         before = db_state(c, keys)
         assert all(s["module"] for s in before.values())
@@ -65,10 +66,11 @@ def test_save_restart_keeps_everything(server_factory, how):
     assert srv.alive()
 
 
-def test_debug_reload_keeps_everything(server_factory):
+@pytest.mark.parametrize("groups", [False, True])
+def test_debug_reload_keeps_everything(server_factory, groups):
     srv = server_factory()
     with srv.raw() as c:
-        w = _workload(c, seed=21)
+        w = _workload(c, seed=21 + 100 * groups, groups=groups)
         keys = w.all_keys
         before = db_state(c, keys)
         for _ in range(2):
