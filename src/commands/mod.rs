@@ -19,6 +19,7 @@
 //! `idmp.idmpcounters key added duplicates`.
 
 pub mod cg;
+pub mod consumertimes;
 pub mod counters;
 pub mod range;
 pub mod recorder;
@@ -138,6 +139,8 @@ pub enum Request<'a> {
     Xidmprecord(xidmprecord::XidmprecordRequest<'a>),
     /// The internal `idmp.idmpcounters`.
     Counters(counters::CountersRequest<'a>),
+    /// The internal `idmp.consumertimes`.
+    ConsumerTimes(consumertimes::ConsumerTimesRequest<'a>),
     /// XGROUP.
     Xgroup(xgroup::XgroupRequest<'a>),
     /// XREAD / XREADGROUP (several keys: see [`xread::XreadRequest::exec_multi`]).
@@ -173,6 +176,9 @@ pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdErr
             Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, base)?)
         }
         "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
+        "consumertimes" => Request::ConsumerTimes(consumertimes::ConsumerTimesRequest::parse(
+            argv, ctx, &name,
+        )?),
         "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse(argv, base)?),
         "xread" => Request::Xread(xread::XreadRequest::parse(argv, false, base)?),
         "xreadgroup" => Request::Xread(xread::XreadRequest::parse(argv, true, base)?),
@@ -203,6 +209,7 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => Some(r.key),
             Request::Xidmprecord(r) => Some(r.key),
             Request::Counters(r) => Some(r.key),
+            Request::ConsumerTimes(r) => Some(r.key),
             Request::Xgroup(r) => r.key(),
             Request::Xread(r) => r.keys.first().copied(),
             Request::Xack(r) => Some(r.key),
@@ -218,7 +225,10 @@ impl<'a> Request<'a> {
         match self {
             Request::Xadd(r) => r.needs_module_stream(),
             Request::Xtrim(r) => r.needs_module_stream(),
-            Request::Xcfgset(_) | Request::Xidmprecord(_) | Request::Counters(_) => true,
+            Request::Xcfgset(_)
+            | Request::Xidmprecord(_)
+            | Request::Counters(_)
+            | Request::ConsumerTimes(_) => true,
             _ => false,
         }
     }
@@ -262,6 +272,7 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => r.exec(stream, ctx, reply),
             Request::Xidmprecord(r) => r.exec(stream, ctx, reply),
             Request::Counters(r) => r.exec(stream, ctx, reply),
+            Request::ConsumerTimes(r) => r.exec(stream, reply),
             Request::Xgroup(r) => r.exec(stream, ctx, reply),
             Request::Xread(r) => {
                 // One stream for every key naming it; another key answers

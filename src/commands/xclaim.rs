@@ -147,7 +147,11 @@ impl<'a> XclaimRequest<'a> {
         for id in &a.ids {
             let id = *id;
             let existing = g.nack(id).is_some();
-            if store.get(id).is_none() {
+            // The AOF loader and a master link may re-create a pending entry
+            // whose stream entry is gone (an AOF rewrite emits every PEL
+            // entry), so that a rewrite keeps the whole PEL.
+            let restore = ctx.trusted && a.force && !existing;
+            if store.get(id).is_none() && !restore {
                 if let Some(n) = g.nack(id).cloned() {
                     propagate_xclaim(&mut fx, self.key, self.group, id, &n, g.last_id);
                     propagate_last_id = false;

@@ -2,7 +2,28 @@
 //! trait that maps 1:1 to `RedisModule_SaveUnsigned` / `SaveStringBuffer` and
 //! `LoadUnsigned` / `LoadStringBuffer`, so it is testable without a server.
 //!
-//! # Encoding version 0
+//! # Encoding version 1 (written)
+//!
+//! ```text
+//! node count N
+//! N x { entry count E (>= 1),
+//!       E x { id.ms, id.seq, deleted (0/1), pair count K (>= 1),
+//!             K x { field bytes, value bytes } } }
+//!                                   (IDs strictly ascending, tombstones included)
+//! ... as version 0 from last_id to the record list ...
+//! consumer group count G
+//! G x { name, last_id.ms, last_id.seq, entries_read (i64 bits),
+//!       consumer count C, C x { name, seen_time, active_time (i64 bits) },
+//!       PEL count P, P x { id.ms, id.seq, consumer name, delivery_time,
+//!                          delivery_count } }
+//! END_MARKER
+//! ```
+//!
+//! Nodes are stored as they are, tombstones included, and rebuilt as they
+//! were: node boundaries, and with them approximate trimming, survive a
+//! reload as they do for a native stream, whose RDB keeps its listpacks.
+//!
+//! # Encoding version 0 (still read)
 //!
 //! ```text
 //! entry count N
@@ -20,9 +41,8 @@
 //! END_MARKER
 //! ```
 //!
-//! Entries are rebuilt by appending them, so node boundaries are those of a
-//! fresh stream (deleted entries are not kept, as an AOF rewrite would do).
-//! Every length and count is checked before use; nothing is preallocated from
+//! In version 0 entries are rebuilt by appending them, so node boundaries are
+//! those of a fresh stream. Every length and count is checked before use; nothing is preallocated from
 //! a count read from the payload.
 
 use std::fmt;
@@ -33,7 +53,7 @@ use crate::stream::store::{NodeLimits, STREAM_LISTPACK_MAX_SIZE};
 use crate::stream::Stream;
 
 /// The encoding version written by [`save_stream`].
-pub const ENCODING_VERSION: i32 = 0;
+pub const ENCODING_VERSION: i32 = 1;
 
 /// Written last; a payload not ending with it is corrupt.
 const END_MARKER: u64 = 0x4944_4d50_5354_524d; // "IDMPSTRM"
@@ -86,13 +106,17 @@ fn write_id(w: &mut impl RdbWrite, id: StreamId) {
 /// Writes `s` in encoding [`ENCODING_VERSION`]. iids expired but not yet
 /// reclaimed are written too (the loader drops what is expired by then).
 pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
-    w.write_u64(s.store.len());
-    for e in s.store.range(StreamId::MIN, StreamId::MAX) {
-        write_id(w, e.id());
-        w.write_u64(e.field_count() as u64);
-        for (f, v) in e.fields() {
-            w.write_bytes(f);
-            w.write_bytes(v);
+    w.write_u64(s.store.nodes().count() as u64);
+    for node in s.store.nodes() {
+        w.write_u64(node.entries().count() as u64);
+        for (e, deleted) in node.entries() {
+            write_id(w, e.id());
+            w.write_u64(u64::from(deleted));
+            w.write_u64(e.field_count() as u64);
+            for (f, v) in e.fields() {
+                w.write_bytes(f);
+                w.write_bytes(v);
+            }
         }
     }
     write_id(w, s.last_id);
@@ -123,8 +147,62 @@ pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
         write_id(w, id);
         w.write_u64(time);
     }
-    w.write_u64(0); // consumer groups
+    save_groups(s, w);
     w.write_u64(END_MARKER);
+}
+
+fn save_groups(s: &Stream, w: &mut impl RdbWrite) {
+    w.write_u64(s.groups.len() as u64);
+    for (name, g) in s.groups.iter() {
+        w.write_bytes(name);
+        write_id(w, g.last_id);
+        w.write_u64(g.entries_read as u64);
+        w.write_u64(g.consumer_count());
+        for c in g.consumers() {
+            w.write_bytes(c.name());
+            w.write_u64(c.seen_time);
+            w.write_u64(c.active_time as u64);
+        }
+        w.write_u64(g.pending());
+        for (id, nack) in g.pel() {
+            write_id(w, id);
+            w.write_bytes(nack.consumer());
+            w.write_u64(nack.delivery_time);
+            w.write_u64(nack.delivery_count);
+        }
+    }
+}
+
+fn load_groups(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
+    let count = r.read_u64()?;
+    for _ in 0..count {
+        let name = r.read_bytes()?;
+        let last_id = read_id(r)?;
+        let entries_read = r.read_u64()? as i64;
+        let g = s
+            .groups
+            .create(&name, last_id, entries_read)
+            .ok_or_else(|| corrupt("duplicate consumer group"))?;
+        let consumers = r.read_u64()?;
+        for _ in 0..consumers {
+            let cname = r.read_bytes()?;
+            let seen = r.read_u64()?;
+            let active = r.read_u64()? as i64;
+            if !g.insert_consumer(&cname, seen, active) {
+                return Err(corrupt("duplicate consumer"));
+            }
+        }
+        let pel = r.read_u64()?;
+        for _ in 0..pel {
+            let id = read_id(r)?;
+            let owner = r.read_bytes()?;
+            let time = r.read_u64()?;
+            let count = r.read_u64()?;
+            g.insert_nack(id, &owner, time, count)
+                .map_err(|e| corrupt(&format!("pending entry {id}: {e:?}")))?;
+        }
+    }
+    Ok(())
 }
 
 fn corrupt(what: &str) -> CodecError {
@@ -161,13 +239,17 @@ pub fn load_stream(
         return Err(corrupt(&format!("encoding version {encver}")));
     }
     let mut s = Stream::new(IdmpSettings::default());
-    load_entries(r, &mut s, limits)?;
+    if encver == 0 {
+        load_entries(r, &mut s, limits)?;
+    } else {
+        load_nodes(r, &mut s)?;
+    }
 
     let last_id = read_id(r)?;
     let max_deleted_id = read_id(r)?;
     let entries_added = r.read_u64()?;
     let first_id = read_id(r)?;
-    if s.store.last_id().is_some_and(|top| top > last_id) {
+    if s.store.last_id_any().is_some_and(|top| top > last_id) {
         return Err(corrupt("an entry ID is above the last generated ID"));
     }
     if max_deleted_id > last_id {
@@ -183,11 +265,15 @@ pub fn load_stream(
 
     load_idmp(r, &mut s)?;
 
-    let groups = r.read_u64()?;
-    if groups != 0 {
-        return Err(corrupt(&format!(
-            "{groups} consumer groups in an encoding without groups"
-        )));
+    if encver == 0 {
+        let groups = r.read_u64()?;
+        if groups != 0 {
+            return Err(corrupt(&format!(
+                "{groups} consumer groups in an encoding without groups"
+            )));
+        }
+    } else {
+        load_groups(r, &mut s)?;
     }
     if r.read_u64()? != END_MARKER {
         return Err(corrupt("missing end marker"));
@@ -227,6 +313,57 @@ fn load_entries(
         }
         let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
         s.store.append(id, &refs, limits);
+    }
+    Ok(())
+}
+
+/// Reads one entry's fields (`pairs` pairs), bounded like a native entry.
+fn read_fields(
+    r: &mut impl RdbRead,
+    id: StreamId,
+    fields: &mut Vec<Vec<u8>>,
+) -> Result<(), CodecError> {
+    let pairs = r.read_u64()?;
+    if pairs == 0 {
+        return Err(corrupt(&format!("entry {id} without fields")));
+    }
+    fields.clear();
+    let mut total = 0usize;
+    for _ in 0..pairs {
+        for _ in 0..2 {
+            let b = r.read_bytes()?;
+            total = total.saturating_add(b.len());
+            if total > STREAM_LISTPACK_MAX_SIZE {
+                return Err(corrupt(&format!("entry {id} too large")));
+            }
+            fields.push(b);
+        }
+    }
+    Ok(())
+}
+
+/// Version 1: the nodes as they were, tombstones included.
+fn load_nodes(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
+    let nodes = r.read_u64()?;
+    let mut fields: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..nodes {
+        let entries = r.read_u64()?;
+        if entries == 0 {
+            return Err(corrupt("empty node"));
+        }
+        for i in 0..entries {
+            let id = read_id(r)?;
+            let deleted = match r.read_u64()? {
+                0 => false,
+                1 => true,
+                f => return Err(corrupt(&format!("entry {id}: deleted flag {f}"))),
+            };
+            read_fields(r, id, &mut fields)?;
+            let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+            if !s.store.append_raw(id, &refs, deleted, i == 0) {
+                return Err(corrupt(&format!("entry ID {id} out of order")));
+            }
+        }
     }
     Ok(())
 }

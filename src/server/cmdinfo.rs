@@ -30,6 +30,7 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.xinfo", -3, 2, RO | ACCESS),
     ("idmp.type", 2, 1, RO),
     ("idmp.idmpcounters", 4, 1, RW | UPDATE),
+    ("idmp.consumertimes", 6, 1, RW | UPDATE),
     ("xcfgset", -2, 1, RW | UPDATE),
     // Exactly 5 for clients (checked by the parser); the master link and the
     // AOF also send the 7-argument form with the insertion time.

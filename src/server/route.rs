@@ -165,6 +165,7 @@ fn native_name(req: &Request<'_>) -> &'static str {
         Request::Xcfgset(_) => "XCFGSET",
         Request::Xidmprecord(_) => "XIDMPRECORD",
         Request::Counters(_) => "IDMP.IDMPCOUNTERS",
+        Request::ConsumerTimes(_) => "IDMP.CONSUMERTIMES",
         Request::Xgroup(_) => "XGROUP",
         Request::Xread(r) if r.xreadgroup => "XREADGROUP",
         Request::Xread(_) => "XREAD",

@@ -406,3 +406,65 @@ proptest! {
         let _ = load(&buf, 0);
     }
 }
+
+/// Every node with its master ID and entries (tombstones flagged).
+fn node_layout(s: &Stream) -> Vec<(StreamId, Vec<(StreamId, bool, Vec<Vec<u8>>)>)> {
+    s.store
+        .nodes()
+        .map(|n| {
+            let entries = n
+                .entries()
+                .map(|(e, deleted)| {
+                    let fv = e
+                        .fields()
+                        .flat_map(|(f, v)| [f.to_vec(), v.to_vec()])
+                        .collect();
+                    (e.id(), deleted, fv)
+                })
+                .collect();
+            (n.master_id(), entries)
+        })
+        .collect()
+}
+
+#[test]
+fn round_trip_keeps_nodes_tombstones_and_groups() {
+    let mut s = sample();
+    let small = NodeLimits {
+        max_bytes: 4096,
+        max_entries: 3,
+    };
+    for i in 10..=20u64 {
+        s.append(StreamId::new(i, 0), &[b"k", b"v"], small);
+    }
+    s.last_id = StreamId::new(20, 0);
+    s.delete(StreamId::new(11, 0));
+    s.delete(StreamId::new(15, 0));
+    s.refresh_first_id();
+    let g = s
+        .groups
+        .create(b"g1", StreamId::new(12, 0), 7)
+        .expect("new group");
+    assert!(g.insert_consumer(b"alice", 1_000, 900));
+    assert!(g.insert_consumer(b"bob", 2_000, -1));
+    g.insert_nack(StreamId::new(10, 0), b"alice", 1_100, 2)
+        .expect("nack");
+    g.insert_nack(StreamId::new(12, 0), b"bob", 1_200, 1)
+        .expect("nack");
+    s.groups
+        .create(b"g2", StreamId::MIN, -1)
+        .expect("new group");
+
+    let back = load(&save(&s), ENCODING_VERSION).unwrap();
+    assert!(node_layout(&s).len() > 3);
+    assert_eq!(node_layout(&back), node_layout(&s));
+    assert_eq!(back.store.len(), s.store.len());
+    let groups = |x: &Stream| -> Vec<(Vec<u8>, crate::stream::groups::ConsumerGroup)> {
+        x.groups
+            .iter()
+            .map(|(n, g)| (n.to_vec(), g.clone()))
+            .collect()
+    };
+    assert_eq!(groups(&back), groups(&s));
+    assert_eq!(view(&back), view(&s));
+}

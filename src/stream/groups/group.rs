@@ -122,6 +122,11 @@ impl ConsumerGroup {
         self.insert_consumer(name, now, -1)
     }
 
+    /// The consumer, for changes (persistence restores its times).
+    pub fn consumer_mut(&mut self, name: &[u8]) -> Option<&mut Consumer> {
+        self.consumers.get_mut(name)
+    }
+
     /// Looks the consumer up refreshing it, or creates it; true when it was
     /// created (the caller fires `xgroup-createconsumer`).
     pub fn ensure_consumer(&mut self, name: &[u8], now: u64) -> bool {
