@@ -407,8 +407,11 @@ proptest! {
     }
 }
 
+/// An entry as stored: ID, tombstone flag, fields and values.
+type RawEntry = (StreamId, bool, Vec<Vec<u8>>);
+
 /// Every node with its master ID and entries (tombstones flagged).
-fn node_layout(s: &Stream) -> Vec<(StreamId, Vec<(StreamId, bool, Vec<Vec<u8>>)>)> {
+fn node_layout(s: &Stream) -> Vec<(StreamId, Vec<RawEntry>)> {
     s.store
         .nodes()
         .map(|n| {
