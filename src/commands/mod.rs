@@ -34,9 +34,13 @@ pub mod xsetid;
 pub mod xtrim;
 
 #[cfg(test)]
+mod groups_exec_tests;
+#[cfg(test)]
 mod groups_oracle_fixture;
 #[cfg(test)]
 mod groups_oracle_tests;
+#[cfg(test)]
+mod groups_prop_tests;
 #[cfg(test)]
 mod oracle_fixture;
 #[cfg(test)]
