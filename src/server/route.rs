@@ -156,6 +156,13 @@ fn native_name(req: &Request<'_>) -> &'static str {
         Request::Xcfgset(_) => "XCFGSET",
         Request::Xidmprecord(_) => "XIDMPRECORD",
         Request::Counters(_) => "IDMP.IDMPCOUNTERS",
+        Request::Xgroup(_) => "XGROUP",
+        Request::Xread(r) if r.xreadgroup => "XREADGROUP",
+        Request::Xread(_) => "XREAD",
+        Request::Xack(_) => "XACK",
+        Request::Xpending(_) => "XPENDING",
+        Request::Xclaim(_) => "XCLAIM",
+        Request::Xautoclaim(_) => "XAUTOCLAIM",
     }
 }
 
