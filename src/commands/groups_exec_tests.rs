@@ -282,3 +282,20 @@ fn same_key_twice_is_served_in_order() {
     let (out, _, _) = xread(&mut db, "XREADGROUP GROUP g c STREAMS s s > >", 1000, None);
     assert_eq!(out, "*-1\r\n");
 }
+
+#[test]
+fn entriesread_is_capped_to_entries_added() {
+    let mut s = setup();
+    let c = ctx(1000);
+    let (_, fx) = run(&mut s, "XGROUP CREATE s h 0 ENTRIESREAD 1000", &c);
+    assert_eq!(repl(&fx), vec!["idmp.xgroup CREATE s h 0-0 ENTRIESREAD 2"]);
+    let (out, _) = run(&mut s, "XINFO GROUPS s", &c);
+    assert!(out.contains("$12\r\nentries-read\r\n:2\r\n$3\r\nlag\r\n:0\r\n"), "{out}");
+    let (_, fx) = run(&mut s, "XGROUP SETID s h 0 ENTRIESREAD 5", &c);
+    assert_eq!(repl(&fx), vec!["idmp.xgroup SETID s h 0-0 ENTRIESREAD 2"]);
+    let (_, fx) = run(&mut s, "XGROUP SETID s h 0 ENTRIESREAD 1", &c);
+    assert_eq!(repl(&fx), vec!["idmp.xgroup SETID s h 0-0 ENTRIESREAD 1"]);
+    let mut e = None;
+    let (_, fx) = run(&mut e, "XGROUP CREATE e g $ MKSTREAM ENTRIESREAD 3", &c);
+    assert_eq!(repl(&fx), vec!["idmp.xgroup CREATE e g 0-0 MKSTREAM ENTRIESREAD 0"]);
+}

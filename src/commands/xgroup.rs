@@ -3,6 +3,9 @@
 //! subcommand arity, options, key type, missing key, missing group, then
 //! the subcommand's own argument count and ID).
 //!
+//! One Redis 8 change: ENTRIESREAD larger than the stream's entries-added
+//! is capped to it ([`capped_entries_read`]).
+//!
 //! Propagation: the exact effect as `idmp.xgroup` with resolved arguments
 //! (`$` replaced by the ID it stood for, the read counter always explicit).
 
@@ -19,6 +22,15 @@ use crate::stream::StreamId;
 pub const ERR_KEY_MUST_EXIST: &str = "ERR The XGROUP subcommand requires the key to exist. \
 Note that for CREATE you may want to use the MKSTREAM option to create an empty stream \
 automatically.";
+
+/// ENTRIESREAD above the stream's `entries_added` is capped to it (Redis
+/// 8; 7.0 stores it as given and then reports a negative lag).
+pub fn capped_entries_read(entries_read: i64, entries_added: u64) -> i64 {
+    match u64::try_from(entries_read) {
+        Ok(v) if v > entries_added => i64::try_from(entries_added).unwrap_or(i64::MAX),
+        _ => entries_read,
+    }
+}
 
 /// The subcommand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -244,7 +256,8 @@ impl<'a> XgroupRequest<'a> {
             Some(s) => s,
             None => created_key.insert(Box::new(Stream::new(ctx.defaults))),
         };
-        let created = s.groups.create(group, id, self.entries_read).is_some();
+        let entries_read = capped_entries_read(self.entries_read, s.entries_added);
+        let created = s.groups.create(group, id, entries_read).is_some();
         let made_key = created_key.is_some();
         if made_key {
             fx.create = true;
@@ -264,7 +277,7 @@ impl<'a> XgroupRequest<'a> {
                 argv.push(b"MKSTREAM".to_vec());
             }
             argv.push(b"ENTRIESREAD".to_vec());
-            argv.push(num(self.entries_read));
+            argv.push(num(entries_read));
             fx.replicate.push(argv);
         } else {
             reply.error("BUSYGROUP Consumer Group name already exists");
@@ -286,14 +299,15 @@ impl<'a> XgroupRequest<'a> {
                 }
             }
         };
+        let entries_read = capped_entries_read(self.entries_read, s.entries_added);
         let Some(g) = s.groups.get_mut(group) else {
             reply.error(&nogroup_for_key(key, group));
             return;
         };
         g.last_id = id;
-        g.entries_read = self.entries_read;
+        g.entries_read = entries_read;
         reply.simple("OK");
         fx.events.push("xgroup-setid");
-        super::cg::propagate_group_id(fx, key, group, id, self.entries_read);
+        super::cg::propagate_group_id(fx, key, group, id, entries_read);
     }
 }
