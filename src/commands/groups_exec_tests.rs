@@ -299,3 +299,30 @@ fn entriesread_is_capped_to_entries_added() {
     let (_, fx) = run(&mut e, "XGROUP CREATE e g $ MKSTREAM ENTRIESREAD 3", &c);
     assert_eq!(repl(&fx), vec!["idmp.xgroup CREATE e g 0-0 MKSTREAM ENTRIESREAD 0"]);
 }
+
+#[test]
+fn xread_plus_reads_the_last_entry() {
+    let mut db = HashMap::new();
+    db.insert(b"s".to_vec(), setup().unwrap());
+    let last = "*2\r\n$3\r\n2-1\r\n*2\r\n$1\r\nb\r\n$1\r\n2\r\n";
+    let (out, _, _) = xread(&mut db, "XREAD COUNT 5 STREAMS s +", 1000, None);
+    assert_eq!(out, format!("*1\r\n*2\r\n$1\r\ns\r\n*1\r\n{last}"));
+    let mut slot = db.remove(&b"s"[..]);
+    run(&mut slot, "XDEL s 2-1", &ctx(1000));
+    db.insert(b"s".to_vec(), slot.unwrap());
+    let (out, _, _) = xread(&mut db, "XREAD STREAMS s +", 1000, None);
+    assert!(out.contains("1-1") && !out.contains("2-1"), "{out}");
+    // Missing key: waits like `$`.
+    let (out, o, _) = xread(&mut db, "XREAD BLOCK 0 STREAMS t +", 1000, None);
+    assert_eq!(out, "");
+    assert_eq!(
+        o,
+        XreadOutcome::Block(BlockSpec {
+            timeout_ms: 0,
+            starts: vec![ReadStart::After(StreamId::MIN)],
+            count: 1000
+        })
+    );
+    let (out, _, _) = xread(&mut db, "XREADGROUP GROUP g c STREAMS s +", 1000, None);
+    assert!(out.starts_with("-ERR The + ID is meaningless"), "{out}");
+}

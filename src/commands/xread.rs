@@ -13,6 +13,10 @@
 //! argument order; a key may be named twice), and receives the effects of
 //! each key (XREADGROUP's PEL changes, propagated as 7.0 does as
 //! `idmp.xclaim` / `idmp.xgroup SETID` / `idmp.xgroup CREATECONSUMER`).
+//!
+//! Newer than 7.0: XREAD's `+` ID (Redis 7.4) reads the last entry of the
+//! stream whatever COUNT says; on an empty or missing stream it waits like
+//! `$`. XREADGROUP answers an error for it.
 
 use super::range::reply_entry;
 use super::recorder::Recorder;
@@ -41,6 +45,9 @@ pub enum ReadStart {
     After(StreamId),
     /// `>`: entries never delivered to the group.
     New,
+    /// `+` (XREAD, Redis 7.4): the last entry; when the stream has none,
+    /// like `$` with the ID given here.
+    Last(StreamId),
 }
 
 /// What the glue keeps while a client is blocked.
@@ -220,6 +227,17 @@ impl<'a> XreadRequest<'a> {
                 starts.push(ReadStart::After(
                     s.as_deref().map_or(StreamId::MIN, |s| s.last_id),
                 ));
+            } else if is_char(a, b'+') {
+                if self.xreadgroup {
+                    return Err("ERR The + ID is meaningless in the context of XREADGROUP: you \
+                                want to read the history of this consumer by specifying a proper \
+                                ID, or use the > ID to get new messages. The + ID would just \
+                                return an empty result set."
+                        .into());
+                }
+                starts.push(ReadStart::Last(
+                    s.as_deref().map_or(StreamId::MIN, |s| s.last_id),
+                ));
             } else if is_char(a, b'>') {
                 if !self.xreadgroup {
                     return Err(
@@ -243,18 +261,20 @@ impl<'a> XreadRequest<'a> {
         Ok(starts)
     }
 
-    /// Whether key `i` is served now (`serve_synchronously`), and from
-    /// which ID (exclusive).
-    fn decide(&self, s: &Stream, start: ReadStart) -> Option<(StreamId, bool)> {
+    /// Whether key `i` is served now (`serve_synchronously`): from which
+    /// ID (exclusive), whether from the consumer's history, and a COUNT
+    /// that overrides the command's (`+` serves one entry).
+    fn decide(&self, s: &Stream, start: ReadStart) -> Option<(StreamId, bool, Option<u64>)> {
         let maxid = s.store.last_id();
         match (self.group, start) {
-            (Some(_), ReadStart::After(id)) => Some((id, true)),
+            (Some(_), ReadStart::After(id)) => Some((id, true, None)),
             (Some((group, _)), ReadStart::New) => {
                 let last = s.groups.get(group)?.last_id;
-                (maxid? > last).then_some((last, false))
+                (maxid? > last).then_some((last, false, None))
             }
-            (None, ReadStart::After(id)) => (maxid? > id).then_some((id, false)),
-            (None, ReadStart::New) => None,
+            (None, ReadStart::After(id)) => (maxid? > id).then_some((id, false, None)),
+            (None, ReadStart::Last(_)) => Some((maxid?.decr()?, false, Some(1))),
+            (None, ReadStart::New) | (Some(_), ReadStart::Last(_)) => None,
         }
     }
 
@@ -314,7 +334,13 @@ impl<'a> XreadRequest<'a> {
             Some(timeout_ms) => (
                 XreadOutcome::Block(BlockSpec {
                     timeout_ms,
-                    starts,
+                    starts: starts
+                        .into_iter()
+                        .map(|st| match st {
+                            ReadStart::Last(id) => ReadStart::After(id),
+                            other => other,
+                        })
+                        .collect(),
                     count: if self.count == 0 {
                         BLOCKED_DEFAULT_COUNT
                     } else {
@@ -345,9 +371,10 @@ impl<'a> XreadRequest<'a> {
             let Ok(Some(s)) = lookup.stream(key) else {
                 continue;
             };
-            let Some((gt, history)) = self.decide(s, *start) else {
+            let Some((gt, history, only)) = self.decide(s, *start) else {
                 continue;
             };
+            let count = only.unwrap_or(count);
             served += 1;
             if !reply.is_resp3() {
                 reply.array(2);
