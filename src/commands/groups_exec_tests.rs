@@ -290,14 +290,20 @@ fn entriesread_is_capped_to_entries_added() {
     let (_, fx) = run(&mut s, "XGROUP CREATE s h 0 ENTRIESREAD 1000", &c);
     assert_eq!(repl(&fx), vec!["idmp.xgroup CREATE s h 0-0 ENTRIESREAD 2"]);
     let (out, _) = run(&mut s, "XINFO GROUPS s", &c);
-    assert!(out.contains("$12\r\nentries-read\r\n:2\r\n$3\r\nlag\r\n:0\r\n"), "{out}");
+    assert!(
+        out.contains("$12\r\nentries-read\r\n:2\r\n$3\r\nlag\r\n:0\r\n"),
+        "{out}"
+    );
     let (_, fx) = run(&mut s, "XGROUP SETID s h 0 ENTRIESREAD 5", &c);
     assert_eq!(repl(&fx), vec!["idmp.xgroup SETID s h 0-0 ENTRIESREAD 2"]);
     let (_, fx) = run(&mut s, "XGROUP SETID s h 0 ENTRIESREAD 1", &c);
     assert_eq!(repl(&fx), vec!["idmp.xgroup SETID s h 0-0 ENTRIESREAD 1"]);
     let mut e = None;
     let (_, fx) = run(&mut e, "XGROUP CREATE e g $ MKSTREAM ENTRIESREAD 3", &c);
-    assert_eq!(repl(&fx), vec!["idmp.xgroup CREATE e g 0-0 MKSTREAM ENTRIESREAD 0"]);
+    assert_eq!(
+        repl(&fx),
+        vec!["idmp.xgroup CREATE e g 0-0 MKSTREAM ENTRIESREAD 0"]
+    );
 }
 
 #[test]
@@ -325,4 +331,68 @@ fn xread_plus_reads_the_last_entry() {
     );
     let (out, _, _) = xread(&mut db, "XREADGROUP GROUP g c STREAMS s +", 1000, None);
     assert!(out.starts_with("-ERR The + ID is meaningless"), "{out}");
+}
+
+#[test]
+fn xreadgroup_claim_takes_idle_pending_entries_first() {
+    let mut db = HashMap::new();
+    let mut slot = setup();
+    run(&mut slot, "XADD s 3-1 c 3", &ctx(1000));
+    db.insert(b"s".to_vec(), slot.unwrap());
+    // alice reads 1-1 and 2-1 at t=1000.
+    xread(
+        &mut db,
+        "XREADGROUP GROUP g alice COUNT 2 STREAMS s >",
+        1000,
+        None,
+    );
+    // At t=1050 nothing is idle 100 ms: only the new entry, with 0 0.
+    let (out, _, _) = xread(
+        &mut db,
+        "XREADGROUP GROUP g bob CLAIM 100 STREAMS s >",
+        1050,
+        None,
+    );
+    assert_eq!(
+        out,
+        "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*4\r\n$3\r\n3-1\r\n*2\r\n$1\r\nc\r\n$1\r\n3\r\n:0\r\n:0\r\n"
+    );
+    // At t=1200, 1-1 and 2-1 are idle 200: claimed by bob, before new ones.
+    let (out, o, prop) = xread(
+        &mut db,
+        "XREADGROUP GROUP g bob COUNT 1 CLAIM 100 STREAMS s >",
+        1200,
+        None,
+    );
+    assert_eq!(o, XreadOutcome::Replied);
+    assert_eq!(
+        out,
+        "*1\r\n*2\r\n$1\r\ns\r\n*1\r\n*4\r\n$3\r\n1-1\r\n*2\r\n$1\r\na\r\n$1\r\n1\r\n:200\r\n:1\r\n"
+    );
+    assert_eq!(
+        prop,
+        vec!["idmp.xclaim s g bob 0 1-1 TIME 1200 RETRYCOUNT 2 FORCE JUSTID LASTID 3-1"]
+    );
+    let g = db[&b"s"[..]].groups.get(b"g").unwrap();
+    assert_eq!(g.nack(StreamId::new(1, 1)).unwrap().consumer(), b"bob");
+    // With BLOCK and nothing new, an idle entry is still served at once.
+    let (out, o, _) = xread(
+        &mut db,
+        "XREADGROUP GROUP g bob BLOCK 0 CLAIM 100 STREAMS s >",
+        1300,
+        None,
+    );
+    assert_eq!(o, XreadOutcome::Replied);
+    assert!(out.contains("2-1"), "{out}");
+    assert_eq!(
+        super::testkit::perr("XREAD CLAIM 5 STREAMS s 0"),
+        Some(
+            "ERR The CLAIM option is only supported by XREADGROUP. You called XREAD instead."
+                .into()
+        )
+    );
+    assert_eq!(
+        super::testkit::perr("XREADGROUP GROUP g c CLAIM -1 STREAMS s >"),
+        Some("ERR min-idle-time must be a positive integer".into())
+    );
 }
