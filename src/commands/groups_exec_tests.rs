@@ -396,3 +396,61 @@ fn xreadgroup_claim_takes_idle_pending_entries_first() {
         Some("ERR min-idle-time must be a positive integer".into())
     );
 }
+
+#[test]
+fn xdelex_and_xackdel() {
+    let c = ctx(1000);
+    let mut s = setup();
+    run(&mut s, "XADD s 3-1 c 3", &c);
+    run(&mut s, "XREADGROUP GROUP g c COUNT 2 STREAMS s >", &c);
+    // 1-1, 2-1 pending in g; 3-1 not yet delivered.
+    let (out, fx) = run(&mut s, "XDELEX s ACKED IDS 4 1-1 2-1 3-1 9-9", &c);
+    assert_eq!(out, "*4\r\n:2\r\n:2\r\n:2\r\n:-1\r\n");
+    assert!(fx.replicate.is_empty());
+    let (out, fx) = run(&mut s, "XACKDEL s g ACKED IDS 2 1-1 3-1", &c);
+    assert_eq!(out, "*2\r\n:1\r\n:2\r\n");
+    assert_eq!(repl(&fx), vec!["idmp.xack s g 1-1", "idmp.xdel s 1-1"]);
+    assert_eq!(fx.events, vec!["xdel"]);
+    let (out, fx) = run(&mut s, "XDELEX s DELREF IDS 1 2-1", &c);
+    assert_eq!(out, "*1\r\n:1\r\n");
+    assert_eq!(repl(&fx), vec!["idmp.xack s g 2-1", "idmp.xdel s 2-1"]);
+    assert_eq!(s.as_ref().unwrap().groups.get(b"g").unwrap().pending(), 0);
+    let (out, _) = run(&mut s, "XDELEX s IDS 1 3-1", &c);
+    assert_eq!(out, "*1\r\n:1\r\n");
+    assert_eq!(s.as_ref().unwrap().len(), 0);
+    let (out, _) = run(&mut None, "XDELEX nokey IDS 2 1-1 2-2", &c);
+    assert_eq!(out, "*2\r\n:-1\r\n:-1\r\n");
+    let (out, _) = run(&mut s, "XACKDEL s nog IDS 1 1-1", &c);
+    assert_eq!(out, "-NOGROUP No such key 's' or consumer group 'nog'\r\n");
+    for (line, err) in [
+        (
+            "XDELEX s IDS 2 1-1",
+            "ERR The `numids` parameter must match the number of arguments",
+        ),
+        (
+            "XDELEX s IDS 0 1-1",
+            "ERR Number of IDs must be a positive integer",
+        ),
+        (
+            "XDELEX s IDS x 1-1",
+            "ERR Number of IDs must be a positive integer",
+        ),
+        ("XDELEX s KEEPREF ACKED IDS 1 1-1", "ERR syntax error"),
+        ("XDELEX s FOO IDS 1 1-1", "ERR syntax error"),
+        (
+            "XDELEX s IDS 1 bad",
+            "ERR Invalid stream ID specified as stream command argument",
+        ),
+        (
+            "XDELEX s IDS 1",
+            "ERR wrong number of arguments for 'xdelex' command",
+        ),
+        (
+            "XACKDEL s g IDS 1",
+            "ERR wrong number of arguments for 'xackdel' command",
+        ),
+        ("XDELEX s ACKED 1-1 2-2", "ERR syntax error"),
+    ] {
+        assert_eq!(super::testkit::perr(line), Some(err.to_string()), "{line}");
+    }
+}

@@ -170,6 +170,10 @@ fn op() -> impl Strategy<Value = String> {
             .prop_map(|(g, c, idle, a, n, j)| format!(
                 "XAUTOCLAIM s {g} {c} {idle} {a} COUNT {n}{}", if j { " JUSTID" } else { "" })),
         1 => (0u8..6).prop_map(|n| format!("XTRIM s MAXLEN {n}")),
+        2 => (proptest::sample::select(vec!["", " KEEPREF", " DELREF", " ACKED"]), id.clone(), id.clone())
+            .prop_map(|(p, a, b)| format!("XDELEX s{p} IDS 2 {a} {b}")),
+        2 => (g.clone(), proptest::sample::select(vec!["", " KEEPREF", " DELREF", " ACKED"]), id.clone())
+            .prop_map(|(g, p, a)| format!("XACKDEL s {g}{p} IDS 1 {a}")),
         2 => (g.clone(), c.clone(), 0u8..3, 0u8..30, any::<bool>())
             .prop_map(|(g, c, n, idle, noack)| format!(
                 "XREADGROUP GROUP {g} {c} COUNT {n} CLAIM {idle}{} STREAMS s >",

@@ -22,6 +22,7 @@ pub mod xautoclaim;
 pub mod xcfgset;
 pub mod xclaim;
 pub mod xdel;
+pub mod xdelex;
 pub mod xgroup;
 pub mod xidmprecord;
 pub mod xinfo;
@@ -143,6 +144,8 @@ pub enum Request<'a> {
     Xclaim(xclaim::XclaimRequest<'a>),
     /// XAUTOCLAIM.
     Xautoclaim(xautoclaim::XautoclaimRequest<'a>),
+    /// XDELEX / XACKDEL (Redis 8.2).
+    Xdelex(xdelex::XdelexRequest<'a>),
 }
 
 /// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
@@ -172,6 +175,8 @@ pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdErr
         "xpending" => Request::Xpending(xpending::XpendingRequest::parse(argv, &name)?),
         "xclaim" => Request::Xclaim(xclaim::XclaimRequest::parse(argv, &name)?),
         "xautoclaim" => Request::Xautoclaim(xautoclaim::XautoclaimRequest::parse(argv, &name)?),
+        "xdelex" => Request::Xdelex(xdelex::XdelexRequest::parse(argv, false, &name)?),
+        "xackdel" => Request::Xdelex(xdelex::XdelexRequest::parse(argv, true, &name)?),
         _ => {
             return Err(format!(
                 "ERR unknown command '{}'",
@@ -201,6 +206,7 @@ impl<'a> Request<'a> {
             Request::Xpending(r) => Some(r.key),
             Request::Xclaim(r) => Some(r.key),
             Request::Xautoclaim(r) => Some(r.key),
+            Request::Xdelex(r) => Some(r.key),
         }
     }
 
@@ -210,7 +216,10 @@ impl<'a> Request<'a> {
         match self {
             Request::Xadd(r) => r.needs_module_stream(),
             Request::Xtrim(r) => r.needs_module_stream(),
-            Request::Xcfgset(_) | Request::Xidmprecord(_) | Request::Counters(_) => true,
+            Request::Xcfgset(_)
+            | Request::Xidmprecord(_)
+            | Request::Counters(_)
+            | Request::Xdelex(_) => true,
             _ => false,
         }
     }
@@ -277,6 +286,7 @@ impl<'a> Request<'a> {
             Request::Xpending(r) => r.exec(stream.map(|s| &*s), ctx, reply),
             Request::Xclaim(r) => r.exec(stream, ctx, reply),
             Request::Xautoclaim(r) => r.exec(stream, ctx, reply),
+            Request::Xdelex(r) => r.exec(stream, reply),
         }
     }
 }

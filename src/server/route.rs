@@ -163,6 +163,8 @@ fn native_name(req: &Request<'_>) -> &'static str {
         Request::Xpending(_) => "XPENDING",
         Request::Xclaim(_) => "XCLAIM",
         Request::Xautoclaim(_) => "XAUTOCLAIM",
+        Request::Xdelex(r) if r.group.is_some() => "XACKDEL",
+        Request::Xdelex(_) => "XDELEX",
     }
 }
 
