@@ -149,23 +149,24 @@ pub enum Request<'a> {
 }
 
 /// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
-/// or the module's `idmp.xadd`); arity errors name it in lowercase.
+/// or the module's `idmp.xadd`); errors name the native command in lowercase
+/// (`'xadd'`, also for `idmp.xadd`: clients only know the native names).
 pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdError> {
     let name0 = argv.first().copied().unwrap_or_default();
     let name = util::lower_name(name0);
     let base = name.strip_prefix("idmp.").unwrap_or(&name);
     Ok(match base {
-        "xadd" => Request::Xadd(xadd::XaddRequest::parse(argv, ctx, &name)?),
-        "xrange" => Request::Range(range::RangeRequest::parse(argv, false, &name)?),
-        "xrevrange" => Request::Range(range::RangeRequest::parse(argv, true, &name)?),
-        "xlen" => Request::Xlen(xlen::XlenRequest::parse(argv, &name)?),
-        "xdel" => Request::Xdel(xdel::XdelRequest::parse(argv, &name)?),
-        "xtrim" => Request::Xtrim(xtrim::XtrimRequest::parse(argv, ctx, &name)?),
-        "xsetid" => Request::Xsetid(xsetid::XsetidRequest::parse(argv, &name)?),
-        "xinfo" => Request::Xinfo(xinfo::XinfoRequest::parse(argv, &name)?),
-        "xcfgset" => Request::Xcfgset(xcfgset::XcfgsetRequest::parse(argv, &name)?),
+        "xadd" => Request::Xadd(xadd::XaddRequest::parse(argv, ctx, base)?),
+        "xrange" => Request::Range(range::RangeRequest::parse(argv, false, base)?),
+        "xrevrange" => Request::Range(range::RangeRequest::parse(argv, true, base)?),
+        "xlen" => Request::Xlen(xlen::XlenRequest::parse(argv, base)?),
+        "xdel" => Request::Xdel(xdel::XdelRequest::parse(argv, base)?),
+        "xtrim" => Request::Xtrim(xtrim::XtrimRequest::parse(argv, ctx, base)?),
+        "xsetid" => Request::Xsetid(xsetid::XsetidRequest::parse(argv, base)?),
+        "xinfo" => Request::Xinfo(xinfo::XinfoRequest::parse(argv, base)?),
+        "xcfgset" => Request::Xcfgset(xcfgset::XcfgsetRequest::parse(argv, base)?),
         "xidmprecord" => {
-            Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, &name)?)
+            Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, base)?)
         }
         "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
         "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse(argv, &name)?),

@@ -196,6 +196,9 @@ proptest! {
             let (_, repl) = exec(&mut master, args, &c);
             let mut rc = ExecCtx { trusted: true, ..ctx(now) };
             rc.limits.max_entries = node_entries;
+            // Other module configs on the replica: created streams carry theirs.
+            rc.defaults.duration_secs = 33;
+            rc.defaults.maxsize = 2;
             for argv in repl {
                 let (out, _) = exec(&mut replica, &argv, &rc);
                 prop_assert!(!out.starts_with('-'), "replica refused {:?}: {}", argv, out);

@@ -58,7 +58,9 @@ impl<'a> XaddRequest<'a> {
     }
 
     /// Runs XADD. With `None` and no NOMKSTREAM, a stream with `ctx.defaults`
-    /// is created and returned in [`Effects::new_stream`].
+    /// (or the trusted `IDMPCFG` settings) is created and returned in
+    /// [`Effects::new_stream`]; its propagation then carries
+    /// `IDMPCFG <duration> <maxsize>` so that replicas create it alike.
     pub fn exec(
         &self,
         stream: Option<&mut Stream>,
@@ -68,12 +70,12 @@ impl<'a> XaddRequest<'a> {
         let mut fx = Effects::default();
         match stream {
             Some(s) => {
-                self.run(s, ctx, reply, &mut fx);
+                self.run(s, false, ctx, reply, &mut fx);
             }
             None if self.args.nomkstream => reply.null(),
             None => {
-                let mut s = Stream::new(ctx.defaults);
-                if self.run(&mut s, ctx, reply, &mut fx) {
+                let mut s = Stream::new(self.args.create_settings.unwrap_or(ctx.defaults));
+                if self.run(&mut s, true, ctx, reply, &mut fx) {
                     fx.create = true;
                     fx.new_stream = Some(Box::new(s));
                 }
@@ -82,8 +84,15 @@ impl<'a> XaddRequest<'a> {
         fx
     }
 
-    /// Returns true when an entry was appended.
-    fn run(&self, s: &mut Stream, ctx: &ExecCtx, reply: &mut dyn Reply, fx: &mut Effects) -> bool {
+    /// Returns true when an entry was appended. `created`: `s` is new.
+    fn run(
+        &self,
+        s: &mut Stream,
+        created: bool,
+        ctx: &ExecCtx,
+        reply: &mut dyn Reply,
+        fx: &mut Effects,
+    ) -> bool {
         let auto_iid;
         let idmp: Option<(&[u8], &[u8])> = match self.args.idmp {
             Some(IdmpOpt::Explicit { pid, iid }) => Some((pid, iid)),
@@ -144,6 +153,12 @@ impl<'a> XaddRequest<'a> {
         let mut argv: Vec<Vec<u8>> = Vec::with_capacity(self.fields.len() + 11);
         argv.push(b"idmp.xadd".to_vec());
         argv.push(self.key.to_vec());
+        if created {
+            let cfg = s.idmp.settings();
+            argv.push(b"IDMPCFG".to_vec());
+            argv.push(cfg.duration_secs.to_string().into_bytes());
+            argv.push(cfg.maxsize.to_string().into_bytes());
+        }
         if let (Some((pid, iid)), Some(t)) = (idmp, recorded_at) {
             argv.push(b"IDMP".to_vec());
             argv.push(pid.to_vec());
@@ -397,7 +412,7 @@ mod tests {
         assert_eq!(fx.events, vec!["xadd"]);
         assert_eq!(
             repl(&fx),
-            vec!["idmp.xadd s IDMP p i IDMPAT 5000 5000-0 f v"]
+            vec!["idmp.xadd s IDMPCFG 100 100 IDMP p i IDMPAT 5000 5000-0 f v"]
         );
         let s = slot.as_ref().expect("created");
         assert_eq!(
@@ -440,6 +455,7 @@ mod tests {
     fn idmpauto_uses_the_digest() {
         let c = ctx(7000);
         let mut slot = None;
+        run(&mut slot, "XADD s 1-1 a 1", &c);
         let (out, fx) = run(&mut slot, "XADD s IDMPAUTO p * a 1 b 2", &c);
         assert_eq!(out, bulk("7000-0"));
         let iid = crate::stream::digest::idmpauto_iid(&[b"a", b"1", b"b", b"2"]);
@@ -614,5 +630,62 @@ mod tests {
         };
         assert_eq!(dump(&m), dump(&r));
         assert_eq!(dump(&m).len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod create_tests {
+    use super::super::testkit::{ctx, parse_err, perr, repl, run, run_args, words};
+    use super::super::ExecCtx;
+
+    #[test]
+    fn a_created_stream_propagates_its_settings() {
+        let mut c = ctx(1);
+        c.defaults.duration_secs = 7;
+        c.defaults.maxsize = 9;
+        let mut master = None;
+        let (_, fx) = run(&mut master, "XADD s 1-1 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s IDMPCFG 7 9 1-1 f v"]);
+        let (_, fx) = run(&mut master, "XADD s 1-2 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s 1-2 f v"]);
+        // The replica has other defaults but creates the stream alike.
+        let t = ExecCtx {
+            trusted: true,
+            ..ctx(1)
+        };
+        let mut replica = None;
+        let (out, _) = run_args(
+            &mut replica,
+            &words("idmp.xadd s IDMPCFG 7 9 1-1 f v"),
+            &t,
+            false,
+        );
+        assert_eq!(out, "$3\r\n1-1\r\n");
+        let r = replica.as_ref().expect("created");
+        assert_eq!(
+            (r.idmp.settings().duration_secs, r.idmp.settings().maxsize),
+            (7, 9)
+        );
+        // On an existing stream it changes nothing.
+        let (_, _) = run_args(
+            &mut replica,
+            &words("idmp.xadd s IDMPCFG 5 5 1-2 f v"),
+            &t,
+            false,
+        );
+        assert_eq!(replica.expect("r").idmp.settings().maxsize, 9);
+        // Internal only, and checked.
+        assert_eq!(
+            perr("XADD s IDMPCFG 7 9 * f v"),
+            Some("ERR syntax error".into())
+        );
+        assert_eq!(
+            parse_err(&words("XADD s IDMPCFG 0 9 * f v"), &t),
+            Some("ERR IDMP-DURATION must be between 1 and 86400 seconds".into())
+        );
+        assert_eq!(
+            parse_err(&words("XADD s IDMPCFG 1 10001 * f v"), &t),
+            Some("ERR IDMP-MAXSIZE must be between 1 and 10000 entries".into())
+        );
     }
 }

@@ -71,7 +71,7 @@ impl<'a> XinfoRequest<'a> {
                 let shown: String = show(sub_name).chars().take(128).collect();
                 return Err(format!(
                     "ERR unknown subcommand '{shown}'. Try {} HELP.",
-                    show(cmd).to_ascii_uppercase()
+                    name.to_ascii_uppercase()
                 ));
             }
         };
@@ -108,7 +108,7 @@ impl<'a> XinfoRequest<'a> {
         format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
             show(self.sub_name).chars().take(128).collect::<String>(),
-            show(self.cmd).to_ascii_uppercase()
+            native_name(self.cmd)
         )
     }
 
@@ -181,7 +181,7 @@ impl<'a> XinfoRequest<'a> {
         reply.array(LINES.len() + 3);
         reply.simple(&format!(
             "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            show(self.cmd).to_ascii_uppercase()
+            native_name(self.cmd)
         ));
         for l in LINES {
             reply.simple(l);
@@ -189,6 +189,13 @@ impl<'a> XinfoRequest<'a> {
         reply.simple("HELP");
         reply.simple("    Prints this help.");
     }
+}
+
+/// argv\[0\] uppercased as the server prints it in help texts, without the
+/// module's `idmp.` prefix.
+fn native_name(cmd: &[u8]) -> String {
+    let up = show(cmd).to_ascii_uppercase();
+    up.strip_prefix("IDMP.").map(str::to_string).unwrap_or(up)
 }
 
 /// The `radix-tree-nodes` figure for a store of `keys` nodes (see module docs).
@@ -375,5 +382,29 @@ mod tests {
         );
         assert_eq!(radix_tree_nodes(0), 1);
         assert_eq!(radix_tree_nodes(3), 8);
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::super::testkit::{ctx, perr, run};
+
+    #[test]
+    fn module_names_print_as_native_ones() {
+        assert_eq!(
+            perr("idmp.xinfo bogus s"),
+            Some("ERR unknown subcommand 'bogus'. Try XINFO HELP.".into())
+        );
+        assert_eq!(
+            perr("IDMP.XINFO STREAM"),
+            Some("ERR wrong number of arguments for 'xinfo|stream' command".into())
+        );
+        assert_eq!(
+            perr("idmp.xadd s"),
+            Some("ERR wrong number of arguments for 'xadd' command".into())
+        );
+        let mut slot = None;
+        let (out, _) = run(&mut slot, "idmp.xinfo help", &ctx(1));
+        assert!(out.starts_with("*9\r\n+XINFO <subcommand>"), "{out}");
     }
 }

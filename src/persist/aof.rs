@@ -24,9 +24,19 @@ fn num(v: u64) -> Vec<u8> {
 }
 
 /// The commands that rebuild `s` under `key`, each as its argument vector.
-/// Includes iids expired but not yet reclaimed; call `s.idmp.expire(now)`
-/// on a copy first to leave them out.
+/// Includes iids expired but not yet reclaimed: the glue should prefer
+/// [`rewrite_commands_at`], since an XIDMPRECORD replayed from the AOF gives
+/// its iid a fresh age.
 pub fn rewrite_commands(key: &[u8], s: &Stream) -> Vec<Vec<Vec<u8>>> {
+    rewrite(key, s, None)
+}
+
+/// [`rewrite_commands`] leaving out the iids expired at `now_ms`.
+pub fn rewrite_commands_at(key: &[u8], s: &Stream, now_ms: u64) -> Vec<Vec<Vec<u8>>> {
+    rewrite(key, s, Some(now_ms))
+}
+
+fn rewrite(key: &[u8], s: &Stream, now_ms: Option<u64>) -> Vec<Vec<Vec<u8>>> {
     let mut out: Vec<Vec<Vec<u8>>> = Vec::new();
     if s.store.is_empty() {
         out.push(vec![
@@ -69,7 +79,10 @@ pub fn rewrite_commands(key: &[u8], s: &Stream) -> Vec<Vec<Vec<u8>>> {
         b"IDMP-MAXSIZE".to_vec(),
         num(u64::from(settings.maxsize)),
     ]);
-    for (pid, iid, id, _time) in s.idmp.records() {
+    for (pid, iid, id, time) in s.idmp.records() {
+        if now_ms.is_some_and(|now| s.idmp.expired_at(time, now)) {
+            continue;
+        }
         out.push(vec![
             b"XIDMPRECORD".to_vec(),
             key.to_vec(),
@@ -143,6 +156,39 @@ mod tests {
             argv(&[b"idmp.idmpcounters", key, b"4", b"9"]),
         ];
         assert_eq!(got, want);
+    }
+
+    #[test]
+    fn expired_iids_are_left_out_at_a_given_time() {
+        let mut s = Stream::new(IdmpSettings {
+            duration_secs: 1,
+            maxsize: 10,
+        });
+        s.append(StreamId::new(1, 0), &[b"f", b"v"], NodeLimits::default());
+        s.idmp.record(b"p", b"old", StreamId::new(1, 0), 1_000);
+        s.idmp.record(b"p", b"new", StreamId::new(1, 0), 1_500);
+        let records = |cmds: Vec<Vec<Vec<u8>>>| -> Vec<Vec<u8>> {
+            cmds.into_iter()
+                .filter(|c| c[0] == b"XIDMPRECORD")
+                .map(|c| c[3].clone())
+                .collect()
+        };
+        assert_eq!(
+            records(rewrite_commands(b"k", &s)),
+            vec![b"old".to_vec(), b"new".to_vec()]
+        );
+        assert_eq!(
+            records(rewrite_commands_at(b"k", &s, 1_999)),
+            vec![b"old".to_vec(), b"new".to_vec()]
+        );
+        assert_eq!(
+            records(rewrite_commands_at(b"k", &s, 2_000)),
+            vec![b"new".to_vec()]
+        );
+        assert_eq!(
+            records(rewrite_commands_at(b"k", &s, 2_500)),
+            Vec::<Vec<u8>>::new()
+        );
     }
 
     #[test]

@@ -114,7 +114,8 @@ pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
     for p in &pids {
         w.write_bytes(p);
     }
-    w.write_u64(idmp.iids_tracked());
+    // Counted by the same iteration that writes them, so they always agree.
+    w.write_u64(idmp.records().count() as u64);
     for (pid, iid, id, time) in idmp.records() {
         let index = pids.binary_search(&pid).unwrap_or(0);
         w.write_u64(index as u64);

@@ -27,6 +27,13 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.idmpcounters", "write fast", 1, 1, 1),
     ("xcfgset", "write fast", 1, 1, 1),
     ("xidmprecord", "write deny-oom fast", 1, 1, 1),
+    (
+        "idmp.configget",
+        "admin deny-script allow-loading allow-stale",
+        0,
+        0,
+        0,
+    ),
 ];
 
 extern "C" fn handler(
@@ -45,6 +52,8 @@ extern "C" fn handler(
         let name = args.first().map(|&a| api::str_bytes(a)).unwrap_or_default();
         if name.eq_ignore_ascii_case(b"idmp.type") {
             route::run_type(ctx, args);
+        } else if name.eq_ignore_ascii_case(b"idmp.configget") {
+            crate::server::configget::run(ctx, args);
         } else {
             route::run(ctx, args);
         }

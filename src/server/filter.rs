@@ -30,6 +30,24 @@ const CONFIG_NAMES: &[(&str, &str)] = &[
     ("stream-idmp-maxsize", "idmp.stream-idmp-maxsize"),
 ];
 
+/// The module config a Redis 8.6 config name stands for.
+pub fn module_config_name(name: &[u8]) -> Option<&'static str> {
+    CONFIG_NAMES
+        .iter()
+        .find(|(from, _)| name.eq_ignore_ascii_case(from.as_bytes()))
+        .map(|&(_, to)| to)
+}
+
+/// The Redis 8.6 name of a module config, for answers to CONFIG GET.
+pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
+    CONFIG_NAMES
+        .iter()
+        .find(|(_, to)| name.eq_ignore_ascii_case(to.as_bytes()))
+        .map(|&(from, _)| from)
+}
+
+static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+
 /// Retained module strings for the route targets, created once at load.
 static TARGETS: [AtomicPtr<raw::RedisModuleString>; 9] =
     [const { AtomicPtr::new(std::ptr::null_mut()) }; 9];
@@ -71,23 +89,30 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
         if name.eq_ignore_ascii_case(b"config") && argc >= 3 {
             let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
             let sub = str_bytes(sub);
-            if !(sub.eq_ignore_ascii_case(b"set") || sub.eq_ignore_ascii_case(b"get")) {
-                return;
-            }
-            let set = sub.eq_ignore_ascii_case(b"set");
-            let mut pos = 2;
-            while pos < argc {
-                let a =
-                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
-                let ab = str_bytes(a);
-                for (from, to) in CONFIG_NAMES {
-                    if ab.eq_ignore_ascii_case(from.as_bytes()) {
+            if sub.eq_ignore_ascii_case(b"set") {
+                // CONFIG SET name value [name value ...]: rename the names.
+                let mut pos = 2;
+                while pos < argc {
+                    let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
+                        .unwrap_or(std::ptr::null_mut());
+                    if let Some(to) = module_config_name(str_bytes(a)) {
                         let s = create_string(std::ptr::null_mut(), to.as_bytes());
                         let _ = rm!(RedisModule_CommandFilterArgReplace(fctx, pos, s));
                     }
+                    pos += 2;
                 }
-                // CONFIG SET takes name/value pairs; CONFIG GET only names.
-                pos += if set { 2 } else { 1 };
+            } else if sub.eq_ignore_ascii_case(b"get") {
+                // CONFIG GET naming a Redis 8.6 name goes to idmp.configget,
+                // which answers under the names the client asked for.
+                let asks_native = (2..argc).any(|pos| {
+                    let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
+                        .unwrap_or(std::ptr::null_mut());
+                    module_config_name(str_bytes(a)).is_some()
+                });
+                if asks_native {
+                    replace_with_retained(fctx, 0, CONFIG_GET.load(Ordering::Relaxed));
+                    let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
+                }
             }
         }
     })
@@ -102,6 +127,11 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         }
         TARGETS[i].store(s, Ordering::Relaxed);
     }
+    let cg = create_string(std::ptr::null_mut(), b"idmp.configget");
+    if cg.is_null() {
+        return false;
+    }
+    CONFIG_GET.store(cg, Ordering::Relaxed);
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,
         Some(filter),

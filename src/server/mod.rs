@@ -5,6 +5,7 @@ pub mod api;
 pub mod call;
 pub mod commands;
 pub mod config;
+pub mod configget;
 pub mod convert;
 pub mod dtype;
 pub mod filter;

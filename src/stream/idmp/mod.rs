@@ -26,6 +26,10 @@
 //!   a live one names the globally oldest record, which is its producer's
 //!   front. When the queue is full and at least an eighth of it is stale it is
 //!   compacted in place instead of growing.
+//! * Memory follows the live size: a state left empty by expiry is reset;
+//!   when most slab slots are vacant (and the queue is not much larger than
+//!   the vacancy), the queue is compacted and the producers are renumbered
+//!   densely; the queue and every producer's ring shrink when mostly empty.
 //! * Times are stored as `u32` offsets from a per-stream epoch (49 days of
 //!   range). When a new time does not fit, expired iids are dropped and the
 //!   epoch moves to `time - duration`; every live record is rewritten (once
@@ -36,6 +40,7 @@
 //! Hashing uses std's `RandomState` (SipHash with per-state random keys): pids
 //! and iids come from clients.
 
+mod compact;
 mod producer;
 mod rec;
 
@@ -93,6 +98,7 @@ pub struct IdmpState {
     stale: u64,
     live_pids: u64,
     live_iids: u64,
+    long_iid_bytes: usize,
     /// Lifetime count of fresh IDMP/IDMPAUTO adds. Callers increment it; the
     /// state never does.
     pub iids_added: u64,
@@ -174,6 +180,7 @@ impl IdmpState {
             stale: 0,
             live_pids: 0,
             live_iids: 0,
+            long_iid_bytes: 0,
             iids_added: 0,
             iids_duplicates: 0,
         }
@@ -190,9 +197,15 @@ impl IdmpState {
 
     /// True when a record at relative time `t` is expired at `now_ms`.
     fn is_expired(&self, t: u32, now_ms: u64) -> bool {
-        let abs = self.epoch.saturating_add(u64::from(t));
-        // An expiry past the end of the clock never comes.
-        abs.checked_add(self.duration_ms())
+        self.expired_at(self.epoch.saturating_add(u64::from(t)), now_ms)
+    }
+
+    /// True when an iid recorded at `time_ms` is expired at `now_ms` under
+    /// the current duration: `now_ms >= time_ms + duration * 1000` (an
+    /// expiry past the end of the clock never comes).
+    pub fn expired_at(&self, time_ms: u64, now_ms: u64) -> bool {
+        time_ms
+            .checked_add(self.duration_ms())
             .is_some_and(|end| now_ms >= end)
     }
 
@@ -229,6 +242,7 @@ impl IdmpState {
             self.queue.pop_front();
             self.pop_oldest(idx);
         }
+        self.shrink();
     }
 
     /// Removes the oldest record of the producer in slot `idx`, and the
@@ -240,8 +254,9 @@ impl IdmpState {
         let Some(p) = slot.producer.as_mut() else {
             return;
         };
-        if p.pop_front(&self.hasher).is_some() {
+        if let Some(rec) = p.pop_front(&self.hasher) {
             self.live_iids = self.live_iids.saturating_sub(1);
+            self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
         }
         if p.is_empty() {
             self.remove_producer(idx);
@@ -287,7 +302,7 @@ impl IdmpState {
     /// `now_ms`. Exact whether or not [`IdmpState::expire`] has run.
     pub fn lookup(&self, pid: &[u8], iid: &[u8], now_ms: u64) -> Option<StreamId> {
         let p = self.producer(pid)?;
-        let r = p.find(hash_bytes(&self.hasher, iid), iid)?;
+        let r = p.find(&self.hasher, iid)?;
         if self.is_expired(r.t(), now_ms) {
             None
         } else {
@@ -315,7 +330,6 @@ impl IdmpState {
         self.rebase(time);
         let rel = u32::try_from(time.saturating_sub(self.epoch)).unwrap_or(u32::MAX);
         let limit = self.settings.maxsize as usize;
-        let iid_hash = hash_bytes(&self.hasher, iid);
 
         let idx = match self.find_slot(pid) {
             Some(idx) => idx,
@@ -331,11 +345,13 @@ impl IdmpState {
         let Some(p) = self.slots.get_mut(idx).and_then(|x| x.producer.as_mut()) else {
             return;
         };
-        if let Some(r) = p.find_mut(iid_hash, iid) {
+        if let Some(r) = p.find_mut(hasher, iid) {
             r.set_id(id);
             return;
         }
-        p.push(iid_hash, Rec::new(iid, id, rel), hasher, limit);
+        let rec = Rec::new(iid, id, rel);
+        self.long_iid_bytes += rec.heap_bytes();
+        p.push(rec, hasher, limit);
         self.live_iids = self.live_iids.saturating_add(1);
         self.push_queue(s32);
         self.evict(idx, limit);
@@ -352,7 +368,11 @@ impl IdmpState {
             return;
         };
         let mut evicted = 0u64;
-        while p.len() > limit && p.pop_front(hasher).is_some() {
+        while p.len() > limit {
+            let Some(rec) = p.pop_front(hasher) else {
+                break;
+            };
+            self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
             evicted += 1;
         }
         let now_empty = p.is_empty();
@@ -399,16 +419,7 @@ impl IdmpState {
             && self.stale > 0
             && self.stale.saturating_mul(8) >= len as u64
         {
-            let slots = &mut self.slots;
-            self.queue.retain(|&q| match slots.get_mut(q as usize) {
-                Some(slot) if slot.stale > 0 => {
-                    slot.stale -= 1;
-                    false
-                }
-                Some(_) => true,
-                None => false,
-            });
-            self.stale = 0;
+            self.drop_stale_entries();
         }
         self.queue.push_back(s);
     }
@@ -463,6 +474,7 @@ impl IdmpState {
         self.stale = 0;
         self.live_pids = 0;
         self.live_iids = 0;
+        self.long_iid_bytes = 0;
     }
 
     /// Pids holding at least one iid (exact after `expire(now)`).
@@ -528,6 +540,7 @@ impl IdmpState {
             + self.free.capacity() * std::mem::size_of::<u32>()
             + self.pids.allocation_size()
             + self.queue.capacity() * std::mem::size_of::<u32>()
+            + self.long_iid_bytes
             + self
                 .slots
                 .iter()

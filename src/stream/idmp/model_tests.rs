@@ -76,7 +76,7 @@ fn pid_of(i: usize) -> Vec<u8> {
         0 => b"a".to_vec(),
         1 => b"b".to_vec(),
         2 => vec![0u8; 3],
-        _ => vec![b'p'; 40],
+        _ => vec![b'p'; 37 + i],
     }
 }
 
@@ -93,11 +93,11 @@ fn iid_of(i: usize) -> Vec<u8> {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        6 => (0..4usize, 0..9usize, 0..7u64).prop_map(|(p, i, d)| Op::Record(p, i, d * 250)),
-        1 => (0..4usize, 0..9usize, 0..13u64).prop_map(|(p, i, d)| Op::RecordAt(p, i, d * 250)),
-        4 => (0..4usize, 0..9usize, 0..13u64).prop_map(|(p, i, d)| Op::Lookup(p, i, d * 250)),
+        6 => (0..8usize, 0..24usize, 0..7u64).prop_map(|(p, i, d)| Op::Record(p, i, d * 250)),
+        1 => (0..8usize, 0..24usize, 0..13u64).prop_map(|(p, i, d)| Op::RecordAt(p, i, d * 250)),
+        4 => (0..8usize, 0..24usize, 0..13u64).prop_map(|(p, i, d)| Op::Lookup(p, i, d * 250)),
         2 => (0..13u64).prop_map(|d| Op::Expire(d * 250)),
-        1 => (proptest::option::of(1..4u32), proptest::option::of(0..5u32))
+        1 => (proptest::option::of(1..4u32), proptest::option::of(prop_oneof![0..5u32, 8..16u32]))
             .prop_map(|(d, m)| Op::Configure(d, m)),
         1 => prop_oneof![Just(5_000_000_000u64), (0..40u64).prop_map(|d| d * 250)].prop_map(Op::Jump),
     ]
@@ -136,8 +136,8 @@ proptest! {
     #[test]
     fn state_matches_naive_model(
         dur in 1..4u32,
-        max in 0..5u32,
-        ops in proptest::collection::vec(op(), 1..120),
+        max in prop_oneof![0..5u32, 8..16u32],
+        ops in proptest::collection::vec(op(), 1..200),
     ) {
         let settings = IdmpSettings { duration_secs: dur, maxsize: max };
         let mut s = IdmpState::new(settings);

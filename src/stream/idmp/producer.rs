@@ -13,12 +13,19 @@ pub(super) fn hash_bytes<S: BuildHasher>(hasher: &S, bytes: &[u8]) -> u64 {
     hasher.hash_one(bytes)
 }
 
+/// Above this many iids a producer builds its hash index; up to it a linear
+/// scan of the ring is as fast and saves the index's allocation.
+const INDEX_ABOVE: usize = 8;
+/// An index is dropped again when the producer shrinks to this many iids.
+const UNINDEX_AT: usize = 4;
+
 /// The iids of one pid, oldest first.
 ///
-/// `recs[k]` has the sequence number `head_seq + k` (wrapping); `index` maps
-/// an iid's hash to that sequence number, so the index stays valid when the
-/// ring pops its front or reallocates. A producer never holds more than
-/// 65535 + 1 records between an insert and its eviction (maxsize is at most
+/// `recs[k]` has the sequence number `head_seq + k` (wrapping). Once the
+/// producer holds more than [`INDEX_ABOVE`] iids, `index` maps every iid's
+/// hash to its sequence number (so the index stays valid when the ring pops
+/// its front or reallocates); otherwise `index` is empty and lookups scan the
+/// ring. A producer holds far fewer than 2^32 records (maxsize is at most
 /// 10000), so wrapping sequence numbers are unambiguous.
 #[derive(Clone, Debug)]
 pub(super) struct Producer {
@@ -26,7 +33,20 @@ pub(super) struct Producer {
     recs: VecDeque<Rec>,
     head_seq: u32,
     index: HashTable<u32>,
-    heap: usize,
+}
+
+fn rehash<'a, S: BuildHasher>(
+    recs: &'a VecDeque<Rec>,
+    head: u32,
+    hasher: &'a S,
+) -> impl Fn(&u32) -> u64 + 'a {
+    move |&s| {
+        let iid = recs
+            .get(s.wrapping_sub(head) as usize)
+            .map(Rec::iid)
+            .unwrap_or(&[]);
+        hash_bytes(hasher, iid)
+    }
 }
 
 impl Producer {
@@ -37,7 +57,6 @@ impl Producer {
             recs: VecDeque::new(),
             head_seq: 0,
             index: HashTable::new(),
-            heap: 0,
         }
     }
 
@@ -56,26 +75,32 @@ impl Producer {
         self.recs.is_empty()
     }
 
-    fn pos(&self, seq: u32) -> usize {
-        seq.wrapping_sub(self.head_seq) as usize
+    fn indexed(&self) -> bool {
+        !self.index.is_empty()
     }
 
-    /// The record of `iid` (whose hash is `hash`), expired or not.
-    pub(super) fn find(&self, hash: u64, iid: &[u8]) -> Option<&Rec> {
-        let seq = self.index.find(hash, |&s| {
-            self.recs.get(self.pos(s)).is_some_and(|r| r.iid() == iid)
+    /// Ring position of `iid`, expired or not.
+    fn position<S: BuildHasher>(&self, hasher: &S, iid: &[u8]) -> Option<usize> {
+        if !self.indexed() {
+            return self.recs.iter().position(|r| r.iid() == iid);
+        }
+        let head = self.head_seq;
+        let seq = self.index.find(hash_bytes(hasher, iid), |&s| {
+            self.recs
+                .get(s.wrapping_sub(head) as usize)
+                .is_some_and(|r| r.iid() == iid)
         })?;
-        self.recs.get(self.pos(*seq))
+        Some(seq.wrapping_sub(head) as usize)
+    }
+
+    /// The record of `iid`, expired or not.
+    pub(super) fn find<S: BuildHasher>(&self, hasher: &S, iid: &[u8]) -> Option<&Rec> {
+        self.recs.get(self.position(hasher, iid)?)
     }
 
     /// Mutable access to the record of `iid`.
-    pub(super) fn find_mut(&mut self, hash: u64, iid: &[u8]) -> Option<&mut Rec> {
-        let pos = {
-            let seq = self.index.find(hash, |&s| {
-                self.recs.get(self.pos(s)).is_some_and(|r| r.iid() == iid)
-            })?;
-            self.pos(*seq)
-        };
+    pub(super) fn find_mut<S: BuildHasher>(&mut self, hasher: &S, iid: &[u8]) -> Option<&mut Rec> {
+        let pos = self.position(hasher, iid)?;
         self.recs.get_mut(pos)
     }
 
@@ -84,64 +109,59 @@ impl Producer {
         self.recs.front()
     }
 
-    /// Appends a record whose iid is not held (`hash` is its hash). The ring
-    /// grows by doubling but never beyond `limit` (the maxsize), so a full
-    /// producer wastes no capacity.
-    pub(super) fn push<S: BuildHasher>(&mut self, hash: u64, rec: Rec, hasher: &S, limit: usize) {
+    /// Appends a record whose iid is not held. The ring grows by half its
+    /// size but never beyond `limit` (the maxsize), so a full producer
+    /// wastes no capacity.
+    pub(super) fn push<S: BuildHasher>(&mut self, rec: Rec, hasher: &S, limit: usize) {
         let len = self.recs.len();
         if len == self.recs.capacity() {
-            let target = len.saturating_mul(2).max(2).min(limit.max(len + 1));
+            let target = (len + len / 2).max(len + 1).min(limit.max(len + 1));
             self.recs.reserve_exact(target - len);
         }
         let seq = self.head_seq.wrapping_add(len as u32);
-        self.heap += rec.heap_bytes();
+        let hash = hash_bytes(hasher, rec.iid());
         self.recs.push_back(rec);
-        let Producer {
-            recs,
-            head_seq,
-            index,
-            ..
-        } = self;
-        let head = *head_seq;
-        index.insert_unique(hash, seq, |&s| {
-            let iid = recs
-                .get(s.wrapping_sub(head) as usize)
-                .map(Rec::iid)
-                .unwrap_or(&[]);
-            hash_bytes(hasher, iid)
-        });
+        let head = self.head_seq;
+        if self.indexed() {
+            self.index
+                .insert_unique(hash, seq, rehash(&self.recs, head, hasher));
+        } else if self.recs.len() > INDEX_ABOVE {
+            let mut index = HashTable::with_capacity(self.recs.len());
+            for (k, r) in self.recs.iter().enumerate() {
+                let s = head.wrapping_add(k as u32);
+                index.insert_unique(
+                    hash_bytes(hasher, r.iid()),
+                    s,
+                    rehash(&self.recs, head, hasher),
+                );
+            }
+            self.index = index;
+        }
     }
 
     /// Removes and returns the oldest record; shrinks the ring and the index
     /// when they are mostly empty, so memory follows the live size.
     pub(super) fn pop_front<S: BuildHasher>(&mut self, hasher: &S) -> Option<Rec> {
         let rec = self.recs.pop_front()?;
-        self.heap = self.heap.saturating_sub(rec.heap_bytes());
         let head = self.head_seq;
-        if let Ok(entry) = self
-            .index
-            .find_entry(hash_bytes(hasher, rec.iid()), |&s| s == head)
-        {
-            entry.remove();
-        }
         self.head_seq = head.wrapping_add(1);
         let len = self.recs.len();
+        if self.indexed() {
+            if len <= UNINDEX_AT {
+                self.index = HashTable::new();
+            } else if let Ok(entry) = self
+                .index
+                .find_entry(hash_bytes(hasher, rec.iid()), |&s| s == head)
+            {
+                entry.remove();
+            }
+        }
         if self.recs.capacity() > 8 && len * 4 < self.recs.capacity() {
             self.recs.shrink_to(len * 2);
-            let Producer {
-                recs,
-                head_seq,
-                index,
-                ..
-            } = self;
-            let head = *head_seq;
-            index.shrink_to(len, |&s| {
-                let iid = recs
-                    .get(s.wrapping_sub(head) as usize)
-                    .map(Rec::iid)
-                    .unwrap_or(&[]);
-                hash_bytes(hasher, iid)
-            });
+            let head = self.head_seq;
+            if self.indexed() {
+                self.index.shrink_to(len, rehash(&self.recs, head, hasher));
+            }
         }
         Some(rec)
     }
@@ -161,11 +181,11 @@ impl Producer {
         self.recs.get(pos)
     }
 
-    /// Heap bytes owned by this producer.
+    /// Heap bytes owned by this producer, except long iids (see
+    /// `IdmpState::mem_usage`).
     pub(super) fn mem_usage(&self) -> usize {
         self.pid.len()
             + self.recs.capacity() * std::mem::size_of::<Rec>()
             + self.index.allocation_size()
-            + self.heap
     }
 }

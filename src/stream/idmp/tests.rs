@@ -349,3 +349,74 @@ fn mem_usage_per_16_byte_iid_is_at_most_64() {
         assert!(per_iid <= 64.0, "{per_iid}");
     }
 }
+
+#[test]
+fn memory_is_given_back_after_expiry() {
+    let mut s = st(10, 100);
+    let empty = s.mem_usage();
+    for p in 0..5_000u64 {
+        s.record(&p.to_le_bytes(), b"iid-0123456789ab", id(p), 1_000);
+    }
+    // One long-lived producer keeps the state from being empty.
+    s.record(b"keeper", b"k", id(9_999), 5_000);
+    let full = s.mem_usage();
+    s.expire(11_000);
+    assert_eq!((s.pids_tracked(), s.iids_tracked()), (1, 1));
+    let after = s.mem_usage();
+    assert!(after * 20 < full, "full {full} after {after}");
+    assert_eq!(s.lookup(b"keeper", b"k", 11_000), Some(id(9_999)));
+    assert_eq!(
+        s.lookup(&7u64.to_le_bytes(), b"iid-0123456789ab", 11_000),
+        None
+    );
+    // The renumbered state keeps working.
+    s.record(b"new", b"n", id(10_000), 11_000);
+    assert_eq!(s.lookup(b"new", b"n", 11_000), Some(id(10_000)));
+    s.expire(15_000);
+    assert_eq!((s.pids_tracked(), s.iids_tracked()), (1, 1));
+    s.expire(21_000);
+    assert_eq!((s.pids_tracked(), s.iids_tracked()), (0, 0));
+    assert_eq!(s.mem_usage(), empty);
+}
+
+#[test]
+fn a_producer_ring_shrinks_after_expiry() {
+    let mut s = st(10, 10_000);
+    for i in 0..10_000u64 {
+        s.record(b"p", &i.to_le_bytes(), id(i), i / 10);
+    }
+    let full = s.mem_usage();
+    s.expire(10_989);
+    assert_eq!(s.iids_tracked(), 100);
+    assert!(s.mem_usage() * 20 < full, "{} vs {full}", s.mem_usage());
+    assert_eq!(
+        s.lookup(b"p", &9_999u64.to_le_bytes(), 10_989),
+        Some(id(9_999))
+    );
+    assert_eq!(s.lookup(b"p", &9_899u64.to_le_bytes(), 10_989), None);
+}
+
+#[test]
+fn index_is_built_and_dropped_as_a_producer_grows_and_shrinks() {
+    let mut s = st(10, 100);
+    for i in 0..20u64 {
+        s.record(b"p", &i.to_le_bytes(), id(i), i * 1_000);
+        for j in 0..=i {
+            assert_eq!(
+                s.lookup(b"p", &j.to_le_bytes(), i * 1_000),
+                if i - j < 10 { Some(id(j)) } else { None }
+            );
+        }
+    }
+    for now in 20_000..30_000u64 {
+        if now % 1_000 == 0 {
+            s.expire(now);
+            for j in 0..20u64 {
+                let want = (j * 1_000 + 10_000 > now).then_some(id(j));
+                assert_eq!(s.lookup(b"p", &j.to_le_bytes(), now), want, "{j} at {now}");
+            }
+        }
+    }
+    s.record(b"p", b"again", id(50), 30_000);
+    assert_eq!(s.lookup(b"p", b"again", 30_000), Some(id(50)));
+}
