@@ -7,7 +7,16 @@
 //! streams unless [`Request::needs_module_stream`], and otherwise calls
 //! [`Request::exec`] with the stream (`None` when the key is missing). Every
 //! missing-key reply (XLEN 0, XRANGE `[]`, XSETID `ERR no such key`, XADD
-//! NOMKSTREAM null, ...) is given by `exec(None, ..)` itself.
+//! NOMKSTREAM null, ...) is given by `exec(None, ..)` itself. For a missing
+//! key the glue passes `None` (it does not create the stream itself): XADD
+//! then builds the stream, returns it in [`Effects::new_stream`] with
+//! [`Effects::create`] set, and propagates its settings (`IDMPCFG`).
+//!
+//! Internal forms accepted only when [`ExecCtx::trusted`] (AOF loader, master
+//! link), all produced by this layer's own propagation:
+//! `idmp.xadd key [IDMPCFG duration maxsize] [IDMP pid iid IDMPAT ms]
+//! [MAXLEN|MINID = x] id f v ...`, `XIDMPRECORD key pid iid id IDMPAT ms`,
+//! `idmp.idmpcounters key added duplicates`.
 
 pub mod cg;
 pub mod counters;
@@ -42,6 +51,8 @@ mod groups_oracle_fixture;
 mod groups_oracle_tests;
 #[cfg(test)]
 mod groups_prop_tests;
+#[cfg(test)]
+mod native_diff;
 #[cfg(test)]
 mod oracle_fixture;
 #[cfg(test)]

@@ -75,3 +75,65 @@ fn native_replies_resp2() {
 fn native_replies_resp3() {
     run_all(true);
 }
+
+/// Arguments with NUL bytes: the server compares keywords and parses IDs as C
+/// strings, but looks subcommands up by their full length (recorded on 7.0.15).
+#[test]
+fn nul_bytes_as_the_native_server() {
+    use super::testkit::run_args;
+    let c = ctx(1000);
+    let mut slot = None;
+    let cases: &[(&[&[u8]], &str)] = &[
+        (
+            &[b"XADD", b"n", b"MAXLEN\x00x", b"1", b"1-1", b"f", b"v"],
+            "$3\r\n1-1\r\n",
+        ),
+        (
+            &[b"XADD", b"n", b"MAXLEN", b"~\x00", b"1", b"2-1", b"f", b"v"],
+            "$3\r\n2-1\r\n",
+        ),
+        (
+            &[b"XADD", b"n", b"MAXLEN", b"1\x00", b"*", b"f", b"v"],
+            "-ERR value is not an integer or out of range\r\n",
+        ),
+        (&[b"XADD", b"n", b"5-1\x00zz", b"f", b"v"], "$3\r\n5-1\r\n"),
+        (&[b"XDEL", b"n", b"5-1\x00zz"], ":1\r\n"),
+        (
+            &[b"XRANGE", b"n", b"-", b"+", b"COUNT\x00x", b"1"],
+            "*1\r\n*2\r\n$3\r\n1-1\r\n*2\r\n$1\r\nf\r\n$1\r\nv\r\n",
+        ),
+        (
+            &[b"XINFO", b"stream\x00", b"n"],
+            "-ERR unknown subcommand 'stream'. Try XINFO HELP.\r\n",
+        ),
+        (
+            &[b"XINFO", b"nope\x00zz", b"n"],
+            "-ERR unknown subcommand 'nope'. Try XINFO HELP.\r\n",
+        ),
+        (
+            &[b"XINFO", b"CONSUMERS", b"n", b"g\x00h"],
+            "-NOGROUP No such consumer group 'g' for key name 'n'\r\n",
+        ),
+        (
+            &[b"XSETID", b"n", b"9-9", b"ENTRIESADDED\x00", b"10"],
+            "+OK\r\n",
+        ),
+    ];
+    for (argv, want) in cases {
+        let args: Vec<Vec<u8>> = argv.iter().map(|a| a.to_vec()).collect();
+        let (out, _) = run_args(&mut slot, &args, &c, false);
+        assert_eq!(&out, want, "{argv:?}");
+    }
+    let (out, _) = run_args(
+        &mut slot,
+        &[
+            b"XINFO".to_vec(),
+            b"STREAM".to_vec(),
+            b"n".to_vec(),
+            b"FULL\x00x".to_vec(),
+        ],
+        &c,
+        false,
+    );
+    assert!(out.starts_with("*30\r\n"), "{out}");
+}

@@ -9,6 +9,10 @@ use crate::stream::digest::idmpauto_iid;
 use crate::stream::stream::{IdRequest, Stream};
 use crate::stream::StreamId;
 
+/// Largest total size of an entry's fields and values (7.0's
+/// `STREAM_LISTPACK_MAX_SIZE`).
+pub const ELEMENTS_MAX_SIZE: u64 = 1 << 30;
+
 /// A parsed XADD.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct XaddRequest<'a> {
@@ -41,9 +45,13 @@ impl<'a> XaddRequest<'a> {
         })
     }
 
-    /// IDMP, IDMPAUTO and the 8.2 options exist only on module streams.
+    /// IDMP, IDMPAUTO and the 8.2 options exist only on module streams; a
+    /// propagated creation (`IDMPCFG`) made a module stream on the master, so
+    /// it makes one on the replica whatever its capture setting.
     pub fn needs_module_stream(&self) -> bool {
-        self.args.idmp.is_some() || self.args.delete_strategy.is_some()
+        self.args.idmp.is_some()
+            || self.args.delete_strategy.is_some()
+            || self.args.create_settings.is_some()
     }
 
     /// A missing key is created unless NOMKSTREAM was given.
@@ -127,6 +135,12 @@ impl<'a> XaddRequest<'a> {
                 return false;
             }
         };
+        // streamAppendItem's ERANGE: a listpack cannot hold more.
+        let total: u64 = self.fields.iter().map(|f| f.len() as u64).sum();
+        if total > ELEMENTS_MAX_SIZE {
+            reply.error("ERR Elements are too large to be stored");
+            return false;
+        }
         s.append(id, &self.fields, ctx.limits);
         let recorded_at = idmp.map(|(pid, iid)| {
             let t = match self.args.idmp_at {

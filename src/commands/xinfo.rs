@@ -219,11 +219,12 @@ pub fn reply_idmp_fields(reply: &mut dyn Reply, settings: IdmpSettings, counts: 
     reply.int(i64::from(settings.duration_secs));
     reply.bulk(b"idmp-maxsize");
     reply.int(i64::from(settings.maxsize));
+    let [pids, iids, added, duplicates] = counts;
     for (name, v) in [
-        (&b"pids-tracked"[..], counts[0]),
-        (b"iids-tracked", counts[1]),
-        (b"iids-added", counts[2]),
-        (b"iids-duplicates", counts[3]),
+        (&b"pids-tracked"[..], pids),
+        (b"iids-tracked", iids),
+        (b"iids-added", added),
+        (b"iids-duplicates", duplicates),
     ] {
         reply.bulk(name);
         reply.int(int(v));
