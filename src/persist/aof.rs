@@ -13,8 +13,8 @@
 //!    all pids (so oldest first per pid);
 //! 5. `idmp.idmpcounters key <iids_added> <iids_duplicates>`.
 //!
-//! Consumer groups are not part of the model yet; when they are, their
-//! commands go between steps 2 and 3.
+//! The consumer groups (`persist::groups::rewrite_groups`) go between
+//! steps 2 and 3.
 
 use crate::stream::id::StreamId;
 use crate::stream::Stream;
@@ -70,6 +70,7 @@ fn rewrite(key: &[u8], s: &Stream, now_ms: Option<u64>) -> Vec<Vec<Vec<u8>>> {
         b"MAXDELETEDID".to_vec(),
         s.max_deleted_id.to_bytes(),
     ]);
+    out.extend(super::groups::rewrite_groups(key, s));
     let settings = s.idmp.settings();
     out.push(vec![
         b"XCFGSET".to_vec(),

@@ -16,7 +16,7 @@
 //! record count R
 //! R x { pid index (< P), iid bytes (non-empty), id.ms, id.seq, time_ms }
 //!                                   (global insertion order, times ascending)
-//! consumer group count                       (0: groups come later)
+//! consumer groups                          (see `persist::groups`)
 //! END_MARKER
 //! ```
 //!
@@ -123,7 +123,7 @@ pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
         write_id(w, id);
         w.write_u64(time);
     }
-    w.write_u64(0); // consumer groups
+    super::groups::save_groups(&s.groups, w);
     w.write_u64(END_MARKER);
 }
 
@@ -183,12 +183,7 @@ pub fn load_stream(
 
     load_idmp(r, &mut s)?;
 
-    let groups = r.read_u64()?;
-    if groups != 0 {
-        return Err(corrupt(&format!(
-            "{groups} consumer groups in an encoding without groups"
-        )));
-    }
+    super::groups::load_groups(r, &mut s)?;
     if r.read_u64()? != END_MARKER {
         return Err(corrupt("missing end marker"));
     }
