@@ -454,3 +454,55 @@ fn xdelex_and_xackdel() {
         assert_eq!(super::testkit::perr(line), Some(err.to_string()), "{line}");
     }
 }
+
+#[test]
+fn trimming_with_reference_policies() {
+    let c = ctx(1000);
+    let build = || {
+        let mut s = setup();
+        for l in ["XADD s 3-1 c 3", "XADD s 4-1 d 4", "XADD s 5-1 e 5"] {
+            run(&mut s, l, &c);
+        }
+        // g: 1-1 acked, 2-1 pending, 3-1 read and acked, 4-1 and 5-1 unread.
+        run(&mut s, "XREADGROUP GROUP g c COUNT 3 STREAMS s >", &c);
+        run(&mut s, "XACK s g 1-1 3-1", &c);
+        s
+    };
+    // KEEPREF: trims, the pending 2-1 stays in the PEL.
+    let mut s = build();
+    let (out, fx) = run(&mut s, "XTRIM s MAXLEN 2 KEEPREF", &c);
+    assert_eq!(out, ":3\r\n");
+    assert_eq!(repl(&fx), vec!["idmp.xtrim s MAXLEN = 2"]);
+    assert_eq!(s.as_ref().unwrap().groups.get(b"g").unwrap().pending(), 1);
+    // DELREF: trims and drops the reference.
+    let mut s = build();
+    let (out, fx) = run(&mut s, "XTRIM s MAXLEN 2 DELREF", &c);
+    assert_eq!(out, ":3\r\n");
+    assert_eq!(
+        repl(&fx),
+        vec!["idmp.xtrim s MAXLEN = 2", "idmp.xack s g 2-1"]
+    );
+    assert_eq!(s.as_ref().unwrap().groups.get(b"g").unwrap().pending(), 0);
+    // ACKED: stops before the pending 2-1.
+    let mut s = build();
+    let (out, fx) = run(&mut s, "XTRIM s MAXLEN 0 ACKED", &c);
+    assert_eq!(out, ":1\r\n");
+    assert_eq!(repl(&fx), vec!["idmp.xtrim s MAXLEN = 4"]);
+    run(&mut s, "XACK s g 2-1", &c);
+    // Now 4-1 (not yet delivered) is the first referenced entry.
+    let (out, fx) = run(&mut s, "XTRIM s MINID 9 ACKED", &c);
+    assert_eq!(out, ":2\r\n");
+    assert_eq!(repl(&fx), vec!["idmp.xtrim s MINID = 4-1"]);
+    // XADD with ACKED: the same bound.
+    let (out, fx) = run(&mut s, "XADD s ACKED MAXLEN 1 6-1 f 6", &c);
+    assert_eq!(out, "$3\r\n6-1\r\n");
+    assert_eq!(repl(&fx), vec!["idmp.xadd s MAXLEN = 3 6-1 f 6"]);
+    assert_eq!(s.as_ref().unwrap().len(), 3);
+    // No groups: ACKED trims as 7.0.
+    let mut t = None;
+    for l in ["XADD t 1-1 a 1", "XADD t 2-1 b 2"] {
+        run(&mut t, l, &c);
+    }
+    let (out, _) = run(&mut t, "XTRIM t MAXLEN 0 ACKED", &c);
+    assert_eq!(out, ":2\r\n");
+}

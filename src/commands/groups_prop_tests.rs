@@ -169,7 +169,12 @@ fn op() -> impl Strategy<Value = String> {
         3 => (g.clone(), c.clone(), 0u8..30, id.clone(), 1u8..4, any::<bool>())
             .prop_map(|(g, c, idle, a, n, j)| format!(
                 "XAUTOCLAIM s {g} {c} {idle} {a} COUNT {n}{}", if j { " JUSTID" } else { "" })),
-        1 => (0u8..6).prop_map(|n| format!("XTRIM s MAXLEN {n}")),
+        2 => (0u8..6, proptest::sample::select(vec!["", " KEEPREF", " DELREF", " ACKED"]))
+            .prop_map(|(n, p)| format!("XTRIM s MAXLEN {n}{p}")),
+        1 => (id.clone(), proptest::sample::select(vec![" DELREF", " ACKED"]))
+            .prop_map(|(i, p)| format!("XTRIM s MINID {i}{p}")),
+        1 => (0u8..6, proptest::sample::select(vec!["", " DELREF", " ACKED"]))
+            .prop_map(|(n, p)| format!("XADD s{p} MAXLEN {n} * f v")),
         2 => (proptest::sample::select(vec!["", " KEEPREF", " DELREF", " ACKED"]), id.clone(), id.clone())
             .prop_map(|(p, a, b)| format!("XDELEX s{p} IDS 2 {a} {b}")),
         2 => (g.clone(), proptest::sample::select(vec!["", " KEEPREF", " DELREF", " ACKED"]), id.clone())

@@ -24,6 +24,7 @@ pub mod range;
 pub mod recorder;
 pub mod reply;
 pub mod trim_args;
+pub mod trim_refs;
 pub mod util;
 pub mod xack;
 pub mod xadd;
