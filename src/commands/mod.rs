@@ -229,6 +229,7 @@ impl<'a> Request<'a> {
         match self {
             Request::Xadd(r) => r.needs_module_stream(),
             Request::Xtrim(r) => r.needs_module_stream(),
+            Request::Xread(r) => r.needs_module_stream(),
             Request::Xcfgset(_)
             | Request::Xidmprecord(_)
             | Request::Counters(_)

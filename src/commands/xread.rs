@@ -201,6 +201,12 @@ impl<'a> XreadRequest<'a> {
         Ok(r)
     }
 
+    /// True when native streams among the keys must be converted first:
+    /// features Redis 7.0 lacks (CLAIM, the `+` ID).
+    pub fn needs_module_stream(&self) -> bool {
+        self.claim.is_some() || self.ids.iter().any(|a| is_char(a, b'+'))
+    }
+
     /// True for XREADGROUP (a write: it changes the group).
     pub fn is_write(&self) -> bool {
         self.xreadgroup

@@ -27,6 +27,13 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.idmpcounters", "write fast", 1, 1, 1),
     ("xcfgset", "write fast", 1, 1, 1),
     ("xidmprecord", "write deny-oom fast", 1, 1, 1),
+    ("idmp.xgroup", "write deny-oom", 2, 2, 1),
+    ("idmp.xack", "write fast", 1, 1, 1),
+    ("idmp.xpending", "readonly", 1, 1, 1),
+    ("idmp.xclaim", "write fast", 1, 1, 1),
+    ("idmp.xautoclaim", "write fast", 1, 1, 1),
+    ("xdelex", "write fast", 1, 1, 1),
+    ("xackdel", "write fast", 1, 1, 1),
     (
         "idmp.configget",
         "admin deny-script allow-loading allow-stale",

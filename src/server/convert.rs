@@ -1,6 +1,6 @@
 //! In-place conversion of a native stream into a module stream: entries, IDs,
 //! metadata (last-generated-id, max-deleted-entry-id, entries-added,
-//! recorded-first-entry-id) and TTL. Deterministic, so a replica or an AOF
+//! recorded-first-entry-id), consumer groups (`convert_groups`) and TTL. Deterministic, so a replica or an AOF
 //! replay converting the same native stream ends with the same value.
 
 use std::ffi::c_int;
@@ -71,13 +71,10 @@ pub fn convert_native(
     key: *mut raw::RedisModuleString,
 ) -> Result<(), String> {
     let meta = read_meta(ctx, key)?;
-    if meta.groups > 0 {
-        return Err(
-            "ERR idmp: this native stream has consumer groups, which module streams do not carry yet"
-                .to_string(),
-        );
-    }
     let mut s = Stream::new(config::defaults());
+    if meta.groups > 0 {
+        crate::server::convert_groups::read_groups(ctx, key, &mut s)?;
+    }
     let lim = limits::node_limits();
     {
         let mut args = [key, create_string(ctx, b"-"), create_string(ctx, b"+")];

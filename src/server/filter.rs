@@ -23,6 +23,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("xsetid", "idmp.xsetid"),
     ("xinfo", "idmp.xinfo"),
     ("type", "idmp.type"),
+    ("xgroup", "idmp.xgroup"),
+    ("xack", "idmp.xack"),
+    ("xpending", "idmp.xpending"),
+    ("xclaim", "idmp.xclaim"),
+    ("xautoclaim", "idmp.xautoclaim"),
 ];
 
 const CONFIG_NAMES: &[(&str, &str)] = &[
@@ -49,8 +54,8 @@ pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
 static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Retained module strings for the route targets, created once at load.
-static TARGETS: [AtomicPtr<raw::RedisModuleString>; 9] =
-    [const { AtomicPtr::new(std::ptr::null_mut()) }; 9];
+static TARGETS: [AtomicPtr<raw::RedisModuleString>; ROUTES.len()] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; ROUTES.len()];
 
 fn replace_with_retained(
     fctx: *mut raw::RedisModuleCommandFilterCtx,
@@ -76,7 +81,7 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             return;
         }
         let name = str_bytes(a0);
-        if name.len() < 4 || name.len() > 9 {
+        if name.len() < 4 || name.len() > 10 {
             return;
         }
         for (i, (native, _)) in ROUTES.iter().enumerate() {

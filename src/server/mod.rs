@@ -7,6 +7,7 @@ pub mod commands;
 pub mod config;
 pub mod configget;
 pub mod convert;
+pub mod convert_groups;
 pub mod dtype;
 pub mod filter;
 pub mod guard;
