@@ -12,23 +12,49 @@ use crate::rm;
 use crate::server::api::{create_string, str_bytes};
 use crate::server::guard::guard;
 
-/// Standard name -> module command name.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("xadd", "idmp.xadd"),
-    ("xrange", "idmp.xrange"),
-    ("xrevrange", "idmp.xrevrange"),
-    ("xlen", "idmp.xlen"),
-    ("xdel", "idmp.xdel"),
-    ("xtrim", "idmp.xtrim"),
-    ("xsetid", "idmp.xsetid"),
-    ("xinfo", "idmp.xinfo"),
-    ("type", "idmp.type"),
-    ("xgroup", "idmp.xgroup"),
-    ("xack", "idmp.xack"),
-    ("xpending", "idmp.xpending"),
-    ("xclaim", "idmp.xclaim"),
-    ("xautoclaim", "idmp.xautoclaim"),
+/// Standard name -> (module command name, native arity).
+///
+/// A call whose argument count the native arity rejects is left alone: the
+/// server then answers the native arity error itself, at queue time inside
+/// MULTI, naming the standard command.
+pub const ROUTES: &[(&str, &str, i32)] = &[
+    ("xadd", "idmp.xadd", -5),
+    ("xrange", "idmp.xrange", -4),
+    ("xrevrange", "idmp.xrevrange", -4),
+    ("xlen", "idmp.xlen", 2),
+    ("xdel", "idmp.xdel", -3),
+    ("xtrim", "idmp.xtrim", -4),
+    ("xsetid", "idmp.xsetid", -3),
+    ("xinfo", "idmp.xinfo", -2),
+    ("type", "idmp.type", 2),
+    ("xgroup", "idmp.xgroup", -2),
+    ("xack", "idmp.xack", -4),
+    ("xpending", "idmp.xpending", -3),
+    ("xclaim", "idmp.xclaim", -6),
+    ("xautoclaim", "idmp.xautoclaim", -6),
 ];
+
+/// XINFO subcommands the module serves, with their native arity.
+const XINFO_SUBS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4)];
+
+/// XGROUP subcommands the module serves, with their native arity (HELP and
+/// unknown subcommands stay native).
+const XGROUP_SUBS: &[(&str, i32)] = &[
+    ("create", -5),
+    ("setid", -5),
+    ("destroy", 4),
+    ("createconsumer", 5),
+    ("delconsumer", 5),
+];
+
+/// Whether `argc` satisfies a Redis arity (`n`: exactly n, `-n`: at least n).
+pub fn arity_ok(arity: i32, argc: c_int) -> bool {
+    if arity >= 0 {
+        argc == arity
+    } else {
+        argc >= -arity
+    }
+}
 
 const CONFIG_NAMES: &[(&str, &str)] = &[
     ("stream-idmp-duration", "idmp.stream-idmp-duration"),
@@ -57,6 +83,23 @@ static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::
 static TARGETS: [AtomicPtr<raw::RedisModuleString>; ROUTES.len()] =
     [const { AtomicPtr::new(std::ptr::null_mut()) }; ROUTES.len()];
 
+/// XINFO is routed only for a subcommand the module serves, with its arity
+/// (HELP, unknown subcommands and arity errors stay native).
+fn xinfo_routed(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) -> bool {
+    sub_routed(fctx, argc, XINFO_SUBS)
+}
+
+fn sub_routed(
+    fctx: *mut raw::RedisModuleCommandFilterCtx,
+    argc: c_int,
+    subs: &[(&str, i32)],
+) -> bool {
+    let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
+    let sub = str_bytes(sub);
+    subs.iter()
+        .any(|&(name, arity)| sub.eq_ignore_ascii_case(name.as_bytes()) && arity_ok(arity, argc))
+}
+
 fn replace_with_retained(
     fctx: *mut raw::RedisModuleCommandFilterCtx,
     pos: c_int,
@@ -84,8 +127,17 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
         if name.len() < 4 || name.len() > 10 {
             return;
         }
-        for (i, (native, _)) in ROUTES.iter().enumerate() {
+        for (i, &(native, _, arity)) in ROUTES.iter().enumerate() {
             if name.eq_ignore_ascii_case(native.as_bytes()) {
+                if !arity_ok(arity, argc) {
+                    return;
+                }
+                if native == "xinfo" && !xinfo_routed(fctx, argc) {
+                    return;
+                }
+                if native == "xgroup" && !sub_routed(fctx, argc, XGROUP_SUBS) {
+                    return;
+                }
                 let t = TARGETS[i].load(Ordering::Relaxed);
                 replace_with_retained(fctx, 0, t);
                 return;
@@ -125,7 +177,7 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
 
 /// Creates the route targets and registers the filter.
 pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
-    for (i, (_, target)) in ROUTES.iter().enumerate() {
+    for (i, (_, target, _)) in ROUTES.iter().enumerate() {
         let s = create_string(std::ptr::null_mut(), target.as_bytes());
         if s.is_null() {
             return false;

@@ -1,8 +1,10 @@
 //! The glue with the server: FFI, type callbacks, command registration, the
 //! command filter and routing. All `unsafe` of the crate lives here.
 
+pub mod acl;
 pub mod api;
 pub mod call;
+pub mod cmdinfo;
 pub mod commands;
 pub mod config;
 pub mod configget;
@@ -39,6 +41,14 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     }
     if !commands::register_all(raw_ctx) {
         api::log(raw_ctx, "warning", "idmp: failed to register the commands");
+        return Status::Err;
+    }
+    if !cmdinfo::init(raw_ctx) {
+        api::log(
+            raw_ctx,
+            "warning",
+            "idmp: failed to set the commands' key specs",
+        );
         return Status::Err;
     }
     if !filter::init(raw_ctx) {
