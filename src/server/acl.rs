@@ -23,6 +23,12 @@ impl Drop for User {
 }
 
 fn current_user(ctx: *mut raw::RedisModuleCtx) -> Option<User> {
+    // The master link and the AOF loader have no user: Redis 7.0's
+    // RM_GetCurrentUserName dereferences it and crashes, so ask first.
+    let userless = raw::REDISMODULE_CTX_FLAGS_LOADING | raw::REDISMODULE_CTX_FLAGS_REPLICATED;
+    if crate::server::api::ctx_flags(ctx) & userless != 0 {
+        return None;
+    }
     let name = rm!(RedisModule_GetCurrentUserName(ctx))?;
     if name.is_null() {
         return None;
