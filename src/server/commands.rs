@@ -34,6 +34,10 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.xpending", "readonly", 1, 1, 1),
     ("idmp.xclaim", "write fast", 1, 1, 1),
     ("idmp.xautoclaim", "write fast", 1, 1, 1),
+    // Keys follow STREAMS: declared by none (0); blocking on them goes
+    // through RM_BlockClientOnKeys.
+    ("idmp.xread", "readonly blocking", 0, 0, 0),
+    ("idmp.xreadgroup", "write blocking", 0, 0, 0),
     ("xdelex", "write fast", 1, 1, 1),
     ("xackdel", "write fast", 1, 1, 1),
     (

@@ -32,6 +32,8 @@ pub const ROUTES: &[(&str, &str, i32)] = &[
     ("xpending", "idmp.xpending", -3),
     ("xclaim", "idmp.xclaim", -6),
     ("xautoclaim", "idmp.xautoclaim", -6),
+    ("xread", "idmp.xread", -4),
+    ("xreadgroup", "idmp.xreadgroup", -7),
 ];
 
 /// XINFO subcommands the module serves, with their native arity.

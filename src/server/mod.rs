@@ -19,6 +19,7 @@ pub mod reply;
 pub mod route;
 pub mod stats;
 pub mod xinfo_native;
+pub mod xread_route;
 
 use redis_module::{Context, RedisString, Status};
 

@@ -55,14 +55,14 @@ pub fn exec_ctx(ctx: *mut raw::RedisModuleCtx) -> ExecCtx {
 }
 
 /// What a key holds, as far as routing cares.
-enum Kind {
+pub(crate) enum Kind {
     Empty,
     Module(*mut Stream),
     Native,
     Other,
 }
 
-fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
+pub(crate) fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
     let t = rm!(RedisModule_KeyType(key)).unwrap_or(raw::REDISMODULE_KEYTYPE_EMPTY as c_int);
     match t as isize {
         raw::REDISMODULE_KEYTYPE_EMPTY => Kind::Empty,
@@ -85,10 +85,14 @@ fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
 }
 
 /// An open key, closed on drop.
-struct OpenKey(*mut raw::RedisModuleKey);
+pub(crate) struct OpenKey(pub(crate) *mut raw::RedisModuleKey);
 
 impl OpenKey {
-    fn open(ctx: *mut raw::RedisModuleCtx, name: *mut raw::RedisModuleString, write: bool) -> Self {
+    pub(crate) fn open(
+        ctx: *mut raw::RedisModuleCtx,
+        name: *mut raw::RedisModuleString,
+        write: bool,
+    ) -> Self {
         let mode = if write {
             raw::REDISMODULE_READ | raw::REDISMODULE_WRITE
         } else {
@@ -170,6 +174,11 @@ fn native_name(req: &Request<'_>) -> &'static str {
 
 /// Runs a routed command: the body of every `idmp.*` command handler.
 pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
+    let a0 = argv.first().map(|&s| str_bytes(s)).unwrap_or_default();
+    if a0.eq_ignore_ascii_case(b"idmp.xread") || a0.eq_ignore_ascii_case(b"idmp.xreadgroup") {
+        crate::server::xread_route::run(ctx, argv);
+        return;
+    }
     let mut args: Vec<&[u8]> = argv.iter().map(|&s| str_bytes(s)).collect();
     // Errors name the standard command: `idmp.xadd` answers as `xadd`.
     if let Some(a0) = args.first_mut() {
