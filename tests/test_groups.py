@@ -1,11 +1,12 @@
-"""Consumer groups on module streams (issue 4): the single-key group commands
-give the native replies (time values masked), conversion of a native stream
-carries its groups and PELs, and groups survive DEBUG RELOAD and an AOF
-rewrite without RDB preamble.
-
-XREAD/XREADGROUP are not routed to the module yet (multi-key and blocking
-glue), so PEL entries are made with XCLAIM ... FORCE here.
+"""Consumer groups on module streams (issue 4): the group commands and
+XREAD/XREADGROUP give the native replies (time values masked), blocked
+readers are served and errored as in Redis 7.2+, conversion of a native
+stream carries its groups and PELs, groups survive DEBUG RELOAD and an AOF
+rewrite without RDB preamble, and a replica's digest matches after a
+consumer-group workload.
 """
+
+import time
 
 from resp import Err, RMap
 
@@ -152,3 +153,95 @@ def test_groups_survive_reload_and_aof_rewrite(server_factory):
         assert c.call("DEBUG", "LOADAOF").value == b"OK"
         # Consumers' seen-time is the load time after an AOF replay (as native).
         assert masked(c.call("XINFO", "STREAM", "s", "FULL")) == masked(full)
+
+
+READS = [
+    ["XGROUP", "CREATE", "s", "g", "0"],
+    ["XGROUP", "CREATE", "t", "g", "0", "MKSTREAM"],
+    ["XADD", "t", "1-5", "x", "1"],
+    ["XREADGROUP", "GROUP", "g", "alice", "COUNT", "2", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+    ["XREADGROUP", "GROUP", "g", "bob", "COUNT", "1", "STREAMS", "s", "t", ">", ">"],
+    ["XREADGROUP", "GROUP", "g", "bob", "NOACK", "STREAMS", "t", "s", ">", ">"],
+    ["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", "s", "0", "0"],
+    ["XREADGROUP", "GROUP", "nog", "bob", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "bob", "STREAMS", "s", "$"],
+    ["XREADGROUP", "GROUP", "g", "bob", "NOACK", "STREAMS", "s", "0"],
+    ["XREADGROUP", "GROUP", "g", "bob", "BLOCK", "10", "STREAMS", "s", ">"],
+    ["XREAD", "STREAMS", "s", "t", "nokey", "0", "0", "0"],
+    ["XREAD", "COUNT", "1", "STREAMS", "s", "s", "0", "1-1"],
+    ["XREAD", "BLOCK", "10", "STREAMS", "s", "$"],
+    ["XREAD", "STREAMS", "s", ">"],
+    ["XREAD", "STREAMS", "s"],
+    ["XREAD", "COUNT", "-1", "STREAMS", "s", "0"],
+    ["XPENDING", "s", "g"],
+    ["XINFO", "GROUPS", "s"],
+    ["XINFO", "GROUPS", "t"],
+    ["XINFO", "CONSUMERS", "s", "g"],
+    ["XINFO", "STREAM", "s", "FULL"],
+]
+
+
+def test_reads_match_native(raw, nraw):
+    for c in SETUP:
+        raw.call(*c)
+        nraw.call(*c)
+    for c in READS:
+        got, want = raw.call(*c), nraw.call(*c)
+        assert masked(got, c) == masked(want, c), c
+
+
+def test_blocked_readers(srv, raw):
+    raw.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    with srv.raw() as reader:
+        # Woken by an XADD; the delivery lands in the PEL.
+        reader.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "s", ">")
+        time.sleep(0.2)
+        new = raw.call("XADD", "s", "*", "a", "b")
+        assert reader.read() == [[b"s", [[new, [b"a", b"b"]]]]]
+        assert raw.call("XPENDING", "s", "g")[0] == 1
+        # XREAD with $ resolved at call time, several keys.
+        reader.send("XREAD", "BLOCK", "5000", "STREAMS", "nokey", "s", "$", "$")
+        time.sleep(0.2)
+        new = raw.call("XADD", "s", "*", "c", "d")
+        assert reader.read() == [[b"s", [[new, [b"c", b"d"]]]]]
+        # Group destroyed while blocked: NOGROUP.
+        assert raw.call("XGROUP", "SETID", "s", "g", "$").value == b"OK"
+        reader.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "s", ">")
+        time.sleep(0.2)
+        assert raw.call("XGROUP", "DESTROY", "s", "g") == 1
+        err = reader.read()
+        assert isinstance(err, Err) and err.value.startswith(b"NOGROUP"), err
+        # Timeout: a null reply.
+        t0 = time.time()
+        assert reader.call("XREAD", "BLOCK", "150", "STREAMS", "s", "$") is None
+        assert time.time() - t0 >= 0.14
+    # No blocking inside MULTI.
+    raw.call("MULTI")
+    raw.call("XREAD", "BLOCK", "0", "STREAMS", "s", "$")
+    assert raw.call("EXEC") == [None]
+
+
+def test_replica_digest_after_group_workload(server_factory):
+    master = server_factory(extra=["--repl-diskless-sync-delay", "0"])
+    with master.raw() as m:
+        for c in SETUP:
+            m.call(*c)
+        replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
+        with replica.raw() as r:
+            for _ in range(300):
+                info = r.call("INFO", "replication")
+                if b"master_link_status:up" in info and b"master_sync_in_progress:0" in info:
+                    break
+                time.sleep(0.05)
+            for c in READS + SEQUENCE:
+                m.call(*c)
+            m.call("XREADGROUP", "GROUP", "g", "zed", "CLAIM", "0", "STREAMS", "s", ">")
+            m.call("XACKDEL", "s", "g", "DELREF", "IDS", "1", "2-1")
+            m.call("XTRIM", "s", "MAXLEN", "1", "DELREF")
+            assert m.call("WAIT", "1", "5000") >= 1
+            for key in ("s", "t"):
+                assert r.call("DEBUG", "DIGEST-VALUE", key) == \
+                    m.call("DEBUG", "DIGEST-VALUE", key), key
+                assert masked(r.call("XINFO", "STREAM", key, "FULL")) == \
+                    masked(m.call("XINFO", "STREAM", key, "FULL")), key

@@ -506,3 +506,34 @@ fn trimming_with_reference_policies() {
     let (out, _) = run(&mut t, "XTRIM t MAXLEN 0 ACKED", &c);
     assert_eq!(out, ":2\r\n");
 }
+
+#[test]
+fn trusted_xclaim_keeps_a_future_time() {
+    let mut s = setup();
+    let mut t = ctx(1000);
+    run(&mut s, "XCLAIM s g c 0 1-1 FORCE TIME 5000", &t);
+    let n = s
+        .as_ref()
+        .unwrap()
+        .groups
+        .get(b"g")
+        .unwrap()
+        .nack(StreamId::new(1, 1))
+        .cloned();
+    assert_eq!(
+        n.unwrap().delivery_time,
+        1000,
+        "a client's future time is clamped"
+    );
+    t.trusted = true;
+    run(&mut s, "XCLAIM s g c 0 1-1 FORCE TIME 5000", &t);
+    let n = s
+        .as_ref()
+        .unwrap()
+        .groups
+        .get(b"g")
+        .unwrap()
+        .nack(StreamId::new(1, 1))
+        .cloned();
+    assert_eq!(n.unwrap().delivery_time, 5000);
+}

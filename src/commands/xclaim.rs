@@ -137,8 +137,11 @@ impl<'a> XclaimRequest<'a> {
             g.last_id = a.last_id;
             propagate_last_id = true;
         }
+        // A bogus time becomes now, as 7.0 does; a trusted caller (master
+        // link, AOF) keeps the time it gives, so that a replica whose clock
+        // lags the master's still gets the master's delivery time.
         let delivery_time = match a.delivery_time {
-            Some(t) if t >= 0 && t <= now => t as u64,
+            Some(t) if t >= 0 && (t <= now || ctx.trusted) => t as u64,
             _ => ctx.now_ms,
         };
         let retry = a.retry.filter(|r| *r >= 0).map(|r| r as u64);

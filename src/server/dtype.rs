@@ -268,5 +268,22 @@ extern "C" fn digest(md: *mut raw::RedisModuleDigest, value: *mut c_void) {
             }
             d.end();
         }
+        // Consumer groups: what replication carries exactly (not the
+        // consumers' seen/active times, which are each server's own).
+        for (name, g) in s.groups.iter() {
+            d.bytes(name);
+            d.id(g.last_id);
+            d.int(g.entries_read as u64);
+            for (id, n) in g.pel() {
+                d.id(id);
+                d.bytes(n.consumer());
+                d.int(n.delivery_time);
+                d.int(n.delivery_count);
+            }
+            for c in g.consumers() {
+                d.bytes(c.name());
+            }
+            d.end();
+        }
     })
 }
