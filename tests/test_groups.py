@@ -245,3 +245,45 @@ def test_replica_digest_after_group_workload(server_factory):
                     m.call("DEBUG", "DIGEST-VALUE", key), key
                 assert masked(r.call("XINFO", "STREAM", key, "FULL")) == \
                     masked(m.call("XINFO", "STREAM", key, "FULL")), key
+
+
+def _blocked_group_reader(srv, raw):
+    raw.call("XGROUP", "CREATE", "s", "g", "$", "MKSTREAM")
+    reader = srv.raw()
+    reader.send("XREADGROUP", "GROUP", "g", "c", "BLOCK", "5000", "STREAMS", "s", ">")
+    time.sleep(0.2)
+    return reader
+
+
+def test_blocked_group_reader_gets_nogroup_when_the_key_goes(srv, raw):
+    nogroup = b"NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option"
+    for action in (["DEL", "s"], ["SET", "s", "x"], ["RENAME", "s", "elsewhere"],
+                   ["FLUSHDB"], ["FLUSHALL"], ["PEXPIRE", "s", "1"]):
+        raw.call("DEL", "s", "elsewhere")
+        reader = _blocked_group_reader(srv, raw)
+        raw.call(*action)
+        got = reader.read()
+        reader.close()
+        assert isinstance(got, Err) and got.value == nogroup, (action, got)
+
+
+def test_blocked_group_reader_reserved_when_rename_brings_the_group(srv, raw):
+    reader = _blocked_group_reader(srv, raw)
+    raw.call("XGROUP", "CREATE", "other", "g", "0", "MKSTREAM")
+    new = raw.call("XADD", "other", "*", "f", "v")
+    raw.call("RENAME", "other", "s")
+    assert reader.read() == [[b"s", [[new, [b"f", b"v"]]]]]
+    reader.close()
+
+
+def test_blocked_xread_ignores_del_and_other_types(srv, raw):
+    raw.call("XADD", "s", "1-1", "f", "v")
+    with srv.raw() as reader:
+        reader.send("XREAD", "BLOCK", "5000", "STREAMS", "s", "$")
+        time.sleep(0.2)
+        raw.call("DEL", "s")
+        raw.call("SET", "s", "x")
+        raw.call("DEL", "s")
+        time.sleep(0.1)
+        new = raw.call("XADD", "s", "2-1", "a", "b")
+        assert reader.read() == [[b"s", [[new, [b"a", b"b"]]]]]

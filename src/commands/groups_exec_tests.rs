@@ -537,3 +537,33 @@ fn trusted_xclaim_keeps_a_future_time() {
         .cloned();
     assert_eq!(n.unwrap().delivery_time, 5000);
 }
+
+#[test]
+fn resumed_reads_treat_another_type_as_missing() {
+    let mut db = HashMap::new();
+    db.insert(b"s".to_vec(), setup().unwrap());
+    let spec = BlockSpec {
+        timeout_ms: 0,
+        starts: vec![ReadStart::New],
+        count: 1000,
+    };
+    // "str" is another type in the test lookup.
+    let (out, _, _) = xread(
+        &mut db,
+        "XREADGROUP GROUP g c BLOCK 0 STREAMS str >",
+        1000,
+        Some(&spec),
+    );
+    assert_eq!(
+        out,
+        "-NOGROUP No such key 'str' or consumer group 'g' in XREADGROUP with GROUP option\r\n"
+    );
+    let spec = BlockSpec {
+        timeout_ms: 0,
+        starts: vec![ReadStart::After(StreamId::MIN)],
+        count: 1000,
+    };
+    let (out, o, _) = xread(&mut db, "XREAD BLOCK 0 STREAMS str 0", 1000, Some(&spec));
+    assert_eq!(out, "");
+    assert!(matches!(o, XreadOutcome::Block(_)));
+}

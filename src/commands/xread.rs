@@ -221,7 +221,14 @@ impl<'a> XreadRequest<'a> {
     ) -> Result<Vec<ReadStart>, CmdError> {
         let mut starts = Vec::with_capacity(self.keys.len());
         for (i, key) in self.keys.iter().enumerate() {
-            let s = lookup.stream(key)?;
+            // Resumed after blocking, a key of another type is as good as
+            // missing: XREAD keeps waiting, XREADGROUP answers NOGROUP (Redis
+            // 7.2+ unblocks group readers whose key was deleted or overwritten).
+            let s = match lookup.stream(key) {
+                Ok(s) => s,
+                Err(_) if resume.is_some() => None,
+                Err(e) => return Err(e),
+            };
             if let Some((group, _)) = self.group {
                 if s.as_deref().and_then(|s| s.groups.get(group)).is_none() {
                     return Err(format!(

@@ -18,6 +18,7 @@ pub mod limits;
 pub mod reply;
 pub mod route;
 pub mod stats;
+pub mod wake;
 pub mod xinfo_native;
 pub mod xread_route;
 
@@ -59,6 +60,13 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
             "idmp: failed to register the command filter",
         );
         return Status::Err;
+    }
+    if !wake::init(raw_ctx) {
+        api::log(
+            raw_ctx,
+            "warning",
+            "idmp: could not subscribe to key events; blocked XREADGROUP clients are not told when their key goes away",
+        );
     }
     limits::init(raw_ctx);
     info::init(raw_ctx);

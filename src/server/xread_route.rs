@@ -15,6 +15,8 @@
 //!   is a null array at once, as native.
 
 use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 
 use redis_module::raw;
 
@@ -26,6 +28,7 @@ use crate::server::api::{ctx_flags, str_bytes};
 use crate::server::convert::convert_native;
 use crate::server::reply::ModuleReply;
 use crate::server::route::{apply_effects, exec_ctx, forward, key_kind, Kind, OpenKey, WRONGTYPE};
+use crate::server::wake::{self, Blocked};
 use crate::stream::Stream;
 
 /// Opens the keys of one call as the commands layer asks for them.
@@ -173,6 +176,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
         }
     }
     let names: Vec<*mut raw::RedisModuleString> = keys.iter().map(|(_, n)| *n).collect();
+    let key_bytes: Vec<Vec<u8>> = keys.iter().map(|(k, _)| k.clone()).collect();
     let spec = match serve(ctx, &x, keys, None) {
         XreadOutcome::Replied => return,
         XreadOutcome::Block(spec) => spec,
@@ -184,16 +188,22 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
         ModuleReply::new(ctx).null_array();
         return;
     }
-    block(ctx, spec, names);
+    let group_keys = x.xreadgroup.then_some(key_bytes);
+    block(ctx, spec, names, group_keys);
 }
 
 fn block(
     ctx: *mut raw::RedisModuleCtx,
     spec: BlockSpec,
     mut names: Vec<*mut raw::RedisModuleString>,
+    group_keys: Option<Vec<Vec<u8>>>,
 ) {
     let timeout = i64::try_from(spec.timeout_ms).unwrap_or(i64::MAX);
-    let data = Box::into_raw(Box::new(spec));
+    let data = Box::into_raw(Box::new(Blocked {
+        spec,
+        gone: AtomicBool::new(false),
+        gone_key: Mutex::new(Vec::new()),
+    }));
     let bc = rm!(RedisModule_BlockClientOnKeys(
         ctx,
         Some(on_ready),
@@ -209,6 +219,11 @@ fn block(
         // SAFETY: the server did not take the private data; reclaim it.
         drop(unsafe { Box::from_raw(data) });
         ModuleReply::new(ctx).null_array();
+        return;
+    }
+    if let Some(keys) = group_keys {
+        let db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+        wake::register(data, bc, db, keys);
     }
 }
 
@@ -225,9 +240,9 @@ extern "C" fn on_ready(
             unsafe { std::slice::from_raw_parts(argv, argc as usize) }
         };
         let p = rm!(RedisModule_GetBlockedClientPrivateData(ctx)).unwrap_or(std::ptr::null_mut());
-        // SAFETY: the private data is the BlockSpec boxed by `block`, alive
+        // SAFETY: the private data is the Blocked boxed by `block`, alive
         // until `free_spec`.
-        let Some(spec) = (unsafe { p.cast::<BlockSpec>().as_ref() }) else {
+        let Some(spec) = (unsafe { p.cast::<Blocked>().as_ref() }).map(|b| &b.spec) else {
             ModuleReply::new(ctx).null_array();
             return Some(true);
         };
@@ -252,18 +267,46 @@ extern "C" fn on_ready(
     }
 }
 
+/// The timeout callback: a null array, or, when `wake` unblocked the
+/// client because its key went away, the NOGROUP error of XREADGROUP.
 extern "C" fn on_timeout(
     ctx: *mut raw::RedisModuleCtx,
-    _argv: *mut *mut raw::RedisModuleString,
-    _argc: c_int,
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
 ) -> c_int {
-    ModuleReply::new(ctx).null_array();
+    crate::server::guard::guard((), || {
+        let p = rm!(RedisModule_GetBlockedClientPrivateData(ctx)).unwrap_or(std::ptr::null_mut());
+        // SAFETY: the private data is the Blocked boxed by `block`.
+        let gone = unsafe { p.cast::<Blocked>().as_ref() }
+            .filter(|b| b.gone.load(Ordering::Relaxed))
+            .and_then(|b| b.gone_key.lock().ok().map(|k| k.clone()));
+        let argv: &[*mut raw::RedisModuleString] = if argv.is_null() || argc <= 0 {
+            &[]
+        } else {
+            // SAFETY: the server passes the blocked command's `argc` strings.
+            unsafe { std::slice::from_raw_parts(argv, argc as usize) }
+        };
+        let args = arg_bytes(argv);
+        let group = match parse_xread(ctx, &args) {
+            Ok(Some(x)) => x.group.map(|(g, _)| g.to_vec()),
+            _ => None,
+        };
+        match (gone, group) {
+            (Some(key), Some(group)) => ModuleReply::new(ctx).error(&format!(
+                "NOGROUP No such key '{}' or consumer group '{}' in XREADGROUP with GROUP option",
+                String::from_utf8_lossy(&key),
+                String::from_utf8_lossy(&group)
+            )),
+            _ => ModuleReply::new(ctx).null_array(),
+        }
+    });
     raw::Status::Ok as c_int
 }
 
 extern "C" fn free_spec(_ctx: *mut raw::RedisModuleCtx, p: *mut c_void) {
     if !p.is_null() {
-        // SAFETY: `p` is the Box<BlockSpec> leaked by `block`, freed once.
-        drop(unsafe { Box::from_raw(p.cast::<BlockSpec>()) });
+        wake::forget(p);
+        // SAFETY: `p` is the Box<Blocked> leaked by `block`, freed once.
+        drop(unsafe { Box::from_raw(p.cast::<Blocked>()) });
     }
 }
