@@ -287,3 +287,14 @@ def test_blocked_xread_ignores_del_and_other_types(srv, raw):
         time.sleep(0.1)
         new = raw.call("XADD", "s", "2-1", "a", "b")
         assert reader.read() == [[b"s", [[new, [b"a", b"b"]]]]]
+
+
+def test_xread_plus_reads_the_last_entry(raw):
+    """Redis 7.4's `+` ID: the last entry whatever COUNT says (7.0 rejects it)."""
+    raw.call("XADD", "s", "1-1", "a", "1")
+    raw.call("XADD", "s", "2-1", "b", "2")
+    assert raw.call("XREAD", "COUNT", "5", "STREAMS", "s", "+") == \
+        [[b"s", [[b"2-1", [b"b", b"2"]]]]]
+    assert raw.call("XREAD", "STREAMS", "nokey", "+") is None
+    err = raw.call("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "+")
+    assert isinstance(err, Err)
