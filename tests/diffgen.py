@@ -61,8 +61,10 @@ def _parse(b):
 class Gen:
     """A seeded generator; ``observe`` feeds back the oracle's replies."""
 
-    def __init__(self, seed, groups=False, reads=False):
+    def __init__(self, seed, groups=False, reads=False, big=False, reload=False):
         self.rnd = random.Random(seed)
+        self.reload = reload   # occasional DEBUG RELOAD of every server
+        self.big = big   # long streams: rare trimming with large thresholds
         self.groups = groups
         self.reads = reads or groups
         self.last = (0, 0)
@@ -144,7 +146,11 @@ class Gen:
             approx = r.choice([None, "=", "~", "~"])
             if approx:
                 out.append(approx)
-            out.append(str(r.choice([0, 1, 2, 3, 5, 8, 10, 20, 50, 200, -1])))
+            if self.big:
+                n = len(self.ids)
+                out.append(str(r.choice([n // 2, n - 20, n - 100, 300, 500, 1000, 90, 101])))
+            else:
+                out.append(str(r.choice([0, 1, 2, 3, 5, 8, 10, 20, 50, 200, -1])))
         else:
             out += ["MINID"]
             approx = r.choice([None, "=", "~", "~"])
@@ -152,7 +158,7 @@ class Gen:
                 out.append(approx)
             out.append(self.some_id() if r.random() < 0.95 else "abc")
         if r.random() < 0.3:
-            out += ["LIMIT", str(r.choice([0, 1, 2, 5, 100, -1]))]
+            out += ["LIMIT", str(r.choice([0, 1, 2, 5, 100, 250, -1]))]
         if r.random() < 0.03:
             out += r.choice([["MAXLEN", "1"], ["MINID", "1"], ["FOO"]])
         return out
@@ -164,7 +170,7 @@ class Gen:
         argv = ["XADD", KEY]
         if r.random() < 0.1:
             argv.append("NOMKSTREAM")
-        if r.random() < 0.3:
+        if r.random() < (0.04 if self.big else 0.3):
             argv += self.trim_opts()
         argv.append(self.new_id())
         argv += self.fields()
@@ -178,8 +184,13 @@ class Gen:
             ("xadd", 40), ("xrange", 10), ("xrevrange", 8), ("xlen", 3), ("xdel", 6),
             ("xtrim", 6), ("xsetid", 4), ("xinfo", 5), ("other_key", 3),
         ]
+        if self.big:
+            weights = [(n, {"xadd": 120, "xtrim": 2, "xsetid": 1}.get(n, w))
+                       for n, w in weights]
         if self.reads:
             weights += [("xread", 6)]
+        if self.reload:
+            weights += [("reload", 1.5)]
         if self.groups:
             weights += [("xgroup", 6), ("xreadgroup", 10), ("xack", 5), ("xpending", 5),
                         ("xclaim", 4), ("xautoclaim", 4), ("xinfo_groups", 3)]
@@ -193,6 +204,9 @@ class Gen:
 
     def op_xadd(self):
         return self.xadd()
+
+    def op_reload(self):
+        return ["DEBUG", "RELOAD"]
 
     def op_xrange(self):
         return ["XRANGE", KEY, self.bound("start"), self.bound("end")] + self.count_opt()

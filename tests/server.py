@@ -113,10 +113,22 @@ class RedisServer:
         return args
 
     def start(self, timeout=10.0):
+        """Start and wait for PING. A first start retries on another port if
+        someone else grabbed ours in the meantime; a restart keeps its port."""
+        fresh = self.port is None
+        for attempt in range(5):
+            if fresh:
+                self.port = free_port()
+            try:
+                return self._start_once(timeout)
+            except ServerDied as e:
+                if not (fresh and "Address already in use" in str(e)) or attempt == 4:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _start_once(self, timeout):
         if self.proc is not None and self.proc.poll() is None:
             raise RuntimeError("already running")
-        if self.port is None:
-            self.port = free_port()
         self.proc = subprocess.Popen(
             self.argv(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             cwd=self.dir,

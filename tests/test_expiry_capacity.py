@@ -2,7 +2,7 @@
 
 import time
 
-from resp import OK
+from resp import OK, Simple
 from util import counters, xinfo
 
 
@@ -170,3 +170,67 @@ def test_iids_tracked_never_above_capacity(raw):
         assert iids <= pids * 4
         assert added == i + 1
     assert counters(raw, "s") == (3, 12, 50, 0)
+
+
+def test_expired_memory_is_reclaimed(raw):
+    new_stream(raw, duration=1)
+    base = raw.call("MEMORY", "USAGE", "s", "SAMPLES", "0")
+    for chunk in range(20):
+        raw.pipeline([["XADD", "s", "IDMP", "p%d" % (i % 50), "iid-%d-%d" % (chunk, i) * 3,
+                       "*", "f", "v"] for i in range(250)])
+    assert counters(raw, "s")[1] == 5000
+    raw.call("XTRIM", "s", "MAXLEN", "0")
+    peak = raw.call("MEMORY", "USAGE", "s", "SAMPLES", "0")
+    assert peak > base + 100000, (base, peak)
+    time.sleep(1.3)
+    # a write touches the stream; give any background pass a moment too
+    raw.call("XADD", "s", "IDMP", "fresh", "x", "*", "f", "v")
+    deadline = time.time() + 3
+    while True:
+        now = raw.call("MEMORY", "USAGE", "s", "SAMPLES", "0")
+        if now < base + (peak - base) // 4 or time.time() > deadline:
+            break
+        time.sleep(0.1)
+    assert now < base + (peak - base) // 4, (base, peak, now)
+    assert counters(raw, "s") == (1, 1, 5001, 0)
+
+
+def test_key_moves_do_not_confuse_expiry(raw):
+    """RENAME/MOVE/SWAPDB/FLUSHDB/COPY/DEL between recording and expiry: every
+    stream answers exactly and the server survives its background work."""
+    for k in ("a", "b", "c", "d", "e"):
+        new_stream(raw, duration=1, key=k)
+        for i in range(20):
+            add(raw, "p", "i%d" % i, key=k)
+    assert raw.call("RENAME", "a", "a2") == OK
+    assert raw.call("MOVE", "b", "1") == 1
+    assert raw.call("COPY", "c", "c2") == 1
+    assert raw.call("COPY", "c", "c3", "DB", "2") == 1
+    assert raw.call("SWAPDB", "0", "3") == OK
+    raw.call("SELECT", "3")
+    assert raw.call("DEL", "d") == 1
+    assert raw.call("FLUSHDB") == OK          # drops a2, c, c2, e in db 3
+    raw.call("SELECT", "0")
+    time.sleep(1.5)
+    raw.call("SELECT", "1")
+    assert counters(raw, "b") == (0, 0, 20, 0)
+    raw.call("SELECT", "2")
+    assert counters(raw, "c3") == (0, 0, 20, 0)
+    raw.call("SELECT", "0")
+    assert raw.call("DBSIZE") == 0
+    # new streams under the old names start clean
+    new_stream(raw, duration=1, key="a2")
+    add(raw, "p", "i0", key="a2")
+    assert counters(raw, "a2") == (1, 1, 1, 0)
+    assert raw.call("PING") == Simple(b"PONG")
+
+
+def test_duplicate_does_not_refresh_age(raw):
+    new_stream(raw, duration=2)
+    a = add(raw, "p", "i")
+    time.sleep(1.2)
+    assert add(raw, "p", "i") == a        # a duplicate at 1.2 s
+    time.sleep(1.1)
+    # 2.3 s after recording: expired, whatever the duplicate did
+    assert counters(raw, "s") == (0, 0, 1, 1)
+    assert add(raw, "p", "i") != a

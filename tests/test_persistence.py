@@ -11,7 +11,7 @@ import time
 import pytest
 
 from resp import OK, Err
-from util import IDMP_FIELDS, counters, pairs, xinfo
+from util import counters, pairs, xinfo
 
 DROP = {b"radix-tree-keys", b"radix-tree-nodes"}
 KEYS = ["a", "b", "plain", "ttl", "emptied"]
@@ -262,6 +262,15 @@ def test_dump_restore_roundtrip(server_factory):
         retry_all(c, tracked)
 
 
+def _module_log_lines(srv):
+    """Log lines written by the module (the server prefixes them with <idmp>)."""
+    try:
+        with open(srv.logfile, "rb") as f:
+            return f.read().count(b"<idmp>")
+    except OSError:
+        return 0
+
+
 def test_restore_corrupt_payloads_fail_cleanly(server_factory):
     srv = server_factory()
     rnd = random.Random(7)
@@ -313,7 +322,58 @@ def test_restore_corrupt_payloads_fail_cleanly(server_factory):
         for ver in (1023, (mid & 1023) + 1):
             newmid = (mid & ~1023) | ver
             v = value[:2] + newmid.to_bytes(8, "big") + value[10:]
+            logged = _module_log_lines(srv)
             reply = c.call("RESTORE", "v%d" % ver, "0", reseal(v + trailer))
             assert isinstance(reply, Err), (ver, reply)
+            # "fails cleanly with an error and a log line"
+            assert _module_log_lines(srv) > logged, srv.log_tail(10)
         assert c.call("PING").value == b"PONG"
     assert srv.alive(), srv.log_tail()
+
+
+def populate_groups(c):
+    for i in range(1, 11):
+        c.call("XADD", "g", "%d-1" % i, "f", str(i))
+    c.call("XADD", "g", "IDMP", "p", "i", "*", "f", "v")
+    assert c.call("XGROUP", "CREATE", "g", "g1", "0") == OK
+    assert c.call("XGROUP", "CREATE", "g", "g2", "3-1", "ENTRIESREAD", "3") == OK
+    c.call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "4", "STREAMS", "g", ">")
+    c.call("XREADGROUP", "GROUP", "g1", "bob", "COUNT", "2", "STREAMS", "g", ">")
+    c.call("XREADGROUP", "GROUP", "g2", "carol", "NOACK", "COUNT", "2", "STREAMS", "g", ">")
+    c.call("XACK", "g", "g1", "2-1")
+    c.call("XCLAIM", "g", "g1", "bob", "0", "1-1")
+    c.call("XGROUP", "CREATECONSUMER", "g", "g2", "dave")
+    c.call("XDEL", "g", "3-1")
+
+
+def group_snapshot(c):
+    full = c.call("XINFO", "STREAM", "g", "FULL")
+    assert not isinstance(full, Err), full
+    return {
+        "full": [(f, v) for f, v in pairs(full) if f not in DROP],
+        "groups": c.call("XINFO", "GROUPS", "g"),
+        "pending": c.call("XPENDING", "g", "g1"),
+        "digest": c.call("DEBUG", "DIGEST-VALUE", "g"),
+    }
+
+
+@pytest.mark.parametrize("how", ["restart", "reload", "aof-rewrite"])
+def test_consumer_groups_survive(server_factory, how):
+    extra = AOF if how == "aof-rewrite" else None
+    srv = server_factory(extra=extra)
+    with srv.raw() as c:
+        populate_groups(c)
+        before = group_snapshot(c)
+        if how == "reload":
+            assert c.call("DEBUG", "RELOAD") == OK
+        elif how == "aof-rewrite":
+            c.call("BGREWRITEAOF")
+            _wait_rewrite(c)
+        else:
+            assert c.call("SAVE") == OK
+    if how != "reload":
+        srv.restart()
+    with srv.raw() as c:
+        assert group_snapshot(c) == before
+        assert c.call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "1",
+                      "STREAMS", "g", ">") == [[b"g", [[b"7-1", [b"f", b"7"]]]]]

@@ -4,7 +4,7 @@ its counter bump; after failover a retried (pid, iid) is still a duplicate."""
 
 import time
 
-from resp import OK
+from resp import OK, Err
 from util import counters, pairs
 
 DROP = {b"radix-tree-keys", b"radix-tree-nodes"}
@@ -21,8 +21,25 @@ def wait_link(replica, timeout=15):
     raise AssertionError("replica link not up:\n" + info)
 
 
+_replicas = []
+
+
 def sync(master, n=1):
-    assert master.call("WAIT", str(n), "5000") >= n
+    if master.call("WAIT", str(n), "5000") >= n:
+        return
+    msg = "replica did not acknowledge"
+    for srv in _replicas:
+        if not srv.alive():
+            log = open(srv.logfile, encoding="utf-8", errors="replace").read()
+            i = log.find("BUG REPORT START")
+            msg += "; replica %d died:\n%s" % (srv.port, log[i:i + 1500] if i >= 0 else log[-1500:])
+    raise AssertionError(msg)
+
+
+def replica_of(server_factory, master):
+    srv = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
+    _replicas[:] = [srv]
+    return srv
 
 
 def state(c, keys):
@@ -69,7 +86,7 @@ def test_command_stream_and_full_sync(server_factory):
         m.call("XADD", "pre", "IDMP", "p", "i", "*", "f", "v")
         m.call("XCFGSET", "pre", "IDMP-DURATION", "777")
         m.call("XADD", "pre", "IDMP", "p", "j", "*", "f", "v")
-        replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
+        replica = replica_of(server_factory, master)
         with replica.raw() as r:
             wait_link(r)
             ids = writes(m)
@@ -88,7 +105,7 @@ def test_command_stream_and_full_sync(server_factory):
 
 def test_duplicate_counter_reaches_replica(server_factory):
     master = server_factory(extra=MASTER)
-    replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
+    replica = replica_of(server_factory, master)
     with master.raw() as m, replica.raw() as r:
         wait_link(r)
         m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
@@ -105,7 +122,7 @@ def test_duplicate_counter_reaches_replica(server_factory):
 def test_replica_of_replica_after_restart(server_factory):
     """A replica that restarts from its own RDB and resyncs stays identical."""
     master = server_factory(extra=MASTER)
-    replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
+    replica = replica_of(server_factory, master)
     with master.raw() as m:
         with replica.raw() as r:
             wait_link(r)
@@ -120,3 +137,35 @@ def test_replica_of_replica_after_restart(server_factory):
             sync(m)
             keys = ["s", "t", "u"]
             assert state(r, keys) == state(m, keys)
+
+
+def test_replica_is_read_only(server_factory):
+    master = server_factory(extra=MASTER)
+    replica = replica_of(server_factory, master)
+    with master.raw() as m, replica.raw() as r:
+        wait_link(r)
+        a = m.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        sync(m)
+        for argv in (["XADD", "s", "IDMP", "p", "j", "*", "f", "v"],
+                     ["XADD", "s", "*", "f", "v"],
+                     ["XCFGSET", "s", "IDMP-DURATION", "5"],
+                     ["XIDMPRECORD", "s", "p", "k", a],
+                     ["XDEL", "s", a], ["XTRIM", "s", "MAXLEN", "0"]):
+            reply = r.call(*argv)
+            assert isinstance(reply, Err) and reply.value.startswith(b"READONLY"), (argv, reply)
+        assert r.call("XRANGE", "s", "-", "+") == [[a, [b"f", b"v"]]]
+        assert counters(r, "s") == (1, 1, 1, 0)
+
+
+def test_random_idmp_sequence_replicates(server_factory):
+    from test_idmp_model import run_model, server_counters
+    master = server_factory(extra=MASTER)
+    replica = replica_of(server_factory, master)
+    with master.raw() as m, replica.raw() as r:
+        wait_link(r)
+        model = run_model(m, 91, 500, reload=False)
+        sync(m)
+        assert server_counters(r) == server_counters(m)
+        assert server_counters(r)[0] == model.counters()
+        assert r.call("XRANGE", "s", "-", "+") == m.call("XRANGE", "s", "-", "+")
+        assert r.call("DEBUG", "DIGEST-VALUE", "s") == m.call("DEBUG", "DIGEST-VALUE", "s")

@@ -342,3 +342,13 @@ def test_large_values_and_many_fields(raw):
     b = raw.call("XADD", "s", "IDMPAUTO", "p", "*", *fields)
     assert raw.call("XADD", "s", "IDMPAUTO", "p", "*", *fields) == b
     assert raw.call("XRANGE", "s", "-", "+") == [[a, fields], [b, fields]]
+
+
+def test_duplicate_lookup_comes_before_append_errors(raw):
+    """A tracked pair answers its ID even where a fresh append would fail."""
+    a = raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+    raw.call("XADD", "s", "18446744073709551615-18446744073709551615", "f", "v")
+    assert raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == a
+    assert raw.call("XADD", "s", "IDMP", "p", "j", "*", "f", "v") == ERR_EXHAUSTED
+    assert raw.call("XADD", "s", "NOMKSTREAM", "IDMPAUTO", "q", "*", "f", "v") == ERR_EXHAUSTED
+    assert counters(raw, "s") == (1, 1, 1, 1)

@@ -8,12 +8,14 @@ from util import IDMP_FIELDS, XINFO_FIELDS, XINFO_FULL_FIELDS, pairs, xinfo
 NATIVE_DROP = set(IDMP_FIELDS) | {b"radix-tree-keys", b"radix-tree-nodes"}
 
 
-def populate(c, key="s"):
+def populate(c, key="s", groups=True):
     """The same plain (non-IDMP) operations for a native and a module stream."""
     c.call("XADD", key, "1-1", "a", "1")
     c.call("XADD", key, "1-2", "b", "2", "c", "3")
     c.call("XADD", key, "2-0", "d", "4")
     c.call("XDEL", key, "1-2")
+    if not groups:
+        return
     c.call("XGROUP", "CREATE", key, "g1", "0")
     c.call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "1", "STREAMS", key, ">")
 
@@ -40,7 +42,7 @@ def test_field_order_resp3(raw3):
 
 
 def test_full_field_order_resp2(raw):
-    populate(raw)
+    populate(raw, groups=False)
     reply = raw.call("XINFO", "STREAM", "s", "FULL")
     assert [k for k, _ in pairs(reply)] == XINFO_FULL_FIELDS
     reply = raw.call("XINFO", "STREAM", "s", "FULL", "COUNT", "1")
@@ -71,9 +73,10 @@ def test_values_after_idmp_use(raw3, raw):
         assert got == want
 
 
-def test_non_idmp_fields_equal_native(raw, nraw, raw3, native_srv):
-    populate(raw)
-    populate(nraw)
+@pytest.mark.parametrize("groups", [False, True], ids=["no-groups", "groups"])
+def test_non_idmp_fields_equal_native(raw, nraw, raw3, native_srv, groups):
+    populate(raw, groups=groups)
+    populate(nraw, groups=groups)
     assert strip_native(raw.call("XINFO", "STREAM", "s")) == \
         strip_native(nraw.call("XINFO", "STREAM", "s"))
     with native_srv.raw(protocol=3) as n3:
@@ -82,10 +85,11 @@ def test_non_idmp_fields_equal_native(raw, nraw, raw3, native_srv):
         assert strip_native(m) == strip_native(n)
 
 
-def test_full_equals_native_except_times(raw, nraw):
+@pytest.mark.parametrize("groups", [False, True], ids=["no-groups", "groups"])
+def test_full_equals_native_except_times(raw, nraw, groups):
     """FULL: entries and the group/consumer/PEL structure as 7.0 (times masked)."""
-    populate(raw)
-    populate(nraw)
+    populate(raw, groups=groups)
+    populate(nraw, groups=groups)
     m = dict(strip_native(raw.call("XINFO", "STREAM", "s", "FULL")))
     n = dict(strip_native(nraw.call("XINFO", "STREAM", "s", "FULL")))
     assert m[b"entries"] == n[b"entries"]

@@ -567,3 +567,27 @@ fn resumed_reads_treat_another_type_as_missing() {
     assert_eq!(out, "");
     assert!(matches!(o, XreadOutcome::Block(_)));
 }
+
+#[test]
+fn internal_setconsumertime_is_for_trusted_callers_only() {
+    assert_eq!(
+        super::testkit::perr("XGROUP SETCONSUMERTIME s g c 1 2"),
+        Some("ERR unknown subcommand 'SETCONSUMERTIME'. Try XGROUP HELP.".into())
+    );
+    let mut s = setup();
+    let mut t = ctx(1000);
+    run(&mut s, "XGROUP CREATECONSUMER s g c", &t);
+    t.trusted = true;
+    let (out, _) = run(&mut s, "XGROUP SETCONSUMERTIME s g c 77 88", &t);
+    assert_eq!(out, "+OK\r\n");
+    let c = s
+        .as_ref()
+        .unwrap()
+        .groups
+        .get(b"g")
+        .unwrap()
+        .consumer(b"c")
+        .cloned()
+        .unwrap();
+    assert_eq!((c.seen_time, c.active_time), (77, 88));
+}

@@ -181,15 +181,15 @@ pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdErr
             Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, base)?)
         }
         "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
-        "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse(argv, &name)?),
-        "xread" => Request::Xread(xread::XreadRequest::parse(argv, false, &name)?),
-        "xreadgroup" => Request::Xread(xread::XreadRequest::parse(argv, true, &name)?),
-        "xack" => Request::Xack(xack::XackRequest::parse(argv, &name)?),
-        "xpending" => Request::Xpending(xpending::XpendingRequest::parse(argv, &name)?),
-        "xclaim" => Request::Xclaim(xclaim::XclaimRequest::parse(argv, &name)?),
-        "xautoclaim" => Request::Xautoclaim(xautoclaim::XautoclaimRequest::parse(argv, &name)?),
-        "xdelex" => Request::Xdelex(xdelex::XdelexRequest::parse(argv, false, &name)?),
-        "xackdel" => Request::Xdelex(xdelex::XdelexRequest::parse(argv, true, &name)?),
+        "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse_ctx(argv, base, ctx.trusted)?),
+        "xread" => Request::Xread(xread::XreadRequest::parse(argv, false, base)?),
+        "xreadgroup" => Request::Xread(xread::XreadRequest::parse(argv, true, base)?),
+        "xack" => Request::Xack(xack::XackRequest::parse(argv, base)?),
+        "xpending" => Request::Xpending(xpending::XpendingRequest::parse(argv, base)?),
+        "xclaim" => Request::Xclaim(xclaim::XclaimRequest::parse(argv, base)?),
+        "xautoclaim" => Request::Xautoclaim(xautoclaim::XautoclaimRequest::parse(argv, base)?),
+        "xdelex" => Request::Xdelex(xdelex::XdelexRequest::parse(argv, false, base)?),
+        "xackdel" => Request::Xdelex(xdelex::XdelexRequest::parse(argv, true, base)?),
         _ => {
             return Err(format!(
                 "ERR unknown command '{}'",

@@ -14,7 +14,7 @@ use super::reply::Reply;
 use super::util::{arity_error, check_arity, is_char, is_kw, parse_ll, show};
 use super::{CmdError, Effects, ExecCtx};
 use crate::stream::groups::INVALID_ENTRIES_READ;
-use crate::stream::id::{parse_id, parse_strict_id, ERR_INVALID_ID};
+use crate::stream::id::{parse_id, parse_strict_id, string2ll, ERR_INVALID_ID};
 use crate::stream::stream::Stream;
 use crate::stream::StreamId;
 
@@ -47,6 +47,9 @@ pub enum XgroupSub {
     DelConsumer,
     /// HELP.
     Help,
+    /// The internal `SETCONSUMERTIME key group consumer seen-ms active-ms`
+    /// (trusted callers: the AOF rewrite restores consumers' times with it).
+    SetConsumerTime,
 }
 
 /// A parsed XGROUP (arity and options checked; IDs are checked at exec
@@ -85,6 +88,12 @@ const HELP: [&str; 14] = [
 impl<'a> XgroupRequest<'a> {
     /// Parses XGROUP: container arity, subcommand and its arity, options.
     pub fn parse(argv: &[&'a [u8]], name: &str) -> Result<Self, CmdError> {
+        Self::parse_ctx(argv, name, false)
+    }
+
+    /// [`XgroupRequest::parse`]; `trusted` (AOF loader, master link) also
+    /// accepts the internal SETCONSUMERTIME.
+    pub fn parse_ctx(argv: &[&'a [u8]], name: &str, trusted: bool) -> Result<Self, CmdError> {
         check_arity(argv, -2, name)?;
         let sub_name = argv.get(1).copied().unwrap_or_default();
         let (sub, sname, arity) = match sub_name.to_ascii_lowercase().as_slice() {
@@ -94,6 +103,7 @@ impl<'a> XgroupRequest<'a> {
             b"createconsumer" => (XgroupSub::CreateConsumer, "createconsumer", 5),
             b"delconsumer" => (XgroupSub::DelConsumer, "delconsumer", 5),
             b"help" => (XgroupSub::Help, "help", 2),
+            b"setconsumertime" if trusted => (XgroupSub::SetConsumerTime, "setconsumertime", 7),
             _ => {
                 return Err(format!(
                     "ERR unknown subcommand '{}'. Try XGROUP HELP.",
@@ -106,7 +116,7 @@ impl<'a> XgroupRequest<'a> {
         }
         let mut mkstream = false;
         let mut entries_read = INVALID_ENTRIES_READ;
-        if argv.len() >= 4 {
+        if argv.len() >= 4 && sub != XgroupSub::SetConsumerTime {
             let mut i = 5;
             while i < argv.len() {
                 let a = argv.get(i).copied().unwrap_or_default();
@@ -177,7 +187,10 @@ impl<'a> XgroupRequest<'a> {
         if let Some(s) = stream.as_deref() {
             let needs_group = matches!(
                 self.sub,
-                XgroupSub::Setid | XgroupSub::CreateConsumer | XgroupSub::DelConsumer
+                XgroupSub::Setid
+                    | XgroupSub::CreateConsumer
+                    | XgroupSub::DelConsumer
+                    | XgroupSub::SetConsumerTime
             );
             if needs_group && !self.mkstream && s.groups.get(group).is_none() {
                 reply.error(&nogroup_for_key(key, group));
@@ -224,6 +237,24 @@ impl<'a> XgroupRequest<'a> {
                     fx.propagate([&b"idmp.xgroup"[..], b"DELCONSUMER", key, group, consumer]);
                 }
                 reply.int(i64::try_from(pending.unwrap_or(0)).unwrap_or(i64::MAX));
+            }
+            XgroupSub::SetConsumerTime => {
+                let times = (string2ll(self.arg(5)), string2ll(self.arg(6)));
+                let (Some(seen), Some(active)) = times else {
+                    reply.error(super::util::ERR_NOT_INT);
+                    return fx;
+                };
+                let c = stream
+                    .and_then(|s| s.groups.get_mut(group))
+                    .and_then(|g| g.consumer_mut(self.arg(4)));
+                match c {
+                    Some(c) => {
+                        c.seen_time = u64::try_from(seen).unwrap_or(0);
+                        c.active_time = active;
+                        reply.simple("OK");
+                    }
+                    None => reply.error("ERR no such consumer"),
+                }
             }
             _ => reply.error(&subcommand_syntax_error(self.sub_name, "XGROUP")),
         }

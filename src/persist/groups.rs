@@ -21,9 +21,11 @@
 //! As Redis 7.0's `rewriteStreamObject`, under module names: per group
 //! `idmp.xgroup CREATE key group last ENTRIESREAD n`, per consumer
 //! `idmp.xgroup CREATECONSUMER key group name`, per pending entry
-//! `idmp.xclaim key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID`.
-//! As in 7.0, a pending entry whose stream entry was deleted cannot be
-//! rebuilt by XCLAIM and is left out.
+//! `idmp.xclaim key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID`,
+//! plus the trusted-only `DELETEDOK` for a pending entry whose stream entry
+//! was deleted (7.0's rewrite loses those; the module keeps them), then per
+//! consumer the trusted-only `idmp.xgroup SETCONSUMERTIME key group name
+//! seen active` (7.0's replay resets seen-time to the load time).
 
 use super::rdb::{CodecError, RdbRead, RdbWrite};
 use crate::stream::groups::Groups;
@@ -152,10 +154,7 @@ pub fn rewrite_groups(key: &[u8], s: &Stream) -> Vec<Vec<Vec<u8>>> {
             ]);
         }
         for (id, n) in cg.pel() {
-            if s.store.get(id).is_none() {
-                continue;
-            }
-            out.push(vec![
+            let mut argv = vec![
                 b"idmp.xclaim".to_vec(),
                 key.to_vec(),
                 name.to_vec(),
@@ -168,6 +167,22 @@ pub fn rewrite_groups(key: &[u8], s: &Stream) -> Vec<Vec<Vec<u8>>> {
                 num(n.delivery_count),
                 b"FORCE".to_vec(),
                 b"JUSTID".to_vec(),
+            ];
+            if s.store.get(id).is_none() {
+                argv.push(b"DELETEDOK".to_vec());
+            }
+            out.push(argv);
+        }
+        // Last: the claims above refreshed the consumers' seen-time.
+        for c in cg.consumers() {
+            out.push(vec![
+                b"idmp.xgroup".to_vec(),
+                b"SETCONSUMERTIME".to_vec(),
+                key.to_vec(),
+                name.to_vec(),
+                c.name().to_vec(),
+                num(c.seen_time),
+                num(c.active_time),
             ]);
         }
     }
@@ -232,6 +247,7 @@ mod tests {
             "XREADGROUP GROUP g bob STREAMS s >",
             "XCLAIM s g carol 0 2-1 RETRYCOUNT 9 IDLE 100",
             "XGROUP CREATECONSUMER s g idle",
+            "XDEL s 1-1",
         ] {
             run(&mut s, l, &c);
         }
@@ -336,8 +352,20 @@ mod tests {
                 .collect()
         };
         assert_eq!(view(&back.groups), view(&s.groups));
+        assert_eq!(back.groups, s.groups, "times included");
         assert!(cmds
             .iter()
             .any(|a| a.first().map(Vec::as_slice) == Some(&b"idmp.xclaim"[..])));
+        // The pending entry of the deleted 1-1 is kept (DELETEDOK).
+        assert!(back
+            .groups
+            .get(b"g")
+            .unwrap()
+            .nack(StreamId::new(1, 1))
+            .is_some());
+        // DELETEDOK is refused from clients.
+        let mut slot = Some(back);
+        let (out, _) = run(&mut slot, "XCLAIM s g x 0 1-1 FORCE DELETEDOK", &ctx(5_000));
+        assert_eq!(out, "-ERR Unrecognized XCLAIM option 'DELETEDOK'\r\n");
     }
 }

@@ -22,17 +22,31 @@ impl Drop for User {
     }
 }
 
+/// The name of the calling client's user, or `None` where there is no user
+/// (the master link, the AOF loader, another module's `RM_Call`).
+///
+/// `RedisModule_GetCurrentUserName` dereferences the client's user without a
+/// check on Redis 7.0, so it is only used for scripts, whose client always
+/// carries the caller's user; other clients are asked by ID, which answers
+/// NULL for a client without a user or without an ID (temporary clients).
+fn current_user_name(ctx: *mut raw::RedisModuleCtx) -> Option<*mut raw::RedisModuleString> {
+    let flags = crate::server::api::ctx_flags(ctx);
+    if flags & (raw::REDISMODULE_CTX_FLAGS_REPLICATED | raw::REDISMODULE_CTX_FLAGS_LOADING) != 0 {
+        return None;
+    }
+    let id = rm!(RedisModule_GetClientId(ctx)).unwrap_or(0);
+    let by_id = rm!(RedisModule_GetClientUserNameById(ctx, id)).unwrap_or(std::ptr::null_mut());
+    if !by_id.is_null() {
+        return Some(by_id);
+    }
+    if flags & raw::REDISMODULE_CTX_FLAGS_LUA != 0 {
+        return rm!(RedisModule_GetCurrentUserName(ctx)).filter(|p| !p.is_null());
+    }
+    None
+}
+
 fn current_user(ctx: *mut raw::RedisModuleCtx) -> Option<User> {
-    // The master link and the AOF loader have no user: Redis 7.0's
-    // RM_GetCurrentUserName dereferences it and crashes, so ask first.
-    let userless = raw::REDISMODULE_CTX_FLAGS_LOADING | raw::REDISMODULE_CTX_FLAGS_REPLICATED;
-    if crate::server::api::ctx_flags(ctx) & userless != 0 {
-        return None;
-    }
-    let name = rm!(RedisModule_GetCurrentUserName(ctx))?;
-    if name.is_null() {
-        return None;
-    }
+    let name = current_user_name(ctx)?;
     let u = rm!(RedisModule_GetModuleUserFromUserName(name)).unwrap_or(std::ptr::null_mut());
     crate::server::api::free_string(ctx, name);
     (!u.is_null()).then_some(User(u))

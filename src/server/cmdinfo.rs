@@ -16,7 +16,8 @@ const ACCESS: u64 = raw::REDISMODULE_CMD_KEY_ACCESS as u64;
 const UPDATE: u64 = raw::REDISMODULE_CMD_KEY_UPDATE as u64;
 const DELETE: u64 = raw::REDISMODULE_CMD_KEY_DELETE as u64;
 
-/// (command, arity, key position (0: no key), key spec flags), as the native
+/// (command, arity, key position (0: no key, -1: after STREAMS), key spec
+/// flags), as the native
 /// commands declare them in Redis 7.0 (`src/commands/*.json`).
 pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.xadd", -5, 1, RW | UPDATE),
@@ -33,15 +34,42 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     // Exactly 5 for clients (checked by the parser); the master link and the
     // AOF also send the 7-argument form with the insertion time.
     ("xidmprecord", -5, 1, RW | UPDATE),
-    ("idmp.xgroup", -4, 2, RW | UPDATE),
+    ("idmp.configget", -2, 0, 0),
+    ("idmp.scan", -2, 0, 0),
+    // XREAD/XREADGROUP: keys after STREAMS (see KEYWORD_SPECS).
+    ("idmp.xread", -4, -1, RO | ACCESS),
+    ("idmp.xreadgroup", -7, -1, RO | ACCESS),
+    ("idmp.xgroup", -2, 2, RW | UPDATE),
     ("idmp.xack", -4, 1, RW | UPDATE),
-    ("idmp.xpending", -3, 1, RO | ACCESS),
-    ("idmp.xclaim", -6, 1, RW | UPDATE),
-    ("idmp.xautoclaim", -6, 1, RW | UPDATE),
     ("xdelex", -5, 1, RW | DELETE),
     ("xackdel", -6, 1, RW | DELETE),
-    ("idmp.configget", -2, 0, 0),
+    ("idmp.xpending", -3, 1, RO | ACCESS),
+    ("idmp.xclaim", -6, 1, RW | UPDATE),
+    ("idmp.xautoclaim", -6, 1, RW | DELETE),
 ];
+
+/// A key spec for "the keys after STREAMS, half of the remaining arguments".
+fn streams_keyword_spec(flags: u64, keyword: &std::ffi::CStr) -> raw::RedisModuleCommandKeySpec {
+    raw::RedisModuleCommandKeySpec {
+        notes: std::ptr::null(),
+        flags,
+        begin_search_type: raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_KEYWORD,
+        bs: raw::RedisModuleCommandKeySpec__bindgen_ty_1 {
+            keyword: raw::RedisModuleCommandKeySpec__bindgen_ty_1__bindgen_ty_2 {
+                keyword: keyword.as_ptr(),
+                startfrom: 1,
+            },
+        },
+        find_keys_type: raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE,
+        fk: raw::RedisModuleCommandKeySpec__bindgen_ty_2 {
+            range: raw::RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_1 {
+                lastkey: -1,
+                keystep: 1,
+                limit: 2,
+            },
+        },
+    }
+}
 
 fn key_spec(pos: i32, flags: u64) -> raw::RedisModuleCommandKeySpec {
     raw::RedisModuleCommandKeySpec {
@@ -94,10 +122,14 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         let cname = c_string(name);
         let cmd = rm!(RedisModule_GetCommand(ctx, cname.as_ptr())).unwrap_or(std::ptr::null_mut());
         if cmd.is_null() {
+            crate::server::api::log(ctx, "warning", &format!("idmp: no command {name}"));
             return false;
         }
+        let streams = c_string("STREAMS");
         let mut specs = if pos > 0 {
             vec![key_spec(pos, flags), terminator()]
+        } else if pos < 0 {
+            vec![streams_keyword_spec(flags, &streams), terminator()]
         } else {
             vec![terminator()]
         };
@@ -118,7 +150,14 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         };
         match rm!(RedisModule_SetCommandInfo(cmd, &mut info)) {
             Some(r) if r == raw::Status::Ok as c_int => {}
-            Some(_) => return false,
+            Some(_) => {
+                crate::server::api::log(
+                    ctx,
+                    "warning",
+                    &format!("idmp: the server refused the command info of {name}"),
+                );
+                return false;
+            }
             None => return true,
         }
     }

@@ -29,17 +29,6 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.idmpcounters", "write fast", 1, 1, 1),
     ("xcfgset", "write fast", 1, 1, 1),
     ("xidmprecord", "write deny-oom fast", 1, 1, 1),
-    ("idmp.xgroup", "write deny-oom", 2, 2, 1),
-    ("idmp.xack", "write fast", 1, 1, 1),
-    ("idmp.xpending", "readonly", 1, 1, 1),
-    ("idmp.xclaim", "write fast", 1, 1, 1),
-    ("idmp.xautoclaim", "write fast", 1, 1, 1),
-    // Keys follow STREAMS: declared by none (0); blocking on them goes
-    // through RM_BlockClientOnKeys.
-    ("idmp.xread", "readonly blocking", 0, 0, 0),
-    ("idmp.xreadgroup", "write blocking", 0, 0, 0),
-    ("xdelex", "write fast", 1, 1, 1),
-    ("xackdel", "write fast", 1, 1, 1),
     (
         "idmp.configget",
         "admin deny-script allow-loading allow-stale",
@@ -47,6 +36,16 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
         0,
         0,
     ),
+    ("idmp.scan", "readonly", 0, 0, 0),
+    ("idmp.xread", "readonly blocking", 0, 0, 0),
+    ("idmp.xreadgroup", "write blocking", 0, 0, 0),
+    ("idmp.xgroup", "write deny-oom", 2, 2, 1),
+    ("idmp.xack", "write fast", 1, 1, 1),
+    ("xdelex", "write fast", 1, 1, 1),
+    ("xackdel", "write fast", 1, 1, 1),
+    ("idmp.xpending", "readonly", 1, 1, 1),
+    ("idmp.xclaim", "write fast", 1, 1, 1),
+    ("idmp.xautoclaim", "write fast", 1, 1, 1),
 ];
 
 extern "C" fn handler(
@@ -69,6 +68,8 @@ extern "C" fn handler(
         }
         if name.eq_ignore_ascii_case(b"idmp.type") {
             route::run_type(ctx, args);
+        } else if name.eq_ignore_ascii_case(b"idmp.scan") {
+            crate::server::scan::run(ctx, args);
         } else if name.eq_ignore_ascii_case(b"idmp.configget") {
             crate::server::configget::run(ctx, args);
         } else {
@@ -96,8 +97,10 @@ fn routed_acl_check(
     match native.as_str() {
         "xinfo" => acl::check(ctx, "xinfo", args, 2, Some(2)),
         "xgroup" => acl::check(ctx, "xgroup", args, 2, Some(2)),
+        "xread" | "xreadgroup" => acl::check(ctx, &native, args, 1, None),
         "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2, None),
         "idmpcounters" => None,
+        "scan" => acl::check(ctx, "scan", args, 1, None),
         _ => acl::check(ctx, &native, args, 1, Some(1)),
     }
 }

@@ -17,14 +17,14 @@ use crate::server::reply::ModuleReply;
 const REPLY_ARRAY: i32 = 3;
 const REPLY_MAP: i32 = 5;
 
-fn pairs(top: Elem) -> Vec<(Elem, Elem)> {
+fn pairs(top: Elem<'_>) -> Vec<(Elem<'_>, Elem<'_>)> {
     match top.kind() {
         REPLY_MAP => (0..top.len())
             .filter_map(|i| {
                 let mut k: *mut raw::RedisModuleCallReply = std::ptr::null_mut();
                 let mut v: *mut raw::RedisModuleCallReply = std::ptr::null_mut();
                 rm!(RedisModule_CallReplyMapElement(top.0, i, &mut k, &mut v))?;
-                (!k.is_null() && !v.is_null()).then_some((Elem(k), Elem(v)))
+                (!k.is_null() && !v.is_null()).then_some((Elem::new(k), Elem::new(v)))
             })
             .collect(),
         REPLY_ARRAY => (0..top.len() / 2)

@@ -27,20 +27,19 @@ pub const ROUTES: &[(&str, &str, i32)] = &[
     ("xsetid", "idmp.xsetid", -3),
     ("xinfo", "idmp.xinfo", -2),
     ("type", "idmp.type", 2),
+    ("xread", "idmp.xread", -4),
+    ("xreadgroup", "idmp.xreadgroup", -7),
     ("xgroup", "idmp.xgroup", -2),
     ("xack", "idmp.xack", -4),
     ("xpending", "idmp.xpending", -3),
     ("xclaim", "idmp.xclaim", -6),
     ("xautoclaim", "idmp.xautoclaim", -6),
-    ("xread", "idmp.xread", -4),
-    ("xreadgroup", "idmp.xreadgroup", -7),
 ];
 
 /// XINFO subcommands the module serves, with their native arity.
 const XINFO_SUBS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4)];
 
-/// XGROUP subcommands the module serves, with their native arity (HELP and
-/// unknown subcommands stay native).
+/// XGROUP subcommands the module serves, with their native arity.
 const XGROUP_SUBS: &[(&str, i32)] = &[
     ("create", -5),
     ("setid", -5),
@@ -80,17 +79,15 @@ pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
 }
 
 static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+static SCAN: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Retained module strings for the route targets, created once at load.
 static TARGETS: [AtomicPtr<raw::RedisModuleString>; ROUTES.len()] =
     [const { AtomicPtr::new(std::ptr::null_mut()) }; ROUTES.len()];
 
-/// XINFO is routed only for a subcommand the module serves, with its arity
-/// (HELP, unknown subcommands and arity errors stay native).
-fn xinfo_routed(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) -> bool {
-    sub_routed(fctx, argc, XINFO_SUBS)
-}
-
+/// A container command (XINFO, XGROUP) is routed only for a subcommand the
+/// module serves, with its arity (HELP, unknown subcommands and arity errors
+/// stay native).
 fn sub_routed(
     fctx: *mut raw::RedisModuleCommandFilterCtx,
     argc: c_int,
@@ -127,6 +124,7 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
         }
         let name = str_bytes(a0);
         if name.len() < 4 || name.len() > 10 {
+            // ("scan" is 4 letters, "xreadgroup" 10.)
             return;
         }
         for (i, &(native, _, arity)) in ROUTES.iter().enumerate() {
@@ -134,16 +132,33 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
                 if !arity_ok(arity, argc) {
                     return;
                 }
-                if native == "xinfo" && !xinfo_routed(fctx, argc) {
+                if native == "xinfo" && !sub_routed(fctx, argc, XINFO_SUBS) {
                     return;
                 }
                 if native == "xgroup" && !sub_routed(fctx, argc, XGROUP_SUBS) {
                     return;
                 }
-                let t = TARGETS[i].load(Ordering::Relaxed);
+                let t = TARGETS
+                    .get(i)
+                    .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
                 replace_with_retained(fctx, 0, t);
                 return;
             }
+        }
+        if name.eq_ignore_ascii_case(b"scan") && argc >= 4 {
+            // SCAN ... TYPE stream: module streams are streams too.
+            let wants_streams = (2..argc - 1).any(|pos| {
+                let a =
+                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
+                let b = rm!(RedisModule_CommandFilterArgGet(fctx, pos + 1))
+                    .unwrap_or(std::ptr::null_mut());
+                str_bytes(a).eq_ignore_ascii_case(b"type")
+                    && str_bytes(b).eq_ignore_ascii_case(b"stream")
+            });
+            if wants_streams {
+                replace_with_retained(fctx, 0, SCAN.load(Ordering::Relaxed));
+            }
+            return;
         }
         if name.eq_ignore_ascii_case(b"config") && argc >= 3 {
             let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
@@ -184,13 +199,20 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         if s.is_null() {
             return false;
         }
-        TARGETS[i].store(s, Ordering::Relaxed);
+        if let Some(t) = TARGETS.get(i) {
+            t.store(s, Ordering::Relaxed);
+        }
     }
     let cg = create_string(std::ptr::null_mut(), b"idmp.configget");
     if cg.is_null() {
         return false;
     }
     CONFIG_GET.store(cg, Ordering::Relaxed);
+    let sc = create_string(std::ptr::null_mut(), b"idmp.scan");
+    if sc.is_null() {
+        return false;
+    }
+    SCAN.store(sc, Ordering::Relaxed);
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,
         Some(filter),

@@ -9,7 +9,6 @@ pub mod commands;
 pub mod config;
 pub mod configget;
 pub mod convert;
-pub mod convert_groups;
 pub mod dtype;
 pub mod filter;
 pub mod guard;
@@ -17,10 +16,11 @@ pub mod info;
 pub mod limits;
 pub mod reply;
 pub mod route;
+pub mod scan;
 pub mod stats;
 pub mod wake;
 pub mod xinfo_native;
-pub mod xread_route;
+pub mod xread;
 
 use redis_module::{Context, RedisString, Status};
 
@@ -61,14 +61,8 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         );
         return Status::Err;
     }
-    if !wake::init(raw_ctx) {
-        api::log(
-            raw_ctx,
-            "warning",
-            "idmp: could not subscribe to key events; blocked XREADGROUP clients are not told when their key goes away",
-        );
-    }
     limits::init(raw_ctx);
+    wake::init(raw_ctx);
     info::init(raw_ctx);
     // The module signals modified keys itself, only on real writes, so that
     // reads never invalidate a WATCH.

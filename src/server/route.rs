@@ -55,14 +55,18 @@ pub fn exec_ctx(ctx: *mut raw::RedisModuleCtx) -> ExecCtx {
 }
 
 /// What a key holds, as far as routing cares.
-pub(crate) enum Kind {
+pub enum Kind {
+    /// No key.
     Empty,
+    /// A module stream.
     Module(*mut Stream),
+    /// A native stream.
     Native,
+    /// Any other type.
     Other,
 }
 
-pub(crate) fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
+pub fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
     let t = rm!(RedisModule_KeyType(key)).unwrap_or(raw::REDISMODULE_KEYTYPE_EMPTY as c_int);
     match t as isize {
         raw::REDISMODULE_KEYTYPE_EMPTY => Kind::Empty,
@@ -85,10 +89,11 @@ pub(crate) fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
 }
 
 /// An open key, closed on drop.
-pub(crate) struct OpenKey(pub(crate) *mut raw::RedisModuleKey);
+pub struct OpenKey(pub *mut raw::RedisModuleKey);
 
 impl OpenKey {
-    pub(crate) fn open(
+    /// Opens `name` for reading, and writing when `write`.
+    pub fn open(
         ctx: *mut raw::RedisModuleCtx,
         name: *mut raw::RedisModuleString,
         write: bool,
@@ -174,11 +179,6 @@ fn native_name(req: &Request<'_>) -> &'static str {
 
 /// Runs a routed command: the body of every `idmp.*` command handler.
 pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
-    let a0 = argv.first().map(|&s| str_bytes(s)).unwrap_or_default();
-    if a0.eq_ignore_ascii_case(b"idmp.xread") || a0.eq_ignore_ascii_case(b"idmp.xreadgroup") {
-        crate::server::xread_route::run(ctx, argv);
-        return;
-    }
     let mut args: Vec<&[u8]> = argv.iter().map(|&s| str_bytes(s)).collect();
     // Errors name the standard command: `idmp.xadd` answers as `xadd`.
     if let Some(a0) = args.first_mut() {
@@ -195,6 +195,10 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
             return;
         }
     };
+    if let Request::Xread(x) = &req {
+        crate::server::xread::run(ctx, argv, &args, x);
+        return;
+    }
     let write = req.is_write();
     let native = native_name(&req);
     // The key's module string: the argument whose bytes the request borrows.

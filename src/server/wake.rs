@@ -1,146 +1,151 @@
-//! Blocked XREADGROUP clients whose key goes away. Redis 7.0 serves
-//! module-blocked clients only when a key that still exists is signalled, so
-//! a deleted (expired, evicted, renamed or moved away, flushed) key would
-//! leave an XREADGROUP blocked; Redis 7.2+ answers it with NOGROUP.
+//! Waking blocked readers when their key goes away or changes.
 //!
-//! * Keys written with another type: the key is signalled ready; the
-//!   blocked request runs again (`xread_route`) and answers NOGROUP
-//!   (XREADGROUP) or keeps waiting (XREAD).
-//! * Keys that went away: a small registry of the blocked XREADGROUP
-//!   clients (database, keys) is consulted and each client waiting on the
-//!   key is unblocked with `RM_UnblockClient`, which runs the timeout
-//!   callback; the private data is marked so that it answers NOGROUP.
-//!   XREAD clients are not registered: they keep waiting, as native.
+//! Redis 7.2 and later answer a blocked XREADGROUP with an error when its key
+//! is deleted, renamed away, overwritten with another type, flushed or
+//! swapped out; Redis 7.0 does not signal those keys. The module keeps the
+//! keys its blocked clients wait on, and signals them on such events so that
+//! the blocked command runs again (and answers the group error, or serves a
+//! stream that RENAME brought in).
 
-use std::ffi::{c_char, c_int, c_void, CStr};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void};
 use std::sync::Mutex;
 
 use redis_module::raw;
 
-use crate::commands::xread::BlockSpec;
 use crate::rm;
-use crate::server::api::str_bytes;
+use crate::server::api::{create_string, str_bytes};
+use crate::server::guard::guard;
 
-/// The private data of a blocked XREAD/XREADGROUP client.
-pub struct Blocked {
-    /// What the request needs to run again.
-    pub spec: BlockSpec,
-    /// Set when the key went away (the timeout callback answers NOGROUP).
-    pub gone: AtomicBool,
-    /// The key that went away.
-    pub gone_key: Mutex<Vec<u8>>,
+type Waiting = HashMap<(i32, Vec<u8>), Vec<usize>>;
+
+/// (db, key) -> the blocked reads (tokens of [`crate::server::xread`])
+/// waiting on it.
+static WAITING: Mutex<Option<Waiting>> = Mutex::new(None);
+
+fn with_waiting<T>(f: impl FnOnce(&mut Waiting) -> T) -> Option<T> {
+    let mut g = WAITING.lock().ok()?;
+    Some(f(g.get_or_insert_with(HashMap::new)))
 }
 
-struct Waiter {
-    data: usize,
-    client: usize,
-    db: c_int,
-    keys: Vec<Vec<u8>>,
-}
-
-static WAITERS: Mutex<Vec<Waiter>> = Mutex::new(Vec::new());
-
-/// Registers a blocked XREADGROUP client.
-pub fn register(
-    data: *mut Blocked,
-    client: *mut raw::RedisModuleBlockedClient,
-    db: c_int,
-    keys: Vec<Vec<u8>>,
-) {
-    if let Ok(mut w) = WAITERS.lock() {
-        w.push(Waiter {
-            data: data as usize,
-            client: client as usize,
-            db,
-            keys,
-        });
-    }
-}
-
-/// Forgets a client (its private data is being freed).
-pub fn forget(data: *mut c_void) {
-    if let Ok(mut w) = WAITERS.lock() {
-        w.retain(|x| x.data != data as usize);
-    }
-}
-
-/// Unblocks the registered clients of `db` (all databases: `None`) waiting
-/// on `key` (any key: `None`).
-fn unblock(db: Option<c_int>, key: Option<&[u8]>) {
-    let hit: Vec<Waiter> = match WAITERS.lock() {
-        Ok(mut w) => {
-            let (hit, keep): (Vec<Waiter>, Vec<Waiter>) = w.drain(..).partition(|x| {
-                db.is_none_or(|d| d == x.db) && key.is_none_or(|k| x.keys.iter().any(|y| y == k))
-            });
-            *w = keep;
-            hit
+/// Records that the blocked read `token` waits on `keys` of `db`.
+pub fn add(db: i32, keys: &[Vec<u8>], token: usize) {
+    with_waiting(|w| {
+        for k in keys {
+            w.entry((db, k.clone())).or_default().push(token);
         }
-        Err(_) => return,
-    };
-    for x in hit {
-        let data = x.data as *mut Blocked;
-        // SAFETY: registered private data stays alive until `forget`, which
-        // the server calls only after the client is unblocked; each waiter
-        // is unblocked once, having been removed from the registry above.
-        if let Some(b) = unsafe { data.as_ref() } {
-            b.gone.store(true, Ordering::Relaxed);
-            // A flush names no key: the client's first key is the one gone.
-            let k = key.or_else(|| x.keys.first().map(Vec::as_slice));
-            if let (Ok(mut g), Some(k)) = (b.gone_key.lock(), k) {
-                *g = k.to_vec();
+    });
+}
+
+/// Records that the blocked read `token` stopped waiting.
+pub fn remove(db: i32, keys: &[Vec<u8>], token: usize) {
+    with_waiting(|w| {
+        for k in keys {
+            let e = (db, k.clone());
+            if let Some(v) = w.get_mut(&e) {
+                v.retain(|&t| t != token);
+                if v.is_empty() {
+                    w.remove(&e);
+                }
             }
         }
-        let _ = rm!(RedisModule_UnblockClient(
-            x.client as *mut raw::RedisModuleBlockedClient,
-            std::ptr::null_mut()
-        ));
+    });
+}
+
+/// What to do for a waited key after an event: a key that is gone (or no
+/// longer a stream) ends the waits that cannot survive it; a stream is
+/// signalled so that its readers run again.
+fn touched(ctx: *mut raw::RedisModuleCtx, db: i32, key: &[u8]) {
+    let tokens = with_waiting(|w| w.get(&(db, key.to_vec())).cloned().unwrap_or_default())
+        .unwrap_or_default();
+    if tokens.is_empty() {
+        return;
+    }
+    let s = create_string(ctx, key);
+    let k = crate::server::route::OpenKey::open(ctx, s, false);
+    let is_stream = matches!(
+        crate::server::route::key_kind(k.0),
+        crate::server::route::Kind::Module(_) | crate::server::route::Kind::Native
+    );
+    drop(k);
+    if is_stream {
+        let _ = rm!(RedisModule_SignalKeyAsReady(ctx, s));
+    } else {
+        for t in tokens {
+            crate::server::xread::key_gone(t);
+        }
     }
 }
 
-const GONE: [&str; 5] = ["del", "rename_from", "move_from", "expired", "evicted"];
-
-extern "C" fn on_event(
+extern "C" fn on_key_event(
     ctx: *mut raw::RedisModuleCtx,
     _type: c_int,
-    event: *const c_char,
+    _event: *const c_char,
     key: *mut raw::RedisModuleString,
 ) -> c_int {
-    crate::server::guard::guard((), || {
-        if key.is_null() || event.is_null() {
-            return;
-        }
-        // SAFETY: the server passes a NUL-terminated event name.
-        let ev = unsafe { CStr::from_ptr(event) }.to_bytes();
-        if GONE.iter().any(|g| g.as_bytes() == ev) {
-            let db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
-            unblock(Some(db), Some(str_bytes(key)));
-        } else {
-            let _ = rm!(RedisModule_SignalKeyAsReady(ctx, key));
-        }
+    guard((), || {
+        let db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+        touched(ctx, db, str_bytes(key));
     });
     0
 }
 
-extern "C" fn on_flush(
-    _ctx: *mut raw::RedisModuleCtx,
-    _eid: raw::RedisModuleEvent,
-    subevent: u64,
-    data: *mut c_void,
-) {
-    crate::server::guard::guard((), || {
-        if subevent != raw::REDISMODULE_SUBEVENT_FLUSHDB_START {
-            return;
-        }
-        // SAFETY: the FlushDB event passes a RedisModuleFlushInfo.
-        let info = unsafe { data.cast::<raw::RedisModuleFlushInfo>().as_ref() };
-        let db = info.map_or(-1, |i| i.dbnum);
-        unblock(if db < 0 { None } else { Some(db) }, None);
-    });
+/// Signals every waited key of `dbs` (all databases when `None`).
+fn signal_dbs(ctx: *mut raw::RedisModuleCtx, dbs: Option<&[i32]>) {
+    let keys: Vec<(i32, Vec<u8>)> = with_waiting(|w| {
+        w.keys()
+            .filter(|(db, _)| dbs.is_none_or(|d| d.contains(db)))
+            .cloned()
+            .collect()
+    })
+    .unwrap_or_default();
+    if keys.is_empty() {
+        return;
+    }
+    let current = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+    for (db, key) in keys {
+        let _ = rm!(RedisModule_SelectDb(ctx, db));
+        touched(ctx, db, &key);
+    }
+    let _ = rm!(RedisModule_SelectDb(ctx, current));
 }
 
-/// Subscribes to the key events and to FLUSHDB/FLUSHALL.
-pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
+extern "C" fn on_flush(
+    ctx: *mut raw::RedisModuleCtx,
+    _eid: raw::RedisModuleEvent,
+    sub: u64,
+    data: *mut c_void,
+) {
+    guard((), || {
+        if sub != raw::REDISMODULE_SUBEVENT_FLUSHDB_END {
+            return;
+        }
+        // SAFETY: for the FlushDB event the server passes a RedisModuleFlushInfo.
+        let info = unsafe { data.cast::<raw::RedisModuleFlushInfo>().as_ref() };
+        match info.map(|i| i.dbnum) {
+            Some(db) if db >= 0 => signal_dbs(ctx, Some(&[db])),
+            _ => signal_dbs(ctx, None),
+        }
+    })
+}
+
+extern "C" fn on_swapdb(
+    ctx: *mut raw::RedisModuleCtx,
+    _eid: raw::RedisModuleEvent,
+    _sub: u64,
+    data: *mut c_void,
+) {
+    guard((), || {
+        // SAFETY: for the SwapDB event the server passes a RedisModuleSwapDbInfo.
+        let info = unsafe { data.cast::<raw::RedisModuleSwapDbInfo>().as_ref() };
+        if let Some(i) = info {
+            signal_dbs(ctx, Some(&[i.dbnum_first, i.dbnum_second]));
+        }
+    })
+}
+
+/// Subscribes to the key and server events.
+pub fn init(ctx: *mut raw::RedisModuleCtx) {
     let types = raw::REDISMODULE_NOTIFY_GENERIC
         | raw::REDISMODULE_NOTIFY_STRING
         | raw::REDISMODULE_NOTIFY_LIST
@@ -148,17 +153,29 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         | raw::REDISMODULE_NOTIFY_HASH
         | raw::REDISMODULE_NOTIFY_ZSET
         | raw::REDISMODULE_NOTIFY_EXPIRED
-        | raw::REDISMODULE_NOTIFY_EVICTED;
-    let keys = rm!(RedisModule_SubscribeToKeyspaceEvents(
+        | raw::REDISMODULE_NOTIFY_EVICTED
+        | raw::REDISMODULE_NOTIFY_MODULE;
+    let _ = rm!(RedisModule_SubscribeToKeyspaceEvents(
         ctx,
         types,
-        Some(on_event)
-    ))
-    .is_some_and(|r| r == raw::Status::Ok as c_int);
-    let ev = raw::RedisModuleEvent {
+        Some(on_key_event)
+    ));
+    let flush = raw::RedisModuleEvent {
         id: raw::REDISMODULE_EVENT_FLUSHDB,
         dataver: 1,
     };
-    let _ = rm!(RedisModule_SubscribeToServerEvent(ctx, ev, Some(on_flush)));
-    keys
+    let _ = rm!(RedisModule_SubscribeToServerEvent(
+        ctx,
+        flush,
+        Some(on_flush)
+    ));
+    let swap = raw::RedisModuleEvent {
+        id: raw::REDISMODULE_EVENT_SWAPDB,
+        dataver: 1,
+    };
+    let _ = rm!(RedisModule_SubscribeToServerEvent(
+        ctx,
+        swap,
+        Some(on_swapdb)
+    ));
 }
