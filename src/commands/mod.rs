@@ -19,12 +19,12 @@
 //! `idmp.idmpcounters key added duplicates`.
 
 pub mod cg;
-pub mod consumertimes;
 pub mod counters;
 pub mod range;
 pub mod recorder;
 pub mod reply;
 pub mod trim_args;
+pub mod trim_refs;
 pub mod util;
 pub mod xack;
 pub mod xadd;
@@ -32,6 +32,7 @@ pub mod xautoclaim;
 pub mod xcfgset;
 pub mod xclaim;
 pub mod xdel;
+pub mod xdelex;
 pub mod xgroup;
 pub mod xidmprecord;
 pub mod xinfo;
@@ -44,9 +45,13 @@ pub mod xsetid;
 pub mod xtrim;
 
 #[cfg(test)]
+mod groups_exec_tests;
+#[cfg(test)]
 mod groups_oracle_fixture;
 #[cfg(test)]
 mod groups_oracle_tests;
+#[cfg(test)]
+mod groups_prop_tests;
 #[cfg(test)]
 mod native_diff;
 #[cfg(test)]
@@ -139,8 +144,7 @@ pub enum Request<'a> {
     Xidmprecord(xidmprecord::XidmprecordRequest<'a>),
     /// The internal `idmp.idmpcounters`.
     Counters(counters::CountersRequest<'a>),
-    /// The internal `idmp.consumertimes`.
-    ConsumerTimes(consumertimes::ConsumerTimesRequest<'a>),
+
     /// XGROUP.
     Xgroup(xgroup::XgroupRequest<'a>),
     /// XREAD / XREADGROUP (several keys: see [`xread::XreadRequest::exec_multi`]).
@@ -153,6 +157,8 @@ pub enum Request<'a> {
     Xclaim(xclaim::XclaimRequest<'a>),
     /// XAUTOCLAIM.
     Xautoclaim(xautoclaim::XautoclaimRequest<'a>),
+    /// XDELEX / XACKDEL (Redis 8.2).
+    Xdelex(xdelex::XdelexRequest<'a>),
 }
 
 /// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
@@ -176,16 +182,15 @@ pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdErr
             Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, base)?)
         }
         "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
-        "consumertimes" => Request::ConsumerTimes(consumertimes::ConsumerTimesRequest::parse(
-            argv, ctx, &name,
-        )?),
-        "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse(argv, base)?),
+        "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse_ctx(argv, base, ctx.trusted)?),
         "xread" => Request::Xread(xread::XreadRequest::parse(argv, false, base)?),
         "xreadgroup" => Request::Xread(xread::XreadRequest::parse(argv, true, base)?),
         "xack" => Request::Xack(xack::XackRequest::parse(argv, base)?),
         "xpending" => Request::Xpending(xpending::XpendingRequest::parse(argv, base)?),
         "xclaim" => Request::Xclaim(xclaim::XclaimRequest::parse(argv, base)?),
         "xautoclaim" => Request::Xautoclaim(xautoclaim::XautoclaimRequest::parse(argv, base)?),
+        "xdelex" => Request::Xdelex(xdelex::XdelexRequest::parse(argv, false, base)?),
+        "xackdel" => Request::Xdelex(xdelex::XdelexRequest::parse(argv, true, base)?),
         _ => {
             return Err(format!(
                 "ERR unknown command '{}'",
@@ -209,13 +214,13 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => Some(r.key),
             Request::Xidmprecord(r) => Some(r.key),
             Request::Counters(r) => Some(r.key),
-            Request::ConsumerTimes(r) => Some(r.key),
             Request::Xgroup(r) => r.key(),
             Request::Xread(r) => r.keys.first().copied(),
             Request::Xack(r) => Some(r.key),
             Request::Xpending(r) => Some(r.key),
             Request::Xclaim(r) => Some(r.key),
             Request::Xautoclaim(r) => Some(r.key),
+            Request::Xdelex(r) => Some(r.key),
         }
     }
 
@@ -225,10 +230,11 @@ impl<'a> Request<'a> {
         match self {
             Request::Xadd(r) => r.needs_module_stream(),
             Request::Xtrim(r) => r.needs_module_stream(),
+            Request::Xread(r) => r.needs_module_stream(),
             Request::Xcfgset(_)
             | Request::Xidmprecord(_)
             | Request::Counters(_)
-            | Request::ConsumerTimes(_) => true,
+            | Request::Xdelex(_) => true,
             _ => false,
         }
     }
@@ -272,7 +278,6 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => r.exec(stream, ctx, reply),
             Request::Xidmprecord(r) => r.exec(stream, ctx, reply),
             Request::Counters(r) => r.exec(stream, ctx, reply),
-            Request::ConsumerTimes(r) => r.exec(stream, reply),
             Request::Xgroup(r) => r.exec(stream, ctx, reply),
             Request::Xread(r) => {
                 // One stream for every key naming it; another key answers
@@ -296,6 +301,7 @@ impl<'a> Request<'a> {
             Request::Xpending(r) => r.exec(stream.map(|s| &*s), ctx, reply),
             Request::Xclaim(r) => r.exec(stream, ctx, reply),
             Request::Xautoclaim(r) => r.exec(stream, ctx, reply),
+            Request::Xdelex(r) => r.exec(stream, reply),
         }
     }
 }

@@ -157,11 +157,19 @@ impl<'a> XaddRequest<'a> {
         fx.events.push("xadd");
 
         let mut trim_argv = None;
+        let mut acks = Effects::default();
         if let Some(trim) = &self.args.trim {
-            if s.trim(trim) > 0 {
+            let (removed, ran) = super::trim_refs::trim_with_policy(
+                s,
+                self.key,
+                trim,
+                self.args.delete_strategy,
+                &mut acks,
+            );
+            if removed > 0 {
                 fx.events.push("xtrim");
             }
-            trim_argv = Some(exact_trim_argv(trim, s.len(), s.store.first_id_any()));
+            trim_argv = Some(exact_trim_argv(&ran, s.len(), s.store.first_id_any()));
         }
 
         let mut argv: Vec<Vec<u8>> = Vec::with_capacity(self.fields.len() + 11);
@@ -186,6 +194,7 @@ impl<'a> XaddRequest<'a> {
         argv.push(id.to_bytes());
         argv.extend(self.fields.iter().map(|f| f.to_vec()));
         fx.replicate.push(argv);
+        fx.replicate.extend(acks.replicate);
         fx.signal_ready = true;
         true
     }

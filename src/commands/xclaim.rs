@@ -36,6 +36,7 @@ struct ClaimArgs {
     retry: Option<i64>,
     force: bool,
     justid: bool,
+    deleted_ok: bool,
     last_id: StreamId,
 }
 
@@ -56,7 +57,7 @@ impl<'a> XclaimRequest<'a> {
         })
     }
 
-    fn args(&self, now: i64) -> Result<ClaimArgs, CmdError> {
+    fn args(&self, now: i64, trusted: bool) -> Result<ClaimArgs, CmdError> {
         let mut it = self.rest.iter().copied().peekable();
         let min_idle = ll(
             it.next().unwrap_or_default(),
@@ -76,11 +77,14 @@ impl<'a> XclaimRequest<'a> {
             force: false,
             justid: false,
             last_id: StreamId::MIN,
+            deleted_ok: false,
         };
         while let Some(opt) = it.next() {
             let more = it.peek().is_some();
             if is_kw(opt, "FORCE") {
                 a.force = true;
+            } else if trusted && is_kw(opt, "DELETEDOK") {
+                a.deleted_ok = true;
             } else if is_kw(opt, "JUSTID") {
                 a.justid = true;
             } else if is_kw(opt, "IDLE") && more {
@@ -121,7 +125,7 @@ impl<'a> XclaimRequest<'a> {
             return fx;
         };
         let now = i64::try_from(ctx.now_ms).unwrap_or(i64::MAX);
-        let a = match self.args(now) {
+        let a = match self.args(now, ctx.trusted) {
             Ok(a) => a,
             Err(e) => {
                 reply.error(&e);
@@ -137,8 +141,11 @@ impl<'a> XclaimRequest<'a> {
             g.last_id = a.last_id;
             propagate_last_id = true;
         }
+        // A bogus time becomes now, as 7.0 does; a trusted caller (master
+        // link, AOF) keeps the time it gives, so that a replica whose clock
+        // lags the master's still gets the master's delivery time.
         let delivery_time = match a.delivery_time {
-            Some(t) if t >= 0 && t <= now => t as u64,
+            Some(t) if t >= 0 && (t <= now || ctx.trusted) => t as u64,
             _ => ctx.now_ms,
         };
         let retry = a.retry.filter(|r| *r >= 0).map(|r| r as u64);
@@ -147,11 +154,10 @@ impl<'a> XclaimRequest<'a> {
         for id in &a.ids {
             let id = *id;
             let existing = g.nack(id).is_some();
-            // The AOF loader and a master link may re-create a pending entry
-            // whose stream entry is gone (an AOF rewrite emits every PEL
-            // entry), so that a rewrite keeps the whole PEL.
-            let restore = ctx.trusted && a.force && !existing;
-            if store.get(id).is_none() && !restore {
+            // DELETEDOK (trusted callers, the AOF rewrite): FORCE creates the
+            // PEL entry even though its stream entry was deleted.
+            let rebuild = a.force && a.deleted_ok;
+            if store.get(id).is_none() && !rebuild {
                 if let Some(n) = g.nack(id).cloned() {
                     propagate_xclaim(&mut fx, self.key, self.group, id, &n, g.last_id);
                     propagate_last_id = false;

@@ -3,6 +3,9 @@
 //! subcommand arity, options, key type, missing key, missing group, then
 //! the subcommand's own argument count and ID).
 //!
+//! One Redis 8 change: ENTRIESREAD larger than the stream's entries-added
+//! is capped to it ([`capped_entries_read`]).
+//!
 //! Propagation: the exact effect as `idmp.xgroup` with resolved arguments
 //! (`$` replaced by the ID it stood for, the read counter always explicit).
 
@@ -11,7 +14,7 @@ use super::reply::Reply;
 use super::util::{arity_error, check_arity, is_char, is_kw, parse_ll, show};
 use super::{CmdError, Effects, ExecCtx};
 use crate::stream::groups::INVALID_ENTRIES_READ;
-use crate::stream::id::{parse_id, parse_strict_id, ERR_INVALID_ID};
+use crate::stream::id::{parse_id, parse_strict_id, string2ll, ERR_INVALID_ID};
 use crate::stream::stream::Stream;
 use crate::stream::StreamId;
 
@@ -19,6 +22,15 @@ use crate::stream::StreamId;
 pub const ERR_KEY_MUST_EXIST: &str = "ERR The XGROUP subcommand requires the key to exist. \
 Note that for CREATE you may want to use the MKSTREAM option to create an empty stream \
 automatically.";
+
+/// ENTRIESREAD above the stream's `entries_added` is capped to it (Redis
+/// 8; 7.0 stores it as given and then reports a negative lag).
+pub fn capped_entries_read(entries_read: i64, entries_added: u64) -> i64 {
+    match u64::try_from(entries_read) {
+        Ok(v) if v > entries_added => i64::try_from(entries_added).unwrap_or(i64::MAX),
+        _ => entries_read,
+    }
+}
 
 /// The subcommand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +47,9 @@ pub enum XgroupSub {
     DelConsumer,
     /// HELP.
     Help,
+    /// The internal `SETCONSUMERTIME key group consumer seen-ms active-ms`
+    /// (trusted callers: the AOF rewrite restores consumers' times with it).
+    SetConsumerTime,
 }
 
 /// A parsed XGROUP (arity and options checked; IDs are checked at exec
@@ -73,6 +88,12 @@ const HELP: [&str; 14] = [
 impl<'a> XgroupRequest<'a> {
     /// Parses XGROUP: container arity, subcommand and its arity, options.
     pub fn parse(argv: &[&'a [u8]], name: &str) -> Result<Self, CmdError> {
+        Self::parse_ctx(argv, name, false)
+    }
+
+    /// [`XgroupRequest::parse`]; `trusted` (AOF loader, master link) also
+    /// accepts the internal SETCONSUMERTIME.
+    pub fn parse_ctx(argv: &[&'a [u8]], name: &str, trusted: bool) -> Result<Self, CmdError> {
         check_arity(argv, -2, name)?;
         let sub_name = argv.get(1).copied().unwrap_or_default();
         let (sub, sname, arity) = match sub_name.to_ascii_lowercase().as_slice() {
@@ -82,6 +103,7 @@ impl<'a> XgroupRequest<'a> {
             b"createconsumer" => (XgroupSub::CreateConsumer, "createconsumer", 5),
             b"delconsumer" => (XgroupSub::DelConsumer, "delconsumer", 5),
             b"help" => (XgroupSub::Help, "help", 2),
+            b"setconsumertime" if trusted => (XgroupSub::SetConsumerTime, "setconsumertime", 7),
             _ => {
                 return Err(format!(
                     "ERR unknown subcommand '{}'. Try XGROUP HELP.",
@@ -94,7 +116,7 @@ impl<'a> XgroupRequest<'a> {
         }
         let mut mkstream = false;
         let mut entries_read = INVALID_ENTRIES_READ;
-        if argv.len() >= 4 {
+        if argv.len() >= 4 && sub != XgroupSub::SetConsumerTime {
             let mut i = 5;
             while i < argv.len() {
                 let a = argv.get(i).copied().unwrap_or_default();
@@ -165,7 +187,10 @@ impl<'a> XgroupRequest<'a> {
         if let Some(s) = stream.as_deref() {
             let needs_group = matches!(
                 self.sub,
-                XgroupSub::Setid | XgroupSub::CreateConsumer | XgroupSub::DelConsumer
+                XgroupSub::Setid
+                    | XgroupSub::CreateConsumer
+                    | XgroupSub::DelConsumer
+                    | XgroupSub::SetConsumerTime
             );
             if needs_group && !self.mkstream && s.groups.get(group).is_none() {
                 reply.error(&nogroup_for_key(key, group));
@@ -213,6 +238,24 @@ impl<'a> XgroupRequest<'a> {
                 }
                 reply.int(i64::try_from(pending.unwrap_or(0)).unwrap_or(i64::MAX));
             }
+            XgroupSub::SetConsumerTime => {
+                let times = (string2ll(self.arg(5)), string2ll(self.arg(6)));
+                let (Some(seen), Some(active)) = times else {
+                    reply.error(super::util::ERR_NOT_INT);
+                    return fx;
+                };
+                let c = stream
+                    .and_then(|s| s.groups.get_mut(group))
+                    .and_then(|g| g.consumer_mut(self.arg(4)));
+                match c {
+                    Some(c) => {
+                        c.seen_time = u64::try_from(seen).unwrap_or(0);
+                        c.active_time = active;
+                        reply.simple("OK");
+                    }
+                    None => reply.error("ERR no such consumer"),
+                }
+            }
             _ => reply.error(&subcommand_syntax_error(self.sub_name, "XGROUP")),
         }
         fx
@@ -244,7 +287,8 @@ impl<'a> XgroupRequest<'a> {
             Some(s) => s,
             None => created_key.insert(Box::new(Stream::new(ctx.defaults))),
         };
-        let created = s.groups.create(group, id, self.entries_read).is_some();
+        let entries_read = capped_entries_read(self.entries_read, s.entries_added);
+        let created = s.groups.create(group, id, entries_read).is_some();
         let made_key = created_key.is_some();
         if made_key {
             fx.create = true;
@@ -264,7 +308,7 @@ impl<'a> XgroupRequest<'a> {
                 argv.push(b"MKSTREAM".to_vec());
             }
             argv.push(b"ENTRIESREAD".to_vec());
-            argv.push(num(self.entries_read));
+            argv.push(num(entries_read));
             fx.replicate.push(argv);
         } else {
             reply.error("BUSYGROUP Consumer Group name already exists");
@@ -286,14 +330,15 @@ impl<'a> XgroupRequest<'a> {
                 }
             }
         };
+        let entries_read = capped_entries_read(self.entries_read, s.entries_added);
         let Some(g) = s.groups.get_mut(group) else {
             reply.error(&nogroup_for_key(key, group));
             return;
         };
         g.last_id = id;
-        g.entries_read = self.entries_read;
+        g.entries_read = entries_read;
         reply.simple("OK");
         fx.events.push("xgroup-setid");
-        super::cg::propagate_group_id(fx, key, group, id, self.entries_read);
+        super::cg::propagate_group_id(fx, key, group, id, entries_read);
     }
 }

@@ -13,12 +13,17 @@
 //! argument order; a key may be named twice), and receives the effects of
 //! each key (XREADGROUP's PEL changes, propagated as 7.0 does as
 //! `idmp.xclaim` / `idmp.xgroup SETID` / `idmp.xgroup CREATECONSUMER`).
+//!
+//! Newer than 7.0: XREAD's `+` ID (Redis 7.4) reads the last entry of the
+//! stream whatever COUNT says; on an empty or missing stream it waits like
+//! `$`. XREADGROUP answers an error for it. XREADGROUP's `CLAIM
+//! min-idle-time` (Redis 8.4): see [`super::xreadgroup`].
 
 use super::range::reply_entry;
 use super::recorder::Recorder;
 use super::reply::Reply;
 use super::util::{check_arity, is_char, is_kw, parse_ll, show, ERR_SYNTAX};
-use super::xreadgroup::serve_group;
+use super::xreadgroup::{claimable, serve_group, ServeOpts};
 use super::{CmdError, Effects, ExecCtx};
 use crate::stream::id::{parse_strict_id, string2ll, ERR_INVALID_ID};
 use crate::stream::stream::Stream;
@@ -41,6 +46,9 @@ pub enum ReadStart {
     After(StreamId),
     /// `>`: entries never delivered to the group.
     New,
+    /// `+` (XREAD, Redis 7.4): the last entry; when the stream has none,
+    /// like `$` with the ID given here.
+    Last(StreamId),
 }
 
 /// What the glue keeps while a client is blocked.
@@ -80,6 +88,8 @@ pub struct XreadRequest<'a> {
     pub group: Option<(&'a [u8], &'a [u8])>,
     /// NOACK.
     pub noack: bool,
+    /// CLAIM min-idle-time (Redis 8.4, XREADGROUP only).
+    pub claim: Option<u64>,
     /// The keys.
     pub keys: Vec<&'a [u8]>,
     /// The ID arguments, one per key.
@@ -109,6 +119,7 @@ impl<'a> XreadRequest<'a> {
             count: 0,
             group: None,
             noack: false,
+            claim: None,
             keys: Vec::new(),
             ids: Vec::new(),
         };
@@ -157,6 +168,18 @@ impl<'a> XreadRequest<'a> {
                 }
                 r.group = Some((arg(i + 1), arg(i + 2)));
                 i += 2;
+            } else if is_kw(o, "CLAIM") && more > 0 {
+                if !xreadgroup {
+                    return Err("ERR The CLAIM option is only supported by XREADGROUP. You \
+                                called XREAD instead."
+                        .into());
+                }
+                i += 1;
+                let v = parse_ll(arg(i))?;
+                if v < 0 {
+                    return Err("ERR min-idle-time must be a positive integer".into());
+                }
+                r.claim = Some(v as u64);
             } else if is_kw(o, "NOACK") {
                 if !xreadgroup {
                     return Err("ERR The NOACK option is only supported by XREADGROUP. You \
@@ -178,6 +201,12 @@ impl<'a> XreadRequest<'a> {
         Ok(r)
     }
 
+    /// True when native streams among the keys must be converted first:
+    /// features Redis 7.0 lacks (CLAIM, the `+` ID).
+    pub fn needs_module_stream(&self) -> bool {
+        self.claim.is_some() || self.ids.iter().any(|a| is_char(a, b'+'))
+    }
+
     /// True for XREADGROUP (a write: it changes the group).
     pub fn is_write(&self) -> bool {
         self.xreadgroup
@@ -192,7 +221,14 @@ impl<'a> XreadRequest<'a> {
     ) -> Result<Vec<ReadStart>, CmdError> {
         let mut starts = Vec::with_capacity(self.keys.len());
         for (i, key) in self.keys.iter().enumerate() {
-            let s = lookup.stream(key)?;
+            // Resumed after blocking, a key of another type is as good as
+            // missing: XREAD keeps waiting, XREADGROUP answers NOGROUP (Redis
+            // 7.2+ unblocks group readers whose key was deleted or overwritten).
+            let s = match lookup.stream(key) {
+                Ok(s) => s,
+                Err(_) if resume.is_some() => None,
+                Err(e) => return Err(e),
+            };
             if let Some((group, _)) = self.group {
                 if s.as_deref().and_then(|s| s.groups.get(group)).is_none() {
                     return Err(format!(
@@ -220,6 +256,19 @@ impl<'a> XreadRequest<'a> {
                 starts.push(ReadStart::After(
                     s.as_deref().map_or(StreamId::MIN, |s| s.last_id),
                 ));
+            } else if is_char(a, b'+') {
+                if self.xreadgroup {
+                    return Err(
+                        "ERR The + ID is meaningless in the context of XREADGROUP: you \
+                                want to read the history of this consumer by specifying a proper \
+                                ID, or use the > ID to get new messages. The + ID would just \
+                                return an empty result set."
+                            .into(),
+                    );
+                }
+                starts.push(ReadStart::Last(
+                    s.as_deref().map_or(StreamId::MIN, |s| s.last_id),
+                ));
             } else if is_char(a, b'>') {
                 if !self.xreadgroup {
                     return Err(
@@ -243,18 +292,29 @@ impl<'a> XreadRequest<'a> {
         Ok(starts)
     }
 
-    /// Whether key `i` is served now (`serve_synchronously`), and from
-    /// which ID (exclusive).
-    fn decide(&self, s: &Stream, start: ReadStart) -> Option<(StreamId, bool)> {
+    /// Whether key `i` is served now (`serve_synchronously`): from which
+    /// ID (exclusive), whether from the consumer's history, and a COUNT
+    /// that overrides the command's (`+` serves one entry).
+    fn decide(
+        &self,
+        s: &Stream,
+        start: ReadStart,
+        now: u64,
+    ) -> Option<(StreamId, bool, Option<u64>)> {
         let maxid = s.store.last_id();
         match (self.group, start) {
-            (Some(_), ReadStart::After(id)) => Some((id, true)),
+            (Some(_), ReadStart::After(id)) => Some((id, true, None)),
             (Some((group, _)), ReadStart::New) => {
-                let last = s.groups.get(group)?.last_id;
-                (maxid? > last).then_some((last, false))
+                let g = s.groups.get(group)?;
+                let last = g.last_id;
+                let claimable = self
+                    .claim
+                    .is_some_and(|min| claimable(s, g, now, min).next().is_some());
+                (claimable || maxid? > last).then_some((last, false, None))
             }
-            (None, ReadStart::After(id)) => (maxid? > id).then_some((id, false)),
-            (None, ReadStart::New) => None,
+            (None, ReadStart::After(id)) => (maxid? > id).then_some((id, false, None)),
+            (None, ReadStart::Last(_)) => Some((maxid?.decr()?, false, Some(1))),
+            (None, ReadStart::New) | (Some(_), ReadStart::Last(_)) => None,
         }
     }
 
@@ -291,7 +351,7 @@ impl<'a> XreadRequest<'a> {
             // Decisions are independent: count first, then write directly.
             for (key, start) in self.keys.iter().zip(&starts) {
                 if let Ok(Some(s)) = lookup.stream(key) {
-                    if self.decide(s, *start).is_some() {
+                    if self.decide(s, *start, ctx.now_ms).is_some() {
                         served += 1;
                     }
                 }
@@ -314,7 +374,13 @@ impl<'a> XreadRequest<'a> {
             Some(timeout_ms) => (
                 XreadOutcome::Block(BlockSpec {
                     timeout_ms,
-                    starts,
+                    starts: starts
+                        .into_iter()
+                        .map(|st| match st {
+                            ReadStart::Last(id) => ReadStart::After(id),
+                            other => other,
+                        })
+                        .collect(),
                     count: if self.count == 0 {
                         BLOCKED_DEFAULT_COUNT
                     } else {
@@ -345,9 +411,10 @@ impl<'a> XreadRequest<'a> {
             let Ok(Some(s)) = lookup.stream(key) else {
                 continue;
             };
-            let Some((gt, history)) = self.decide(s, *start) else {
+            let Some((gt, history, only)) = self.decide(s, *start, ctx.now_ms) else {
                 continue;
             };
+            let count = only.unwrap_or(count);
             served += 1;
             if !reply.is_resp3() {
                 reply.array(2);
@@ -357,9 +424,14 @@ impl<'a> XreadRequest<'a> {
             let from = gt.incr().unwrap_or(StreamId::MIN);
             match self.group {
                 Some((group, consumer)) => {
-                    let fx = serve_group(
-                        s, key, group, consumer, from, count, self.noack, history, ctx, reply,
-                    );
+                    let opts = ServeOpts {
+                        from,
+                        count,
+                        noack: self.noack,
+                        history,
+                        claim: self.claim,
+                    };
+                    let fx = serve_group(s, key, group, consumer, &opts, ctx, reply);
                     effects.push((*key, fx));
                 }
                 None => {

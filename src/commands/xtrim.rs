@@ -1,8 +1,9 @@
 //! XTRIM, as Redis 7.0's `xtrimCommand`, plus the Redis 8.2 KEEPREF/DELREF/ACKED
-//! options (with no consumer groups they all trim as 7.0 does).
+//! options (see `trim_refs`; with no consumer groups they all trim as 7.0 does).
 
 use super::reply::Reply;
 use super::trim_args::{exact_trim_argv, parse_add_or_trim, DeleteStrategy};
+use super::trim_refs::trim_with_policy;
 use super::util::check_arity;
 use super::{CmdError, Effects, ExecCtx};
 use crate::stream::stream::{Stream, TrimArgs};
@@ -52,13 +53,16 @@ impl<'a> XtrimRequest<'a> {
             return fx;
         };
         s.idmp.expire(ctx.now_ms);
-        let removed = s.trim(&self.trim);
+        let mut acks = Effects::default();
+        let (removed, ran) =
+            trim_with_policy(s, self.key, &self.trim, self.delete_strategy, &mut acks);
         if removed > 0 {
             fx.events.push("xtrim");
             let mut argv = vec![b"idmp.xtrim".to_vec(), self.key.to_vec()];
-            argv.extend(exact_trim_argv(&self.trim, s.len(), s.store.first_id_any()));
+            argv.extend(exact_trim_argv(&ran, s.len(), s.store.first_id_any()));
             fx.replicate.push(argv);
         }
+        fx.replicate.extend(acks.replicate);
         reply.int(i64::try_from(removed).unwrap_or(i64::MAX));
         fx
     }

@@ -7,17 +7,14 @@
 //! 1. `idmp.xadd key <id> f v ...` per live entry, oldest first; an empty
 //!    stream is created as Redis does it: `idmp.xadd key MAXLEN 0 0-1 x y`;
 //! 2. `idmp.xsetid key <last_id> ENTRIESADDED <n> MAXDELETEDID <id>`;
-//! 3. per consumer group, as 7.0's `rewriteStreamObject` does:
-//!    `idmp.xgroup CREATE key group <last_id> ENTRIESREAD <n>`, then per
-//!    consumer `idmp.xclaim key group consumer 0 <id> TIME <ms> RETRYCOUNT
-//!    <n> JUSTID FORCE` for each of its pending entries, or
-//!    `idmp.xgroup CREATECONSUMER key group consumer` when it has none,
-//!    then `idmp.consumertimes key group consumer <seen> <active>`;
-//! 4. `XCFGSET key IDMP-DURATION <d> IDMP-MAXSIZE <m>` (before the records:
+//! 3. `XCFGSET key IDMP-DURATION <d> IDMP-MAXSIZE <m>` (before the records:
 //!    a change of settings clears them);
-//! 5. `XIDMPRECORD key pid iid id` per tracked iid, in insertion order over
+//! 4. `XIDMPRECORD key pid iid id` per tracked iid, in insertion order over
 //!    all pids (so oldest first per pid);
-//! 6. `idmp.idmpcounters key <iids_added> <iids_duplicates>`.
+//! 5. `idmp.idmpcounters key <iids_added> <iids_duplicates>`.
+//!
+//! The consumer groups (`persist::groups::rewrite_groups`) go between
+//! steps 2 and 3.
 
 use crate::stream::id::StreamId;
 use crate::stream::Stream;
@@ -37,61 +34,6 @@ pub fn rewrite_commands(key: &[u8], s: &Stream) -> Vec<Vec<Vec<u8>>> {
 /// [`rewrite_commands`] leaving out the iids expired at `now_ms`.
 pub fn rewrite_commands_at(key: &[u8], s: &Stream, now_ms: u64) -> Vec<Vec<Vec<u8>>> {
     rewrite(key, s, Some(now_ms))
-}
-
-/// The consumer groups, their consumers and pending entries.
-fn rewrite_groups(key: &[u8], s: &Stream, out: &mut Vec<Vec<Vec<u8>>>) {
-    for (name, g) in s.groups.iter() {
-        out.push(vec![
-            b"idmp.xgroup".to_vec(),
-            b"CREATE".to_vec(),
-            key.to_vec(),
-            name.to_vec(),
-            g.last_id.to_bytes(),
-            b"ENTRIESREAD".to_vec(),
-            g.entries_read.to_string().into_bytes(),
-        ]);
-        for c in g.consumers() {
-            let mut any = false;
-            for id in c.pel() {
-                let Some(nack) = g.nack(id) else { continue };
-                any = true;
-                out.push(vec![
-                    b"idmp.xclaim".to_vec(),
-                    key.to_vec(),
-                    name.to_vec(),
-                    c.name().to_vec(),
-                    b"0".to_vec(),
-                    id.to_bytes(),
-                    b"TIME".to_vec(),
-                    num(nack.delivery_time),
-                    b"RETRYCOUNT".to_vec(),
-                    num(nack.delivery_count),
-                    b"JUSTID".to_vec(),
-                    b"FORCE".to_vec(),
-                ]);
-            }
-            if !any {
-                out.push(vec![
-                    b"idmp.xgroup".to_vec(),
-                    b"CREATECONSUMER".to_vec(),
-                    key.to_vec(),
-                    name.to_vec(),
-                    c.name().to_vec(),
-                ]);
-            }
-            // Replaying the commands above stamps the loading time: restore
-            // the consumer's own times.
-            out.push(vec![
-                b"idmp.consumertimes".to_vec(),
-                key.to_vec(),
-                name.to_vec(),
-                c.name().to_vec(),
-                num(c.seen_time),
-                c.active_time.to_string().into_bytes(),
-            ]);
-        }
-    }
 }
 
 fn rewrite(key: &[u8], s: &Stream, now_ms: Option<u64>) -> Vec<Vec<Vec<u8>>> {
@@ -128,7 +70,7 @@ fn rewrite(key: &[u8], s: &Stream, now_ms: Option<u64>) -> Vec<Vec<Vec<u8>>> {
         b"MAXDELETEDID".to_vec(),
         s.max_deleted_id.to_bytes(),
     ]);
-    rewrite_groups(key, s, &mut out);
+    out.extend(super::groups::rewrite_groups(key, s));
     let settings = s.idmp.settings();
     out.push(vec![
         b"XCFGSET".to_vec(),

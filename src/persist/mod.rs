@@ -1,4 +1,5 @@
 //! Persistence: the versioned RDB codec and the AOF-rewrite emitter.
 
 pub mod aof;
+pub mod groups;
 pub mod rdb;

@@ -11,11 +11,7 @@
 //!             K x { field bytes, value bytes } } }
 //!                                   (IDs strictly ascending, tombstones included)
 //! ... as version 0 from last_id to the record list ...
-//! consumer group count G
-//! G x { name, last_id.ms, last_id.seq, entries_read (i64 bits),
-//!       consumer count C, C x { name, seen_time, active_time (i64 bits) },
-//!       PEL count P, P x { id.ms, id.seq, consumer name, delivery_time,
-//!                          delivery_count } }
+//! the consumer groups (see [`super::groups`])
 //! END_MARKER
 //! ```
 //!
@@ -37,7 +33,7 @@
 //! record count R
 //! R x { pid index (< P), iid bytes (non-empty), id.ms, id.seq, time_ms }
 //!                                   (global insertion order, times ascending)
-//! consumer group count                       (0: groups come later)
+//! the consumer groups (see [`super::groups`])
 //! END_MARKER
 //! ```
 //!
@@ -147,62 +143,8 @@ pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
         write_id(w, id);
         w.write_u64(time);
     }
-    save_groups(s, w);
+    super::groups::save_groups(&s.groups, w);
     w.write_u64(END_MARKER);
-}
-
-fn save_groups(s: &Stream, w: &mut impl RdbWrite) {
-    w.write_u64(s.groups.len() as u64);
-    for (name, g) in s.groups.iter() {
-        w.write_bytes(name);
-        write_id(w, g.last_id);
-        w.write_u64(g.entries_read as u64);
-        w.write_u64(g.consumer_count());
-        for c in g.consumers() {
-            w.write_bytes(c.name());
-            w.write_u64(c.seen_time);
-            w.write_u64(c.active_time as u64);
-        }
-        w.write_u64(g.pending());
-        for (id, nack) in g.pel() {
-            write_id(w, id);
-            w.write_bytes(nack.consumer());
-            w.write_u64(nack.delivery_time);
-            w.write_u64(nack.delivery_count);
-        }
-    }
-}
-
-fn load_groups(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
-    let count = r.read_u64()?;
-    for _ in 0..count {
-        let name = r.read_bytes()?;
-        let last_id = read_id(r)?;
-        let entries_read = r.read_u64()? as i64;
-        let g = s
-            .groups
-            .create(&name, last_id, entries_read)
-            .ok_or_else(|| corrupt("duplicate consumer group"))?;
-        let consumers = r.read_u64()?;
-        for _ in 0..consumers {
-            let cname = r.read_bytes()?;
-            let seen = r.read_u64()?;
-            let active = r.read_u64()? as i64;
-            if !g.insert_consumer(&cname, seen, active) {
-                return Err(corrupt("duplicate consumer"));
-            }
-        }
-        let pel = r.read_u64()?;
-        for _ in 0..pel {
-            let id = read_id(r)?;
-            let owner = r.read_bytes()?;
-            let time = r.read_u64()?;
-            let count = r.read_u64()?;
-            g.insert_nack(id, &owner, time, count)
-                .map_err(|e| corrupt(&format!("pending entry {id}: {e:?}")))?;
-        }
-    }
-    Ok(())
 }
 
 fn corrupt(what: &str) -> CodecError {
@@ -265,16 +207,7 @@ pub fn load_stream(
 
     load_idmp(r, &mut s)?;
 
-    if encver == 0 {
-        let groups = r.read_u64()?;
-        if groups != 0 {
-            return Err(corrupt(&format!(
-                "{groups} consumer groups in an encoding without groups"
-            )));
-        }
-    } else {
-        load_groups(r, &mut s)?;
-    }
+    super::groups::load_groups(r, &mut s)?;
     if r.read_u64()? != END_MARKER {
         return Err(corrupt("missing end marker"));
     }

@@ -30,7 +30,6 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.xinfo", -3, 2, RO | ACCESS),
     ("idmp.type", 2, 1, RO),
     ("idmp.idmpcounters", 4, 1, RW | UPDATE),
-    ("idmp.consumertimes", 6, 1, RW | UPDATE),
     ("xcfgset", -2, 1, RW | UPDATE),
     // Exactly 5 for clients (checked by the parser); the master link and the
     // AOF also send the 7-argument form with the insertion time.
@@ -42,6 +41,8 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.xreadgroup", -7, -1, RO | ACCESS),
     ("idmp.xgroup", -2, 2, RW | UPDATE),
     ("idmp.xack", -4, 1, RW | UPDATE),
+    ("xdelex", -5, 1, RW | DELETE),
+    ("xackdel", -6, 1, RW | DELETE),
     ("idmp.xpending", -3, 1, RO | ACCESS),
     ("idmp.xclaim", -6, 1, RW | UPDATE),
     ("idmp.xautoclaim", -6, 1, RW | DELETE),

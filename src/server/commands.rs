@@ -27,7 +27,6 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.xinfo", "readonly", 2, 2, 1),
     ("idmp.type", "readonly fast", 1, 1, 1),
     ("idmp.idmpcounters", "write fast", 1, 1, 1),
-    ("idmp.consumertimes", "write fast", 1, 1, 1),
     ("xcfgset", "write fast", 1, 1, 1),
     ("xidmprecord", "write deny-oom fast", 1, 1, 1),
     (
@@ -42,6 +41,8 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.xreadgroup", "write blocking", 0, 0, 0),
     ("idmp.xgroup", "write deny-oom", 2, 2, 1),
     ("idmp.xack", "write fast", 1, 1, 1),
+    ("xdelex", "write fast", 1, 1, 1),
+    ("xackdel", "write fast", 1, 1, 1),
     ("idmp.xpending", "readonly", 1, 1, 1),
     ("idmp.xclaim", "write fast", 1, 1, 1),
     ("idmp.xautoclaim", "write fast", 1, 1, 1),
@@ -98,7 +99,7 @@ fn routed_acl_check(
         "xgroup" => acl::check(ctx, "xgroup", args, 2, Some(2)),
         "xread" | "xreadgroup" => acl::check(ctx, &native, args, 1, None),
         "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2, None),
-        "idmpcounters" | "consumertimes" => None,
+        "idmpcounters" => None,
         "scan" => acl::check(ctx, "scan", args, 1, None),
         _ => acl::check(ctx, &native, args, 1, Some(1)),
     }

@@ -249,23 +249,6 @@ extern "C" fn digest(md: *mut raw::RedisModuleDigest, value: *mut c_void) {
         d.int(s.idmp.iids_added);
         d.int(s.idmp.iids_duplicates);
         d.end();
-        // Consumer groups; consumers' seen/active times are left out: a
-        // replica stamps its own clock when it applies the master's claims.
-        for (name, g) in s.groups.iter() {
-            d.bytes(name);
-            d.id(g.last_id);
-            d.int(g.entries_read as u64);
-            for c in g.consumers() {
-                d.bytes(c.name());
-            }
-            for (id, nack) in g.pel() {
-                d.id(id);
-                d.bytes(nack.consumer());
-                d.int(nack.delivery_time);
-                d.int(nack.delivery_count);
-            }
-            d.end();
-        }
         // Insertion times are left out (an AOF rewrite replays XIDMPRECORD at
         // load time, and the digest must match the original key), and so are
         // iids already expired but not yet reclaimed, whose reclamation time
@@ -282,6 +265,23 @@ extern "C" fn digest(md: *mut raw::RedisModuleDigest, value: *mut c_void) {
             for (iid, id, _time) in live {
                 d.bytes(iid);
                 d.id(id);
+            }
+            d.end();
+        }
+        // Consumer groups: what replication carries exactly (not the
+        // consumers' seen/active times, which are each server's own).
+        for (name, g) in s.groups.iter() {
+            d.bytes(name);
+            d.id(g.last_id);
+            d.int(g.entries_read as u64);
+            for (id, n) in g.pel() {
+                d.id(id);
+                d.bytes(n.consumer());
+                d.int(n.delivery_time);
+                d.int(n.delivery_count);
+            }
+            for c in g.consumers() {
+                d.bytes(c.name());
             }
             d.end();
         }

@@ -165,7 +165,6 @@ fn native_name(req: &Request<'_>) -> &'static str {
         Request::Xcfgset(_) => "XCFGSET",
         Request::Xidmprecord(_) => "XIDMPRECORD",
         Request::Counters(_) => "IDMP.IDMPCOUNTERS",
-        Request::ConsumerTimes(_) => "IDMP.CONSUMERTIMES",
         Request::Xgroup(_) => "XGROUP",
         Request::Xread(r) if r.xreadgroup => "XREADGROUP",
         Request::Xread(_) => "XREAD",
@@ -173,6 +172,8 @@ fn native_name(req: &Request<'_>) -> &'static str {
         Request::Xpending(_) => "XPENDING",
         Request::Xclaim(_) => "XCLAIM",
         Request::Xautoclaim(_) => "XAUTOCLAIM",
+        Request::Xdelex(r) if r.group.is_some() => "XACKDEL",
+        Request::Xdelex(_) => "XDELEX",
     }
 }
 

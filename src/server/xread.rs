@@ -291,7 +291,19 @@ pub fn run(
     let names = key_names(argv, req);
     let ectx = exec_ctx(ctx);
     let blocking_ok = can_block(ctx);
-    if !any_module_key(ctx, &names) {
+    // Options Redis 7.0 lacks (CLAIM, the `+` ID) need module streams.
+    if req.needs_module_stream() {
+        for &n in &names {
+            let native_key = matches!(key_kind(OpenKey::open(ctx, n, false).0), Kind::Native);
+            if native_key {
+                if let Err(e) = convert_native(ctx, n) {
+                    ModuleReply::new(ctx).error(&e);
+                    return;
+                }
+            }
+        }
+    }
+    if !any_module_key(ctx, &names) && !req.needs_module_stream() {
         let wants_block = req.block.is_some() && blocking_ok;
         if forward_once(ctx, req, argv, !wants_block) {
             return;

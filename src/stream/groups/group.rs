@@ -105,6 +105,11 @@ impl ConsumerGroup {
         self.consumers.get(name)
     }
 
+    /// The consumer named `name`, mutable (persistence restores its times).
+    pub fn consumer_mut(&mut self, name: &[u8]) -> Option<&mut Consumer> {
+        self.consumers.get_mut(name)
+    }
+
     /// `streamLookupConsumer(.., SLC_DEFAULT)`: refreshes the seen-time of
     /// an existing consumer; false when there is none.
     pub fn touch_consumer(&mut self, name: &[u8], now: u64) -> bool {
@@ -120,11 +125,6 @@ impl ConsumerGroup {
     /// `streamCreateConsumer`: false when the name exists already.
     pub fn create_consumer(&mut self, name: &[u8], now: u64) -> bool {
         self.insert_consumer(name, now, -1)
-    }
-
-    /// The consumer, for changes (persistence restores its times).
-    pub fn consumer_mut(&mut self, name: &[u8]) -> Option<&mut Consumer> {
-        self.consumers.get_mut(name)
     }
 
     /// Looks the consumer up refreshing it, or creates it; true when it was

@@ -91,6 +91,23 @@ impl Groups {
         self.map.iter().map(|(k, v)| (k.as_slice(), v))
     }
 
+    /// Redis 8.2's reference test for ACKED: some group still holds `id`
+    /// in its PEL, or has not been delivered it yet (`id > last_id`).
+    pub fn is_referenced(&self, id: crate::stream::StreamId) -> bool {
+        self.map
+            .values()
+            .any(|g| id > g.last_id || g.nack(id).is_some())
+    }
+
+    /// Redis 8.2's DELREF: removes `id` from every group's PEL; returns the
+    /// names of the groups that held it.
+    pub fn remove_refs(&mut self, id: crate::stream::StreamId) -> Vec<Vec<u8>> {
+        self.map
+            .iter_mut()
+            .filter_map(|(name, g)| g.remove_nack(id).map(|_| name.clone()))
+            .collect()
+    }
+
     /// Approximate heap bytes of all groups.
     pub fn mem_usage(&self) -> usize {
         self.map

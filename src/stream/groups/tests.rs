@@ -180,3 +180,19 @@ fn advance_and_lag() {
     g.advance(id(5, 0), &m);
     assert_eq!((g.entries_read, group_lag(&m, &g)), (5, Some(0)));
 }
+
+#[test]
+fn references_for_acked_and_delref() {
+    let mut g = Groups::new();
+    assert!(!g.is_referenced(id(5, 0)), "no group: nothing references");
+    let cg = g.create(b"a", id(3, 0), 3).unwrap();
+    cg.create_consumer(b"c", 0);
+    cg.deliver(id(2, 0), b"c", 0);
+    g.create(b"b", id(9, 0), 9).unwrap();
+    assert!(g.is_referenced(id(2, 0)), "pending in a");
+    assert!(!g.is_referenced(id(1, 0)));
+    assert!(g.is_referenced(id(4, 0)), "not yet delivered to a");
+    assert_eq!(g.remove_refs(id(2, 0)), vec![b"a".to_vec()]);
+    assert!(!g.is_referenced(id(2, 0)));
+    assert!(g.remove_refs(id(2, 0)).is_empty());
+}
