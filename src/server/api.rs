@@ -41,7 +41,17 @@ pub fn str_bytes<'a>(s: *const raw::RedisModuleString) -> &'a [u8] {
     }
 }
 
-/// Creates a module string (auto-freed with `ctx`, or owned when `ctx` is null).
+/// Turns on automatic memory management for `ctx`: strings, keys and call
+/// replies made with it are released when the callback returns. Every
+/// callback that creates strings with its context calls this first.
+pub fn auto_memory(ctx: *mut raw::RedisModuleCtx) {
+    if !ctx.is_null() {
+        let _ = rm!(RedisModule_AutoMemory(ctx));
+    }
+}
+
+/// Creates a module string (freed with `ctx` once [`auto_memory`] is on for
+/// it; owned by the caller when `ctx` is null).
 pub fn create_string(ctx: *mut raw::RedisModuleCtx, b: &[u8]) -> *mut raw::RedisModuleString {
     rm!(RedisModule_CreateString(
         ctx,

@@ -53,6 +53,7 @@ extern "C" fn handler(
     argv: *mut *mut raw::RedisModuleString,
     argc: c_int,
 ) -> c_int {
+    crate::server::api::auto_memory(ctx);
     let ok = guard(false, || {
         let args: &[*mut raw::RedisModuleString] = if argv.is_null() || argc <= 0 {
             &[]

@@ -78,6 +78,7 @@ extern "C" fn on_config_change(
     _sub: u64,
     _data: *mut c_void,
 ) {
+    crate::server::api::auto_memory(ctx);
     guard((), || refresh(ctx));
 }
 

@@ -32,6 +32,7 @@ pub const GIT_REV: &str = env!("IDMP_GIT_REV");
 /// Module initialisation after the type and configs are registered.
 pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     let raw_ctx = ctx.ctx;
+    api::auto_memory(raw_ctx);
     guard::install_panic_hook();
     if let Err(msg) = commands::check_server(raw_ctx) {
         api::log(

@@ -83,6 +83,7 @@ extern "C" fn on_key_event(
     _event: *const c_char,
     key: *mut raw::RedisModuleString,
 ) -> c_int {
+    crate::server::api::auto_memory(ctx);
     guard((), || {
         let db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
         touched(ctx, db, str_bytes(key));
@@ -116,6 +117,7 @@ extern "C" fn on_flush(
     sub: u64,
     data: *mut c_void,
 ) {
+    crate::server::api::auto_memory(ctx);
     guard((), || {
         if sub != raw::REDISMODULE_SUBEVENT_FLUSHDB_END {
             return;
@@ -135,6 +137,7 @@ extern "C" fn on_swapdb(
     _sub: u64,
     data: *mut c_void,
 ) {
+    crate::server::api::auto_memory(ctx);
     guard((), || {
         // SAFETY: for the SwapDB event the server passes a RedisModuleSwapDbInfo.
         let info = unsafe { data.cast::<raw::RedisModuleSwapDbInfo>().as_ref() };

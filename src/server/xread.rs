@@ -382,6 +382,7 @@ extern "C" fn on_ready(
     _argv: *mut *mut raw::RedisModuleString,
     _argc: c_int,
 ) -> c_int {
+    crate::server::api::auto_memory(ctx);
     let served = crate::server::guard::guard(true, || {
         let p = rm!(RedisModule_GetBlockedClientPrivateData(ctx)).unwrap_or(std::ptr::null_mut());
         // SAFETY: the private data is the Box<Blocked> given at block time,
@@ -406,6 +407,7 @@ extern "C" fn on_timeout(
     _argv: *mut *mut raw::RedisModuleString,
     _argc: c_int,
 ) -> c_int {
+    crate::server::api::auto_memory(ctx);
     crate::server::guard::guard((), || {
         let p = rm!(RedisModule_GetBlockedClientPrivateData(ctx)).unwrap_or(std::ptr::null_mut());
         // SAFETY: the private data is the Box<Blocked> given at block time.
