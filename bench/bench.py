@@ -1,0 +1,574 @@
+#!/usr/bin/env python3
+"""make bench: module streams against native streams, side by side (issue 5).
+
+One redis-server 7.0.15 with the module loaded serves both kinds of stream: a
+native stream is created after `CONFIG SET idmp.capture-new-streams no`, a module
+stream after `... yes` (each is checked with XINFO STREAM, whose reply has the
+idmp-* fields only on module streams). Every workload runs native (A) and module
+(B) alternately, A B A B ..., ROUNDS rounds each, with redis-benchmark, or with
+bench/loadgen.rs where redis-benchmark cannot express the workload. It prints one
+table of medians and B/A ratios and writes the same as JSON to target/bench/.
+
+Environment: BENCH_QUICK=1 for a ~1-minute smoke run (smaller counts, 3 rounds),
+BENCH_PORT (default 7600; the bench uses PORT .. PORT+3), BENCH_MODULE,
+BENCH_LOADGEN, BENCH_OUT.
+"""
+
+import json
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+import redis
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+PORT = int(os.environ.get("BENCH_PORT", "7600"))
+MODULE = os.environ.get("BENCH_MODULE", os.path.join(ROOT, "target/release/libredis_idmp.so"))
+LOADGEN = os.environ.get("BENCH_LOADGEN", os.path.join(ROOT, "target/bench/loadgen"))
+OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "target/bench"))
+RUNDIR = os.path.join(OUT, "run")
+
+ROUNDS = 3 if QUICK else 5
+SCALE = 0.1 if QUICK else 1.0  # request counts of the throughput workloads
+MEM_ENTRIES = 100_000 if QUICK else 1_000_000
+BIG_PRODUCERS = 10_000 if QUICK else 100_000
+IID_MEM_COUNT = 20_000 if QUICK else 100_000
+RAND = "2000000000"  # redis-benchmark -r: __rand_int__ is 12 digits, random() % RAND
+
+T0 = time.time()
+
+
+def log(msg):
+    print(f"[{time.time() - T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def n(count):
+    return max(1000, int(count * SCALE))
+
+
+# --------------------------------------------------------------------------
+# servers
+
+
+class Server:
+    """A redis-server we start and stop by PID (127.0.0.1 only)."""
+
+    def __init__(self, name, port, module=True, capture=True):
+        self.name, self.port, self.module, self.capture = name, port, module, capture
+        self.dir = os.path.join(RUNDIR, name)
+        self.logfile = os.path.join(self.dir, "server.log")
+        self.proc = None
+        os.makedirs(self.dir, exist_ok=True)
+
+    def start(self):
+        """Starts the server (loading dump.rdb if present); returns the seconds to
+        the first PONG."""
+        try:
+            redis.Redis(port=self.port, socket_connect_timeout=0.2).ping()
+            raise SystemExit(f"port {self.port} is in use by another server: set BENCH_PORT")
+        except redis.ConnectionError:
+            pass
+        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--daemonize", "no",
+                "--dir", self.dir, "--logfile", self.logfile]
+        if self.module:
+            args += ["--loadmodule", MODULE]
+            if not self.capture:
+                args += ["capture-new-streams", "no"]
+        t = time.perf_counter()
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.r = redis.Redis(port=self.port, decode_responses=True)
+        while True:
+            if self.proc.poll() is not None:
+                raise SystemExit(f"redis-server {self.name} exited; see {self.logfile}")
+            try:
+                self.r.ping()
+                return time.perf_counter() - t
+            except (redis.ConnectionError, redis.BusyLoadingError):
+                time.sleep(0.005)
+            except redis.ResponseError as e:  # LOADING on older clients
+                if "LOADING" not in str(e):
+                    raise
+                time.sleep(0.005)
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            self.r.shutdown(nosave=True)
+        except (redis.ConnectionError, redis.ResponseError):
+            pass
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+    def last_load_secs(self):
+        """The 'DB loaded from disk: X seconds' of the last start, from the log."""
+        with open(self.logfile, errors="replace") as f:
+            found = re.findall(r"DB loaded from disk: ([0-9.]+) seconds", f.read())
+        return float(found[-1]) if found else None
+
+
+def is_module_stream(r, key):
+    return "idmp-duration" in r.xinfo_stream(key)
+
+
+def make_stream(r, key, kind, fields=("f", "v")):
+    """Deletes key and creates it as a native or module stream with one entry."""
+    r.execute_command("CONFIG", "SET", "idmp.capture-new-streams", "yes" if kind == "module" else "no")
+    r.delete(key)
+    r.execute_command("XADD", key, "*", *fields)
+    r.execute_command("CONFIG", "SET", "idmp.capture-new-streams", "yes")
+    if is_module_stream(r, key) != (kind == "module"):
+        raise SystemExit(f"{key} was not created as a {kind} stream")
+
+
+def check_kind(r, key, kind):
+    if is_module_stream(r, key) != (kind == "module"):
+        raise SystemExit(f"{key} is no longer a {kind} stream")
+
+
+# --------------------------------------------------------------------------
+# load tools
+
+
+def redis_benchmark(port, count, pipeline, cmd, clients=50, rand=None):
+    args = ["redis-benchmark", "-p", str(port), "-n", str(count), "-P", str(pipeline),
+            "-c", str(clients), "--csv"]
+    if rand:
+        args += ["-r", rand]
+    out = subprocess.run(args + cmd, capture_output=True, text=True, timeout=300)
+    for line in out.stdout.splitlines():
+        cells = [c.strip('"') for c in line.split('","')]
+        if len(cells) >= 2 and cells[0] != "test":
+            try:
+                return float(cells[1])
+            except ValueError:
+                pass
+    raise SystemExit(f"redis-benchmark gave no result: {out.stdout!r} {out.stderr!r}")
+
+
+def loadgen(port, key, mode, count, producers=1, start=0, conns=8, pipeline=16):
+    args = [LOADGEN, "--port", str(port), "--key", key, "--mode", mode, "--requests", str(count),
+            "--producers", str(producers), "--start", str(start), "--conns", str(conns),
+            "--pipeline", str(pipeline)]
+    out = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    if out.returncode != 0:
+        raise SystemExit(f"loadgen failed: {out.stderr}")
+    res = json.loads(out.stdout)
+    if res["errors"]:
+        raise SystemExit(f"loadgen: {res['errors']} error replies, first: {res['first_error']}")
+    return res["rps"]
+
+
+# --------------------------------------------------------------------------
+# results
+
+RESULTS = []
+SKIPPED = []
+
+
+def ratio(a, b):
+    return b / a if a else float("nan")
+
+
+def add(section, name, unit, a_runs, b_runs, bar=None, higher_better=True, a_label="native",
+        b_label="module", note="", ratio_of=None):
+    """Records one line: medians of A and B, B/A (or B against ratio_of)."""
+    a_med = statistics.median(a_runs) if a_runs else None
+    b_med = statistics.median(b_runs)
+    r = ratio(ratio_of if ratio_of is not None else a_med, b_med) if (a_med or ratio_of) else None
+    ok = None
+    if bar is not None and r is not None:
+        ok = r >= bar if higher_better else r <= bar
+    line = dict(section=section, name=name, unit=unit, a_label=a_label, b_label=b_label,
+                a_runs=a_runs, b_runs=b_runs, a_median=a_med, b_median=b_med, ratio=r,
+                bar=None if bar is None else (">=" if higher_better else "<=") + f" {bar}",
+                meets_bar=ok, note=note)
+    RESULTS.append(line)
+    log(f"{name}: A {fmt(a_med)} B {fmt(b_med)} {unit} ratio {fmt(r, 3)}")
+    return line
+
+
+def fmt(v, digits=None):
+    if v is None:
+        return "-"
+    if digits is not None:
+        return f"{v:.{digits}f}"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    if abs(v) >= 10:
+        return f"{v:.1f}"
+    return f"{v:.3f}"
+
+
+def alternate(rounds, run_a, run_b):
+    """A B A B ...: returns the two lists of measurements."""
+    a, b = [], []
+    for _ in range(rounds):
+        a.append(run_a())
+        b.append(run_b())
+    return a, b
+
+
+# --------------------------------------------------------------------------
+# workloads
+
+
+def bench_xadd(s):
+    """XADD * with one small field, P1 and P16; IDMP; IDMPAUTO."""
+    r, p = s.r, s.port
+
+    def xadd_run(key, kind, count, pipeline, cmd, rand=None, expect=None, prep=None):
+        def run():
+            make_stream(r, key, kind)
+            if prep:
+                prep(r, key)
+            rps = redis_benchmark(p, count, pipeline, cmd, rand=rand)
+            length = r.xlen(key)
+            want = 1 + count if expect is None else expect
+            if abs(length - want) > max(2, want // 1000):
+                raise SystemExit(f"{' '.join(cmd)}: XLEN {length}, expected about {want}: errors?")
+            check_kind(r, key, kind)
+            return rps
+        return run
+
+    for pipeline, count in ((1, n(100_000)), (16, n(400_000))):
+        a, b = alternate(ROUNDS,
+                         xadd_run("bn", "native", count, pipeline, ["XADD", "bn", "*", "f", "v"]),
+                         xadd_run("bm", "module", count, pipeline, ["XADD", "bm", "*", "f", "v"]))
+        add("XADD", f"XADD * 1 field, P{pipeline}", "ops/s", a, b, bar=0.97)
+
+    count = n(400_000)
+    a, b = alternate(ROUNDS,
+                     xadd_run("bn", "native", count, 16, ["XADD", "bn", "*", "f", "v"]),
+                     xadd_run("bm", "module", count, 16,
+                              ["XADD", "bm", "IDMP", "p1", "iid-__rand_int__", "*", "f", "v"],
+                              rand=RAND))
+    add("XADD", "XADD IDMP fresh 16 B iid, P16", "ops/s", a, b, bar=0.95,
+        b_label="module IDMP", note="A: plain native XADD; iid = 'iid-' + random 12 digits")
+    a, b = alternate(ROUNDS,
+                     xadd_run("bn", "native", count, 16, ["XADD", "bn", "*", "f", "v"]),
+                     xadd_run("bm", "module", count, 16,
+                              ["XADD", "bm", "IDMP", "p1", "dup", "*", "f", "v"], expect=2,
+                              prep=fill_dup_stream))
+    add("XADD", "XADD IDMP duplicates only, P16", "ops/s", a, b, b_label="module IDMP dup",
+        note="A: plain native XADD; every B request answers the recorded ID")
+
+    for size, count in ((16, n(400_000)), (1024, n(200_000))):
+        value = "v" * (size - 12) + "__rand_int__"
+        a, b = alternate(ROUNDS,
+                         xadd_run("bn", "native", count, 16, ["XADD", "bn", "*", "f", value], rand=RAND),
+                         xadd_run("bm", "module", count, 16,
+                                  ["XADD", "bm", "IDMPAUTO", "p1", "*", "f", value], rand=RAND))
+        add("XADD", f"XADD IDMPAUTO {size} B value, P16", "ops/s", a, b,
+            bar=0.90 if size == 16 else None, b_label="module IDMPAUTO",
+            note="A: plain native XADD of the same random value")
+    r.delete("bn", "bm")
+
+
+def fill_dup_stream(r, key):
+    # The duplicates workload needs the (p1, dup) pair recorded first.
+    r.execute_command("XADD", key, "IDMP", "p1", "dup", "*", "f", "v")
+
+
+def bench_reads(s):
+    r, p = s.r, s.port
+    for key, kind in (("rn", "native"), ("rm", "module")):
+        make_stream(r, key, kind)
+        pipe = r.pipeline(transaction=False)
+        for i in range(999):
+            pipe.execute_command("XADD", key, "*", "f", "v", "g", str(i))
+        pipe.execute()
+        assert r.xlen(key) == 1000
+
+    def read_run(cmd, key, count, expect):
+        def run():
+            got = r.execute_command(*[key if c == "KEY" else c for c in cmd])
+            if expect(got) is False:
+                raise SystemExit(f"{cmd} on {key} answered {str(got)[:200]}")
+            return redis_benchmark(p, count, 16, [key if c == "KEY" else c for c in cmd])
+        return run
+
+    work = [
+        ("XRANGE - + COUNT 10", ["XRANGE", "KEY", "-", "+", "COUNT", "10"], n(300_000), lambda g: len(g) == 10),
+        ("XRANGE - + COUNT 100", ["XRANGE", "KEY", "-", "+", "COUNT", "100"], n(60_000), lambda g: len(g) == 100),
+        ("XREVRANGE + - COUNT 10", ["XREVRANGE", "KEY", "+", "-", "COUNT", "10"], n(300_000), lambda g: len(g) == 10),
+        ("XREVRANGE + - COUNT 100", ["XREVRANGE", "KEY", "+", "-", "COUNT", "100"], n(60_000), lambda g: len(g) == 100),
+        ("XLEN", ["XLEN", "KEY"], n(800_000), lambda g: g == 1000),
+    ]
+    for name, cmd, count, expect in work:
+        a, b = alternate(ROUNDS, read_run(cmd, "rn", count, expect), read_run(cmd, "rm", count, expect))
+        add("read", name + ", P16", "ops/s", a, b, bar=1.0, note="1000-entry stream")
+
+    # XREAD and consumer groups only where the module serves them.
+    try:
+        r.execute_command("XREAD", "COUNT", "10", "STREAMS", "rm", "0-0")
+        xread = True
+    except redis.ResponseError as e:
+        xread = False
+        SKIPPED.append(dict(name="XREAD COUNT 10", reason=f"the module does not serve XREAD on module streams yet ({e})"))
+    if xread:
+        cmd = ["XREAD", "COUNT", "10", "STREAMS", "KEY", "0-0"]
+        a, b = alternate(ROUNDS, read_run(cmd, "rn", n(300_000), lambda g: True),
+                         read_run(cmd, "rm", n(300_000), lambda g: True))
+        add("read", "XREAD COUNT 10, P16", "ops/s", a, b, bar=1.0, note="1000-entry stream")
+    try:
+        r.execute_command("XGROUP", "CREATE", "rm", "g", "0")
+        groups = "the module serves XGROUP, but the XREADGROUP + XACK cycle is not in the bench yet"
+    except redis.ResponseError as e:
+        groups = f"the module does not serve consumer groups on module streams yet ({e})"
+    SKIPPED.append(dict(name="XREADGROUP + XACK cycle", reason=groups))
+    r.delete("rn", "rm")
+
+
+def bench_scale(s):
+    """XADD IDMP with counter iids (always fresh) over 1 .. 100,000 producers."""
+    r, p = s.r, s.port
+    count = n(200_000)
+    cases = [(1, 10), (1000, 10), (BIG_PRODUCERS, 10), (1, 10_000)]
+    base = None
+    for producers, maxsize in cases:
+        make_stream(r, "sn", "native")
+        make_stream(r, "sm", "module")
+        r.execute_command("XCFGSET", "sm", "IDMP-DURATION", "86400", "IDMP-MAXSIZE", str(maxsize))
+        prefill = producers * maxsize
+        t = time.perf_counter()
+        loadgen(p, "sm", "idmp", prefill, producers=producers, conns=4, pipeline=64)
+        log(f"scale: prefilled {prefill:,} iids in {time.perf_counter() - t:.1f}s")
+        cursor = [prefill]
+
+        def run_b():
+            rps = loadgen(p, "sm", "idmp", count, producers=producers, start=cursor[0])
+            cursor[0] += count
+            return rps
+
+        a, b = alternate(ROUNDS, lambda: loadgen(p, "sn", "plain", count), run_b)
+        info = r.xinfo_stream("sm")
+        if info["iids-tracked"] != prefill or info["iids-duplicates"] != 0:
+            raise SystemExit(f"scale case {producers}x{maxsize}: {info}")
+        check_kind(r, "sn", "native")
+        label = f"{producers:,} producers x {maxsize:,} iids"
+        note = "loadgen P16 x 8 conns, counter iids; A: plain native XADD"
+        if maxsize == 10_000:
+            note += "; 100,000 iids per producer asked, IDMP-MAXSIZE is capped at 10,000"
+        line = add("scale", f"XADD IDMP {label}", "ops/s", a, b, b_label="module IDMP", note=note)
+        if base is None:
+            base = line
+        else:
+            # flatness: the module's rate against the 1-producer case
+            add("scale", f"flat: {label} / 1 x 10", "ops/s", [], b, bar=0.90,
+                a_label="module 1x10", b_label="module IDMP", ratio_of=base["b_median"],
+                note="module rate of this case over the 1-producer case")
+        r.delete("sn", "sm")
+
+
+def used_memory(r):
+    return int(r.info("memory")["used_memory"])
+
+
+def fill(srv, key, kind, fields, count):
+    """A stream of `count` entries filled with redis-benchmark; returns
+    (MEMORY USAGE, used_memory delta, seconds)."""
+    r = srv.r
+    r.flushall()
+    before = used_memory(r)
+    make_stream(r, key, kind, [x.replace("__rand_int__", "0" * 12) for x in fields])
+    t = time.perf_counter()
+    redis_benchmark(srv.port, count - 1, 64, ["XADD", key, "*", *fields], rand=RAND)
+    secs = time.perf_counter() - t
+    if r.xlen(key) != count:
+        raise SystemExit(f"fill {key}: XLEN {r.xlen(key)} != {count}")
+    check_kind(r, key, kind)
+    usage = int(r.execute_command("MEMORY", "USAGE", key, "SAMPLES", "0"))
+    return usage, used_memory(r) - before, secs
+
+
+def bench_memory_persist(sn, sm):
+    """Bytes per entry for two shapes, then SAVE / restart of the small shape
+    (the last one filled, so the dumps hold exactly that stream)."""
+    shapes = [
+        ("five 20 B fields", [x for i in range(1, 6) for x in (f"f{i}", "v" * 8 + "__rand_int__")]),
+        ("one small field", ["f", "v-__rand_int__"]),
+    ]
+    count = MEM_ENTRIES
+    for label, fields in shapes:
+        a = fill(sn, "mem", "native", fields, count)
+        b = fill(sm, "mem", "module", fields, count)
+        note = f"{count:,} entries, one fill each (deterministic)"
+        add("memory", f"MEMORY USAGE / entry, {label}", "B", [a[0] / count], [b[0] / count],
+            bar=1.0, higher_better=False, note=note)
+        add("memory", f"used_memory delta / entry, {label}", "B", [a[1] / count], [b[1] / count],
+            bar=1.0, higher_better=False, note=note)
+        log(f"fill {label}: native {a[2]:.1f}s module {b[2]:.1f}s")
+
+    # SAVE, A B A B on the two servers
+    def save(srv):
+        def run():
+            t = time.perf_counter()
+            srv.r.save()
+            return time.perf_counter() - t
+        return run
+
+    a, b = alternate(ROUNDS, save(sn), save(sm))
+    rdb = [os.path.getsize(os.path.join(x.dir, "dump.rdb")) for x in (sn, sm)]
+    add("persist", f"SAVE {count:,} entries (one small field)", "s", a, b, bar=1.2, higher_better=False,
+        note=f"RDB {rdb[0]:,} B native, {rdb[1]:,} B module")
+
+    def restart(srv):
+        def run():
+            srv.stop()
+            ping = srv.start()
+            if srv.r.xlen("mem") != count:
+                raise SystemExit(f"{srv.name}: stream not loaded back")
+            load = srv.last_load_secs()
+            return load if load is not None else ping
+        return run
+
+    a, b = alternate(ROUNDS, restart(sn), restart(sm))
+    add("persist", f"restart: RDB load of {count:,} entries", "s", a, b, bar=1.2, higher_better=False,
+        note="'DB loaded from disk' of the server log")
+    check_kind(sn.r, "mem", "native")
+    check_kind(sm.r, "mem", "module")
+    sn.r.flushall()
+    sm.r.flushall()
+
+
+def bench_iid_memory(srv):
+    """Bytes per tracked 16-byte iid: the same entries with and without IDMP."""
+    r = srv.r
+    count, producers = IID_MEM_COUNT, 10
+    res = {}
+    for mode in ("plain", "idmp"):
+        r.flushall()
+        before = used_memory(r)
+        make_stream(r, "iid", "module")
+        r.execute_command("XCFGSET", "iid", "IDMP-DURATION", "86400", "IDMP-MAXSIZE", "10000")
+        loadgen(srv.port, "iid", mode, count, producers=producers, conns=4, pipeline=64)
+        usage = int(r.execute_command("MEMORY", "USAGE", "iid", "SAMPLES", "0"))
+        tracked = r.xinfo_stream("iid")["iids-tracked"]
+        res[mode] = (usage, used_memory(r) - before, tracked)
+    tracked = res["idmp"][2]
+    if tracked != count:
+        raise SystemExit(f"iid memory: {tracked} iids tracked, expected {count}")
+    note = f"{count:,} iids (16 B, {producers} producers of 8 B) minus the same entries without IDMP"
+    add("memory", "MEMORY USAGE / tracked iid", "B", [], [(res["idmp"][0] - res["plain"][0]) / tracked],
+        bar=64, higher_better=False, a_label="-", ratio_of=1.0, note=note + "; ratio = bytes")
+    add("memory", "used_memory delta / tracked iid", "B", [], [(res["idmp"][1] - res["plain"][1]) / tracked],
+        bar=64, higher_better=False, a_label="-", ratio_of=1.0, note=note + "; ratio = bytes")
+    r.flushall()
+
+
+def bench_filter_overhead(s, plain):
+    """Information: native XADD on a server without the module against the
+    module server's native stream (the cost of the command filter)."""
+    count = n(400_000)
+
+    def run(srv, capture_kind):
+        def go():
+            if srv.module:
+                make_stream(srv.r, "fo", capture_kind)
+            else:
+                srv.r.delete("fo")
+                srv.r.execute_command("XADD", "fo", "*", "f", "v")
+            return redis_benchmark(srv.port, count, 16, ["XADD", "fo", "*", "f", "v"])
+        return go
+
+    a, b = alternate(ROUNDS, run(plain, None), run(s, "native"))
+    add("info", "native XADD P16: no module vs module loaded", "ops/s", a, b,
+        a_label="server without module", b_label="native stream, module loaded",
+        note="cost of the module's command filter on native streams (no bar)")
+    plain.r.delete("fo")
+    s.r.delete("fo")
+
+
+# --------------------------------------------------------------------------
+# report
+
+
+def machine():
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    rv = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return dict(nproc=os.cpu_count(), cpu=cpu, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+                loadavg_start=open("/proc/loadavg").read().split()[:3], redis=rv, commit=commit)
+
+
+def table():
+    rows = [("workload", "A", "B", "A median", "B median", "unit", "B/A", "bar", "")]
+    for x in RESULTS:
+        mark = {True: "ok", False: "MISS", None: ""}[x["meets_bar"]]
+        rows.append((x["name"], x["a_label"], x["b_label"], fmt(x["a_median"]), fmt(x["b_median"]),
+                     x["unit"], fmt(x["ratio"], 3), x["bar"] or "", mark))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for i, row in enumerate(rows):
+        out.append("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
+        if i == 0:
+            out.append("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for sk in SKIPPED:
+        out.append(f"skipped: {sk['name']}: {sk['reason']}")
+    return "\n".join(out)
+
+
+def main():
+    if not os.path.exists(MODULE):
+        raise SystemExit(f"{MODULE} missing: cargo build --release")
+    if not os.path.exists(LOADGEN):
+        raise SystemExit(f"{LOADGEN} missing: rustc -O bench/loadgen.rs -o {LOADGEN}")
+    shutil.rmtree(RUNDIR, ignore_errors=True)
+    os.makedirs(RUNDIR)
+    info = machine()
+    log(f"mode {'quick' if QUICK else 'full'}, {ROUNDS} rounds, machine {info}")
+    main_srv = Server("main", PORT)
+    sn = Server("persist-native", PORT + 1, capture=False)
+    sm = Server("persist-module", PORT + 2)
+    plain = Server("no-module", PORT + 3, module=False)
+    servers = [main_srv, sn, sm, plain]
+    try:
+        for x in servers:
+            x.start()
+        bench_xadd(main_srv)
+        bench_reads(main_srv)
+        bench_filter_overhead(main_srv, plain)
+        plain.stop()
+        bench_scale(main_srv)
+        bench_iid_memory(main_srv)
+        main_srv.stop()
+        bench_memory_persist(sn, sm)
+    finally:
+        for x in servers:
+            x.stop()
+    info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
+    info["seconds"] = round(time.time() - T0, 1)
+    text = table()
+    print(f"redis-idmp bench ({'quick' if QUICK else 'full'}, {ROUNDS} rounds A B A B, medians): "
+          f"{info['date']}, {info['nproc']} x {info['cpu']}, {info['redis']}, commit {info['commit']}, "
+          f"load avg {' '.join(info['loadavg_start'])} -> {' '.join(info['loadavg_end'])}, "
+          f"{info['seconds']} s")
+    print(text)
+    os.makedirs(OUT, exist_ok=True)
+    name = "bench-quick.json" if QUICK else "bench.json"
+    with open(os.path.join(OUT, name), "w") as f:
+        json.dump(dict(mode="quick" if QUICK else "full", rounds=ROUNDS, machine=info, results=RESULTS,
+                       skipped=SKIPPED), f, indent=1)
+    with open(os.path.join(OUT, name.replace(".json", ".md")), "w") as f:
+        f.write(text + "\n")
+    print(f"written: {os.path.join(OUT, name)}")
+
+
+if __name__ == "__main__":
+    main()
