@@ -8,12 +8,14 @@
 //! Usage:
 //!   loadgen --port P --key K --mode plain|idmp [--conns C] [--pipeline D]
 //!           [--requests N] [--producers M] [--start S] [--fields F] [--value-size V]
+//!           [--max-secs T]   (each connection stops sending after T seconds)
 //!
 //! Request number g (S <= g < S+N) is sent as
 //!   idmp:  XADD K IDMP p<g % M, 8 digits> <g / M, 16 digits> * f0 v ... (fresh iid)
 //!   plain: XADD K * f0 v ...
 //! so consecutive runs with S advanced by N never repeat an iid. It prints one
-//! JSON line: {"ops":..,"secs":..,"rps":..,"errors":..,"first_error":".."}.
+//! JSON line (ops = requests answered):
+//! {"ops":..,"secs":..,"rps":..,"errors":..,"first_error":".."}.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -34,6 +36,7 @@ struct Opts {
     start: u64,
     fields: usize,
     value_size: usize,
+    max_secs: f64,
 }
 
 fn parse_opts() -> Result<Opts, String> {
@@ -48,6 +51,7 @@ fn parse_opts() -> Result<Opts, String> {
         start: 0,
         fields: 1,
         value_size: 1,
+        max_secs: 0.0,
     };
     let args: Vec<String> = std::env::args().skip(1).collect();
     let mut it = args.iter();
@@ -71,6 +75,7 @@ fn parse_opts() -> Result<Opts, String> {
             "--start" => o.start = num()?,
             "--fields" => o.fields = num()?.max(1) as usize,
             "--value-size" => o.value_size = num()?.max(1) as usize,
+            "--max-secs" => o.max_secs = val.parse::<f64>().map_err(|e| format!("{flag}: {e}"))?,
             _ => return Err(format!("unknown flag {flag}")),
         }
     }
@@ -123,7 +128,8 @@ fn read_reply(r: &mut BufReader<TcpStream>, line: &mut String) -> Result<Option<
 }
 
 /// Sends requests [from, to) over one connection, `pipeline` at a time.
-fn worker(o: &Opts, from: u64, to: u64, go: &Barrier) -> Result<(u64, Option<String>), String> {
+/// Returns (requests answered, error replies, first error).
+fn worker(o: &Opts, from: u64, to: u64, go: &Barrier) -> Result<(u64, u64, Option<String>), String> {
     let conn = TcpStream::connect(("127.0.0.1", o.port));
     go.wait(); // every worker reaches the barrier, connected or not
     let s = conn.map_err(|e| e.to_string())?;
@@ -134,8 +140,12 @@ fn worker(o: &Opts, from: u64, to: u64, go: &Barrier) -> Result<(u64, Option<Str
     let mut buf = Vec::with_capacity(1 << 16);
     let mut line = String::new();
     let (mut errors, mut first) = (0u64, None);
+    let t0 = Instant::now();
     let mut g = from;
     while g < to {
+        if o.max_secs > 0.0 && t0.elapsed().as_secs_f64() >= o.max_secs {
+            break;
+        }
         let end = (g + o.pipeline).min(to);
         buf.clear();
         for i in g..end {
@@ -150,7 +160,7 @@ fn worker(o: &Opts, from: u64, to: u64, go: &Barrier) -> Result<(u64, Option<Str
         }
         g = end;
     }
-    Ok((errors, first))
+    Ok((g - from, errors, first))
 }
 
 fn main() {
@@ -172,10 +182,11 @@ fn main() {
     }
     go.wait();
     let t0 = Instant::now();
-    let (mut errors, mut first) = (0u64, None::<String>);
+    let (mut ops, mut errors, mut first) = (0u64, 0u64, None::<String>);
     for h in handles {
         match h.join() {
-            Ok(Ok((e, f))) => {
+            Ok(Ok((n, e, f))) => {
+                ops += n;
                 errors += e;
                 if first.is_none() {
                     first = f;
@@ -195,9 +206,9 @@ fn main() {
     let fe = first.unwrap_or_default().replace('\\', "\\\\").replace('"', "'");
     println!(
         "{{\"ops\":{},\"secs\":{:.6},\"rps\":{:.1},\"errors\":{},\"first_error\":\"{}\"}}",
-        o.requests,
+        ops,
         secs,
-        o.requests as f64 / secs.max(1e-9),
+        ops as f64 / secs.max(1e-9),
         errors,
         fe
     );
