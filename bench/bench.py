@@ -204,15 +204,15 @@ def verdict(r, bar, higher_better):
 
 
 def add(section, name, unit, a_runs, b_runs, c_runs=None, bar=None, higher_better=True,
-        a_label="native", b_label="module", note="", ratio_of=None):
+        a_label="native", b_label="module", note="", ratio_of=None, no_ratio=False):
     """Records one line: medians of A, B (and C), B/A or B against ratio_of,
     and B/C. A is the native stream on the module's server, B the module
     stream, C a native stream on a server without the module."""
     a_med = statistics.median(a_runs) if a_runs else None
     b_med = statistics.median(b_runs)
     c_med = statistics.median(c_runs) if c_runs else None
-    r = ratio(ratio_of if ratio_of is not None else a_med, b_med)
-    rc = ratio(c_med, b_med)
+    r = None if no_ratio else ratio(ratio_of if ratio_of is not None else a_med, b_med)
+    rc = None if no_ratio else ratio(c_med, b_med)
     line = dict(section=section, name=name, unit=unit, a_label=a_label, b_label=b_label,
                 a_runs=a_runs, b_runs=b_runs, c_runs=c_runs or [], a_median=a_med, b_median=b_med,
                 c_median=c_med, ratio=r, ratio_c=rc,
@@ -227,6 +227,8 @@ def add(section, name, unit, a_runs, b_runs, c_runs=None, bar=None, higher_bette
 def fmt(v, digits=None):
     if v is None:
         return "-"
+    if abs(v) < 0.0005:
+        v = 0.0  # no "-0.000"
     if digits is not None:
         return f"{v:.{digits}f}"
     if abs(v) >= 1000:
@@ -469,10 +471,12 @@ def bench_memory(sn, sm):
         note = f"{a['len']:,} native and {b['len']:,} module entries, one fill each (deterministic)"
         for what, key in (("MEMORY USAGE", "usage"), ("used_memory delta", "delta"),
                           ("used_memory freed by FLUSHALL", "held")):
+            extra = "; the module's MEMORY USAGE is its own mem_usage estimate" if key == "usage" else ""
             add("memory", f"{what} / entry, {label}", "B", [a[key] / a["len"]], [b[key] / b["len"]],
-                bar=1.0, higher_better=False, note=note)
+                bar=1.0, higher_better=False, note=note + extra)
         add("memory", f"used_memory not freed by FLUSHALL / XADD, {label}", "B",
             [a["left"] / a["len"]], [b["left"] / b["len"]],
+            no_ratio=True,
             note="what the writes allocated that FLUSHALL did not give back (a leak); no bar")
         log(f"fill {label}: native {a['secs']:.1f}s module {b['secs']:.1f}s")
 
