@@ -36,12 +36,12 @@ OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "target/bench"))
 RUNDIR = os.path.join(OUT, "run")
 
 ROUNDS = 3 if QUICK else 5
-SCALE = 0.05 if QUICK else 1.0  # request counts of the throughput workloads
+SCALE = 0.07 if QUICK else 1.0  # request counts (sized for ~1 s runs here) of the throughput workloads
 MEM_ENTRIES = 100_000 if QUICK else 1_000_000
 BIG_PRODUCERS = 10_000 if QUICK else 100_000
 IID_MEM_COUNT = 10_000 if QUICK else 50_000
-PREFILL_SECS = 4 if QUICK else 15  # time budget of a scale case's prefill
-RUN_SECS = 1 if QUICK else 2.5  # cap of one loadgen run
+PREFILL_SECS = 4 if QUICK else 12  # time budget of a scale case's prefill
+RUN_SECS = 1 if QUICK else 2  # cap of one loadgen run
 RAND = "2000000000"  # redis-benchmark -r: __rand_int__ is 12 digits, random() % RAND
 
 T0 = time.time()
@@ -289,20 +289,20 @@ def bench_xadd(s, plain):
             xadd_run(s, "module", count, pipeline, b_cmd, rand=rand, expect=expect, prep=prep),
             xadd_run(plain, "native", count, pipeline, ["XADD", "bc", "*", "f", value], rand=rand))
 
-    for pipeline, count in ((1, n(40_000)), (16, n(240_000))):
+    for pipeline, count in ((1, n(28_000)), (16, n(160_000))):
         a, b, c = three(count, pipeline, ["XADD", "bm", "*", "f", "v"])
         add("XADD", f"XADD * 1 field, P{pipeline}", "ops/s", a, b, c, bar=0.97)
 
-    count = n(200_000)
+    count = n(144_000)
     a, b, c = three(count, 16, ["XADD", "bm", "IDMP", "p1", "iid-__rand_int__", "*", "f", "v"], rand=RAND)
     add("XADD", "XADD IDMP fresh 16 B iid, P16", "ops/s", a, b, c, bar=0.95, b_label="module IDMP",
         note="A, C: plain native XADD; iid = 'iid-' + random 12 digits")
-    a, b, c = three(n(240_000), 16, ["XADD", "bm", "IDMP", "p1", "dup", "*", "f", "v"], expect=2,
+    a, b, c = three(n(160_000), 16, ["XADD", "bm", "IDMP", "p1", "dup", "*", "f", "v"], expect=2,
                     prep=fill_dup_stream)
     add("XADD", "XADD IDMP duplicates only, P16", "ops/s", a, b, c, b_label="module IDMP dup",
         note="A, C: plain native XADD; every B request answers the recorded ID")
 
-    for size, count in ((16, n(200_000)), (1024, n(96_000))):
+    for size, count in ((16, n(144_000)), (1024, n(64_000))):
         value = "v" * (size - 12) + "__rand_int__"
         a, b, c = three(count, 16, ["XADD", "bm", "IDMPAUTO", "p1", "*", "f", value], rand=RAND,
                         value=value)
@@ -343,11 +343,11 @@ def bench_reads(s, plain):
                          read_run(plain, cmd, "rc", count, expect))
 
     work = [
-        ("XRANGE - + COUNT 10", ["XRANGE", "KEY", "-", "+", "COUNT", "10"], n(80_000), lambda g: len(g) == 10),
-        ("XRANGE - + COUNT 100", ["XRANGE", "KEY", "-", "+", "COUNT", "100"], n(12_000), lambda g: len(g) == 100),
-        ("XREVRANGE + - COUNT 10", ["XREVRANGE", "KEY", "+", "-", "COUNT", "10"], n(80_000), lambda g: len(g) == 10),
-        ("XREVRANGE + - COUNT 100", ["XREVRANGE", "KEY", "+", "-", "COUNT", "100"], n(12_000), lambda g: len(g) == 100),
-        ("XLEN", ["XLEN", "KEY"], n(320_000), lambda g: g == 1000),
+        ("XRANGE - + COUNT 10", ["XRANGE", "KEY", "-", "+", "COUNT", "10"], n(56_000), lambda g: len(g) == 10),
+        ("XRANGE - + COUNT 100", ["XRANGE", "KEY", "-", "+", "COUNT", "100"], n(8_000), lambda g: len(g) == 100),
+        ("XREVRANGE + - COUNT 10", ["XREVRANGE", "KEY", "+", "-", "COUNT", "10"], n(56_000), lambda g: len(g) == 10),
+        ("XREVRANGE + - COUNT 100", ["XREVRANGE", "KEY", "+", "-", "COUNT", "100"], n(8_000), lambda g: len(g) == 100),
+        ("XLEN", ["XLEN", "KEY"], n(240_000), lambda g: g == 1000),
     ]
     for name, cmd, count, expect in work:
         a, b, c = three(cmd, count, expect)
