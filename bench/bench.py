@@ -408,7 +408,7 @@ def bench_scale(s):
         if info["iids-duplicates"] != 0:
             raise SystemExit(f"scale case {producers}x{maxsize}: {info}")
         check_kind(r, "sn", "native")
-        label = f"{producers:,} producers x {maxsize:,} iids"
+        label = f"{producers:,} producer{'s' if producers != 1 else ''} x {maxsize:,} iids"
         note = (f"loadgen P16 x 8 conns, counter iids, runs capped at {RUN_SECS} s; A: plain native "
                 f"XADD; tracked at the end: {info['pids-tracked']:,} pids, {info['iids-tracked']:,} iids")
         if info["iids-tracked"] < prefill:
