@@ -129,7 +129,12 @@ fn read_reply(r: &mut BufReader<TcpStream>, line: &mut String) -> Result<Option<
 
 /// Sends requests [from, to) over one connection, `pipeline` at a time.
 /// Returns (requests answered, error replies, first error).
-fn worker(o: &Opts, from: u64, to: u64, go: &Barrier) -> Result<(u64, u64, Option<String>), String> {
+fn worker(
+    o: &Opts,
+    from: u64,
+    to: u64,
+    go: &Barrier,
+) -> Result<(u64, u64, Option<String>), String> {
     let conn = TcpStream::connect(("127.0.0.1", o.port));
     go.wait(); // every worker reaches the barrier, connected or not
     let s = conn.map_err(|e| e.to_string())?;
@@ -203,7 +208,10 @@ fn main() {
         }
     }
     let secs = t0.elapsed().as_secs_f64();
-    let fe = first.unwrap_or_default().replace('\\', "\\\\").replace('"', "'");
+    let fe = first
+        .unwrap_or_default()
+        .replace('\\', "\\\\")
+        .replace('"', "'");
     println!(
         "{{\"ops\":{},\"secs\":{:.6},\"rps\":{:.1},\"errors\":{},\"first_error\":\"{}\"}}",
         ops,
