@@ -66,3 +66,36 @@ impl<'a> CountersRequest<'a> {
         fx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{ctx, parse_err, perr, repl, run, run_args, words};
+    use super::super::ExecCtx;
+    use super::*;
+
+    #[test]
+    fn trusted_only() {
+        let t = ExecCtx {
+            trusted: true,
+            ..ctx(1)
+        };
+        assert_eq!(perr("idmp.idmpcounters s 1 2"), Some(ERR_INTERNAL.into()));
+        assert_eq!(
+            perr("idmp.idmpcounters s 1"),
+            Some("ERR wrong number of arguments for 'idmp.idmpcounters' command".into())
+        );
+        assert_eq!(
+            parse_err(&words("idmp.idmpcounters s -1 2"), &t),
+            Some(ERR_NOT_INT.into())
+        );
+        let mut slot = None;
+        let (out, _) = run_args(&mut slot, &words("idmp.idmpcounters s 1 2"), &t, false);
+        assert_eq!(out, "-ERR no such key\r\n");
+        run(&mut slot, "XADD s 1-1 f v", &t);
+        let (out, fx) = run_args(&mut slot, &words("idmp.idmpcounters s 4 5"), &t, false);
+        assert_eq!(out, "+OK\r\n");
+        assert_eq!(repl(&fx), vec!["idmp.idmpcounters s 4 5"]);
+        let s = slot.expect("s");
+        assert_eq!((s.idmp.iids_added, s.idmp.iids_duplicates), (4, 5));
+    }
+}

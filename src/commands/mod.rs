@@ -7,22 +7,53 @@
 //! streams unless [`Request::needs_module_stream`], and otherwise calls
 //! [`Request::exec`] with the stream (`None` when the key is missing). Every
 //! missing-key reply (XLEN 0, XRANGE `[]`, XSETID `ERR no such key`, XADD
-//! NOMKSTREAM null, ...) is given by `exec(None, ..)` itself.
+//! NOMKSTREAM null, ...) is given by `exec(None, ..)` itself. For a missing
+//! key the glue passes `None` (it does not create the stream itself): XADD
+//! then builds the stream, returns it in [`Effects::new_stream`] with
+//! [`Effects::create`] set, and propagates its settings (`IDMPCFG`).
+//!
+//! Internal forms accepted only when [`ExecCtx::trusted`] (AOF loader, master
+//! link), all produced by this layer's own propagation:
+//! `idmp.xadd key [IDMPCFG duration maxsize] [IDMP pid iid IDMPAT ms]
+//! [MAXLEN|MINID = x] id f v ...`, `XIDMPRECORD key pid iid id IDMPAT ms`,
+//! `idmp.idmpcounters key added duplicates`.
 
+pub mod cg;
 pub mod counters;
 pub mod range;
+pub mod recorder;
 pub mod reply;
 pub mod trim_args;
 pub mod util;
+pub mod xack;
 pub mod xadd;
+pub mod xautoclaim;
 pub mod xcfgset;
+pub mod xclaim;
 pub mod xdel;
+pub mod xgroup;
 pub mod xidmprecord;
 pub mod xinfo;
+pub mod xinfo_groups;
 pub mod xlen;
+pub mod xpending;
+pub mod xread;
+pub mod xreadgroup;
 pub mod xsetid;
 pub mod xtrim;
 
+#[cfg(test)]
+mod groups_oracle_fixture;
+#[cfg(test)]
+mod groups_oracle_tests;
+#[cfg(test)]
+mod native_diff;
+#[cfg(test)]
+mod oracle_fixture;
+#[cfg(test)]
+mod oracle_tests;
+#[cfg(test)]
+mod prop_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 
@@ -63,6 +94,10 @@ pub struct Effects {
     pub create: bool,
     /// The stream created by XADD when `exec` got `None` (set with `create`).
     pub new_stream: Option<Box<Stream>>,
+    /// XREAD/XREADGROUP with BLOCK found nothing to serve and wrote no
+    /// reply: the glue blocks the client (or answers a null array where it
+    /// may not block). See [`xread`].
+    pub block: Option<xread::BlockSpec>,
 }
 
 impl Effects {
@@ -103,28 +138,48 @@ pub enum Request<'a> {
     Xidmprecord(xidmprecord::XidmprecordRequest<'a>),
     /// The internal `idmp.idmpcounters`.
     Counters(counters::CountersRequest<'a>),
+    /// XGROUP.
+    Xgroup(xgroup::XgroupRequest<'a>),
+    /// XREAD / XREADGROUP (several keys: see [`xread::XreadRequest::exec_multi`]).
+    Xread(xread::XreadRequest<'a>),
+    /// XACK.
+    Xack(xack::XackRequest<'a>),
+    /// XPENDING.
+    Xpending(xpending::XpendingRequest<'a>),
+    /// XCLAIM.
+    Xclaim(xclaim::XclaimRequest<'a>),
+    /// XAUTOCLAIM.
+    Xautoclaim(xautoclaim::XautoclaimRequest<'a>),
 }
 
 /// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
-/// or the module's `idmp.xadd`); arity errors name it in lowercase.
+/// or the module's `idmp.xadd`); errors name the native command in lowercase
+/// (`'xadd'`, also for `idmp.xadd`: clients only know the native names).
 pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdError> {
     let name0 = argv.first().copied().unwrap_or_default();
     let name = util::lower_name(name0);
     let base = name.strip_prefix("idmp.").unwrap_or(&name);
     Ok(match base {
-        "xadd" => Request::Xadd(xadd::XaddRequest::parse(argv, ctx, &name)?),
-        "xrange" => Request::Range(range::RangeRequest::parse(argv, false, &name)?),
-        "xrevrange" => Request::Range(range::RangeRequest::parse(argv, true, &name)?),
-        "xlen" => Request::Xlen(xlen::XlenRequest::parse(argv, &name)?),
-        "xdel" => Request::Xdel(xdel::XdelRequest::parse(argv, &name)?),
-        "xtrim" => Request::Xtrim(xtrim::XtrimRequest::parse(argv, ctx, &name)?),
-        "xsetid" => Request::Xsetid(xsetid::XsetidRequest::parse(argv, &name)?),
-        "xinfo" => Request::Xinfo(xinfo::XinfoRequest::parse(argv, &name)?),
-        "xcfgset" => Request::Xcfgset(xcfgset::XcfgsetRequest::parse(argv, &name)?),
+        "xadd" => Request::Xadd(xadd::XaddRequest::parse(argv, ctx, base)?),
+        "xrange" => Request::Range(range::RangeRequest::parse(argv, false, base)?),
+        "xrevrange" => Request::Range(range::RangeRequest::parse(argv, true, base)?),
+        "xlen" => Request::Xlen(xlen::XlenRequest::parse(argv, base)?),
+        "xdel" => Request::Xdel(xdel::XdelRequest::parse(argv, base)?),
+        "xtrim" => Request::Xtrim(xtrim::XtrimRequest::parse(argv, ctx, base)?),
+        "xsetid" => Request::Xsetid(xsetid::XsetidRequest::parse(argv, base)?),
+        "xinfo" => Request::Xinfo(xinfo::XinfoRequest::parse(argv, base)?),
+        "xcfgset" => Request::Xcfgset(xcfgset::XcfgsetRequest::parse(argv, base)?),
         "xidmprecord" => {
-            Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, &name)?)
+            Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, base)?)
         }
         "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
+        "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse(argv, base)?),
+        "xread" => Request::Xread(xread::XreadRequest::parse(argv, false, base)?),
+        "xreadgroup" => Request::Xread(xread::XreadRequest::parse(argv, true, base)?),
+        "xack" => Request::Xack(xack::XackRequest::parse(argv, base)?),
+        "xpending" => Request::Xpending(xpending::XpendingRequest::parse(argv, base)?),
+        "xclaim" => Request::Xclaim(xclaim::XclaimRequest::parse(argv, base)?),
+        "xautoclaim" => Request::Xautoclaim(xautoclaim::XautoclaimRequest::parse(argv, base)?),
         _ => {
             return Err(format!(
                 "ERR unknown command '{}'",
@@ -148,6 +203,12 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => Some(r.key),
             Request::Xidmprecord(r) => Some(r.key),
             Request::Counters(r) => Some(r.key),
+            Request::Xgroup(r) => r.key(),
+            Request::Xread(r) => r.keys.first().copied(),
+            Request::Xack(r) => Some(r.key),
+            Request::Xpending(r) => Some(r.key),
+            Request::Xclaim(r) => Some(r.key),
+            Request::Xautoclaim(r) => Some(r.key),
         }
     }
 
@@ -166,16 +227,20 @@ impl<'a> Request<'a> {
     pub fn creates_key(&self) -> bool {
         match self {
             Request::Xadd(r) => r.creates_key(),
+            Request::Xgroup(r) => r.creates_key(),
             _ => false,
         }
     }
 
     /// True for commands that may modify the key (opened for writing).
     pub fn is_write(&self) -> bool {
-        !matches!(
-            self,
-            Request::Range(_) | Request::Xlen(_) | Request::Xinfo(_)
-        )
+        match self {
+            Request::Xread(r) => r.is_write(),
+            _ => !matches!(
+                self,
+                Request::Range(_) | Request::Xlen(_) | Request::Xinfo(_) | Request::Xpending(_)
+            ),
+        }
     }
 
     /// Runs the command on the stream under the key (`None`: key missing),
@@ -197,6 +262,29 @@ impl<'a> Request<'a> {
             Request::Xcfgset(r) => r.exec(stream, ctx, reply),
             Request::Xidmprecord(r) => r.exec(stream, ctx, reply),
             Request::Counters(r) => r.exec(stream, ctx, reply),
+            Request::Xgroup(r) => r.exec(stream, ctx, reply),
+            Request::Xread(r) => {
+                // One stream for every key naming it; another key answers
+                // an internal error: the glue uses exec_multi for those.
+                let mut lookup = xread::SingleKey {
+                    key: r.keys.first().copied().unwrap_or_default(),
+                    stream,
+                };
+                let (outcome, per_key) = r.exec_multi(&mut lookup, ctx, reply, None);
+                let mut fx = Effects::default();
+                for (_, k) in per_key {
+                    fx.replicate.extend(k.replicate);
+                    fx.events.extend(k.events);
+                }
+                if let xread::XreadOutcome::Block(spec) = outcome {
+                    fx.block = Some(spec);
+                }
+                fx
+            }
+            Request::Xack(r) => r.exec(stream, reply),
+            Request::Xpending(r) => r.exec(stream.map(|s| &*s), ctx, reply),
+            Request::Xclaim(r) => r.exec(stream, ctx, reply),
+            Request::Xautoclaim(r) => r.exec(stream, ctx, reply),
         }
     }
 }

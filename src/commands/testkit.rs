@@ -1,5 +1,4 @@
 //! Test helpers: a reply sink that records the RESP2 or RESP3 bytes a server
-#![allow(dead_code)]
 //! would send, and shortcuts to parse and run commands.
 
 use super::reply::Reply;

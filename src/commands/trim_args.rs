@@ -2,13 +2,15 @@
 //! `streamParseAddOrTrimArgsOrReply` does (MAXLEN/MINID, `=`/`~`, LIMIT and
 //! the default limit of approximate trimming), extended with the Redis 8.2
 //! deletion strategies (KEEPREF/DELREF/ACKED) and, for XADD, the Redis 8.6
-//! IDMP/IDMPAUTO options plus the internal `IDMPAT <ms>` (trusted callers).
+//! IDMP/IDMPAUTO options plus the internal `IDMPAT <ms>` and
+//! `IDMPCFG <duration> <maxsize>` (trusted callers).
 
 use super::util::{is_char, is_kw, parse_ll, ERR_SYNTAX};
 use super::CmdError;
 use crate::stream::id::parse_id;
 use crate::stream::id::parse_strict_id;
 use crate::stream::id::ERR_INVALID_ID;
+use crate::stream::idmp::IdmpSettings;
 use crate::stream::store::TrimStrategy;
 use crate::stream::stream::{IdRequest, TrimArgs};
 use crate::stream::StreamId;
@@ -85,6 +87,11 @@ pub struct AddTrimArgs<'a> {
     pub idmp: Option<IdmpOpt<'a>>,
     /// XADD `IDMPAT <ms>` (trusted callers only): the insertion time to record.
     pub idmp_at: Option<u64>,
+    /// XADD `IDMPCFG <duration> <maxsize>` (trusted callers only): the IDMP
+    /// settings of the stream if this command creates it, so that a replica
+    /// or an AOF replay creates it with the master's settings, not its own
+    /// module configs.
+    pub create_settings: Option<IdmpSettings>,
     /// XADD: the ID argument (`Auto` for `*`).
     pub id: IdRequest,
     /// XADD: the index of the ID argument in argv (`argv.len()` if none was found).
@@ -116,6 +123,7 @@ pub fn parse_add_or_trim<'a>(
         nomkstream: false,
         idmp: None,
         idmp_at: None,
+        create_settings: None,
         id: IdRequest::Auto,
         id_pos: argc,
     };
@@ -200,6 +208,25 @@ pub fn parse_add_or_trim<'a>(
             }
             out.idmp_at = Some(t as u64);
             i += 1;
+        } else if xadd && is_kw(opt, "idmpcfg") {
+            // Internal: the settings of a stream this XADD creates.
+            if !trusted || moreargs < 2 || out.create_settings.is_some() {
+                return Err(ERR_SYNTAX.into());
+            }
+            let m = argv.get(i + 2).copied().unwrap_or_default();
+            let duration = parse_ll(next)?;
+            if !(1..=86400).contains(&duration) {
+                return Err(super::xcfgset::ERR_DURATION_RANGE.into());
+            }
+            let maxsize = parse_ll(m)?;
+            if !(1..=10000).contains(&maxsize) {
+                return Err(super::xcfgset::ERR_MAXSIZE_RANGE.into());
+            }
+            out.create_settings = Some(IdmpSettings {
+                duration_secs: duration as u32,
+                maxsize: maxsize as u32,
+            });
+            i += 2;
         } else if xadd {
             // A syntax error or the ID.
             let parsed = parse_id(opt, 0, true, true).ok_or_else(|| ERR_INVALID_ID.to_string())?;
@@ -273,20 +300,28 @@ fn delete_strategy_kw(opt: &[u8]) -> Option<DeleteStrategy> {
     }
 }
 
-/// The exact form of a trim after it ran, as 7.0's `streamRewriteTrimArgument`
-/// computes it: `MAXLEN = <length>` or `MINID = <first id>` (the largest ID
-/// when the stream is empty).
-pub fn exact_trim_argv(strategy: &TrimStrategy, len: u64, first: Option<StreamId>) -> [Vec<u8>; 3] {
-    match strategy {
-        TrimStrategy::MaxLen(_) => [
+/// The trimming arguments to propagate after a trim ran, as 7.0 does: an
+/// exact trim keeps its threshold (`MAXLEN = n`, `MINID = id`); an
+/// approximate one is rewritten by `streamRewriteTrimArgument` to the result,
+/// `MAXLEN = <length>` or `MINID = <first entry, tombstones included>` (the
+/// largest ID when the stream is empty). LIMIT is never propagated.
+pub fn exact_trim_argv(trim: &TrimArgs, len: u64, first_any: Option<StreamId>) -> [Vec<u8>; 3] {
+    match (trim.strategy, trim.approx) {
+        (TrimStrategy::MaxLen(n), false) => [
+            b"MAXLEN".to_vec(),
+            b"=".to_vec(),
+            n.to_string().into_bytes(),
+        ],
+        (TrimStrategy::MaxLen(_), true) => [
             b"MAXLEN".to_vec(),
             b"=".to_vec(),
             len.to_string().into_bytes(),
         ],
-        TrimStrategy::MinId(_) => [
+        (TrimStrategy::MinId(id), false) => [b"MINID".to_vec(), b"=".to_vec(), id.to_bytes()],
+        (TrimStrategy::MinId(_), true) => [
             b"MINID".to_vec(),
             b"=".to_vec(),
-            first.unwrap_or(StreamId::MAX).to_bytes(),
+            first_any.unwrap_or(StreamId::MAX).to_bytes(),
         ],
     }
 }

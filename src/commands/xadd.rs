@@ -9,6 +9,10 @@ use crate::stream::digest::idmpauto_iid;
 use crate::stream::stream::{IdRequest, Stream};
 use crate::stream::StreamId;
 
+/// Largest total size of an entry's fields and values (7.0's
+/// `STREAM_LISTPACK_MAX_SIZE`).
+pub const ELEMENTS_MAX_SIZE: u64 = 1 << 30;
+
 /// A parsed XADD.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct XaddRequest<'a> {
@@ -41,9 +45,13 @@ impl<'a> XaddRequest<'a> {
         })
     }
 
-    /// IDMP, IDMPAUTO and the 8.2 options exist only on module streams.
+    /// IDMP, IDMPAUTO and the 8.2 options exist only on module streams; a
+    /// propagated creation (`IDMPCFG`) made a module stream on the master, so
+    /// it makes one on the replica whatever its capture setting.
     pub fn needs_module_stream(&self) -> bool {
-        self.args.idmp.is_some() || self.args.delete_strategy.is_some()
+        self.args.idmp.is_some()
+            || self.args.delete_strategy.is_some()
+            || self.args.create_settings.is_some()
     }
 
     /// A missing key is created unless NOMKSTREAM was given.
@@ -58,7 +66,9 @@ impl<'a> XaddRequest<'a> {
     }
 
     /// Runs XADD. With `None` and no NOMKSTREAM, a stream with `ctx.defaults`
-    /// is created and returned in [`Effects::new_stream`].
+    /// (or the trusted `IDMPCFG` settings) is created and returned in
+    /// [`Effects::new_stream`]; its propagation then carries
+    /// `IDMPCFG <duration> <maxsize>` so that replicas create it alike.
     pub fn exec(
         &self,
         stream: Option<&mut Stream>,
@@ -68,12 +78,12 @@ impl<'a> XaddRequest<'a> {
         let mut fx = Effects::default();
         match stream {
             Some(s) => {
-                self.run(s, ctx, reply, &mut fx);
+                self.run(s, false, ctx, reply, &mut fx);
             }
             None if self.args.nomkstream => reply.null(),
             None => {
-                let mut s = Stream::new(ctx.defaults);
-                if self.run(&mut s, ctx, reply, &mut fx) {
+                let mut s = Stream::new(self.args.create_settings.unwrap_or(ctx.defaults));
+                if self.run(&mut s, true, ctx, reply, &mut fx) {
                     fx.create = true;
                     fx.new_stream = Some(Box::new(s));
                 }
@@ -82,8 +92,15 @@ impl<'a> XaddRequest<'a> {
         fx
     }
 
-    /// Returns true when an entry was appended.
-    fn run(&self, s: &mut Stream, ctx: &ExecCtx, reply: &mut dyn Reply, fx: &mut Effects) -> bool {
+    /// Returns true when an entry was appended. `created`: `s` is new.
+    fn run(
+        &self,
+        s: &mut Stream,
+        created: bool,
+        ctx: &ExecCtx,
+        reply: &mut dyn Reply,
+        fx: &mut Effects,
+    ) -> bool {
         let auto_iid;
         let idmp: Option<(&[u8], &[u8])> = match self.args.idmp {
             Some(IdmpOpt::Explicit { pid, iid }) => Some((pid, iid)),
@@ -118,6 +135,12 @@ impl<'a> XaddRequest<'a> {
                 return false;
             }
         };
+        // streamAppendItem's ERANGE: a listpack cannot hold more.
+        let total: u64 = self.fields.iter().map(|f| f.len() as u64).sum();
+        if total > ELEMENTS_MAX_SIZE {
+            reply.error("ERR Elements are too large to be stored");
+            return false;
+        }
         s.append(id, &self.fields, ctx.limits);
         let recorded_at = idmp.map(|(pid, iid)| {
             let t = match self.args.idmp_at {
@@ -138,12 +161,18 @@ impl<'a> XaddRequest<'a> {
             if s.trim(trim) > 0 {
                 fx.events.push("xtrim");
             }
-            trim_argv = Some(exact_trim_argv(&trim.strategy, s.len(), s.store.first_id()));
+            trim_argv = Some(exact_trim_argv(trim, s.len(), s.store.first_id_any()));
         }
 
         let mut argv: Vec<Vec<u8>> = Vec::with_capacity(self.fields.len() + 11);
         argv.push(b"idmp.xadd".to_vec());
         argv.push(self.key.to_vec());
+        if created {
+            let cfg = s.idmp.settings();
+            argv.push(b"IDMPCFG".to_vec());
+            argv.push(cfg.duration_secs.to_string().into_bytes());
+            argv.push(cfg.maxsize.to_string().into_bytes());
+        }
         if let (Some((pid, iid)), Some(t)) = (idmp, recorded_at) {
             argv.push(b"IDMP".to_vec());
             argv.push(pid.to_vec());
@@ -159,5 +188,518 @@ impl<'a> XaddRequest<'a> {
         fx.replicate.push(argv);
         fx.signal_ready = true;
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{bulk, ctx, parse_err, perr, repl, run, run_args, words};
+    use super::super::trim_args::*;
+    use super::super::{parse, ExecCtx, Request};
+    use crate::stream::stream::{IdRequest, Stream};
+    use crate::stream::StreamId;
+
+    fn args(parts: &[&[u8]]) -> Vec<Vec<u8>> {
+        parts.iter().map(|p| p.to_vec()).collect()
+    }
+
+    fn trusted(now: u64) -> ExecCtx {
+        ExecCtx {
+            trusted: true,
+            ..ctx(now)
+        }
+    }
+
+    fn xadd<'a>(argv: &'a [&'a [u8]], c: &ExecCtx) -> super::XaddRequest<'a> {
+        match parse(argv, c) {
+            Ok(Request::Xadd(r)) => r,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn spec_errors_exact() {
+        let e = |s: &str| Some(s.to_string());
+        assert_eq!(
+            perr("XADD s IDMP p1 i1 IDMP p2 i2 * f v"),
+            e(ERR_IDMP_TWICE)
+        );
+        assert_eq!(perr("XADD s IDMPAUTO p IDMP a b * f v"), e(ERR_IDMP_TWICE));
+        assert_eq!(perr("XADD s IDMP a b IDMPAUTO p * f v"), e(ERR_IDMP_TWICE));
+        assert_eq!(
+            perr("XADD s IDMPAUTO a idmpauto b * f v"),
+            e(ERR_IDMP_TWICE)
+        );
+        let c = ctx(1000);
+        assert_eq!(
+            parse_err(
+                &args(&[b"XADD", b"s", b"IDMP", b"", b"i", b"*", b"f", b"v"]),
+                &c
+            ),
+            e(ERR_IDMP_EMPTY_PID)
+        );
+        assert_eq!(
+            parse_err(
+                &args(&[b"XADD", b"s", b"IDMP", b"", b"", b"*", b"f", b"v"]),
+                &c
+            ),
+            e(ERR_IDMP_EMPTY_PID)
+        );
+        assert_eq!(
+            parse_err(
+                &args(&[b"XADD", b"s", b"IDMP", b"p", b"", b"*", b"f", b"v"]),
+                &c
+            ),
+            e(ERR_IDMP_EMPTY_IID)
+        );
+        assert_eq!(
+            parse_err(
+                &args(&[b"XADD", b"s", b"IDMPAUTO", b"", b"*", b"f", b"v"]),
+                &c
+            ),
+            e(ERR_IDMPAUTO_EMPTY_PID)
+        );
+        for id in ["1-1", "5", "123-*"] {
+            assert_eq!(
+                perr(&format!("XADD s IDMP p i {id} f v")),
+                e(ERR_IDMP_EXPLICIT_ID),
+                "{id}"
+            );
+            assert_eq!(
+                perr(&format!("XADD s IDMPAUTO p {id} f v")),
+                e(ERR_IDMP_EXPLICIT_ID),
+                "{id}"
+            );
+        }
+        let invalid = "ERR Invalid stream ID specified as stream command argument";
+        assert_eq!(perr("XADD s IDMP p1 * f v"), e(invalid));
+        assert_eq!(perr("XADD s IDMP p i bad f v"), e(invalid));
+        let arity = "ERR wrong number of arguments for 'xadd' command";
+        assert_eq!(perr("XADD s"), e(arity));
+        assert_eq!(perr("XADD s *"), e(arity));
+        assert_eq!(perr("XADD s * f"), e(arity));
+        assert_eq!(perr("XADD s IDMP p i * f"), e(arity));
+        assert_eq!(perr("XADD s IDMP p i *"), e(arity));
+    }
+
+    #[test]
+    fn order_of_checks() {
+        let e = |s: &str| Some(s.to_string());
+        // Option errors win over the field count.
+        let c = ctx(1000);
+        assert_eq!(
+            parse_err(&args(&[b"XADD", b"s", b"IDMP", b"", b"x", b"*", b"f"]), &c),
+            e(ERR_IDMP_EMPTY_PID)
+        );
+        assert_eq!(perr("XADD s IDMP p i 1-1 f"), e(ERR_IDMP_EXPLICIT_ID));
+        assert_eq!(perr("XADD s IDMP a b IDMP c d 1-1 f"), e(ERR_IDMP_TWICE));
+        // The second IDMP is reported when it is reached, before a later bad MAXLEN.
+        assert_eq!(
+            perr("XADD s IDMP a b IDMP c d MAXLEN x * f v"),
+            e(ERR_IDMP_TWICE)
+        );
+        assert_eq!(
+            perr("XADD s MAXLEN x IDMP a b IDMP c d * f v"),
+            e("ERR value is not an integer or out of range")
+        );
+        // The ID is parsed before the IDMP check.
+        assert_eq!(
+            perr("XADD s IDMP p i 1-x f v"),
+            e("ERR Invalid stream ID specified as stream command argument")
+        );
+        // IDMP with 0-0: the IDMP check (an option error) comes first.
+        assert_eq!(perr("XADD s IDMP p i 0-0 f v"), e(ERR_IDMP_EXPLICIT_ID));
+    }
+
+    #[test]
+    fn option_forms() {
+        let c = ctx(1000);
+        let a = words("XADD s maxlen ~ 5 limit 7 NoMkStream idmp P I KEEPREF * f v");
+        let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
+        let r = xadd(&argv, &c);
+        assert_eq!(r.key, b"s");
+        assert!(r.args.nomkstream && !r.creates_key() && r.needs_module_stream());
+        assert_eq!(
+            r.args.idmp,
+            Some(IdmpOpt::Explicit {
+                pid: b"P",
+                iid: b"I"
+            })
+        );
+        assert_eq!(r.args.delete_strategy, Some(DeleteStrategy::KeepRef));
+        let t = r.args.trim.expect("trim");
+        assert_eq!((t.approx, t.limit), (true, 7));
+        assert_eq!(r.fields, vec![b"f".as_slice(), b"v"]);
+
+        // iid and pid are positional and uninterpreted.
+        let a = words("XADD s IDMP * * * f v");
+        let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
+        let r = xadd(&argv, &c);
+        assert_eq!(
+            r.args.idmp,
+            Some(IdmpOpt::Explicit {
+                pid: b"*",
+                iid: b"*"
+            })
+        );
+        assert_eq!(r.args.id, IdRequest::Auto);
+        let a = words("XADD s IdmpAuto IDMP * f v");
+        let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
+        let r = xadd(&argv, &c);
+        assert_eq!(r.args.idmp, Some(IdmpOpt::Auto { pid: b"IDMP" }));
+        assert!(r.creates_key());
+
+        // Default limit of '~' trimming: 100 * node entries, clamped.
+        for (entries, limit) in [
+            (100usize, 10_000u64),
+            (0, 10_000),
+            (20_000, 1_000_000),
+            (3, 300),
+        ] {
+            let mut c2 = ctx(1);
+            c2.limits.max_entries = entries;
+            let a = words("XADD s MAXLEN ~ 5 * f v");
+            let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
+            assert_eq!(xadd(&argv, &c2).args.trim.expect("trim").limit, limit);
+        }
+        let a = words("XADD s MINID = 5 5-* f v");
+        let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
+        let r = xadd(&argv, &c);
+        assert_eq!(r.args.id, IdRequest::AutoSeq(5));
+        let t = r.args.trim.expect("trim");
+        assert_eq!((t.approx, t.limit), (false, 0));
+        assert!(!r.needs_module_stream());
+
+        // 8.2 options: one of them only.
+        assert_eq!(
+            perr("XADD s KEEPREF DELREF * f v"),
+            Some("ERR syntax error".into())
+        );
+        assert_eq!(
+            perr("XADD s ACKED acked * f v"),
+            Some("ERR syntax error".into())
+        );
+        assert_eq!(
+            perr("XTRIM s MAXLEN 1 DELREF KEEPREF"),
+            Some("ERR syntax error".into())
+        );
+        assert_eq!(perr("XTRIM s MAXLEN 1 ACKED"), None);
+    }
+
+    #[test]
+    fn trusted_forms() {
+        let t = trusted(1000);
+        assert_eq!(
+            parse_err(&words("XADD s IDMP p i IDMPAT 5 1-1 f v"), &t),
+            None
+        );
+        assert_eq!(parse_err(&words("XADD s IDMPAUTO p 5-* f v"), &t), None);
+        // LIMIT is dropped, and accepted without '~'.
+        let a = words("XADD s MAXLEN 1 LIMIT 5 * f v");
+        let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
+        assert_eq!(xadd(&argv, &t).args.trim.expect("trim").limit, 0);
+        let a = words("XADD s MAXLEN ~ 1 * f v");
+        let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
+        assert_eq!(xadd(&argv, &t).args.trim.expect("trim").limit, 0);
+        // IDMPAT is internal.
+        assert_eq!(
+            perr("XADD s IDMP p i IDMPAT 5 * f v"),
+            Some("ERR syntax error".into())
+        );
+        assert_eq!(
+            parse_err(&words("XADD s IDMPAT 5 * f v"), &t),
+            Some("ERR syntax error".into())
+        );
+        assert_eq!(
+            parse_err(&words("XADD s IDMP p i IDMPAT x * f v"), &t),
+            Some("ERR value is not an integer or out of range".into())
+        );
+    }
+
+    #[test]
+    fn fresh_then_duplicate() {
+        let c = ctx(5000);
+        let mut slot = None;
+        let (out, fx) = run(&mut slot, "XADD s IDMP p i * f v", &c);
+        assert_eq!(out, bulk("5000-0"));
+        assert!(fx.create && fx.signal_ready);
+        assert_eq!(fx.events, vec!["xadd"]);
+        assert_eq!(
+            repl(&fx),
+            vec!["idmp.xadd s IDMPCFG 100 100 IDMP p i IDMPAT 5000 5000-0 f v"]
+        );
+        let s = slot.as_ref().expect("created");
+        assert_eq!(
+            (s.idmp.iids_added, s.idmp.iids_duplicates, s.len()),
+            (1, 0, 1)
+        );
+
+        let c2 = ctx(6000);
+        let (out, fx) = run(&mut slot, "XADD s MAXLEN 0 IDMP p i * g w", &c2);
+        assert_eq!(out, bulk("5000-0"));
+        assert!(!fx.create && !fx.signal_ready && fx.events.is_empty());
+        assert_eq!(repl(&fx), vec!["idmp.idmpcounters s 1 1"]);
+        let s = slot.as_ref().expect("stream");
+        assert_eq!(
+            (s.idmp.iids_added, s.idmp.iids_duplicates, s.len()),
+            (1, 1, 1)
+        );
+        assert_eq!(s.last_id, StreamId::new(5000, 0));
+
+        // Same iid, other pid: fresh.
+        let (out, _) = run(&mut slot, "XADD s IDMP q i * f v", &c2);
+        assert_eq!(out, bulk("6000-0"));
+        // The recorded ID is answered even after the entry is gone.
+        let (out, _) = run(&mut slot, "XDEL s 5000-0", &c2);
+        assert_eq!(out, ":1\r\n");
+        let (out, _) = run(&mut slot, "XADD s IDMP p i * f v", &c2);
+        assert_eq!(out, bulk("5000-0"));
+        // Expired after the duration (100 s): fresh again.
+        let (out, fx) = run(&mut slot, "XADD s IDMP p i * f v", &ctx(105_000));
+        assert_eq!(out, bulk("105000-0"));
+        assert_eq!(
+            repl(&fx),
+            vec!["idmp.xadd s IDMP p i IDMPAT 105000 105000-0 f v"]
+        );
+        let s = slot.as_ref().expect("stream");
+        assert_eq!((s.idmp.iids_added, s.idmp.iids_duplicates), (3, 2));
+    }
+
+    #[test]
+    fn idmpauto_uses_the_digest() {
+        let c = ctx(7000);
+        let mut slot = None;
+        run(&mut slot, "XADD s 1-1 a 1", &c);
+        let (out, fx) = run(&mut slot, "XADD s IDMPAUTO p * a 1 b 2", &c);
+        assert_eq!(out, bulk("7000-0"));
+        let iid = crate::stream::digest::idmpauto_iid(&[b"a", b"1", b"b", b"2"]);
+        let argv = &fx.replicate[0];
+        assert_eq!(argv[2], b"IDMP");
+        assert_eq!(argv[3], b"p");
+        assert_eq!(argv[4], iid.to_vec());
+        assert_eq!(
+            argv[5..],
+            [
+                b"IDMPAT".to_vec(),
+                b"7000".to_vec(),
+                b"7000-0".to_vec(),
+                b"a".to_vec(),
+                b"1".to_vec(),
+                b"b".to_vec(),
+                b"2".to_vec()
+            ]
+        );
+        // Pair order does not matter; IDMP with the digest is the same message.
+        let (out, _) = run(&mut slot, "XADD s IDMPAUTO p * b 2 a 1", &c);
+        assert_eq!(out, bulk("7000-0"));
+        let mut a = words("XADD s IDMP p x * z z");
+        a[4] = iid.to_vec();
+        let (out, _) = run_args(&mut slot, &a, &c, false);
+        assert_eq!(out, bulk("7000-0"));
+        let (out, _) = run(&mut slot, "XADD s IDMPAUTO p * a 1 b 3", &c);
+        assert_eq!(out, bulk("7000-1"));
+    }
+
+    #[test]
+    fn trimming_is_propagated_exactly() {
+        let c = ctx(1);
+        let mut slot = None;
+        for i in 1..=5 {
+            run(&mut slot, &format!("XADD s {i}-0 f v"), &c);
+        }
+        let (out, fx) = run(&mut slot, "XADD s MAXLEN 3 6-0 f v", &c);
+        assert_eq!(out, bulk("6-0"));
+        assert_eq!(fx.events, vec!["xadd", "xtrim"]);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s MAXLEN = 3 6-0 f v"]);
+        let (_, fx) = run(&mut slot, "XADD s MINID ~ 5 LIMIT 10 7-* f v", &c);
+        assert_eq!(fx.events, vec!["xadd"]);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s MINID = 1-0 7-0 f v"]);
+        let (_, fx) = run(&mut slot, "XADD s IDMP p i MINID 6 * f v", &c);
+        assert_eq!(fx.events, vec!["xadd", "xtrim"]);
+        assert_eq!(
+            repl(&fx),
+            vec!["idmp.xadd s IDMP p i IDMPAT 1 MINID = 6-0 7-1 f v"]
+        );
+        let (_, fx) = run(&mut slot, "XADD s MAXLEN 0 8-0 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s MAXLEN = 0 8-0 f v"]);
+        let (_, fx) = run(&mut slot, "XADD s MINID 10 9-0 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s MINID = 10-0 9-0 f v"]);
+        // Approximate trims that empty the stream (whole last node removed).
+        let (_, fx) = run(&mut slot, "XADD s MINID ~ 100 10-0 f v", &c);
+        assert_eq!(
+            repl(&fx),
+            vec!["idmp.xadd s MINID = 18446744073709551615-18446744073709551615 10-0 f v"]
+        );
+        let (_, fx) = run(&mut slot, "XADD s MAXLEN ~ 0 11-0 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s MAXLEN = 0 11-0 f v"]);
+        assert_eq!(slot.as_ref().map(|s| s.len()), Some(0));
+    }
+
+    #[test]
+    fn nomkstream_and_rejections_leave_nothing() {
+        let c = ctx(1);
+        let mut slot: Option<Stream> = None;
+        let (out, fx) = run(&mut slot, "XADD s NOMKSTREAM IDMP p i * f v", &c);
+        assert_eq!(out, "$-1\r\n");
+        assert!(!fx.create && fx.replicate.is_empty() && slot.is_none());
+        let (out, _) = run_args(&mut slot, &words("XADD s NOMKSTREAM * f v"), &c, true);
+        assert_eq!(out, "_\r\n");
+
+        run(
+            &mut slot,
+            "XADD s 18446744073709551615-18446744073709551615 f v",
+            &c,
+        );
+        let (out, fx) = run(&mut slot, "XADD s IDMP p i * f v", &c);
+        assert_eq!(
+            out,
+            "-ERR The stream has exhausted the last possible ID, unable to add more items\r\n"
+        );
+        assert!(fx.replicate.is_empty() && fx.events.is_empty());
+        let s = slot.as_ref().expect("stream");
+        assert_eq!((s.idmp.iids_added, s.idmp.pids_tracked()), (0, 0));
+
+        let mut slot = None;
+        run(&mut slot, "XADD s 5-0 f v", &c);
+        let (out, _) = run_args(
+            &mut slot,
+            &words("XADD s IDMP p i 3-0 f v"),
+            &trusted(1),
+            false,
+        );
+        assert_eq!(
+            out,
+            "-ERR The ID specified in XADD is equal or smaller than the target stream top item\r\n"
+        );
+        let s = slot.as_ref().expect("stream");
+        assert_eq!((s.idmp.iids_added, s.idmp.pids_tracked()), (0, 0));
+    }
+
+    #[test]
+    fn new_stream_takes_the_defaults() {
+        let mut c = ctx(1);
+        c.defaults.duration_secs = 7;
+        c.defaults.maxsize = 9;
+        let mut slot = None;
+        run(&mut slot, "XADD s * f v", &c);
+        let s = slot.expect("created");
+        assert_eq!(
+            (s.idmp.settings().duration_secs, s.idmp.settings().maxsize),
+            (7, 9)
+        );
+    }
+
+    #[test]
+    fn replica_replay_reaches_the_same_state() {
+        let c = ctx(10_000);
+        let mut master = None;
+        let mut replica = None;
+        let lines = [
+            "XADD s IDMP p a * f v",
+            "XADD s IDMPAUTO p * x 1",
+            "XADD s IDMP p a * f v",
+            "XADD s MAXLEN ~ 1 IDMP q a * f v",
+            "XADD s MAXLEN 1 * g w",
+            "XDEL s 10000-3 1-1",
+            "XTRIM s MAXLEN 0",
+            "XSETID s 20000-0 ENTRIESADDED 50",
+            "XCFGSET s IDMP-MAXSIZE 5",
+            "XADD s IDMP r b * f v",
+        ];
+        let t = trusted(99_999);
+        for line in lines {
+            let (_, fx) = run(&mut master, line, &c);
+            for argv in fx.replicate {
+                let (out, _) = run_args(&mut replica, &argv, &t, false);
+                assert!(!out.starts_with('-'), "{line}: {out}");
+            }
+        }
+        let (m, r) = (master.expect("m"), replica.expect("r"));
+        assert_eq!(
+            (
+                m.len(),
+                m.last_id,
+                m.max_deleted_id,
+                m.entries_added,
+                m.first_id
+            ),
+            (
+                r.len(),
+                r.last_id,
+                r.max_deleted_id,
+                r.entries_added,
+                r.first_id
+            )
+        );
+        assert_eq!(
+            (m.idmp.iids_added, m.idmp.iids_duplicates),
+            (r.idmp.iids_added, r.idmp.iids_duplicates)
+        );
+        assert_eq!(m.idmp.settings(), r.idmp.settings());
+        let dump = |s: &Stream| -> Vec<(Vec<u8>, Vec<u8>, StreamId, u64)> {
+            s.idmp
+                .producers()
+                .flat_map(|(p, it)| it.map(move |(i, id, t)| (p.to_vec(), i.to_vec(), id, t)))
+                .collect()
+        };
+        assert_eq!(dump(&m), dump(&r));
+        assert_eq!(dump(&m).len(), 1);
+    }
+}
+
+#[cfg(test)]
+mod create_tests {
+    use super::super::testkit::{ctx, parse_err, perr, repl, run, run_args, words};
+    use super::super::ExecCtx;
+
+    #[test]
+    fn a_created_stream_propagates_its_settings() {
+        let mut c = ctx(1);
+        c.defaults.duration_secs = 7;
+        c.defaults.maxsize = 9;
+        let mut master = None;
+        let (_, fx) = run(&mut master, "XADD s 1-1 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s IDMPCFG 7 9 1-1 f v"]);
+        let (_, fx) = run(&mut master, "XADD s 1-2 f v", &c);
+        assert_eq!(repl(&fx), vec!["idmp.xadd s 1-2 f v"]);
+        // The replica has other defaults but creates the stream alike.
+        let t = ExecCtx {
+            trusted: true,
+            ..ctx(1)
+        };
+        let mut replica = None;
+        let (out, _) = run_args(
+            &mut replica,
+            &words("idmp.xadd s IDMPCFG 7 9 1-1 f v"),
+            &t,
+            false,
+        );
+        assert_eq!(out, "$3\r\n1-1\r\n");
+        let r = replica.as_ref().expect("created");
+        assert_eq!(
+            (r.idmp.settings().duration_secs, r.idmp.settings().maxsize),
+            (7, 9)
+        );
+        // On an existing stream it changes nothing.
+        let (_, _) = run_args(
+            &mut replica,
+            &words("idmp.xadd s IDMPCFG 5 5 1-2 f v"),
+            &t,
+            false,
+        );
+        assert_eq!(replica.expect("r").idmp.settings().maxsize, 9);
+        // Internal only, and checked.
+        assert_eq!(
+            perr("XADD s IDMPCFG 7 9 * f v"),
+            Some("ERR syntax error".into())
+        );
+        assert_eq!(
+            parse_err(&words("XADD s IDMPCFG 0 9 * f v"), &t),
+            Some("ERR IDMP-DURATION must be between 1 and 86400 seconds".into())
+        );
+        assert_eq!(
+            parse_err(&words("XADD s IDMPCFG 1 10001 * f v"), &t),
+            Some("ERR IDMP-MAXSIZE must be between 1 and 10000 entries".into())
+        );
     }
 }

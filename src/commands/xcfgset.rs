@@ -92,3 +92,114 @@ impl<'a> XcfgsetRequest<'a> {
         fx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{ctx, perr, repl, run};
+    use super::*;
+
+    fn e(s: &str) -> Option<String> {
+        Some(s.to_string())
+    }
+
+    #[test]
+    fn spec_errors_exact() {
+        assert_eq!(
+            perr("XCFGSET"),
+            e("ERR wrong number of arguments for 'xcfgset' command")
+        );
+        assert_eq!(perr("XCFGSET s"), e(ERR_NO_PARAM));
+        assert_eq!(perr("XCFGSET s FOO 1"), e(ERR_SYNTAX));
+        assert_eq!(perr("XCFGSET s IDMP-DURATION"), e(ERR_SYNTAX));
+        assert_eq!(
+            perr("XCFGSET s IDMP-DURATION 5 IDMP-MAXSIZE"),
+            e(ERR_SYNTAX)
+        );
+        for v in ["A", "3.14", "120-5", "+", "000", "01", " 1", ""] {
+            assert_eq!(
+                perr(&format!("XCFGSET s IDMP-DURATION {v}")),
+                e("ERR value is not an integer or out of range"),
+                "{v:?}"
+            );
+            assert_eq!(
+                perr(&format!("XCFGSET s IDMP-MAXSIZE {v}")),
+                e("ERR value is not an integer or out of range"),
+                "{v:?}"
+            );
+        }
+        for v in ["0", "-1", "86401", "99999999999"] {
+            assert_eq!(
+                perr(&format!("XCFGSET s IDMP-DURATION {v}")),
+                e(ERR_DURATION_RANGE),
+                "{v}"
+            );
+        }
+        for v in ["0", "-5", "10001"] {
+            assert_eq!(
+                perr(&format!("XCFGSET s IDMP-MAXSIZE {v}")),
+                e(ERR_MAXSIZE_RANGE),
+                "{v}"
+            );
+        }
+        for ok in [
+            "XCFGSET s IDMP-DURATION 1",
+            "XCFGSET s IDMP-DURATION 86400",
+            "XCFGSET s idmp-maxsize 1 IDMP-DURATION 5",
+            "XCFGSET s IDMP-MAXSIZE 10000",
+            "XCFGSET s duration 5 MaxSize 7",
+        ] {
+            assert_eq!(perr(ok), None, "{ok}");
+        }
+    }
+
+    #[test]
+    fn left_to_right_first_problem_wins() {
+        assert_eq!(
+            perr("XCFGSET s IDMP-DURATION 0 IDMP-MAXSIZE x"),
+            e(ERR_DURATION_RANGE)
+        );
+        assert_eq!(
+            perr("XCFGSET s IDMP-MAXSIZE x IDMP-DURATION 0"),
+            e("ERR value is not an integer or out of range")
+        );
+        assert_eq!(perr("XCFGSET s IDMP-MAXSIZE 0 FOO"), e(ERR_MAXSIZE_RANGE));
+        assert_eq!(perr("XCFGSET s FOO IDMP-MAXSIZE 0"), e(ERR_SYNTAX));
+        assert_eq!(
+            perr("XCFGSET s IDMP-DURATION 5 IDMP-DURATION 0"),
+            e(ERR_DURATION_RANGE)
+        );
+    }
+
+    #[test]
+    fn exec_semantics() {
+        let c = ctx(1000);
+        let mut slot = None;
+        let (out, fx) = run(&mut slot, "XCFGSET s IDMP-DURATION 5", &c);
+        assert_eq!(out, "-ERR no such key\r\n");
+        assert!(fx.replicate.is_empty() && slot.is_none());
+
+        run(&mut slot, "XADD s IDMP p a * f v", &c);
+        run(&mut slot, "XADD s IDMP p a * f v", &c);
+        // Same values: nothing cleared.
+        let (out, fx) = run(&mut slot, "XCFGSET s IDMP-DURATION 100 MAXSIZE 100", &c);
+        assert_eq!(out, "+OK\r\n");
+        assert_eq!(fx.events, vec!["xcfgset"]);
+        assert_eq!(
+            repl(&fx),
+            vec!["XCFGSET s IDMP-DURATION 100 IDMP-MAXSIZE 100"]
+        );
+        assert_eq!(slot.as_ref().expect("s").idmp.iids_tracked(), 1);
+        // Last one wins; a change clears producers but keeps counters.
+        let (out, fx) = run(&mut slot, "XCFGSET s IDMP-MAXSIZE 3 IDMP-MAXSIZE 7", &c);
+        assert_eq!(out, "+OK\r\n");
+        assert_eq!(
+            repl(&fx),
+            vec!["XCFGSET s IDMP-DURATION 100 IDMP-MAXSIZE 7"]
+        );
+        let s = slot.as_ref().expect("s");
+        assert_eq!((s.idmp.pids_tracked(), s.idmp.iids_tracked()), (0, 0));
+        assert_eq!((s.idmp.iids_added, s.idmp.iids_duplicates), (1, 1));
+        assert_eq!(s.idmp.settings().maxsize, 7);
+        assert_eq!(s.len(), 1);
+    }
+}

@@ -70,3 +70,33 @@ impl<'a> XdelRequest<'a> {
         fx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{ctx, repl, run};
+
+    #[test]
+    fn propagates_only_deleted_ids() {
+        let c = ctx(1);
+        let mut slot = None;
+        let (out, _) = run(&mut slot, "XDEL s bad", &c);
+        assert_eq!(out, ":0\r\n");
+        run(&mut slot, "XADD s 1-1 f v", &c);
+        run(&mut slot, "XADD s 2-1 f v", &c);
+        let (out, fx) = run(&mut slot, "XDEL s 1-1 bad", &c);
+        assert_eq!(
+            out,
+            "-ERR Invalid stream ID specified as stream command argument\r\n"
+        );
+        assert!(fx.replicate.is_empty());
+        let (out, fx) = run(&mut slot, "XDEL s 5 1-1 1-1", &c);
+        assert_eq!(out, ":1\r\n");
+        assert_eq!(fx.events, vec!["xdel"]);
+        assert_eq!(repl(&fx), vec!["idmp.xdel s 1-1"]);
+        let (out, fx) = run(&mut slot, "XDEL s 1-1", &c);
+        assert_eq!(out, ":0\r\n");
+        assert!(fx.replicate.is_empty() && fx.events.is_empty());
+        let s = slot.expect("s");
+        assert_eq!((s.first_id.ms, s.max_deleted_id.ms), (2, 1));
+    }
+}

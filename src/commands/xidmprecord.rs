@@ -125,3 +125,145 @@ impl<'a> XidmprecordRequest<'a> {
         fx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{ctx, parse_err, perr, repl, run, run_args, words};
+    use super::super::ExecCtx;
+    use super::*;
+    use crate::stream::StreamId;
+
+    fn trusted(now: u64) -> ExecCtx {
+        ExecCtx {
+            trusted: true,
+            ..ctx(now)
+        }
+    }
+
+    fn err(s: &str) -> String {
+        format!("-{s}\r\n")
+    }
+
+    #[test]
+    fn arity() {
+        let a = "ERR wrong number of arguments for 'xidmprecord' command";
+        assert_eq!(perr("XIDMPRECORD s p i"), Some(a.into()));
+        assert_eq!(perr("XIDMPRECORD s p i 1-1 x"), Some(a.into()));
+        assert_eq!(perr("XIDMPRECORD s p i 1-1 IDMPAT 5"), Some(a.into()));
+        assert_eq!(
+            parse_err(&words("XIDMPRECORD s p i 1-1 IDMPAT 5"), &trusted(1)),
+            None
+        );
+        assert_eq!(
+            parse_err(&words("XIDMPRECORD s p i 1-1 FOO 5"), &trusted(1)),
+            Some("ERR syntax error".into())
+        );
+    }
+
+    #[test]
+    fn errors_in_spec_order() {
+        let c = ctx(1000);
+        let mut slot = None;
+        // Missing key first, whatever the other arguments.
+        let (out, _) = run_args(
+            &mut slot,
+            &[
+                b"XIDMPRECORD".to_vec(),
+                b"s".to_vec(),
+                vec![],
+                vec![],
+                b"bad".to_vec(),
+            ],
+            &c,
+            false,
+        );
+        assert_eq!(out, err(ERR_NO_SUCH_KEY));
+        run(&mut slot, "XADD s 1-1 f v", &c);
+        run(&mut slot, "XADD s 2-1 f v", &c);
+        let (out, _) = run_args(
+            &mut slot,
+            &[
+                b"XIDMPRECORD".to_vec(),
+                b"s".to_vec(),
+                vec![],
+                vec![],
+                b"bad".to_vec(),
+            ],
+            &c,
+            false,
+        );
+        assert_eq!(out, err(ERR_INVALID_ID));
+        let (out, _) = run_args(
+            &mut slot,
+            &[
+                b"XIDMPRECORD".to_vec(),
+                b"s".to_vec(),
+                vec![],
+                vec![],
+                b"9-9".to_vec(),
+            ],
+            &c,
+            false,
+        );
+        assert_eq!(out, err(ERR_IDMP_EMPTY_PID));
+        let (out, _) = run_args(
+            &mut slot,
+            &[
+                b"XIDMPRECORD".to_vec(),
+                b"s".to_vec(),
+                b"p".to_vec(),
+                vec![],
+                b"9-9".to_vec(),
+            ],
+            &c,
+            false,
+        );
+        assert_eq!(out, err(ERR_IDMP_EMPTY_IID));
+        let (out, _) = run(&mut slot, "XIDMPRECORD s p i 9-9", &c);
+        assert_eq!(out, err(ERR_NO_ENTRY));
+        let (out, fx) = run(&mut slot, "XIDMPRECORD s p i 1-1", &c);
+        assert_eq!(out, "+OK\r\n");
+        assert_eq!(fx.events, vec!["xidmprecord"]);
+        assert_eq!(repl(&fx), vec!["XIDMPRECORD s p i 1-1 IDMPAT 1000"]);
+        // Idempotent; another ID is refused.
+        let (out, fx) = run(&mut slot, "XIDMPRECORD s p i 1-1", &c);
+        assert_eq!(out, "+OK\r\n");
+        assert_eq!(repl(&fx), vec!["XIDMPRECORD s p i 1-1"]);
+        let (out, fx) = run(&mut slot, "XIDMPRECORD s p i 2-1", &c);
+        assert_eq!(out, err(ERR_OTHER_ID));
+        assert!(fx.replicate.is_empty());
+        let s = slot.as_ref().expect("s");
+        assert_eq!((s.idmp.iids_added, s.idmp.iids_tracked()), (0, 1));
+        // An XADD IDMP of the recorded pair is a duplicate.
+        let (out, _) = run(&mut slot, "XADD s IDMP p i * f v", &c);
+        assert_eq!(out, "$3\r\n1-1\r\n");
+        // A deleted entry: refused for clients, accepted when trusted up to last-id.
+        run(&mut slot, "XDEL s 2-1", &c);
+        let (out, _) = run(&mut slot, "XIDMPRECORD s p j 2-1", &c);
+        assert_eq!(out, err(ERR_NO_ENTRY));
+        let (out, _) = run_args(
+            &mut slot,
+            &words("XIDMPRECORD s p j 2-1 IDMPAT 500"),
+            &trusted(1000),
+            false,
+        );
+        assert_eq!(out, "+OK\r\n");
+        let (out, _) = run_args(
+            &mut slot,
+            &words("XIDMPRECORD s p k 2-2"),
+            &trusted(1000),
+            false,
+        );
+        assert_eq!(out, err(ERR_NO_ENTRY));
+        let s = slot.as_ref().expect("s");
+        let times: Vec<(StreamId, u64)> = s
+            .idmp
+            .producers()
+            .flat_map(|(_, it)| it.map(|(_, id, t)| (id, t)))
+            .collect();
+        assert_eq!(
+            times,
+            vec![(StreamId::new(1, 1), 1000), (StreamId::new(2, 1), 1000)]
+        );
+    }
+}

@@ -1,7 +1,7 @@
 //! XINFO on module streams: STREAM \[FULL \[COUNT n\]\] as Redis 7.0's
 //! `xinfoReplyWithStreamInfo` with the six IDMP fields of Redis 8.6 right
-//! after `recorded-first-entry-id` (SPEC 6); GROUPS (no groups yet: an empty
-//! array); CONSUMERS (the native NOGROUP error); HELP (the native text).
+//! after `recorded-first-entry-id` (SPEC 6); GROUPS, CONSUMERS and the FULL
+//! groups from `xinfo_groups`; HELP (the native text).
 //!
 //! `radix-tree-keys` is the store's node count. `radix-tree-nodes` has no
 //! exact analogue (the store is no radix tree); it is the figure a native
@@ -13,6 +13,7 @@ use super::range::{reply_entries, reply_entry};
 use super::reply::Reply;
 use super::util::{arity_error, check_arity, is_kw, parse_ll, show, ERR_NO_SUCH_KEY};
 use super::{CmdError, Effects, ExecCtx};
+use crate::stream::idmp::IdmpSettings;
 use crate::stream::store::Entry;
 use crate::stream::stream::Stream;
 use crate::stream::StreamId;
@@ -70,7 +71,7 @@ impl<'a> XinfoRequest<'a> {
                 let shown: String = show(sub_name).chars().take(128).collect();
                 return Err(format!(
                     "ERR unknown subcommand '{shown}'. Try {} HELP.",
-                    show(cmd).to_ascii_uppercase()
+                    name.to_ascii_uppercase()
                 ));
             }
         };
@@ -107,7 +108,7 @@ impl<'a> XinfoRequest<'a> {
         format!(
             "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
             show(self.sub_name).chars().take(128).collect::<String>(),
-            show(self.cmd).to_ascii_uppercase()
+            native_name(self.cmd)
         )
     }
 
@@ -135,12 +136,10 @@ impl<'a> XinfoRequest<'a> {
                 }
                 Err(e) => reply.error(&e),
             },
-            XinfoSub::Groups { .. } => reply.array(0),
-            XinfoSub::Consumers { key, group } => reply.error(&format!(
-                "NOGROUP No such consumer group '{}' for key name '{}'",
-                show(group),
-                show(key)
-            )),
+            XinfoSub::Groups { .. } => super::xinfo_groups::groups_info(s, reply),
+            XinfoSub::Consumers { key, group } => {
+                super::xinfo_groups::consumers_info(s, key, group, ctx.now_ms, reply)
+            }
             XinfoSub::Help => {}
         }
         fx
@@ -182,7 +181,7 @@ impl<'a> XinfoRequest<'a> {
         reply.array(LINES.len() + 3);
         reply.simple(&format!(
             "{} <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-            show(self.cmd).to_ascii_uppercase()
+            native_name(self.cmd)
         ));
         for l in LINES {
             reply.simple(l);
@@ -190,6 +189,13 @@ impl<'a> XinfoRequest<'a> {
         reply.simple("HELP");
         reply.simple("    Prints this help.");
     }
+}
+
+/// argv\[0\] uppercased as the server prints it in help texts, without the
+/// module's `idmp.` prefix.
+fn native_name(cmd: &[u8]) -> String {
+    let up = show(cmd).to_ascii_uppercase();
+    up.strip_prefix("IDMP.").map(str::to_string).unwrap_or(up)
 }
 
 /// The `radix-tree-nodes` figure for a store of `keys` nodes (see module docs).
@@ -203,6 +209,26 @@ pub fn radix_tree_nodes(keys: usize) -> usize {
 
 fn int(v: u64) -> i64 {
     i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// The six IDMP fields of XINFO STREAM (SPEC 6), as map entries: the
+/// settings, then `[pids-tracked, iids-tracked, iids-added, iids-duplicates]`.
+/// Usable by the glue for a native stream (defaults and zeros).
+pub fn reply_idmp_fields(reply: &mut dyn Reply, settings: IdmpSettings, counts: [u64; 4]) {
+    reply.bulk(b"idmp-duration");
+    reply.int(i64::from(settings.duration_secs));
+    reply.bulk(b"idmp-maxsize");
+    reply.int(i64::from(settings.maxsize));
+    let [pids, iids, added, duplicates] = counts;
+    for (name, v) in [
+        (&b"pids-tracked"[..], pids),
+        (b"iids-tracked", iids),
+        (b"iids-added", added),
+        (b"iids-duplicates", duplicates),
+    ] {
+        reply.bulk(name);
+        reply.int(int(v));
+    }
 }
 
 /// XINFO STREAM's reply; `full` is `Some(count)` for the FULL form.
@@ -223,23 +249,20 @@ pub fn stream_info(s: &Stream, full: Option<u64>, reply: &mut dyn Reply) {
     reply.int(int(s.entries_added));
     reply.bulk(b"recorded-first-entry-id");
     reply.stream_id(s.first_id);
-    let settings = s.idmp.settings();
-    reply.bulk(b"idmp-duration");
-    reply.int(i64::from(settings.duration_secs));
-    reply.bulk(b"idmp-maxsize");
-    reply.int(i64::from(settings.maxsize));
-    reply.bulk(b"pids-tracked");
-    reply.int(int(s.idmp.pids_tracked()));
-    reply.bulk(b"iids-tracked");
-    reply.int(int(s.idmp.iids_tracked()));
-    reply.bulk(b"iids-added");
-    reply.int(int(s.idmp.iids_added));
-    reply.bulk(b"iids-duplicates");
-    reply.int(int(s.idmp.iids_duplicates));
+    reply_idmp_fields(
+        reply,
+        s.idmp.settings(),
+        [
+            s.idmp.pids_tracked(),
+            s.idmp.iids_tracked(),
+            s.idmp.iids_added,
+            s.idmp.iids_duplicates,
+        ],
+    );
     match full {
         None => {
             reply.bulk(b"groups");
-            reply.int(0);
+            reply.int(i64::try_from(s.groups.len()).unwrap_or(i64::MAX));
             reply.bulk(b"first-entry");
             match s.store.range(StreamId::MIN, StreamId::MAX).next() {
                 Some(e) => reply_entry(reply, &e),
@@ -265,7 +288,124 @@ pub fn stream_info(s: &Stream, full: Option<u64>, reply: &mut dyn Reply) {
                 .collect();
             reply_entries(reply, &entries);
             reply.bulk(b"groups");
-            reply.array(0);
+            super::xinfo_groups::full_groups(s, count, reply);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{bulk, ctx, perr, run, run_args, words};
+    use super::*;
+
+    fn field(name: &str, v: i64) -> String {
+        format!("{}:{v}\r\n", bulk(name))
+    }
+
+    #[test]
+    fn idmp_fields_follow_recorded_first_entry_id() {
+        let c = ctx(1000);
+        let mut slot = None;
+        run(&mut slot, "XADD s IDMP p a * f v", &c);
+        run(&mut slot, "XADD s IDMP p a * f v", &c);
+        run(&mut slot, "XADD s IDMP q b * f v", &ctx(50_000));
+        run(
+            &mut slot,
+            "XCFGSET s IDMP-DURATION 100 IDMP-MAXSIZE 100",
+            &c,
+        );
+        let expect_idmp = |pids: i64, iids: i64| {
+            [
+                field("idmp-duration", 100),
+                field("idmp-maxsize", 100),
+                field("pids-tracked", pids),
+                field("iids-tracked", iids),
+                field("iids-added", 2),
+                field("iids-duplicates", 1),
+            ]
+            .concat()
+        };
+        let head = format!("{}{}", bulk("recorded-first-entry-id"), bulk("1000-0"));
+        for (resp3, line) in [
+            (false, "XINFO STREAM s"),
+            (true, "XINFO STREAM s"),
+            (false, "XINFO STREAM s FULL"),
+        ] {
+            let (out, fx) = run_args(&mut slot, &words(line), &ctx(60_000), resp3);
+            assert!(fx.replicate.is_empty());
+            let want = format!("{head}{}", expect_idmp(2, 2));
+            assert!(out.contains(&want), "{out}");
+            let next = if line.ends_with("FULL") {
+                "entries"
+            } else {
+                "groups"
+            };
+            assert!(out.contains(&format!("{want}{}", bulk(next))), "{out}");
+        }
+        let (out, _) = run(&mut slot, "XINFO STREAM s", &ctx(60_000));
+        assert!(out.starts_with("*32\r\n"));
+        let (out, _) = run_args(&mut slot, &words("XINFO STREAM s"), &ctx(1), true);
+        assert!(out.starts_with("%16\r\n"));
+        let (out, _) = run_args(&mut slot, &words("XINFO STREAM s FULL"), &ctx(1), true);
+        assert!(out.starts_with("%15\r\n"));
+        // Expiry is exact as seen by XINFO: p's iid was recorded at 1000.
+        let (out, _) = run(&mut slot, "XINFO STREAM s", &ctx(101_000));
+        assert!(out.contains(&expect_idmp(1, 1)), "{out}");
+        let (out, _) = run(&mut slot, "XINFO STREAM s", &ctx(150_000));
+        assert!(out.contains(&expect_idmp(0, 0)), "{out}");
+    }
+
+    #[test]
+    fn subcommands() {
+        let c = ctx(1);
+        let mut slot = None;
+        let (out, _) = run(&mut slot, "XINFO GROUPS s", &c);
+        assert_eq!(out, "-ERR no such key\r\n");
+        let (out, _) = run(&mut slot, "XINFO HELP", &c);
+        assert!(out.starts_with("*9\r\n+XINFO <subcommand>"));
+        run(&mut slot, "XADD s 1-1 f v", &c);
+        let (out, _) = run(&mut slot, "xinfo groups s", &c);
+        assert_eq!(out, "*0\r\n");
+        let (out, _) = run(&mut slot, "XINFO CONSUMERS s g", &c);
+        assert_eq!(
+            out,
+            "-NOGROUP No such consumer group 'g' for key name 's'\r\n"
+        );
+        let (out, _) = run(&mut slot, "Xinfo Stream s full x", &c);
+        assert_eq!(out, "-ERR unknown subcommand or wrong number of arguments for 'Stream'. Try XINFO HELP.\r\n");
+        assert_eq!(
+            perr("xinfo bogus s"),
+            Some("ERR unknown subcommand 'bogus'. Try XINFO HELP.".into())
+        );
+        assert_eq!(
+            perr("XINFO STREAM"),
+            Some("ERR wrong number of arguments for 'xinfo|stream' command".into())
+        );
+        assert_eq!(radix_tree_nodes(0), 1);
+        assert_eq!(radix_tree_nodes(3), 8);
+    }
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::super::testkit::{ctx, perr, run};
+
+    #[test]
+    fn module_names_print_as_native_ones() {
+        assert_eq!(
+            perr("idmp.xinfo bogus s"),
+            Some("ERR unknown subcommand 'bogus'. Try XINFO HELP.".into())
+        );
+        assert_eq!(
+            perr("IDMP.XINFO STREAM"),
+            Some("ERR wrong number of arguments for 'xinfo|stream' command".into())
+        );
+        assert_eq!(
+            perr("idmp.xadd s"),
+            Some("ERR wrong number of arguments for 'xadd' command".into())
+        );
+        let mut slot = None;
+        let (out, _) = run(&mut slot, "idmp.xinfo help", &ctx(1));
+        assert!(out.starts_with("*9\r\n+XINFO <subcommand>"), "{out}");
     }
 }

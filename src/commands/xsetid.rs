@@ -112,3 +112,42 @@ impl<'a> XsetidRequest<'a> {
         fx
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{ctx, repl, run, run_args};
+    use super::super::ExecCtx;
+
+    #[test]
+    fn propagates_resolved_metadata() {
+        let c = ctx(1);
+        let mut slot = None;
+        run(&mut slot, "XADD s 1-1 f v", &c);
+        run(&mut slot, "XADD s 2-1 f v", &c);
+        let (out, fx) = run(&mut slot, "XSETID s 3-0", &c);
+        assert_eq!(out, "+OK\r\n");
+        assert_eq!(fx.events, vec!["xsetid"]);
+        assert_eq!(
+            repl(&fx),
+            vec!["idmp.xsetid s 3-0 ENTRIESADDED 2 MAXDELETEDID 0-0"]
+        );
+        // The top entry deleted, then XSETID below it: max-deleted (2-1) > id.
+        run(&mut slot, "XDEL s 2-1", &c);
+        let (out, fx) = run(&mut slot, "XSETID s 1-5 ENTRIESADDED 9", &c);
+        assert_eq!(out, "+OK\r\n");
+        assert_eq!(repl(&fx), vec!["idmp.xsetid s 1-5 ENTRIESADDED 9"]);
+        // Replaying on a copy works.
+        let mut replica = None;
+        let t = ExecCtx { trusted: true, ..c };
+        run(&mut replica, "XADD s 1-1 f v", &t);
+        run(&mut replica, "XADD s 2-1 f v", &t);
+        run(&mut replica, "XDEL s 2-1", &t);
+        let (out, _) = run_args(&mut replica, &fx.replicate[0], &t, false);
+        assert_eq!(out, "+OK\r\n");
+        let (m, r) = (slot.expect("m"), replica.expect("r"));
+        assert_eq!(
+            (m.last_id, m.entries_added, m.max_deleted_id),
+            (r.last_id, r.entries_added, r.max_deleted_id)
+        );
+    }
+}

@@ -56,14 +56,42 @@ impl<'a> XtrimRequest<'a> {
         if removed > 0 {
             fx.events.push("xtrim");
             let mut argv = vec![b"idmp.xtrim".to_vec(), self.key.to_vec()];
-            argv.extend(exact_trim_argv(
-                &self.trim.strategy,
-                s.len(),
-                s.store.first_id(),
-            ));
+            argv.extend(exact_trim_argv(&self.trim, s.len(), s.store.first_id_any()));
             fx.replicate.push(argv);
         }
         reply.int(i64::try_from(removed).unwrap_or(i64::MAX));
         fx
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testkit::{ctx, perr, repl, run};
+
+    #[test]
+    fn propagates_the_exact_result() {
+        let c = ctx(1);
+        let mut slot = None;
+        let (out, fx) = run(&mut slot, "XTRIM s MAXLEN 0", &c);
+        assert_eq!(out, ":0\r\n");
+        assert!(fx.replicate.is_empty());
+        for i in 1..=5 {
+            run(&mut slot, &format!("XADD s {i}-0 f v"), &c);
+        }
+        let (out, fx) = run(&mut slot, "XTRIM s MAXLEN ~ 1", &c);
+        assert_eq!(out, ":0\r\n");
+        assert!(fx.replicate.is_empty() && fx.events.is_empty());
+        let (out, fx) = run(&mut slot, "XTRIM s MAXLEN 3 KEEPREF", &c);
+        assert_eq!(out, ":2\r\n");
+        assert_eq!(fx.events, vec!["xtrim"]);
+        assert_eq!(repl(&fx), vec!["idmp.xtrim s MAXLEN = 3"]);
+        let (out, fx) = run(&mut slot, "XTRIM s MINID 5", &c);
+        assert_eq!(out, ":2\r\n");
+        assert_eq!(repl(&fx), vec!["idmp.xtrim s MINID = 5-0"]);
+        assert_eq!(perr("XTRIM s DELREF MAXLEN 1"), None);
+        assert_eq!(
+            perr("XTRIM s KEEPREF LIMIT 0"),
+            Some("ERR syntax error, XTRIM must be called with a trimming strategy".into())
+        );
     }
 }

@@ -1,57 +1,92 @@
-//! RDB codec (interim version on main; replaced by the versioned codec of the
-//! persistence work). Entries, stream metadata and IDMP state.
+//! The versioned RDB codec of a whole [`Stream`], over a small reader/writer
+//! trait that maps 1:1 to `RedisModule_SaveUnsigned` / `SaveStringBuffer` and
+//! `LoadUnsigned` / `LoadStringBuffer`, so it is testable without a server.
+//!
+//! # Encoding version 0
+//!
+//! ```text
+//! entry count N
+//! N x { id.ms, id.seq, pair count K (>= 1), K x { field bytes, value bytes } }
+//!                                   (IDs strictly ascending)
+//! last_id.ms, last_id.seq, max_deleted_id.ms, max_deleted_id.seq,
+//! entries_added, first_id.ms, first_id.seq
+//! idmp duration_secs, idmp maxsize          (1 ..= u32::MAX)
+//! iids_added, iids_duplicates, last_time_ms
+//! pid count P, P x pid bytes               (non-empty, strictly ascending)
+//! record count R
+//! R x { pid index (< P), iid bytes (non-empty), id.ms, id.seq, time_ms }
+//!                                   (global insertion order, times ascending)
+//! consumer group count                       (0: groups come later)
+//! END_MARKER
+//! ```
+//!
+//! Entries are rebuilt by appending them, so node boundaries are those of a
+//! fresh stream (deleted entries are not kept, as an AOF rewrite would do).
+//! Every length and count is checked before use; nothing is preallocated from
+//! a count read from the payload.
 
+use std::fmt;
+
+use crate::stream::id::StreamId;
 use crate::stream::idmp::IdmpSettings;
-use crate::stream::{NodeLimits, Stream, StreamId};
+use crate::stream::store::{NodeLimits, STREAM_LISTPACK_MAX_SIZE};
+use crate::stream::Stream;
 
-/// Encoding version of the `idmp-strm` type.
+/// The encoding version written by [`save_stream`].
 pub const ENCODING_VERSION: i32 = 0;
 
-/// A load failure with a message for the log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CodecError(String);
+/// Written last; a payload not ending with it is corrupt.
+const END_MARKER: u64 = 0x4944_4d50_5354_524d; // "IDMPSTRM"
 
-impl CodecError {
-    /// An error with a message.
-    pub fn new(msg: &str) -> Self {
-        CodecError(msg.to_string())
-    }
-}
-
-impl std::fmt::Display for CodecError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-/// Where saved values go.
+/// Sink of an RDB payload (`RedisModule_SaveUnsigned` / `SaveStringBuffer`).
 pub trait RdbWrite {
-    /// An unsigned integer.
+    /// Writes an unsigned integer.
     fn write_u64(&mut self, v: u64);
-    /// A byte string.
+    /// Writes a byte string.
     fn write_bytes(&mut self, b: &[u8]);
 }
 
-/// Where loaded values come from.
+/// Source of an RDB payload (`RedisModule_LoadUnsigned` / `LoadStringBuffer`).
 pub trait RdbRead {
-    /// An unsigned integer.
+    /// Reads an unsigned integer.
     fn read_u64(&mut self) -> Result<u64, CodecError>;
-    /// A byte string.
+    /// Reads a byte string.
     fn read_bytes(&mut self) -> Result<Vec<u8>, CodecError>;
 }
+
+/// Why a payload could not be loaded; the message is meant for the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodecError {
+    /// Human-readable reason.
+    pub message: String,
+}
+
+impl CodecError {
+    /// An error with the given message.
+    pub fn new(message: impl Into<String>) -> Self {
+        CodecError {
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for CodecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for CodecError {}
 
 fn write_id(w: &mut impl RdbWrite, id: StreamId) {
     w.write_u64(id.ms);
     w.write_u64(id.seq);
 }
 
-fn read_id(r: &mut impl RdbRead) -> Result<StreamId, CodecError> {
-    Ok(StreamId::new(r.read_u64()?, r.read_u64()?))
-}
-
-/// Saves a stream.
+/// Writes `s` in encoding [`ENCODING_VERSION`]. iids expired but not yet
+/// reclaimed are written too (the loader drops what is expired by then).
 pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
-    w.write_u64(s.len());
+    w.write_u64(s.store.len());
     for e in s.store.range(StreamId::MIN, StreamId::MAX) {
         write_id(w, e.id());
         w.write_u64(e.field_count() as u64);
@@ -62,81 +97,193 @@ pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
     }
     write_id(w, s.last_id);
     write_id(w, s.max_deleted_id);
-    write_id(w, s.first_id);
     w.write_u64(s.entries_added);
-    let st = s.idmp.settings();
-    w.write_u64(u64::from(st.duration_secs));
-    w.write_u64(u64::from(st.maxsize));
-    w.write_u64(s.idmp.iids_added);
-    w.write_u64(s.idmp.iids_duplicates);
-    let producers: Vec<_> = s.idmp.producers().collect();
-    w.write_u64(producers.len() as u64);
-    for (pid, iids) in producers {
-        w.write_bytes(pid);
-        let iids: Vec<_> = iids.collect();
-        w.write_u64(iids.len() as u64);
-        for (iid, id, t) in iids {
-            w.write_bytes(iid);
-            write_id(w, id);
-            w.write_u64(t);
-        }
+    write_id(w, s.first_id);
+
+    let idmp = &s.idmp;
+    let settings = idmp.settings();
+    w.write_u64(u64::from(settings.duration_secs));
+    w.write_u64(u64::from(settings.maxsize));
+    w.write_u64(idmp.iids_added);
+    w.write_u64(idmp.iids_duplicates);
+    w.write_u64(idmp.last_time_ms());
+
+    // The pid table in ascending order; records refer to it by position.
+    let pids: Vec<&[u8]> = idmp.producers().map(|(p, _)| p).collect();
+    w.write_u64(pids.len() as u64);
+    for p in &pids {
+        w.write_bytes(p);
+    }
+    // Counted by the same iteration that writes them, so they always agree.
+    w.write_u64(idmp.records().count() as u64);
+    for (pid, iid, id, time) in idmp.records() {
+        let index = pids.binary_search(&pid).unwrap_or(0);
+        w.write_u64(index as u64);
+        w.write_bytes(iid);
+        write_id(w, id);
+        w.write_u64(time);
+    }
+    w.write_u64(0); // consumer groups
+    w.write_u64(END_MARKER);
+}
+
+fn corrupt(what: &str) -> CodecError {
+    CodecError::new(format!("idmp-strm: corrupt payload: {what}"))
+}
+
+fn read_id(r: &mut impl RdbRead) -> Result<StreamId, CodecError> {
+    let ms = r.read_u64()?;
+    let seq = r.read_u64()?;
+    Ok(StreamId::new(ms, seq))
+}
+
+fn read_u32(r: &mut impl RdbRead, what: &str) -> Result<u32, CodecError> {
+    let v = r.read_u64()?;
+    match u32::try_from(v) {
+        Ok(v) if v >= 1 => Ok(v),
+        _ => Err(corrupt(&format!("{what} {v} out of range"))),
     }
 }
 
-/// Loads a stream saved by [`save_stream`].
+/// Reads a stream written by [`save_stream`] with encoding version `encver`;
+/// entries are rebuilt into nodes of `limits`.
 pub fn load_stream(
     r: &mut impl RdbRead,
     encver: i32,
     limits: NodeLimits,
 ) -> Result<Stream, CodecError> {
-    if encver != ENCODING_VERSION {
-        return Err(CodecError::new("unknown encoding version"));
+    if encver > ENCODING_VERSION {
+        return Err(CodecError::new(format!(
+            "idmp-strm: encoding version {encver} is newer than this module's {ENCODING_VERSION}; upgrade the module"
+        )));
     }
-    let n = r.read_u64()?;
+    if encver < 0 {
+        return Err(corrupt(&format!("encoding version {encver}")));
+    }
     let mut s = Stream::new(IdmpSettings::default());
-    let mut prev: Option<StreamId> = None;
-    for _ in 0..n {
-        let id = read_id(r)?;
-        if prev.is_some_and(|p| id <= p) {
-            return Err(CodecError::new("entry IDs out of order"));
-        }
-        prev = Some(id);
-        let nf = r.read_u64()?;
-        if nf == 0 || nf > (1 << 31) {
-            return Err(CodecError::new("bad field count"));
-        }
-        let mut owned = Vec::new();
-        for _ in 0..nf * 2 {
-            owned.push(r.read_bytes()?);
-        }
-        let fields: Vec<&[u8]> = owned.iter().map(|v| v.as_slice()).collect();
-        s.append(id, &fields, limits);
+    load_entries(r, &mut s, limits)?;
+
+    let last_id = read_id(r)?;
+    let max_deleted_id = read_id(r)?;
+    let entries_added = r.read_u64()?;
+    let first_id = read_id(r)?;
+    if s.store.last_id().is_some_and(|top| top > last_id) {
+        return Err(corrupt("an entry ID is above the last generated ID"));
     }
-    s.last_id = read_id(r)?;
-    s.max_deleted_id = read_id(r)?;
-    s.first_id = read_id(r)?;
-    s.entries_added = r.read_u64()?;
-    let d = r.read_u64()?;
-    let m = r.read_u64()?;
-    if !(1..=86_400).contains(&d) || !(1..=10_000).contains(&m) {
-        return Err(CodecError::new("IDMP settings out of range"));
+    if max_deleted_id > last_id {
+        return Err(corrupt("max deleted ID above the last generated ID"));
     }
-    s.idmp = crate::stream::idmp::IdmpState::new(IdmpSettings {
-        duration_secs: d as u32,
-        maxsize: m as u32,
-    });
-    s.idmp.iids_added = r.read_u64()?;
-    s.idmp.iids_duplicates = r.read_u64()?;
-    let np = r.read_u64()?;
-    for _ in 0..np {
-        let pid = r.read_bytes()?;
-        let ni = r.read_u64()?;
-        for _ in 0..ni {
-            let iid = r.read_bytes()?;
-            let id = read_id(r)?;
-            let t = r.read_u64()?;
-            s.idmp.record_at(&pid, &iid, id, t);
-        }
+    if entries_added < s.store.len() {
+        return Err(corrupt("entries added below the stream length"));
+    }
+    s.last_id = last_id;
+    s.max_deleted_id = max_deleted_id;
+    s.entries_added = entries_added;
+    s.first_id = first_id;
+
+    load_idmp(r, &mut s)?;
+
+    let groups = r.read_u64()?;
+    if groups != 0 {
+        return Err(corrupt(&format!(
+            "{groups} consumer groups in an encoding without groups"
+        )));
+    }
+    if r.read_u64()? != END_MARKER {
+        return Err(corrupt("missing end marker"));
     }
     Ok(s)
 }
+
+fn load_entries(
+    r: &mut impl RdbRead,
+    s: &mut Stream,
+    limits: NodeLimits,
+) -> Result<(), CodecError> {
+    let count = r.read_u64()?;
+    let mut prev: Option<StreamId> = None;
+    let mut fields: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..count {
+        let id = read_id(r)?;
+        if prev.is_some_and(|p| id <= p) {
+            return Err(corrupt(&format!("entry ID {id} out of order")));
+        }
+        prev = Some(id);
+        let pairs = r.read_u64()?;
+        if pairs == 0 {
+            return Err(corrupt(&format!("entry {id} without fields")));
+        }
+        fields.clear();
+        let mut total = 0usize;
+        for _ in 0..pairs {
+            for _ in 0..2 {
+                let b = r.read_bytes()?;
+                total = total.saturating_add(b.len());
+                if total > STREAM_LISTPACK_MAX_SIZE {
+                    return Err(corrupt(&format!("entry {id} too large")));
+                }
+                fields.push(b);
+            }
+        }
+        let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+        s.store.append(id, &refs, limits);
+    }
+    Ok(())
+}
+
+fn load_idmp(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
+    let duration = read_u32(r, "IDMP duration")?;
+    let maxsize = read_u32(r, "IDMP maxsize")?;
+    let idmp = &mut s.idmp;
+    idmp.configure(Some(duration), Some(maxsize));
+    idmp.iids_added = r.read_u64()?;
+    idmp.iids_duplicates = r.read_u64()?;
+    let last_time = r.read_u64()?;
+
+    let pid_count = r.read_u64()?;
+    let mut pids: Vec<Vec<u8>> = Vec::new();
+    for _ in 0..pid_count {
+        let p = r.read_bytes()?;
+        if p.is_empty() {
+            return Err(corrupt("empty producer ID"));
+        }
+        if pids.last().is_some_and(|last| *last >= p) {
+            return Err(corrupt("producer IDs not in ascending order"));
+        }
+        pids.push(p);
+    }
+    let records = r.read_u64()?;
+    let mut prev_time = 0u64;
+    for _ in 0..records {
+        let index = r.read_u64()?;
+        let pid = usize::try_from(index)
+            .ok()
+            .and_then(|i| pids.get(i))
+            .ok_or_else(|| corrupt(&format!("producer index {index} out of range")))?;
+        let iid = r.read_bytes()?;
+        if iid.is_empty() {
+            return Err(corrupt("empty idempotent ID"));
+        }
+        let id = read_id(r)?;
+        let time = r.read_u64()?;
+        if time < prev_time || time > last_time {
+            return Err(corrupt("IDMP insertion times out of order"));
+        }
+        prev_time = time;
+        if id > s.last_id {
+            return Err(corrupt(
+                "an IDMP record names an ID above the last generated ID",
+            ));
+        }
+        // Records were saved unique; a tracked pair here is corruption.
+        if idmp.lookup(pid, &iid, time).is_some() {
+            return Err(corrupt("duplicate IDMP record"));
+        }
+        idmp.record_at(pid, &iid, id, time);
+    }
+    idmp.restore_last_time(last_time);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -40,11 +40,18 @@ pub fn call_v(
     }
 }
 
-/// A borrowed element of a call reply.
+/// A borrowed element of a call reply; it cannot outlive the reply.
 #[derive(Clone, Copy)]
-pub struct Elem(pub *mut raw::RedisModuleCallReply);
+pub struct Elem<'r>(
+    pub *mut raw::RedisModuleCallReply,
+    pub std::marker::PhantomData<&'r CallReply>,
+);
 
-impl Elem {
+impl<'r> Elem<'r> {
+    /// Wraps an element pointer that belongs to a reply living for `'r`.
+    pub fn new(p: *mut raw::RedisModuleCallReply) -> Self {
+        Elem(p, std::marker::PhantomData)
+    }
     /// The reply type (`REDISMODULE_REPLY_*`).
     pub fn kind(self) -> i32 {
         rm!(RedisModule_CallReplyType(self.0)).unwrap_or(-1)
@@ -58,18 +65,18 @@ impl Elem {
         self.len() == 0
     }
     /// Element `i` of an array.
-    pub fn at(self, i: usize) -> Option<Elem> {
+    pub fn at(self, i: usize) -> Option<Elem<'r>> {
         rm!(RedisModule_CallReplyArrayElement(self.0, i))
             .filter(|p| !p.is_null())
-            .map(Elem)
+            .map(Elem::new)
     }
     /// The bytes of a string or error reply.
-    pub fn bytes<'a>(self) -> &'a [u8] {
+    pub fn bytes(self) -> &'r [u8] {
         let mut len = 0usize;
         match rm!(RedisModule_CallReplyStringPtr(self.0, &mut len)) {
             Some(p) if !p.is_null() => {
-                // SAFETY: the reply owns `len` bytes at `p` while it lives; callers
-                // use the slice before the owning CallReply is dropped.
+                // SAFETY: the reply owns `len` bytes at `p` while it lives, and
+                // the slice's lifetime is tied to the reply's.
                 unsafe { std::slice::from_raw_parts(p.cast::<u8>(), len) }
             }
             _ => &[],
@@ -83,7 +90,7 @@ impl Elem {
 
 impl CallReply {
     /// The top-level element.
-    pub fn elem(&self) -> Elem {
-        Elem(self.0)
+    pub fn elem(&self) -> Elem<'_> {
+        Elem::new(self.0)
     }
 }

@@ -5,7 +5,9 @@ use std::ffi::c_int;
 
 use redis_module::raw;
 
+use crate::commands::reply::Reply;
 use crate::rm;
+use crate::server::acl;
 use crate::server::api::{self, c_string};
 use crate::server::guard::guard;
 use crate::server::reply::ModuleReply;
@@ -27,6 +29,21 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.idmpcounters", "write fast", 1, 1, 1),
     ("xcfgset", "write fast", 1, 1, 1),
     ("xidmprecord", "write deny-oom fast", 1, 1, 1),
+    (
+        "idmp.configget",
+        "admin deny-script allow-loading allow-stale",
+        0,
+        0,
+        0,
+    ),
+    ("idmp.scan", "readonly", 0, 0, 0),
+    ("idmp.xread", "readonly blocking", 0, 0, 0),
+    ("idmp.xreadgroup", "write blocking", 0, 0, 0),
+    ("idmp.xgroup", "write deny-oom", 2, 2, 1),
+    ("idmp.xack", "write fast", 1, 1, 1),
+    ("idmp.xpending", "readonly", 1, 1, 1),
+    ("idmp.xclaim", "write fast", 1, 1, 1),
+    ("idmp.xautoclaim", "write fast", 1, 1, 1),
 ];
 
 extern "C" fn handler(
@@ -43,18 +60,60 @@ extern "C" fn handler(
             unsafe { std::slice::from_raw_parts(argv, argc as usize) }
         };
         let name = args.first().map(|&a| api::str_bytes(a)).unwrap_or_default();
+        if let Some(err) = routed_acl_check(ctx, name, args) {
+            ModuleReply::new(ctx).error(&err);
+            return true;
+        }
         if name.eq_ignore_ascii_case(b"idmp.type") {
             route::run_type(ctx, args);
+        } else if name.eq_ignore_ascii_case(b"idmp.scan") {
+            crate::server::scan::run(ctx, args);
+        } else if name.eq_ignore_ascii_case(b"idmp.configget") {
+            crate::server::configget::run(ctx, args);
         } else {
             route::run(ctx, args);
         }
         true
     });
     if !ok {
-        use crate::commands::reply::Reply;
         ModuleReply::new(ctx).error("ERR idmp: internal error, see the server log");
     }
     raw::Status::Ok as c_int
+}
+
+/// For a command the filter routed (`idmp.<native>`), checks the caller's
+/// ACL against the native command; `Some(error)` when denied.
+fn routed_acl_check(
+    ctx: *mut raw::RedisModuleCtx,
+    name: &[u8],
+    args: &[*mut raw::RedisModuleString],
+) -> Option<String> {
+    let native = name
+        .get(5..)
+        .filter(|_| name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp."))?;
+    let native = std::str::from_utf8(native).ok()?.to_ascii_lowercase();
+    match native.as_str() {
+        "xinfo" => acl::check(ctx, "xinfo", args, 2, Some(2)),
+        "xgroup" => acl::check(ctx, "xgroup", args, 2, Some(2)),
+        "xread" | "xreadgroup" => acl::check(ctx, &native, args, 1, None),
+        "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2, None),
+        "idmpcounters" => None,
+        "scan" => acl::check(ctx, "scan", args, 1, None),
+        _ => acl::check(ctx, &native, args, 1, Some(1)),
+    }
+}
+
+/// `idmp.configget a b` as the `CONFIG GET a b` it stands for.
+fn config_get_argv(
+    ctx: *mut raw::RedisModuleCtx,
+    args: &[*mut raw::RedisModuleString],
+) -> Vec<*mut raw::RedisModuleString> {
+    let mut v = vec![
+        api::create_string(ctx, b"config"),
+        api::create_string(ctx, b"get"),
+    ];
+    v.extend(args.iter().skip(1).copied());
+    v
 }
 
 /// Registers every command; false if one fails.

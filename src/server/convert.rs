@@ -1,6 +1,7 @@
 //! In-place conversion of a native stream into a module stream: entries, IDs,
 //! metadata (last-generated-id, max-deleted-entry-id, entries-added,
-//! recorded-first-entry-id) and TTL. Deterministic, so a replica or an AOF
+//! recorded-first-entry-id), consumer groups with their consumers and PELs,
+//! and TTL. Deterministic, so a replica or an AOF
 //! replay converting the same native stream ends with the same value.
 
 use std::ffi::c_int;
@@ -15,54 +16,127 @@ use crate::server::{config, limits};
 use crate::stream::id::parse_strict_id;
 use crate::stream::{Stream, StreamId};
 
-const REPLY_STRING: i32 = 0;
 const REPLY_INTEGER: i32 = 2;
 const REPLY_ARRAY: i32 = 3;
 
-fn id_of(e: Elem) -> Option<StreamId> {
+fn id_of(e: Elem<'_>) -> Option<StreamId> {
     parse_strict_id(e.bytes())
 }
 
-/// The native metadata read from `XINFO STREAM`.
-#[derive(Default)]
-struct Meta {
-    last_id: StreamId,
-    max_deleted: StreamId,
-    entries_added: u64,
-    first_id: StreamId,
-    groups: i64,
+/// Key/value pairs of a flat RESP2 map reply.
+fn pairs(e: Elem<'_>) -> Vec<(&[u8], Elem<'_>)> {
+    (0..e.len() / 2)
+        .filter_map(|i| Some((e.at(2 * i)?.bytes(), e.at(2 * i + 1)?)))
+        .collect()
 }
 
-fn read_meta(
+fn field<'r>(ps: &[(&[u8], Elem<'r>)], name: &[u8]) -> Option<Elem<'r>> {
+    ps.iter().find(|(k, _)| *k == name).map(|&(_, v)| v)
+}
+
+fn int_of(e: Option<Elem<'_>>) -> Option<i64> {
+    e.filter(|v| v.kind() == REPLY_INTEGER).map(|v| v.integer())
+}
+
+fn corrupt() -> String {
+    "ERR idmp: unexpected XINFO STREAM FULL reply during conversion".to_string()
+}
+
+/// Adds one native group (an element of FULL's `groups`) to `s`.
+fn add_group(s: &mut Stream, g: Elem<'_>) -> Result<(), String> {
+    let gp = pairs(g);
+    let name = field(&gp, b"name").ok_or_else(corrupt)?.bytes();
+    let last = field(&gp, b"last-delivered-id")
+        .and_then(id_of)
+        .ok_or_else(corrupt)?;
+    // A nil entries-read is the "invalid" counter (-1), as in the server.
+    let entries_read = int_of(field(&gp, b"entries-read")).unwrap_or(-1);
+    let group = s
+        .groups
+        .create(name, last, entries_read)
+        .ok_or_else(corrupt)?;
+    if let Some(consumers) = field(&gp, b"consumers") {
+        for i in 0..consumers.len() {
+            let Some(c) = consumers.at(i) else { continue };
+            let cp = pairs(c);
+            let cname = field(&cp, b"name").ok_or_else(corrupt)?.bytes();
+            let seen = int_of(field(&cp, b"seen-time")).unwrap_or(0).max(0) as u64;
+            let active = int_of(field(&cp, b"active-time")).unwrap_or(-1);
+            group.insert_consumer(cname, seen, active);
+        }
+    }
+    if let Some(pending) = field(&gp, b"pending") {
+        for i in 0..pending.len() {
+            let Some(p) = pending.at(i) else { continue };
+            let (Some(id), Some(owner), Some(time), Some(count)) = (
+                p.at(0).and_then(id_of),
+                p.at(1),
+                p.at(2).map(|t| t.integer()),
+                p.at(3).map(|c| c.integer()),
+            ) else {
+                return Err(corrupt());
+            };
+            group
+                .insert_nack(id, owner.bytes(), time.max(0) as u64, count.max(0) as u64)
+                .map_err(|_| corrupt())?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the module stream equal to the native stream at `key`, from one
+/// `XINFO STREAM key FULL COUNT 0` (entries, metadata, groups, consumers,
+/// PELs with their delivery times and counts).
+fn read_native(
     ctx: *mut raw::RedisModuleCtx,
     key: *mut raw::RedisModuleString,
-) -> Result<Meta, String> {
-    let mut args = [create_string(ctx, b"STREAM"), key];
+) -> Result<Stream, String> {
+    let mut args = [
+        create_string(ctx, b"STREAM"),
+        key,
+        create_string(ctx, b"FULL"),
+        create_string(ctx, b"COUNT"),
+        create_string(ctx, b"0"),
+    ];
     let reply = call_v(ctx, "XINFO", "", &mut args)
         .ok_or_else(|| "ERR idmp: XINFO failed during conversion".to_string())?;
     let top = reply.elem();
     if top.kind() != REPLY_ARRAY {
-        return Err("ERR idmp: unexpected XINFO reply during conversion".to_string());
+        return Err(corrupt());
     }
-    let mut m = Meta::default();
-    let mut i = 0;
-    while i + 1 < top.len() {
-        let (Some(k), Some(v)) = (top.at(i), top.at(i + 1)) else {
-            break;
-        };
-        match k.bytes() {
-            b"last-generated-id" => m.last_id = id_of(v).unwrap_or_default(),
-            b"max-deleted-entry-id" => m.max_deleted = id_of(v).unwrap_or_default(),
-            b"entries-added" if v.kind() == REPLY_INTEGER => {
-                m.entries_added = v.integer().max(0) as u64
-            }
-            b"recorded-first-entry-id" => m.first_id = id_of(v).unwrap_or_default(),
-            b"groups" if v.kind() == REPLY_INTEGER => m.groups = v.integer(),
-            _ => {}
+    let tp = pairs(top);
+    let mut s = Stream::new(config::defaults());
+    let lim = limits::node_limits();
+    let mut fields: Vec<&[u8]> = Vec::new();
+    if let Some(entries) = field(&tp, b"entries") {
+        for i in 0..entries.len() {
+            let Some(entry) = entries.at(i) else { continue };
+            let (Some(id), Some(fv)) = (entry.at(0).and_then(id_of), entry.at(1)) else {
+                return Err(corrupt());
+            };
+            fields.clear();
+            fields.extend((0..fv.len()).filter_map(|j| fv.at(j)).map(|x| x.bytes()));
+            s.append(id, &fields, lim);
         }
-        i += 2;
     }
-    Ok(m)
+    s.last_id = field(&tp, b"last-generated-id")
+        .and_then(id_of)
+        .ok_or_else(corrupt)?;
+    s.max_deleted_id = field(&tp, b"max-deleted-entry-id")
+        .and_then(id_of)
+        .unwrap_or_default();
+    s.entries_added = int_of(field(&tp, b"entries-added")).unwrap_or(0).max(0) as u64;
+    s.first_id = field(&tp, b"recorded-first-entry-id")
+        .and_then(id_of)
+        .unwrap_or_default();
+    if let Some(groups) = field(&tp, b"groups") {
+        for i in 0..groups.len() {
+            if let Some(g) = groups.at(i) {
+                add_group(&mut s, g)?;
+            }
+        }
+    }
+    Ok(s)
 }
 
 /// Converts the native stream at `key` into a module stream in place.
@@ -70,43 +144,7 @@ pub fn convert_native(
     ctx: *mut raw::RedisModuleCtx,
     key: *mut raw::RedisModuleString,
 ) -> Result<(), String> {
-    let meta = read_meta(ctx, key)?;
-    if meta.groups > 0 {
-        return Err(
-            "ERR idmp: this native stream has consumer groups, which module streams do not carry yet"
-                .to_string(),
-        );
-    }
-    let mut s = Stream::new(config::defaults());
-    let lim = limits::node_limits();
-    {
-        let mut args = [key, create_string(ctx, b"-"), create_string(ctx, b"+")];
-        let reply = call_v(ctx, "XRANGE", "", &mut args)
-            .ok_or_else(|| "ERR idmp: XRANGE failed during conversion".to_string())?;
-        let top = reply.elem();
-        let mut fields: Vec<&[u8]> = Vec::new();
-        for i in 0..top.len() {
-            let Some(entry) = top.at(i) else { continue };
-            let (Some(idel), Some(fv)) = (entry.at(0), entry.at(1)) else {
-                continue;
-            };
-            let Some(id) = id_of(idel) else { continue };
-            fields.clear();
-            for j in 0..fv.len() {
-                if let Some(x) = fv.at(j) {
-                    if x.kind() == REPLY_STRING {
-                        fields.push(x.bytes());
-                    }
-                }
-            }
-            s.append(id, &fields, lim);
-        }
-    }
-    s.last_id = meta.last_id;
-    s.max_deleted_id = meta.max_deleted;
-    s.entries_added = meta.entries_added;
-    s.first_id = meta.first_id;
-
+    let s = read_native(ctx, key)?;
     let k = rm!(RedisModule_OpenKey(
         ctx,
         key,

@@ -146,7 +146,7 @@ extern "C" fn aof_rewrite(
         let Some(s) = stream_ref(value) else { return };
         let keyname = str_bytes(key);
         let fmt = c_string("v");
-        for argv in aof::rewrite_commands(keyname, s) {
+        for argv in aof::rewrite_commands_at(keyname, s, crate::server::api::now_ms()) {
             let Some((name, rest)) = argv.split_first() else {
                 continue;
             };
@@ -249,11 +249,20 @@ extern "C" fn digest(md: *mut raw::RedisModuleDigest, value: *mut c_void) {
         d.int(s.idmp.iids_added);
         d.int(s.idmp.iids_duplicates);
         d.end();
-        // Insertion times are left out: an AOF rewrite replays XIDMPRECORD at
-        // load time, and the digest must match the original key.
+        // Insertion times are left out (an AOF rewrite replays XIDMPRECORD at
+        // load time, and the digest must match the original key), and so are
+        // iids already expired but not yet reclaimed, whose reclamation time
+        // differs between a master and its replicas.
+        let now = crate::server::api::now_ms();
         for (pid, iids) in s.idmp.producers() {
+            let mut live = iids
+                .filter(|&(_, _, time)| !s.idmp.expired_at(time, now))
+                .peekable();
+            if live.peek().is_none() {
+                continue;
+            }
             d.bytes(pid);
-            for (iid, id, _time) in iids {
+            for (iid, id, _time) in live {
                 d.bytes(iid);
                 d.id(id);
             }

@@ -12,27 +12,92 @@ use crate::rm;
 use crate::server::api::{create_string, str_bytes};
 use crate::server::guard::guard;
 
-/// Standard name -> module command name.
-pub const ROUTES: &[(&str, &str)] = &[
-    ("xadd", "idmp.xadd"),
-    ("xrange", "idmp.xrange"),
-    ("xrevrange", "idmp.xrevrange"),
-    ("xlen", "idmp.xlen"),
-    ("xdel", "idmp.xdel"),
-    ("xtrim", "idmp.xtrim"),
-    ("xsetid", "idmp.xsetid"),
-    ("xinfo", "idmp.xinfo"),
-    ("type", "idmp.type"),
+/// Standard name -> (module command name, native arity).
+///
+/// A call whose argument count the native arity rejects is left alone: the
+/// server then answers the native arity error itself, at queue time inside
+/// MULTI, naming the standard command.
+pub const ROUTES: &[(&str, &str, i32)] = &[
+    ("xadd", "idmp.xadd", -5),
+    ("xrange", "idmp.xrange", -4),
+    ("xrevrange", "idmp.xrevrange", -4),
+    ("xlen", "idmp.xlen", 2),
+    ("xdel", "idmp.xdel", -3),
+    ("xtrim", "idmp.xtrim", -4),
+    ("xsetid", "idmp.xsetid", -3),
+    ("xinfo", "idmp.xinfo", -2),
+    ("type", "idmp.type", 2),
+    ("xread", "idmp.xread", -4),
+    ("xreadgroup", "idmp.xreadgroup", -7),
+    ("xgroup", "idmp.xgroup", -2),
+    ("xack", "idmp.xack", -4),
+    ("xpending", "idmp.xpending", -3),
+    ("xclaim", "idmp.xclaim", -6),
+    ("xautoclaim", "idmp.xautoclaim", -6),
 ];
+
+/// XINFO subcommands the module serves, with their native arity.
+const XINFO_SUBS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4)];
+
+/// XGROUP subcommands the module serves, with their native arity.
+const XGROUP_SUBS: &[(&str, i32)] = &[
+    ("create", -5),
+    ("setid", -5),
+    ("destroy", 4),
+    ("createconsumer", 5),
+    ("delconsumer", 5),
+];
+
+/// Whether `argc` satisfies a Redis arity (`n`: exactly n, `-n`: at least n).
+pub fn arity_ok(arity: i32, argc: c_int) -> bool {
+    if arity >= 0 {
+        argc == arity
+    } else {
+        argc >= -arity
+    }
+}
 
 const CONFIG_NAMES: &[(&str, &str)] = &[
     ("stream-idmp-duration", "idmp.stream-idmp-duration"),
     ("stream-idmp-maxsize", "idmp.stream-idmp-maxsize"),
 ];
 
+/// The module config a Redis 8.6 config name stands for.
+pub fn module_config_name(name: &[u8]) -> Option<&'static str> {
+    CONFIG_NAMES
+        .iter()
+        .find(|(from, _)| name.eq_ignore_ascii_case(from.as_bytes()))
+        .map(|&(_, to)| to)
+}
+
+/// The Redis 8.6 name of a module config, for answers to CONFIG GET.
+pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
+    CONFIG_NAMES
+        .iter()
+        .find(|(_, to)| name.eq_ignore_ascii_case(to.as_bytes()))
+        .map(|&(from, _)| from)
+}
+
+static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+static SCAN: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+
 /// Retained module strings for the route targets, created once at load.
-static TARGETS: [AtomicPtr<raw::RedisModuleString>; 9] =
-    [const { AtomicPtr::new(std::ptr::null_mut()) }; 9];
+static TARGETS: [AtomicPtr<raw::RedisModuleString>; ROUTES.len()] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; ROUTES.len()];
+
+/// A container command (XINFO, XGROUP) is routed only for a subcommand the
+/// module serves, with its arity (HELP, unknown subcommands and arity errors
+/// stay native).
+fn sub_routed(
+    fctx: *mut raw::RedisModuleCommandFilterCtx,
+    argc: c_int,
+    subs: &[(&str, i32)],
+) -> bool {
+    let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
+    let sub = str_bytes(sub);
+    subs.iter()
+        .any(|&(name, arity)| sub.eq_ignore_ascii_case(name.as_bytes()) && arity_ok(arity, argc))
+}
 
 fn replace_with_retained(
     fctx: *mut raw::RedisModuleCommandFilterCtx,
@@ -58,36 +123,70 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             return;
         }
         let name = str_bytes(a0);
-        if name.len() < 4 || name.len() > 9 {
+        if name.len() < 4 || name.len() > 10 {
+            // ("scan" is 4 letters, "xreadgroup" 10.)
             return;
         }
-        for (i, (native, _)) in ROUTES.iter().enumerate() {
+        for (i, &(native, _, arity)) in ROUTES.iter().enumerate() {
             if name.eq_ignore_ascii_case(native.as_bytes()) {
-                let t = TARGETS[i].load(Ordering::Relaxed);
+                if !arity_ok(arity, argc) {
+                    return;
+                }
+                if native == "xinfo" && !sub_routed(fctx, argc, XINFO_SUBS) {
+                    return;
+                }
+                if native == "xgroup" && !sub_routed(fctx, argc, XGROUP_SUBS) {
+                    return;
+                }
+                let t = TARGETS
+                    .get(i)
+                    .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
                 replace_with_retained(fctx, 0, t);
                 return;
             }
         }
+        if name.eq_ignore_ascii_case(b"scan") && argc >= 4 {
+            // SCAN ... TYPE stream: module streams are streams too.
+            let wants_streams = (2..argc - 1).any(|pos| {
+                let a =
+                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
+                let b = rm!(RedisModule_CommandFilterArgGet(fctx, pos + 1))
+                    .unwrap_or(std::ptr::null_mut());
+                str_bytes(a).eq_ignore_ascii_case(b"type")
+                    && str_bytes(b).eq_ignore_ascii_case(b"stream")
+            });
+            if wants_streams {
+                replace_with_retained(fctx, 0, SCAN.load(Ordering::Relaxed));
+            }
+            return;
+        }
         if name.eq_ignore_ascii_case(b"config") && argc >= 3 {
             let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
             let sub = str_bytes(sub);
-            if !(sub.eq_ignore_ascii_case(b"set") || sub.eq_ignore_ascii_case(b"get")) {
-                return;
-            }
-            let set = sub.eq_ignore_ascii_case(b"set");
-            let mut pos = 2;
-            while pos < argc {
-                let a =
-                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
-                let ab = str_bytes(a);
-                for (from, to) in CONFIG_NAMES {
-                    if ab.eq_ignore_ascii_case(from.as_bytes()) {
+            if sub.eq_ignore_ascii_case(b"set") {
+                // CONFIG SET name value [name value ...]: rename the names.
+                let mut pos = 2;
+                while pos < argc {
+                    let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
+                        .unwrap_or(std::ptr::null_mut());
+                    if let Some(to) = module_config_name(str_bytes(a)) {
                         let s = create_string(std::ptr::null_mut(), to.as_bytes());
                         let _ = rm!(RedisModule_CommandFilterArgReplace(fctx, pos, s));
                     }
+                    pos += 2;
                 }
-                // CONFIG SET takes name/value pairs; CONFIG GET only names.
-                pos += if set { 2 } else { 1 };
+            } else if sub.eq_ignore_ascii_case(b"get") {
+                // CONFIG GET naming a Redis 8.6 name goes to idmp.configget,
+                // which answers under the names the client asked for.
+                let asks_native = (2..argc).any(|pos| {
+                    let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
+                        .unwrap_or(std::ptr::null_mut());
+                    module_config_name(str_bytes(a)).is_some()
+                });
+                if asks_native {
+                    replace_with_retained(fctx, 0, CONFIG_GET.load(Ordering::Relaxed));
+                    let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
+                }
             }
         }
     })
@@ -95,13 +194,25 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
 
 /// Creates the route targets and registers the filter.
 pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
-    for (i, (_, target)) in ROUTES.iter().enumerate() {
+    for (i, (_, target, _)) in ROUTES.iter().enumerate() {
         let s = create_string(std::ptr::null_mut(), target.as_bytes());
         if s.is_null() {
             return false;
         }
-        TARGETS[i].store(s, Ordering::Relaxed);
+        if let Some(t) = TARGETS.get(i) {
+            t.store(s, Ordering::Relaxed);
+        }
     }
+    let cg = create_string(std::ptr::null_mut(), b"idmp.configget");
+    if cg.is_null() {
+        return false;
+    }
+    CONFIG_GET.store(cg, Ordering::Relaxed);
+    let sc = create_string(std::ptr::null_mut(), b"idmp.scan");
+    if sc.is_null() {
+        return false;
+    }
+    SCAN.store(sc, Ordering::Relaxed);
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,
         Some(filter),

@@ -1,10 +1,13 @@
 //! The glue with the server: FFI, type callbacks, command registration, the
 //! command filter and routing. All `unsafe` of the crate lives here.
 
+pub mod acl;
 pub mod api;
 pub mod call;
+pub mod cmdinfo;
 pub mod commands;
 pub mod config;
+pub mod configget;
 pub mod convert;
 pub mod dtype;
 pub mod filter;
@@ -13,8 +16,11 @@ pub mod info;
 pub mod limits;
 pub mod reply;
 pub mod route;
+pub mod scan;
 pub mod stats;
+pub mod wake;
 pub mod xinfo_native;
+pub mod xread;
 
 use redis_module::{Context, RedisString, Status};
 
@@ -39,6 +45,14 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         api::log(raw_ctx, "warning", "idmp: failed to register the commands");
         return Status::Err;
     }
+    if !cmdinfo::init(raw_ctx) {
+        api::log(
+            raw_ctx,
+            "warning",
+            "idmp: failed to set the commands' key specs",
+        );
+        return Status::Err;
+    }
     if !filter::init(raw_ctx) {
         api::log(
             raw_ctx,
@@ -48,6 +62,7 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         return Status::Err;
     }
     limits::init(raw_ctx);
+    wake::init(raw_ctx);
     info::init(raw_ctx);
     // The module signals modified keys itself, only on real writes, so that
     // reads never invalidate a WATCH.

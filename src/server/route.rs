@@ -55,14 +55,18 @@ pub fn exec_ctx(ctx: *mut raw::RedisModuleCtx) -> ExecCtx {
 }
 
 /// What a key holds, as far as routing cares.
-enum Kind {
+pub enum Kind {
+    /// No key.
     Empty,
+    /// A module stream.
     Module(*mut Stream),
+    /// A native stream.
     Native,
+    /// Any other type.
     Other,
 }
 
-fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
+pub fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
     let t = rm!(RedisModule_KeyType(key)).unwrap_or(raw::REDISMODULE_KEYTYPE_EMPTY as c_int);
     match t as isize {
         raw::REDISMODULE_KEYTYPE_EMPTY => Kind::Empty,
@@ -85,10 +89,15 @@ fn key_kind(key: *mut raw::RedisModuleKey) -> Kind {
 }
 
 /// An open key, closed on drop.
-struct OpenKey(*mut raw::RedisModuleKey);
+pub struct OpenKey(pub *mut raw::RedisModuleKey);
 
 impl OpenKey {
-    fn open(ctx: *mut raw::RedisModuleCtx, name: *mut raw::RedisModuleString, write: bool) -> Self {
+    /// Opens `name` for reading, and writing when `write`.
+    pub fn open(
+        ctx: *mut raw::RedisModuleCtx,
+        name: *mut raw::RedisModuleString,
+        write: bool,
+    ) -> Self {
         let mode = if write {
             raw::REDISMODULE_READ | raw::REDISMODULE_WRITE
         } else {
@@ -156,6 +165,13 @@ fn native_name(req: &Request<'_>) -> &'static str {
         Request::Xcfgset(_) => "XCFGSET",
         Request::Xidmprecord(_) => "XIDMPRECORD",
         Request::Counters(_) => "IDMP.IDMPCOUNTERS",
+        Request::Xgroup(_) => "XGROUP",
+        Request::Xread(r) if r.xreadgroup => "XREADGROUP",
+        Request::Xread(_) => "XREAD",
+        Request::Xack(_) => "XACK",
+        Request::Xpending(_) => "XPENDING",
+        Request::Xclaim(_) => "XCLAIM",
+        Request::Xautoclaim(_) => "XAUTOCLAIM",
     }
 }
 
@@ -177,6 +193,10 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
             return;
         }
     };
+    if let Request::Xread(x) = &req {
+        crate::server::xread::run(ctx, argv, &args, x);
+        return;
+    }
     let write = req.is_write();
     let native = native_name(&req);
     // The key's module string: the argument whose bytes the request borrows.

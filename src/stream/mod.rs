@@ -2,6 +2,7 @@
 //! `redis_module` types. Unit- and property-tested without a server.
 
 pub mod digest;
+pub mod groups;
 pub mod id;
 pub mod idmp;
 pub mod store;

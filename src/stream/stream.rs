@@ -3,6 +3,7 @@
 //! IDMP state. Ports the ID generation of `streamAppendItem`, the `first_id`
 //! maintenance of `streamTrim` and `xdelCommand` (t_stream.c, 7.0.15).
 
+use super::groups::Groups;
 use super::id::StreamId;
 use super::idmp::{IdmpSettings, IdmpState};
 use super::store::{EntryStore, NodeLimits, TrimStrategy};
@@ -22,6 +23,8 @@ pub struct Stream {
     pub first_id: StreamId,
     /// Idempotent production state.
     pub idmp: IdmpState,
+    /// Consumer groups.
+    pub groups: Groups,
 }
 
 /// The ID argument of XADD.
@@ -79,6 +82,7 @@ impl Stream {
             entries_added: 0,
             first_id: StreamId::MIN,
             idmp: IdmpState::new(settings),
+            groups: Groups::new(),
         }
     }
 

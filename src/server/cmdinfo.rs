@@ -1,0 +1,163 @@
+//! Command metadata through `RedisModule_SetCommandInfo` (Redis 7.0+): the
+//! native arity and key specs of each routed command, so that ACL key
+//! patterns (`%R~`, `%W~`) judge module commands as they judge the native
+//! ones and cluster-aware clients find the keys.
+
+use std::ffi::c_int;
+
+use redis_module::raw;
+
+use crate::rm;
+use crate::server::api::c_string;
+
+const RO: u64 = raw::REDISMODULE_CMD_KEY_RO as u64;
+const RW: u64 = raw::REDISMODULE_CMD_KEY_RW as u64;
+const ACCESS: u64 = raw::REDISMODULE_CMD_KEY_ACCESS as u64;
+const UPDATE: u64 = raw::REDISMODULE_CMD_KEY_UPDATE as u64;
+const DELETE: u64 = raw::REDISMODULE_CMD_KEY_DELETE as u64;
+
+/// (command, arity, key position (0: no key, -1: after STREAMS), key spec
+/// flags), as the native
+/// commands declare them in Redis 7.0 (`src/commands/*.json`).
+pub const INFO: &[(&str, i32, i32, u64)] = &[
+    ("idmp.xadd", -5, 1, RW | UPDATE),
+    ("idmp.xrange", -4, 1, RO | ACCESS),
+    ("idmp.xrevrange", -4, 1, RO | ACCESS),
+    ("idmp.xlen", 2, 1, RO),
+    ("idmp.xdel", -3, 1, RW | DELETE),
+    ("idmp.xtrim", -4, 1, RW | DELETE),
+    ("idmp.xsetid", -3, 1, RW | UPDATE),
+    ("idmp.xinfo", -3, 2, RO | ACCESS),
+    ("idmp.type", 2, 1, RO),
+    ("idmp.idmpcounters", 4, 1, RW | UPDATE),
+    ("xcfgset", -2, 1, RW | UPDATE),
+    // Exactly 5 for clients (checked by the parser); the master link and the
+    // AOF also send the 7-argument form with the insertion time.
+    ("xidmprecord", -5, 1, RW | UPDATE),
+    ("idmp.configget", -2, 0, 0),
+    ("idmp.scan", -2, 0, 0),
+    // XREAD/XREADGROUP: keys after STREAMS (see KEYWORD_SPECS).
+    ("idmp.xread", -4, -1, RO | ACCESS),
+    ("idmp.xreadgroup", -7, -1, RO | ACCESS),
+    ("idmp.xgroup", -2, 2, RW | UPDATE),
+    ("idmp.xack", -4, 1, RW | UPDATE),
+    ("idmp.xpending", -3, 1, RO | ACCESS),
+    ("idmp.xclaim", -6, 1, RW | UPDATE),
+    ("idmp.xautoclaim", -6, 1, RW | DELETE),
+];
+
+/// A key spec for "the keys after STREAMS, half of the remaining arguments".
+fn streams_keyword_spec(flags: u64, keyword: &std::ffi::CStr) -> raw::RedisModuleCommandKeySpec {
+    raw::RedisModuleCommandKeySpec {
+        notes: std::ptr::null(),
+        flags,
+        begin_search_type: raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_KEYWORD,
+        bs: raw::RedisModuleCommandKeySpec__bindgen_ty_1 {
+            keyword: raw::RedisModuleCommandKeySpec__bindgen_ty_1__bindgen_ty_2 {
+                keyword: keyword.as_ptr(),
+                startfrom: 1,
+            },
+        },
+        find_keys_type: raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE,
+        fk: raw::RedisModuleCommandKeySpec__bindgen_ty_2 {
+            range: raw::RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_1 {
+                lastkey: -1,
+                keystep: 1,
+                limit: 2,
+            },
+        },
+    }
+}
+
+fn key_spec(pos: i32, flags: u64) -> raw::RedisModuleCommandKeySpec {
+    raw::RedisModuleCommandKeySpec {
+        notes: std::ptr::null(),
+        flags,
+        begin_search_type: raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INDEX,
+        bs: raw::RedisModuleCommandKeySpec__bindgen_ty_1 {
+            index: raw::RedisModuleCommandKeySpec__bindgen_ty_1__bindgen_ty_1 { pos },
+        },
+        find_keys_type: raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE,
+        fk: raw::RedisModuleCommandKeySpec__bindgen_ty_2 {
+            range: raw::RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_1 {
+                lastkey: 0,
+                keystep: 1,
+                limit: 0,
+            },
+        },
+    }
+}
+
+fn terminator() -> raw::RedisModuleCommandKeySpec {
+    raw::RedisModuleCommandKeySpec {
+        notes: std::ptr::null(),
+        flags: 0,
+        begin_search_type: raw::RedisModuleKeySpecBeginSearchType_REDISMODULE_KSPEC_BS_INVALID,
+        bs: raw::RedisModuleCommandKeySpec__bindgen_ty_1 {
+            index: raw::RedisModuleCommandKeySpec__bindgen_ty_1__bindgen_ty_1 { pos: 0 },
+        },
+        find_keys_type: raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_OMITTED,
+        fk: raw::RedisModuleCommandKeySpec__bindgen_ty_2 {
+            range: raw::RedisModuleCommandKeySpec__bindgen_ty_2__bindgen_ty_1 {
+                lastkey: 0,
+                keystep: 0,
+                limit: 0,
+            },
+        },
+    }
+}
+
+/// Sets arity and key specs of every command in [`INFO`]. Servers without
+/// the API (none of the supported ones) keep the registration's key range.
+pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
+    let version = raw::RedisModuleCommandInfoVersion {
+        version: 1,
+        sizeof_historyentry: std::mem::size_of::<raw::RedisModuleCommandHistoryEntry>(),
+        sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
+        sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
+    };
+    for &(name, arity, pos, flags) in INFO {
+        let cname = c_string(name);
+        let cmd = rm!(RedisModule_GetCommand(ctx, cname.as_ptr())).unwrap_or(std::ptr::null_mut());
+        if cmd.is_null() {
+            crate::server::api::log(ctx, "warning", &format!("idmp: no command {name}"));
+            return false;
+        }
+        let streams = c_string("STREAMS");
+        let mut specs = if pos > 0 {
+            vec![key_spec(pos, flags), terminator()]
+        } else if pos < 0 {
+            vec![streams_keyword_spec(flags, &streams), terminator()]
+        } else {
+            vec![terminator()]
+        };
+        let mut info = raw::RedisModuleCommandInfo {
+            version: &version,
+            summary: std::ptr::null(),
+            complexity: std::ptr::null(),
+            since: std::ptr::null(),
+            history: std::ptr::null_mut(),
+            tips: std::ptr::null(),
+            arity: arity as c_int,
+            key_specs: if pos > 0 {
+                specs.as_mut_ptr()
+            } else {
+                std::ptr::null_mut()
+            },
+            args: std::ptr::null_mut(),
+        };
+        match rm!(RedisModule_SetCommandInfo(cmd, &mut info)) {
+            Some(r) if r == raw::Status::Ok as c_int => {}
+            Some(_) => {
+                crate::server::api::log(
+                    ctx,
+                    "warning",
+                    &format!("idmp: the server refused the command info of {name}"),
+                );
+                return false;
+            }
+            None => return true,
+        }
+    }
+    true
+}

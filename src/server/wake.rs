@@ -1,0 +1,181 @@
+//! Waking blocked readers when their key goes away or changes.
+//!
+//! Redis 7.2 and later answer a blocked XREADGROUP with an error when its key
+//! is deleted, renamed away, overwritten with another type, flushed or
+//! swapped out; Redis 7.0 does not signal those keys. The module keeps the
+//! keys its blocked clients wait on, and signals them on such events so that
+//! the blocked command runs again (and answers the group error, or serves a
+//! stream that RENAME brought in).
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void};
+use std::sync::Mutex;
+
+use redis_module::raw;
+
+use crate::rm;
+use crate::server::api::{create_string, str_bytes};
+use crate::server::guard::guard;
+
+type Waiting = HashMap<(i32, Vec<u8>), Vec<usize>>;
+
+/// (db, key) -> the blocked reads (tokens of [`crate::server::xread`])
+/// waiting on it.
+static WAITING: Mutex<Option<Waiting>> = Mutex::new(None);
+
+fn with_waiting<T>(f: impl FnOnce(&mut Waiting) -> T) -> Option<T> {
+    let mut g = WAITING.lock().ok()?;
+    Some(f(g.get_or_insert_with(HashMap::new)))
+}
+
+/// Records that the blocked read `token` waits on `keys` of `db`.
+pub fn add(db: i32, keys: &[Vec<u8>], token: usize) {
+    with_waiting(|w| {
+        for k in keys {
+            w.entry((db, k.clone())).or_default().push(token);
+        }
+    });
+}
+
+/// Records that the blocked read `token` stopped waiting.
+pub fn remove(db: i32, keys: &[Vec<u8>], token: usize) {
+    with_waiting(|w| {
+        for k in keys {
+            let e = (db, k.clone());
+            if let Some(v) = w.get_mut(&e) {
+                v.retain(|&t| t != token);
+                if v.is_empty() {
+                    w.remove(&e);
+                }
+            }
+        }
+    });
+}
+
+/// What to do for a waited key after an event: a key that is gone (or no
+/// longer a stream) ends the waits that cannot survive it; a stream is
+/// signalled so that its readers run again.
+fn touched(ctx: *mut raw::RedisModuleCtx, db: i32, key: &[u8]) {
+    let tokens = with_waiting(|w| w.get(&(db, key.to_vec())).cloned().unwrap_or_default())
+        .unwrap_or_default();
+    if tokens.is_empty() {
+        return;
+    }
+    let s = create_string(ctx, key);
+    let k = crate::server::route::OpenKey::open(ctx, s, false);
+    let is_stream = matches!(
+        crate::server::route::key_kind(k.0),
+        crate::server::route::Kind::Module(_) | crate::server::route::Kind::Native
+    );
+    drop(k);
+    if is_stream {
+        let _ = rm!(RedisModule_SignalKeyAsReady(ctx, s));
+    } else {
+        for t in tokens {
+            crate::server::xread::key_gone(t);
+        }
+    }
+}
+
+extern "C" fn on_key_event(
+    ctx: *mut raw::RedisModuleCtx,
+    _type: c_int,
+    _event: *const c_char,
+    key: *mut raw::RedisModuleString,
+) -> c_int {
+    guard((), || {
+        let db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+        touched(ctx, db, str_bytes(key));
+    });
+    0
+}
+
+/// Signals every waited key of `dbs` (all databases when `None`).
+fn signal_dbs(ctx: *mut raw::RedisModuleCtx, dbs: Option<&[i32]>) {
+    let keys: Vec<(i32, Vec<u8>)> = with_waiting(|w| {
+        w.keys()
+            .filter(|(db, _)| dbs.is_none_or(|d| d.contains(db)))
+            .cloned()
+            .collect()
+    })
+    .unwrap_or_default();
+    if keys.is_empty() {
+        return;
+    }
+    let current = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+    for (db, key) in keys {
+        let _ = rm!(RedisModule_SelectDb(ctx, db));
+        touched(ctx, db, &key);
+    }
+    let _ = rm!(RedisModule_SelectDb(ctx, current));
+}
+
+extern "C" fn on_flush(
+    ctx: *mut raw::RedisModuleCtx,
+    _eid: raw::RedisModuleEvent,
+    sub: u64,
+    data: *mut c_void,
+) {
+    guard((), || {
+        if sub != raw::REDISMODULE_SUBEVENT_FLUSHDB_END {
+            return;
+        }
+        // SAFETY: for the FlushDB event the server passes a RedisModuleFlushInfo.
+        let info = unsafe { data.cast::<raw::RedisModuleFlushInfo>().as_ref() };
+        match info.map(|i| i.dbnum) {
+            Some(db) if db >= 0 => signal_dbs(ctx, Some(&[db])),
+            _ => signal_dbs(ctx, None),
+        }
+    })
+}
+
+extern "C" fn on_swapdb(
+    ctx: *mut raw::RedisModuleCtx,
+    _eid: raw::RedisModuleEvent,
+    _sub: u64,
+    data: *mut c_void,
+) {
+    guard((), || {
+        // SAFETY: for the SwapDB event the server passes a RedisModuleSwapDbInfo.
+        let info = unsafe { data.cast::<raw::RedisModuleSwapDbInfo>().as_ref() };
+        if let Some(i) = info {
+            signal_dbs(ctx, Some(&[i.dbnum_first, i.dbnum_second]));
+        }
+    })
+}
+
+/// Subscribes to the key and server events.
+pub fn init(ctx: *mut raw::RedisModuleCtx) {
+    let types = raw::REDISMODULE_NOTIFY_GENERIC
+        | raw::REDISMODULE_NOTIFY_STRING
+        | raw::REDISMODULE_NOTIFY_LIST
+        | raw::REDISMODULE_NOTIFY_SET
+        | raw::REDISMODULE_NOTIFY_HASH
+        | raw::REDISMODULE_NOTIFY_ZSET
+        | raw::REDISMODULE_NOTIFY_EXPIRED
+        | raw::REDISMODULE_NOTIFY_EVICTED
+        | raw::REDISMODULE_NOTIFY_MODULE;
+    let _ = rm!(RedisModule_SubscribeToKeyspaceEvents(
+        ctx,
+        types,
+        Some(on_key_event)
+    ));
+    let flush = raw::RedisModuleEvent {
+        id: raw::REDISMODULE_EVENT_FLUSHDB,
+        dataver: 1,
+    };
+    let _ = rm!(RedisModule_SubscribeToServerEvent(
+        ctx,
+        flush,
+        Some(on_flush)
+    ));
+    let swap = raw::RedisModuleEvent {
+        id: raw::REDISMODULE_EVENT_SWAPDB,
+        dataver: 1,
+    };
+    let _ = rm!(RedisModule_SubscribeToServerEvent(
+        ctx,
+        swap,
+        Some(on_swapdb)
+    ));
+}

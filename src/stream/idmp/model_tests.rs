@@ -1,0 +1,187 @@
+//! Property test: the IDMP state against a naive model (a Vec of records).
+
+use proptest::prelude::*;
+
+use super::*;
+
+/// The naive model: every record in insertion order.
+struct Model {
+    settings: IdmpSettings,
+    last: u64,
+    recs: Vec<(Vec<u8>, Vec<u8>, StreamId, u64)>,
+}
+
+impl Model {
+    fn expired(&self, t: u64, now: u64) -> bool {
+        match t.checked_add(u64::from(self.settings.duration_secs) * 1000) {
+            Some(end) => now >= end,
+            None => false,
+        }
+    }
+
+    fn expire(&mut self, now: u64) {
+        let dur = u64::from(self.settings.duration_secs) * 1000;
+        self.recs
+            .retain(|r| r.3.checked_add(dur).is_none_or(|end| now < end));
+    }
+
+    fn lookup(&self, pid: &[u8], iid: &[u8], now: u64) -> Option<StreamId> {
+        self.recs
+            .iter()
+            .find(|r| r.0 == pid && r.1 == iid)
+            .filter(|r| !self.expired(r.3, now))
+            .map(|r| r.2)
+    }
+
+    fn record_at(&mut self, pid: &[u8], iid: &[u8], id: StreamId, time: u64) -> u64 {
+        let t = time.max(self.last);
+        self.last = t;
+        self.expire(t);
+        if let Some(r) = self.recs.iter_mut().find(|r| r.0 == pid && r.1 == iid) {
+            r.2 = id;
+            return t;
+        }
+        self.recs.push((pid.to_vec(), iid.to_vec(), id, t));
+        while self.recs.iter().filter(|r| r.0 == pid).count() > self.settings.maxsize as usize {
+            if let Some(pos) = self.recs.iter().position(|r| r.0 == pid) {
+                self.recs.remove(pos);
+            }
+        }
+        t
+    }
+
+    fn pids(&self) -> u64 {
+        let mut p: Vec<&Vec<u8>> = self.recs.iter().map(|r| &r.0).collect();
+        p.sort();
+        p.dedup();
+        p.len() as u64
+    }
+}
+
+/// `(iid, stream id, time)` as a producer lists it.
+type IidRow = (Vec<u8>, StreamId, u64);
+
+#[derive(Clone, Debug)]
+enum Op {
+    Record(usize, usize, u64),
+    RecordAt(usize, usize, u64),
+    Lookup(usize, usize, u64),
+    Expire(u64),
+    Configure(Option<u32>, Option<u32>),
+    Jump(u64),
+}
+
+fn pid_of(i: usize) -> Vec<u8> {
+    match i {
+        0 => b"a".to_vec(),
+        1 => b"b".to_vec(),
+        2 => vec![0u8; 3],
+        _ => vec![b'p'; 37 + i],
+    }
+}
+
+fn iid_of(i: usize) -> Vec<u8> {
+    if i.is_multiple_of(3) {
+        // Longer than the inline limit: stored on the heap.
+        let mut v = vec![b'x'; 30];
+        v.push(i as u8);
+        v
+    } else {
+        vec![i as u8]
+    }
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        6 => (0..8usize, 0..24usize, 0..7u64).prop_map(|(p, i, d)| Op::Record(p, i, d * 250)),
+        1 => (0..8usize, 0..24usize, 0..13u64).prop_map(|(p, i, d)| Op::RecordAt(p, i, d * 250)),
+        4 => (0..8usize, 0..24usize, 0..13u64).prop_map(|(p, i, d)| Op::Lookup(p, i, d * 250)),
+        2 => (0..13u64).prop_map(|d| Op::Expire(d * 250)),
+        1 => (proptest::option::of(1..4u32), proptest::option::of(prop_oneof![0..5u32, 8..16u32]))
+            .prop_map(|(d, m)| Op::Configure(d, m)),
+        1 => prop_oneof![Just(5_000_000_000u64), (0..40u64).prop_map(|d| d * 250)].prop_map(Op::Jump),
+    ]
+}
+
+fn check(s: &IdmpState, m: &Model) {
+    assert_eq!(s.iids_tracked(), m.recs.len() as u64);
+    assert_eq!(s.pids_tracked(), m.pids());
+    let got: Vec<_> = s
+        .records()
+        .map(|(p, i, d, t)| (p.to_vec(), i.to_vec(), d, t))
+        .collect();
+    assert_eq!(got, m.recs);
+    let mut by_pid: Vec<(Vec<u8>, Vec<IidRow>)> = Vec::new();
+    let mut pids: Vec<Vec<u8>> = m.recs.iter().map(|r| r.0.clone()).collect();
+    pids.sort();
+    pids.dedup();
+    for p in pids {
+        let list = m
+            .recs
+            .iter()
+            .filter(|r| r.0 == p)
+            .map(|r| (r.1.clone(), r.2, r.3))
+            .collect();
+        by_pid.push((p, list));
+    }
+    let got: Vec<_> = s
+        .producers()
+        .map(|(p, it)| (p.to_vec(), it.map(|(i, d, t)| (i.to_vec(), d, t)).collect()))
+        .collect();
+    assert_eq!(got, by_pid);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+    #[test]
+    fn state_matches_naive_model(
+        dur in 1..4u32,
+        max in prop_oneof![0..5u32, 8..16u32],
+        ops in proptest::collection::vec(op(), 1..200),
+    ) {
+        let settings = IdmpSettings { duration_secs: dur, maxsize: max };
+        let mut s = IdmpState::new(settings);
+        let mut m = Model { settings, last: 0, recs: Vec::new() };
+        let mut clock = 1_000u64;
+        let mut n = 0u64;
+        for op in ops {
+            match op {
+                Op::Record(p, i, d) => {
+                    n += 1;
+                    let t = s.record(&pid_of(p), &iid_of(i), StreamId::new(n, 0), clock + d);
+                    prop_assert_eq!(t, m.record_at(&pid_of(p), &iid_of(i), StreamId::new(n, 0), clock + d));
+                }
+                Op::RecordAt(p, i, d) => {
+                    n += 1;
+                    let at = clock.saturating_sub(1500) + d;
+                    s.record_at(&pid_of(p), &iid_of(i), StreamId::new(n, 1), at);
+                    m.record_at(&pid_of(p), &iid_of(i), StreamId::new(n, 1), at);
+                }
+                Op::Lookup(p, i, d) => {
+                    prop_assert_eq!(
+                        s.lookup(&pid_of(p), &iid_of(i), clock + d),
+                        m.lookup(&pid_of(p), &iid_of(i), clock + d)
+                    );
+                }
+                Op::Expire(d) => {
+                    s.expire(clock + d);
+                    m.expire(clock + d);
+                }
+                Op::Configure(d, x) => {
+                    let before = m.settings;
+                    let mut next = before;
+                    if let Some(d) = d { next.duration_secs = d; }
+                    if let Some(x) = x { next.maxsize = x; }
+                    prop_assert_eq!(s.configure(d, x), next != before);
+                    if next != before {
+                        m.settings = next;
+                        m.recs.clear();
+                    }
+                }
+                Op::Jump(j) => clock += j,
+            }
+            prop_assert_eq!(s.last_time_ms(), m.last);
+            check(&s, &m);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+"""SPEC section 7: XIDMPRECORD key pid iid stream-id."""
+
+import time
+
+import pytest
+
+from resp import OK, Err, Simple
+from util import (
+    ERR_EMPTY_IID, ERR_EMPTY_PID, ERR_INVALID_ID, ERR_NO_SUCH_KEY, WRONGTYPE,
+    arity_err, counters,
+)
+
+ERR_GONE = Err(b"ERR The specified stream ID was deleted or doesn't exist")
+ERR_OTHER = Err(
+    b"ERR The specified IDMP producer-id/idempotent-id pair maps to a different stream ID")
+
+
+@pytest.fixture
+def s(raw):
+    for i in range(1, 6):
+        raw.call("XADD", "s", "%d-0" % i, "f", str(i))
+    return raw
+
+
+@pytest.mark.parametrize("argv", [
+    ["XIDMPRECORD"],
+    ["XIDMPRECORD", "s"],
+    ["XIDMPRECORD", "s", "p"],
+    ["XIDMPRECORD", "s", "p", "i"],
+    ["XIDMPRECORD", "s", "p", "i", "1-0", "extra"],
+    ["xidmprecord", "s", "p", "i", "1-0", "a", "b"],
+])
+def test_arity(s, argv):
+    assert s.call(*argv) == arity_err("xidmprecord")
+
+
+def test_missing_key(raw):
+    assert raw.call("XIDMPRECORD", "s", "p", "i", "1-0") == ERR_NO_SUCH_KEY
+    assert raw.call("EXISTS", "s") == 0
+
+
+def test_wrongtype(raw):
+    raw.call("SET", "str", "x")
+    assert raw.call("XIDMPRECORD", "str", "p", "i", "1-0") == WRONGTYPE
+
+
+@pytest.mark.parametrize("sid", ["abc", "1-x", "-1", "1-2-3", "", "18446744073709551616-0",
+                                 "1.5"])
+def test_invalid_id(s, sid):
+    assert s.call("XIDMPRECORD", "s", "p", "i", sid) == ERR_INVALID_ID
+    assert counters(s, "s") == (0, 0, 0, 0)
+
+
+def test_empty_pid_and_iid(s):
+    assert s.call("XIDMPRECORD", "s", "", "i", "1-0") == ERR_EMPTY_PID
+    assert s.call("XIDMPRECORD", "s", "", "", "1-0") == ERR_EMPTY_PID
+    assert s.call("XIDMPRECORD", "s", "p", "", "1-0") == ERR_EMPTY_IID
+    assert counters(s, "s") == (0, 0, 0, 0)
+
+
+@pytest.mark.parametrize("sid", ["6-0", "0-1", "3-1", "99999-0", "18446744073709551615-18446744073709551615"])
+def test_id_names_no_entry(s, sid):
+    assert s.call("XIDMPRECORD", "s", "p", "i", sid) == ERR_GONE
+    assert counters(s, "s") == (0, 0, 0, 0)
+
+
+def test_deleted_and_trimmed_entries(s):
+    s.call("XDEL", "s", "3-0")
+    assert s.call("XIDMPRECORD", "s", "p", "i", "3-0") == ERR_GONE
+    s.call("XTRIM", "s", "MINID", "2-0")
+    assert s.call("XIDMPRECORD", "s", "p", "i", "1-0") == ERR_GONE
+    assert s.call("XIDMPRECORD", "s", "p", "i", "2-0") == OK
+    assert counters(s, "s") == (1, 1, 0, 0)
+
+
+def test_record_then_duplicate(s):
+    assert s.call("XIDMPRECORD", "s", "p", "i", "2-0") == OK
+    assert counters(s, "s") == (1, 1, 0, 0)
+    assert s.call("XADD", "s", "IDMP", "p", "i", "*", "x", "y") == b"2-0"
+    assert counters(s, "s") == (1, 1, 0, 1)
+    assert s.call("XLEN", "s") == 5
+    # a short ID form is accepted like any stream ID argument
+    assert s.call("XIDMPRECORD", "s", "p", "j", "4") == OK
+    assert s.call("XADD", "s", "IDMP", "p", "j", "*", "x", "y") == b"4-0"
+
+
+def test_idempotent_ok(s):
+    assert s.call("XIDMPRECORD", "s", "p", "i", "2-0") == OK
+    assert s.call("XIDMPRECORD", "s", "p", "i", "2-0") == OK
+    assert s.call("XIDMPRECORD", "s", "p", "i", "2") == OK
+    assert counters(s, "s") == (1, 1, 0, 0)
+
+
+def test_pair_maps_to_other_id(s):
+    assert s.call("XIDMPRECORD", "s", "p", "i", "2-0") == OK
+    assert s.call("XIDMPRECORD", "s", "p", "i", "3-0") == ERR_OTHER
+    # other pid, same iid: independent
+    assert s.call("XIDMPRECORD", "s", "q", "i", "3-0") == OK
+    assert counters(s, "s") == (2, 2, 0, 0)
+    assert s.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == b"2-0"
+    assert s.call("XADD", "s", "IDMP", "q", "i", "*", "f", "v") == b"3-0"
+
+
+def test_pair_added_by_xadd(raw):
+    a = raw.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+    b = raw.call("XADD", "s", "*", "f", "v")
+    assert raw.call("XIDMPRECORD", "s", "p", "i", a) == OK
+    assert raw.call("XIDMPRECORD", "s", "p", "i", b) == ERR_OTHER
+    assert counters(raw, "s") == (1, 1, 1, 0)
+
+
+def test_mapping_survives_entry_deletion_for_idempotent_ok(s):
+    assert s.call("XIDMPRECORD", "s", "p", "i", "2-0") == OK
+    s.call("XDEL", "s", "2-0")
+    # the pair is still tracked: XADD answers the original ID
+    assert s.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v") == b"2-0"
+
+
+def test_capacity_applies(s):
+    assert s.call("XCFGSET", "s", "IDMP-MAXSIZE", "2") == OK
+    for n in (1, 2, 3):
+        assert s.call("XIDMPRECORD", "s", "p", "i%d" % n, "%d-0" % n) == OK
+    assert counters(s, "s") == (1, 2, 0, 0)
+    # i1 was evicted: XADD with it is fresh
+    new = s.call("XADD", "s", "IDMP", "p", "i1", "*", "f", "v")
+    assert new not in (b"1-0", b"2-0", b"3-0")
+    assert s.call("XADD", "s", "IDMP", "p", "i3", "*", "f", "v") == b"3-0"
+
+
+def test_expired_pair_can_be_recorded_elsewhere(s):
+    assert s.call("XCFGSET", "s", "IDMP-DURATION", "1") == OK
+    assert s.call("XIDMPRECORD", "s", "p", "i", "2-0") == OK
+    assert s.call("XIDMPRECORD", "s", "p", "i", "3-0") == ERR_OTHER
+    time.sleep(1.3)
+    assert counters(s, "s") == (0, 0, 0, 0)
+    assert s.call("XIDMPRECORD", "s", "p", "i", "3-0") == OK
+
+
+def test_binary_pid_iid(s):
+    pid, iid = b"\x00\xff" * 1000, b"\r\n\x00"
+    assert s.call("XIDMPRECORD", "s", pid, iid, "5-0") == OK
+    assert s.call("XADD", "s", "IDMP", pid, iid, "*", "f", "v") == b"5-0"
+
+
+def test_simple_string_reply_resp3(raw3):
+    raw3.call("XADD", "s", "1-0", "f", "v")
+    reply = raw3.call("XIDMPRECORD", "s", "p", "i", "1-0")
+    assert reply == Simple(b"OK")
+    assert raw3.call("XIDMPRECORD", "s", "p", "i", "1-0") == Simple(b"OK")

@@ -1,0 +1,90 @@
+"""Small helpers shared by the test files."""
+
+import hashlib
+import struct
+
+from resp import Err, RMap
+
+IDMP_FIELDS = [
+    b"idmp-duration", b"idmp-maxsize", b"pids-tracked",
+    b"iids-tracked", b"iids-added", b"iids-duplicates",
+]
+
+# XINFO STREAM field order required by SPEC section 6.
+XINFO_FIELDS = [
+    b"length", b"radix-tree-keys", b"radix-tree-nodes", b"last-generated-id",
+    b"max-deleted-entry-id", b"entries-added", b"recorded-first-entry-id",
+] + IDMP_FIELDS + [b"groups", b"first-entry", b"last-entry"]
+
+XINFO_FULL_FIELDS = XINFO_FIELDS[:13] + [b"entries", b"groups"]
+
+WRONGTYPE = Err(b"WRONGTYPE Operation against a key holding the wrong kind of value")
+ERR_INVALID_ID = Err(b"ERR Invalid stream ID specified as stream command argument")
+ERR_NO_SUCH_KEY = Err(b"ERR no such key")
+ERR_MULTI = Err(b"ERR IDMP/IDMPAUTO specified multiple times")
+ERR_EMPTY_PID = Err(b"ERR IDMP requires a non-empty producer ID")
+ERR_EMPTY_IID = Err(b"ERR IDMP requires a non-empty idempotent ID")
+ERR_AUTO_EMPTY_PID = Err(b"ERR IDMPAUTO requires a non-empty producer ID")
+ERR_AUTO_ONLY = Err(b"ERR IDMP/IDMPAUTO can be used only with auto-generated IDs")
+ERR_EXHAUSTED = Err(
+    b"ERR The stream has exhausted the last possible ID, unable to add more items")
+
+
+def arity_err(cmd):
+    return Err(b"ERR wrong number of arguments for '%s' command" % cmd.encode())
+
+
+def pairs(flat):
+    """A RESP2 flat [k, v, k, v] list (or an RMap) as an ordered list of pairs."""
+    if isinstance(flat, RMap):
+        return list(flat)
+    assert isinstance(flat, list), "expected an array reply, got %r" % (flat,)
+    assert len(flat) % 2 == 0, "odd-length field list %r" % (flat,)
+    return [(flat[i], flat[i + 1]) for i in range(0, len(flat), 2)]
+
+
+def xinfo(c, key):
+    """XINFO STREAM as a dict (raw client); asserts the reply is not an error."""
+    reply = c.call("XINFO", "STREAM", key)
+    assert not isinstance(reply, Err), reply
+    return dict(pairs(reply))
+
+
+def idmp_counters(c, key):
+    """The six IDMP fields of XINFO STREAM, by short name."""
+    d = xinfo(c, key)
+    return {k.decode(): d.get(k) for k in IDMP_FIELDS}
+
+
+def counters(c, key):
+    """(pids-tracked, iids-tracked, iids-added, iids-duplicates)."""
+    d = xinfo(c, key)
+    return (d.get(b"pids-tracked"), d.get(b"iids-tracked"),
+            d.get(b"iids-added"), d.get(b"iids-duplicates"))
+
+
+def idmpauto_iid(fields):
+    """SPEC section 3: the IDMPAUTO digest of a flat [f, v, f, v, ...] list."""
+    assert len(fields) % 2 == 0
+    digests = []
+    for i in range(0, len(fields), 2):
+        f, v = fields[i], fields[i + 1]
+        f = f.encode() if isinstance(f, str) else f
+        v = v.encode() if isinstance(v, str) else v
+        h = hashlib.sha256()
+        h.update(struct.pack("<Q", len(f)))
+        h.update(f)
+        h.update(struct.pack("<Q", len(v)))
+        h.update(v)
+        digests.append(h.digest())
+    digests.sort()
+    h = hashlib.sha256()
+    h.update(struct.pack("<Q", len(digests)))
+    for d in digests:
+        h.update(d)
+    return h.digest()[:16]
+
+
+def parse_id(b):
+    ms, seq = b.split(b"-")
+    return int(ms), int(seq)
