@@ -10,6 +10,11 @@
 //!           [--requests N] [--producers M] [--start S] [--fields F] [--value-size V]
 //!           [--max-secs T]   (each connection stops sending after T seconds)
 //!
+//! In group mode each of the N requests is one consumer-group cycle per
+//! connection c: `XREADGROUP GROUP g c<c> COUNT 10 STREAMS K >`, then `XACK K g`
+//! with the IDs read (no pipelining: the XACK needs the IDs). When the group has
+//! read everything, `XGROUP SETID K g 0` starts it over (not counted).
+//!
 //! Request number g (S <= g < S+N) is sent as
 //!   idmp:  XADD K IDMP p<g % M, 8 digits> <g / M, 16 digits> * f0 v ... (fresh iid)
 //!   plain: XADD K * f0 v ...
@@ -29,6 +34,7 @@ struct Opts {
     port: u16,
     key: String,
     idmp: bool,
+    group: bool,
     conns: u64,
     pipeline: u64,
     requests: u64,
@@ -44,6 +50,7 @@ fn parse_opts() -> Result<Opts, String> {
         port: 6379,
         key: "loadgen".into(),
         idmp: false,
+        group: false,
         conns: 8,
         pipeline: 16,
         requests: 100_000,
@@ -61,13 +68,12 @@ fn parse_opts() -> Result<Opts, String> {
         match flag.as_str() {
             "--port" => o.port = num()? as u16,
             "--key" => o.key = val.clone(),
-            "--mode" => {
-                o.idmp = match val.as_str() {
-                    "idmp" => true,
-                    "plain" => false,
-                    _ => return Err(format!("bad mode {val}")),
-                }
-            }
+            "--mode" => match val.as_str() {
+                "idmp" => o.idmp = true,
+                "plain" => o.idmp = false,
+                "group" => o.group = true,
+                _ => return Err(format!("bad mode {val}")),
+            },
             "--conns" => o.conns = num()?.max(1),
             "--pipeline" => o.pipeline = num()?.max(1),
             "--requests" => o.requests = num()?,
@@ -127,6 +133,162 @@ fn read_reply(r: &mut BufReader<TcpStream>, line: &mut String) -> Result<Option<
     }
 }
 
+/// A RESP2 reply.
+enum Value {
+    Nil,
+    Int,
+    Str(Vec<u8>),
+    Err(String),
+    Arr(Vec<Value>),
+}
+
+/// Reads one whole reply, nested arrays included.
+fn read_value(r: &mut BufReader<TcpStream>, line: &mut String) -> Result<Value, String> {
+    line.clear();
+    r.read_line(line).map_err(|e| e.to_string())?;
+    let t = line.trim_end().to_string();
+    let num = |t: &str| {
+        t.get(1..)
+            .unwrap_or("")
+            .parse::<i64>()
+            .map_err(|_| format!("bad reply {t}"))
+    };
+    match t.as_bytes().first() {
+        Some(b'$') => {
+            let len = num(&t)?;
+            if len < 0 {
+                return Ok(Value::Nil);
+            }
+            let mut buf = vec![0u8; len as usize + 2];
+            r.read_exact(&mut buf).map_err(|e| e.to_string())?;
+            buf.truncate(len as usize);
+            Ok(Value::Str(buf))
+        }
+        Some(b'*') => {
+            let len = num(&t)?;
+            if len < 0 {
+                return Ok(Value::Nil);
+            }
+            let mut items = Vec::new();
+            for _ in 0..len {
+                items.push(read_value(r, line)?);
+            }
+            Ok(Value::Arr(items))
+        }
+        Some(b':') => num(&t).map(|_| Value::Int),
+        Some(b'+') => Ok(Value::Str(t.get(1..).unwrap_or("").as_bytes().to_vec())),
+        Some(b'-') => Ok(Value::Err(t.get(1..).unwrap_or("").to_string())),
+        _ => Err(format!("unexpected reply {t:?}")),
+    }
+}
+
+/// The entry IDs of an XREADGROUP reply: [[key, [[id, fields], ...]], ...].
+fn read_ids(v: &Value, out: &mut Vec<Vec<u8>>) {
+    if let Value::Arr(streams) = v {
+        for s in streams {
+            if let Value::Arr(kv) = s {
+                if let Some(Value::Arr(entries)) = kv.get(1) {
+                    for e in entries {
+                        if let Value::Arr(pair) = e {
+                            if let Some(Value::Str(id)) = pair.first() {
+                                out.push(id.clone());
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Sends one command given as arguments and reads its reply.
+fn call(
+    w: &mut TcpStream,
+    r: &mut BufReader<TcpStream>,
+    line: &mut String,
+    buf: &mut Vec<u8>,
+    args: &[&[u8]],
+) -> Result<Value, String> {
+    buf.clear();
+    buf.extend_from_slice(format!("*{}\r\n", args.len()).as_bytes());
+    for a in args {
+        bulk(buf, a);
+    }
+    w.write_all(buf).map_err(|e| e.to_string())?;
+    read_value(r, line)
+}
+
+/// Group mode: `cycles` XREADGROUP + XACK cycles as consumer c<conn>.
+fn group_worker(
+    o: &Opts,
+    conn: u64,
+    cycles: u64,
+    go: &Barrier,
+) -> Result<(u64, u64, Option<String>), String> {
+    let c = TcpStream::connect(("127.0.0.1", o.port));
+    go.wait(); // every worker reaches the barrier, connected or not
+    let s = c.map_err(|e| e.to_string())?;
+    s.set_nodelay(true).map_err(|e| e.to_string())?;
+    let mut w = s.try_clone().map_err(|e| e.to_string())?;
+    let mut r = BufReader::with_capacity(1 << 16, s);
+    let (mut line, mut buf, mut ids) = (String::new(), Vec::new(), Vec::new());
+    let consumer = format!("c{conn}");
+    let key = o.key.as_bytes();
+    let (mut done, mut errors, mut first) = (0u64, 0u64, None);
+    let mut note = |v: &Value, errors: &mut u64| {
+        if let Value::Err(e) = v {
+            *errors += 1;
+            first.get_or_insert(e.clone());
+        }
+    };
+    let t0 = Instant::now();
+    let mut empty = 0u32;
+    while done < cycles {
+        if o.max_secs > 0.0 && t0.elapsed().as_secs_f64() >= o.max_secs {
+            break;
+        }
+        let read_args: [&[u8]; 9] = [
+            b"XREADGROUP",
+            b"GROUP",
+            b"g",
+            consumer.as_bytes(),
+            b"COUNT",
+            b"10",
+            b"STREAMS",
+            key,
+            b">",
+        ];
+        let v = call(&mut w, &mut r, &mut line, &mut buf, &read_args)?;
+        note(&v, &mut errors);
+        ids.clear();
+        read_ids(&v, &mut ids);
+        if ids.is_empty() {
+            empty += 1;
+            if empty > 1000 || errors > 0 {
+                return Err(format!(
+                    "XREADGROUP keeps answering nothing (errors: {errors}, {first:?})"
+                ));
+            }
+            let v = call(
+                &mut w,
+                &mut r,
+                &mut line,
+                &mut buf,
+                &[b"XGROUP", b"SETID", key, b"g", b"0"],
+            )?;
+            note(&v, &mut errors);
+            continue;
+        }
+        empty = 0;
+        let mut ack: Vec<&[u8]> = vec![b"XACK", key, b"g"];
+        ack.extend(ids.iter().map(|i| i.as_slice()));
+        let v = call(&mut w, &mut r, &mut line, &mut buf, &ack)?;
+        note(&v, &mut errors);
+        done += 1;
+    }
+    Ok((done, errors, first))
+}
+
 /// Sends requests [from, to) over one connection, `pipeline` at a time.
 /// Returns (requests answered, error replies, first error).
 fn worker(
@@ -183,7 +345,13 @@ fn main() {
         let from = o.start + (c * per).min(o.requests);
         let to = o.start + ((c + 1) * per).min(o.requests);
         let (o2, go2) = (o.clone(), Arc::clone(&go));
-        handles.push(thread::spawn(move || worker(&o2, from, to, &go2)));
+        handles.push(thread::spawn(move || {
+            if o2.group {
+                group_worker(&o2, c, to - from, &go2)
+            } else {
+                worker(&o2, from, to, &go2)
+            }
+        }));
     }
     go.wait();
     let t0 = Instant::now();
