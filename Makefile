@@ -44,3 +44,18 @@ lint:
 
 clean:
 	$(CARGO) clean
+
+# make bench: module streams against native streams, side by side (issue 5):
+# prints a table of medians and module/native ratios, writes target/bench/bench.json.
+# BENCH_QUICK=1 make bench is a ~1-minute smoke run. Uses ports BENCH_PORT..+3.
+BENCH_PORT ?= 7600
+LOADGEN := target/bench/loadgen
+
+.PHONY: bench
+bench: build $(LOADGEN)
+	BENCH_PORT=$(BENCH_PORT) $(PYTHON) bench/bench.py
+
+# The small load generator for what redis-benchmark cannot express (std only).
+$(LOADGEN): bench/loadgen.rs
+	mkdir -p $(dir $@)
+	rustc --edition 2021 -O $< -o $@
