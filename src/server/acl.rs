@@ -61,52 +61,43 @@ fn permitted(user: &User, argv: &mut [*mut raw::RedisModuleString]) -> bool {
     .is_some_and(|r| r == raw::Status::Ok as c_int)
 }
 
-/// Checks `argv` (argv\[0\] replaced by `native`, e.g. "xadd") against the
-/// caller's ACL. `cmd_words` is how many leading words name the command
-/// (2 for a subcommand such as `XINFO STREAM`). Returns the NOPERM error to
-/// answer, or `None` when the call is allowed.
+/// Checks the command `native` (e.g. "xadd"; with `cmd_words` 2 the
+/// subcommand in argv\[1\] too, as in `XINFO STREAM`) against the caller's
+/// ACL. Keys need no check here: the server has checked them against the
+/// module command, whose key specs are the native command's. Returns the
+/// NOPERM error to answer, or `None` when the call is allowed.
 pub fn check(
     ctx: *mut raw::RedisModuleCtx,
     native: &str,
     argv: &[*mut raw::RedisModuleString],
     cmd_words: usize,
-    key_pos: Option<usize>,
 ) -> Option<String> {
     let user = current_user(ctx)?;
     let name = create_string(ctx, native.as_bytes());
-    let mut full: Vec<*mut raw::RedisModuleString> = Vec::with_capacity(argv.len());
-    full.push(name);
-    full.extend(argv.iter().skip(1).copied());
-    if permitted(&user, &mut full) {
+    let mut cmd: Vec<*mut raw::RedisModuleString> = vec![name];
+    if cmd_words >= 2 {
+        cmd.extend(argv.get(1).copied());
+    }
+    if permitted(&user, &mut cmd) {
         return None;
     }
-    // Which rule denied it: the command alone, or its keys?
-    let mut cmd_only: Vec<*mut raw::RedisModuleString> =
-        full.iter().take(cmd_words.max(1)).copied().collect();
-    let (reason, object, msg) = if permitted(&user, &mut cmd_only) {
-        let key = key_pos.and_then(|i| full.get(i).copied());
-        (
-            raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_KEY,
-            key.unwrap_or(name),
-            "NOPERM this user has no permissions to access one of the keys used as arguments"
-                .to_string(),
-        )
+    let fullname = if cmd_words >= 2 {
+        let sub = argv
+            .get(1)
+            .map(|&s| crate::server::api::str_bytes(s).to_ascii_lowercase())
+            .unwrap_or_default();
+        format!("{native}|{}", String::from_utf8_lossy(&sub))
     } else {
-        let fullname = if cmd_words >= 2 {
-            let sub = argv
-                .get(1)
-                .map(|&s| crate::server::api::str_bytes(s).to_ascii_lowercase())
-                .unwrap_or_default();
-            format!("{native}|{}", String::from_utf8_lossy(&sub))
-        } else {
-            native.to_string()
-        };
-        (
-            raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_CMD,
-            create_string(ctx, fullname.as_bytes()),
-            format!("NOPERM this user has no permissions to run the '{fullname}' command"),
-        )
+        native.to_string()
     };
-    let _ = rm!(RedisModule_ACLAddLogEntry(ctx, user.0, object, reason));
-    Some(msg)
+    let object = create_string(ctx, fullname.as_bytes());
+    let _ = rm!(RedisModule_ACLAddLogEntry(
+        ctx,
+        user.0,
+        object,
+        raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_CMD
+    ));
+    Some(format!(
+        "NOPERM this user has no permissions to run the '{fullname}' command"
+    ))
 }

@@ -96,13 +96,12 @@ fn routed_acl_check(
         .filter(|_| name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp."))?;
     let native = std::str::from_utf8(native).ok()?.to_ascii_lowercase();
     match native.as_str() {
-        "xinfo" => acl::check(ctx, "xinfo", args, 2, Some(2)),
-        "xgroup" => acl::check(ctx, "xgroup", args, 2, Some(2)),
-        "xread" | "xreadgroup" => acl::check(ctx, &native, args, 1, None),
-        "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2, None),
+        "xinfo" => acl::check(ctx, "xinfo", args, 2),
+        "xgroup" => acl::check(ctx, "xgroup", args, 2),
+        "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2),
         "idmpcounters" => None,
-        "scan" => acl::check(ctx, "scan", args, 1, None),
-        _ => acl::check(ctx, &native, args, 1, Some(1)),
+        "scan" => acl::check(ctx, "scan", args, 1),
+        _ => acl::check(ctx, &native, args, 1),
     }
 }
 
