@@ -5,7 +5,7 @@ Every routed command (and XCFGSET/XIDMPRECORD) must carry the native categories 
 its original, so that users defined by categories get the native verdicts, and a
 denial must be the native one: NOPERM text naming the original command, ACL LOG
 entry with the original name. Redis 7.0 has no categories for module commands
-(README, "Permissions"): skipped there.
+(README, "Valkey"): skipped there.
 """
 
 import pytest

@@ -3,7 +3,7 @@
 //! carries the categories of the native command it stands for, so that users
 //! defined by categories (`+@read`, `+@stream`, `-@write`) get the native
 //! verdicts. Redis 7.0 has no such API: its module commands belong to no
-//! category (README, "Permissions").
+//! category.
 
 use std::ffi::c_int;
 
