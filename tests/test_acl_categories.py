@@ -101,3 +101,25 @@ def test_category_users_get_native_verdicts(srv, native_srv, user):
         for c in (m, n):
             c.call("AUTH", "default", "x")
         assert _log(m) == _log(n)
+
+
+@pytest.mark.parametrize("user", ["nowrite", "readkeys"])
+def test_denials_in_multi_and_scripts(srv, native_srv, user):
+    """MULTI: the native queue-time denial and EXECABORT, exactly. Scripts: the
+    native verdict (README, "Valkey": the error text may name idmp.xadd there)."""
+    with srv.raw() as m, native_srv.raw() as n:
+        for c in (m, n):
+            c.call("FLUSHALL")
+            _setup(c)
+            assert c.call("AUTH", user, "x") == OK
+        for c in (m, n):
+            assert c.call("MULTI") == OK
+        assert m.call("XADD", "s", "*", "f", "v") == n.call("XADD", "s", "*", "f", "v")
+        assert m.call("EXEC") == n.call("EXEC")
+        script = "return redis.call('XADD', KEYS[1], '*', 'f', 'v')"
+        want, got = n.call("EVAL", script, "1", "s"), m.call("EVAL", script, "1", "s")
+        assert isinstance(want, Err) and isinstance(got, Err), (want, got)
+        assert got.value.startswith((b"NOPERM", b"ERR ACL failure in script")), got
+        assert m.call("XLEN", "s") == n.call("XLEN", "s") == 2
+        for c in (m, n):
+            c.call("AUTH", "default", "x")
