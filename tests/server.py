@@ -4,10 +4,15 @@ Environment:
 - ``REDIS_SERVER``: the server binary (default ``redis-server``).
 - ``IDMP_MODULE``: the built module (default ``<repo>/target/release/libredis_idmp.so``).
 - ``IDMP_TEST_PORTS``: port range for test servers, ``lo-hi`` (default ``7400-7999``).
+- ``ORACLE70_SERVER``: a Redis 7.0 server binary (default ``redis-server``), used as
+  the oracle for module streams when ``REDIS_SERVER`` is not Redis 7.0 (Valkey):
+  module streams implement Redis 7.0 stream semantics on every server.
 """
 
+import functools
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -24,6 +29,32 @@ HOST = "127.0.0.1"
 
 def server_binary():
     return os.environ.get("REDIS_SERVER", "redis-server")
+
+
+def oracle70_binary():
+    return os.environ.get("ORACLE70_SERVER", "redis-server")
+
+
+@functools.lru_cache(maxsize=None)
+def server_version(binary=None):
+    """``(flavor, (major, minor, patch))`` of a server binary, from ``--version``:
+    ``("redis", (7, 0, 15))``, ``("valkey", (9, 1, 2))``."""
+    binary = binary or server_binary()
+    out = subprocess.run([binary, "--version"], capture_output=True, check=True,
+                         timeout=30).stdout.decode("utf-8", "replace")
+    m = re.search(r"^(\w+) server v=(\d+)\.(\d+)\.(\d+)", out)
+    assert m, "cannot parse the version of %s: %r" % (binary, out)
+    return m.group(1).lower(), tuple(int(x) for x in m.group(2, 3, 4))
+
+
+def host_is_redis70():
+    """True when REDIS_SERVER is Redis 7.0: its native streams are then exactly the
+    stream semantics module streams implement. On newer servers (Valkey 9) native
+    streams differ from module streams in a few documented ways (README,
+    "Valkey"): XSETID's max-deleted-entry-id check, XREAD's ``+`` ID, consumers'
+    ``active-time``/``inactive``."""
+    flavor, (major, minor, _) = server_version()
+    return flavor == "redis" and (major, minor) == (7, 0)
 
 
 def module_path():
@@ -75,10 +106,12 @@ class RedisServer:
     ``module``: load IDMP_MODULE. ``module_args``: dict of module configs
     (``{"idmp.capture-new-streams": "no"}``), passed after ``--loadmodule``.
     ``extra``: more ``--name value`` server arguments as a list of strings.
+    ``binary``: the server binary (default ``REDIS_SERVER``).
     """
 
     def __init__(self, module=True, module_args=None, extra=None, workdir=None,
-                 dbfilename="dump.rdb"):
+                 dbfilename="dump.rdb", binary=None):
+        self.binary = binary or server_binary()
         self.module = module
         self.module_args = dict(module_args or {})
         self.extra = list(extra or [])
@@ -93,7 +126,7 @@ class RedisServer:
 
     def argv(self):
         args = [
-            server_binary(),
+            self.binary,
             "--port", str(self.port),
             "--bind", HOST,
             "--dir", self.dir,

@@ -5,6 +5,7 @@
 //! master link) are not checked, as natively.
 
 use std::ffi::c_int;
+use std::sync::atomic::{AtomicPtr, Ordering};
 
 use redis_module::raw;
 
@@ -45,11 +46,21 @@ fn current_user_name(ctx: *mut raw::RedisModuleCtx) -> Option<*mut raw::RedisMod
     None
 }
 
-fn current_user(ctx: *mut raw::RedisModuleCtx) -> Option<User> {
+/// The caller's ACL user and its name.
+fn current_user(ctx: *mut raw::RedisModuleCtx) -> Option<(User, Vec<u8>)> {
     let name = current_user_name(ctx)?;
     let u = rm!(RedisModule_GetModuleUserFromUserName(name)).unwrap_or(std::ptr::null_mut());
+    let name_bytes = crate::server::api::str_bytes(name).to_vec();
     crate::server::api::free_string(ctx, name);
-    (!u.is_null()).then_some(User(u))
+    (!u.is_null()).then_some((User(u), name_bytes))
+}
+
+/// Redis 7.2 reworded the NOPERM errors (Valkey inherits them): the command
+/// denial names the user, the key denial is shorter. The module answers in the
+/// host's words; `RedisModule_GetServerVersion` is 0x00MMmmpp (Valkey answers
+/// its Redis-compatible 7.2.4).
+fn host_has_72_texts() -> bool {
+    rm!(RedisModule_GetServerVersion()).is_some_and(|v| v >= 0x0007_0200)
 }
 
 fn permitted(user: &User, argv: &mut [*mut raw::RedisModuleString]) -> bool {
@@ -72,7 +83,8 @@ pub fn check(
     argv: &[*mut raw::RedisModuleString],
     cmd_words: usize,
 ) -> Option<String> {
-    let user = current_user(ctx)?;
+    let (user, user_name) = current_user(ctx)?;
+    let new_texts = host_has_72_texts();
     let name = create_string(ctx, native.as_bytes());
     let mut cmd: Vec<*mut raw::RedisModuleString> = vec![name];
     if cmd_words >= 2 {
@@ -97,7 +109,60 @@ pub fn check(
         object,
         raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_CMD
     ));
-    Some(format!(
-        "NOPERM this user has no permissions to run the '{fullname}' command"
-    ))
+    Some(if new_texts {
+        format!(
+            "NOPERM User {} has no permissions to run the '{fullname}' command",
+            String::from_utf8_lossy(&user_name)
+        )
+    } else {
+        format!("NOPERM this user has no permissions to run the '{fullname}' command")
+    })
+}
+
+/// A detached context for the filter's pre-check (a filter gets no context,
+/// and `GetClientUserNameById` needs one); null where it is not enabled.
+static FILTER_CTX: AtomicPtr<raw::RedisModuleCtx> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Enables [`denied_natively`] on servers whose module commands carry ACL
+/// categories and whose filters know their client (Redis 7.2+, Valkey).
+pub fn init_filter_check(ctx: *mut raw::RedisModuleCtx) {
+    // SAFETY: reading (copying) function pointers the server filled at load.
+    let apis = unsafe { raw::RedisModule_SetCommandACLCategories }.is_some()
+        && unsafe { raw::RedisModule_CommandFilterGetClientId }.is_some();
+    if apis {
+        let d = rm!(RedisModule_GetDetachedThreadSafeContext(ctx)).unwrap_or(std::ptr::null_mut());
+        FILTER_CTX.store(d, Ordering::Relaxed);
+    }
+}
+
+/// Whether the filter's caller may not run the command as the client sent it
+/// (command or keys). The filter then leaves it unrouted, and the server
+/// denies the native command itself, with the native NOPERM text and an ACL
+/// LOG entry naming it; routed, a category rule (`-@write`) would deny it
+/// under the module's name (`idmp.xadd`). False where the check is not
+/// enabled or the client has no user (the master link, the AOF, scripts):
+/// the module command then checks by itself ([`check`]).
+pub fn denied_natively(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) -> bool {
+    let ctx = FILTER_CTX.load(Ordering::Relaxed);
+    if ctx.is_null() {
+        return false;
+    }
+    let id = rm!(RedisModule_CommandFilterGetClientId(fctx)).unwrap_or(0);
+    if id == 0 {
+        return false;
+    }
+    let name = rm!(RedisModule_GetClientUserNameById(ctx, id)).unwrap_or(std::ptr::null_mut());
+    if name.is_null() {
+        return false;
+    }
+    let u = rm!(RedisModule_GetModuleUserFromUserName(name)).unwrap_or(std::ptr::null_mut());
+    crate::server::api::free_string(ctx, name);
+    if u.is_null() {
+        return false;
+    }
+    let user = User(u);
+    let mut argv: Vec<*mut raw::RedisModuleString> = (0..argc)
+        .map(|i| rm!(RedisModule_CommandFilterArgGet(fctx, i)).unwrap_or(std::ptr::null_mut()))
+        .collect();
+    !argv.iter().any(|p| p.is_null()) && !permitted(&user, &mut argv)
 }

@@ -138,6 +138,11 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
                 if native == "xgroup" && !sub_routed(fctx, argc, XGROUP_SUBS) {
                     return;
                 }
+                // Valkey/7.2+: a caller the ACL denies keeps the native
+                // command, for the native denial (see acl::denied_natively).
+                if crate::server::acl::denied_natively(fctx, argc) {
+                    return;
+                }
                 let t = TARGETS
                     .get(i)
                     .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
@@ -213,6 +218,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         return false;
     }
     SCAN.store(sc, Ordering::Relaxed);
+    crate::server::acl::init_filter_check(ctx);
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,
         Some(filter),

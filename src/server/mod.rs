@@ -2,6 +2,7 @@
 //! command filter and routing. All `unsafe` of the crate lives here.
 
 pub mod acl;
+pub mod aclcat;
 pub mod api;
 pub mod call;
 pub mod cmdinfo;
@@ -52,6 +53,10 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
             "warning",
             "idmp: failed to set the commands' key specs",
         );
+        return Status::Err;
+    }
+    // Native ACL categories where the server can attach them (7.2+, Valkey).
+    if !aclcat::init(raw_ctx) {
         return Status::Err;
     }
     if !filter::init(raw_ctx) {

@@ -1,0 +1,68 @@
+//! ACL categories of the module commands, where the server has
+//! `RedisModule_SetCommandACLCategories` (Redis 7.2+, Valkey): each command
+//! carries the categories of the native command it stands for, so that users
+//! defined by categories (`+@read`, `+@stream`, `-@write`) get the native
+//! verdicts. Redis 7.0 has no such API: its module commands belong to no
+//! category.
+
+use std::ffi::c_int;
+
+use redis_module::raw;
+
+use crate::rm;
+use crate::server::api::{c_string, log};
+
+/// (module command, categories of the native original without the `@`), as
+/// `COMMAND INFO` reports them on Valkey 9.1 and Redis 7.2. Container commands
+/// (XINFO, XGROUP) take the categories shared by all their subcommands.
+/// `idmp.idmpcounters` (a duplicate's replicated counter bump) and the two
+/// Redis 8.6 commands count as stream writes like XADD.
+pub const CATEGORIES: &[(&str, &str)] = &[
+    ("idmp.xadd", "write stream fast"),
+    ("idmp.xrange", "read stream slow"),
+    ("idmp.xrevrange", "read stream slow"),
+    ("idmp.xlen", "read stream fast"),
+    ("idmp.xdel", "write stream fast"),
+    ("idmp.xtrim", "write stream slow"),
+    ("idmp.xsetid", "write stream fast"),
+    ("idmp.xinfo", "read stream slow"),
+    ("idmp.type", "keyspace read fast"),
+    ("idmp.idmpcounters", "write stream fast"),
+    ("xcfgset", "write stream fast"),
+    ("xidmprecord", "write stream fast"),
+    ("idmp.configget", "admin slow dangerous"),
+    ("idmp.xread", "read stream slow blocking"),
+    ("idmp.xreadgroup", "write stream slow blocking"),
+    ("idmp.xgroup", "write stream slow"),
+    ("idmp.xack", "write stream fast"),
+    ("idmp.xpending", "read stream slow"),
+    ("idmp.xclaim", "write stream fast"),
+    ("idmp.xautoclaim", "write stream fast"),
+];
+
+/// Sets the categories of every command in [`CATEGORIES`] (at load, after
+/// the commands are created). True on servers without the API; false, with a
+/// log line, if the server refuses one.
+pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
+    // SAFETY: reading a function pointer the server filled at load.
+    if unsafe { raw::RedisModule_SetCommandACLCategories }.is_none() {
+        return true;
+    }
+    for &(name, categories) in CATEGORIES {
+        let cname = c_string(name);
+        let cmd = rm!(RedisModule_GetCommand(ctx, cname.as_ptr())).unwrap_or(std::ptr::null_mut());
+        let ccat = c_string(categories);
+        let ok = !cmd.is_null()
+            && rm!(RedisModule_SetCommandACLCategories(cmd, ccat.as_ptr()))
+                .is_some_and(|r| r == raw::Status::Ok as c_int);
+        if !ok {
+            log(
+                ctx,
+                "warning",
+                &format!("idmp: the server refused the ACL categories of {name}"),
+            );
+            return false;
+        }
+    }
+    true
+}
