@@ -4,7 +4,8 @@
 //! server lacks stays `None`. Every call goes through [`rm!`], which yields
 //! `None` instead of calling a missing pointer, so no call can abort the server.
 
-use std::ffi::{c_char, c_int, c_void};
+use std::borrow::Cow;
+use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
 
 use redis_module::raw;
@@ -82,6 +83,40 @@ pub fn c_string(s: &str) -> std::ffi::CString {
     std::ffi::CString::new(clean).unwrap_or_default()
 }
 
+/// The names the module passes on every write (replicated commands, keyspace
+/// events), as static C strings so the hot path allocates none for them.
+const STATIC_NAMES: &[&CStr] = &[
+    c"idmp.xadd",
+    c"idmp.idmpcounters",
+    c"idmp.xdel",
+    c"idmp.xtrim",
+    c"idmp.xsetid",
+    c"idmp.xclaim",
+    c"idmp.xgroup",
+    c"idmp.xack",
+    c"XCFGSET",
+    c"XIDMPRECORD",
+    c"xadd",
+    c"xtrim",
+    c"xdel",
+    c"xsetid",
+    c"xcfgset",
+    c"xidmprecord",
+    c"xgroup-create",
+    c"xgroup-createconsumer",
+    c"xgroup-delconsumer",
+    c"xgroup-destroy",
+    c"xgroup-setid",
+];
+
+/// `name` as a C string: a static one when it is a known name, else a copy.
+pub fn name_cstr(name: &[u8]) -> Cow<'static, CStr> {
+    match STATIC_NAMES.iter().find(|c| c.to_bytes() == name) {
+        Some(c) => Cow::Borrowed(*c),
+        None => Cow::Owned(c_string(&String::from_utf8_lossy(name))),
+    }
+}
+
 /// The server's wall clock in milliseconds.
 pub fn now_ms() -> u64 {
     rm!(RedisModule_Milliseconds()).map_or(0, |v| v.max(0) as u64)
@@ -97,10 +132,10 @@ pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Vec<u8>]) {
     let Some((name, rest)) = argv.split_first() else {
         return;
     };
-    let cname = c_string(&String::from_utf8_lossy(name));
+    let cname = name_cstr(name);
     let mut strs: Vec<*mut raw::RedisModuleString> =
         rest.iter().map(|a| create_string(ctx, a)).collect();
-    let fmt = c_string("v");
+    let fmt = c"v";
     // SAFETY: `strs` holds valid strings owned by `ctx` (freed automatically);
     // the "v" format takes an array pointer and its length.
     if let Some(f) = unsafe { raw::RedisModule_Replicate } {
@@ -118,7 +153,7 @@ pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Vec<u8>]) {
 
 /// Fires a keyspace event of the stream class.
 pub fn notify(ctx: *mut raw::RedisModuleCtx, event: &str, key: *mut raw::RedisModuleString) {
-    let ev = c_string(event);
+    let ev = name_cstr(event.as_bytes());
     let _ = rm!(RedisModule_NotifyKeyspaceEvent(
         ctx,
         raw::REDISMODULE_NOTIFY_STREAM as c_int,
