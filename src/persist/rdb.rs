@@ -228,22 +228,7 @@ fn load_entries(
             return Err(corrupt(&format!("entry ID {id} out of order")));
         }
         prev = Some(id);
-        let pairs = r.read_u64()?;
-        if pairs == 0 {
-            return Err(corrupt(&format!("entry {id} without fields")));
-        }
-        fields.clear();
-        let mut total = 0usize;
-        for _ in 0..pairs {
-            for _ in 0..2 {
-                let b = r.read_bytes()?;
-                total = total.saturating_add(b.len());
-                if total > STREAM_LISTPACK_MAX_SIZE {
-                    return Err(corrupt(&format!("entry {id} too large")));
-                }
-                fields.push(b);
-            }
-        }
+        read_fields(r, id, &mut fields)?;
         let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
         s.store.append(id, &refs, limits);
     }
