@@ -471,3 +471,15 @@ fn round_trip_keeps_nodes_tombstones_and_groups() {
     assert_eq!(groups(&back), groups(&s));
     assert_eq!(view(&back), view(&s));
 }
+
+/// Redis 7.0's XSETID may set the last ID below the max deleted ID (after the
+/// top entries were deleted); such a stream must save and load.
+#[test]
+fn max_deleted_above_last_id_round_trips() {
+    let mut s = sample();
+    s.max_deleted_id = StreamId::new(9, 0);
+    s.last_id = StreamId::new(5, 0);
+    let back = load(&save(&s), ENCODING_VERSION).unwrap();
+    assert_eq!(back.max_deleted_id, StreamId::new(9, 0));
+    assert_eq!(back.last_id, StreamId::new(5, 0));
+}
