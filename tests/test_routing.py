@@ -628,3 +628,21 @@ def test_xread_block_on_mixed_keys(server_factory, writer_key):
         new = c.call("XADD", writer_key, "5-5", "a", "b")
         assert new == b"5-5"
         assert reader.read() == [[writer_key.encode(), [[b"5-5", [b"a", b"b"]]]]]
+
+
+def test_digest_covers_consumer_groups_like_native(raw, nraw):
+    """DEBUG DIGEST-VALUE changes with group state as it does natively (7.0's
+    stream digest covers groups, PELs and consumers), so replica checks see them."""
+    for c in (raw, nraw):
+        c.call("XADD", "s", "1-1", "f", "v")
+    steps = [["XGROUP", "CREATE", "s", "g", "0"],
+             ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", ">"],
+             ["XACK", "s", "g", "1-1"],
+             ["XGROUP", "CREATECONSUMER", "s", "g", "bob"]]
+    for argv in steps:
+        before = (raw.call("DEBUG", "DIGEST-VALUE", "s"), nraw.call("DEBUG", "DIGEST-VALUE", "s"))
+        raw.call(*argv)
+        nraw.call(*argv)
+        after = (raw.call("DEBUG", "DIGEST-VALUE", "s"), nraw.call("DEBUG", "DIGEST-VALUE", "s"))
+        native_changed = before[1] != after[1]
+        assert (before[0] != after[0]) == native_changed, (argv, native_changed)
