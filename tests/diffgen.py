@@ -267,7 +267,9 @@ class Gen:
 
     def op_xread(self):
         r = self.rnd
-        start = r.choice(["0", "0-0", "$", self.some_id(), self.some_id(), "abc", "+"])
+        # ("+" is left out: Redis 7.4 made it mean "the last entry", which the
+        # module may adopt for its own streams; test_routing pins the native case)
+        start = r.choice(["0", "0-0", "$", self.some_id(), self.some_id(), "abc"])
         argv = ["XREAD"] + self.count_opt() + ["STREAMS", KEY]
         if r.random() < 0.2:
             argv.insert(-1, MISSING)
