@@ -234,3 +234,18 @@ def test_duplicate_does_not_refresh_age(raw):
     # 2.3 s after recording: expired, whatever the duplicate did
     assert counters(raw, "s") == (0, 0, 1, 1)
     assert add(raw, "p", "i") != a
+
+
+def test_large_capacity_and_many_pids(raw):
+    new_stream(raw, maxsize=10000)
+    ids = []
+    for chunk in range(12):
+        ids += raw.pipeline([["XADD", "s", "IDMP", "p", "i%d" % (chunk * 1000 + i), "*",
+                              "f", "v"] for i in range(1000)])
+    assert counters(raw, "s") == (1, 10000, 12000, 0)
+    assert add(raw, "p", "i2000") == ids[2000]     # oldest one still held
+    assert add(raw, "p", "i1999") != ids[1999]     # evicted: fresh again
+    for chunk in range(5):
+        raw.pipeline([["XADD", "s", "IDMP", "q%d" % (chunk * 1000 + i), "x", "*", "f", "v"]
+                      for i in range(1000)])
+    assert counters(raw, "s") == (5001, 15000, 17001, 1)

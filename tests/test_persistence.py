@@ -377,3 +377,44 @@ def test_consumer_groups_survive(server_factory, how):
         assert group_snapshot(c) == before
         assert c.call("XREADGROUP", "GROUP", "g1", "alice", "COUNT", "1",
                       "STREAMS", "g", ">") == [[b"g", [[b"7-1", [b"f", b"7"]]]]]
+
+
+@pytest.mark.parametrize("how", ["reload", "restart", "dump-restore"])
+def test_native_states_reachable_by_xsetid_persist(server_factory, nraw, how):
+    """7.0 lets XSETID move last-generated-id below max-deleted-entry-id (and
+    below recorded-first-entry-id): such streams must save and load like native
+    ones, or the server cannot restart."""
+    def build(c):
+        c.call("XADD", "s", "1-1", "f", "v")
+        c.call("XADD", "s", "5-1", "f", "v")
+        c.call("XDEL", "s", "5-1")
+        assert c.call("XSETID", "s", "2-0") == OK
+        c.call("XADD", "e", "9-9", "f", "v")
+        c.call("XDEL", "e", "9-9")
+        assert c.call("XSETID", "e", "3-0", "ENTRIESADDED", "0") == OK
+    build(nraw)
+    srv = server_factory()
+    with srv.raw() as c:
+        build(c)
+        c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        before = {k: [(f, v) for f, v in pairs(c.call("XINFO", "STREAM", k))
+                      if f not in DROP] for k in ("s", "e")}
+        native = [(f, v) for f, v in pairs(nraw.call("XINFO", "STREAM", "e")) if f not in DROP]
+        assert [(f, v) for f, v in before["e"] if f not in (
+            b"idmp-duration", b"idmp-maxsize", b"pids-tracked", b"iids-tracked",
+            b"iids-added", b"iids-duplicates")] == native
+        if how == "reload":
+            assert c.call("DEBUG", "RELOAD") == OK
+        elif how == "dump-restore":
+            for k in ("s", "e"):
+                payload = c.call("DUMP", k)
+                c.call("DEL", k)
+                assert c.call("RESTORE", k, "0", payload) == OK
+        else:
+            assert c.call("SAVE") == OK
+    if how == "restart":
+        srv.restart()
+    with srv.raw() as c:
+        after = {k: [(f, v) for f, v in pairs(c.call("XINFO", "STREAM", k)) if f not in DROP]
+                 for k in ("s", "e")}
+        assert after == before
