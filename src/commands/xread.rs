@@ -203,8 +203,13 @@ impl<'a> XreadRequest<'a> {
 
     /// True when native streams among the keys must be converted first:
     /// features Redis 7.0 lacks (CLAIM, the `+` ID).
+    ///
+    /// Only CLAIM (Redis 8.4) does: the `+` ID (7.4) is served on module
+    /// streams, while a native stream keeps answering natively (SPEC 9: a
+    /// native stream is forwarded unchanged until a command needs IDMP or a
+    /// Redis 8.x option).
     pub fn needs_module_stream(&self) -> bool {
-        self.claim.is_some() || self.ids.iter().any(|a| is_char(a, b'+'))
+        self.claim.is_some()
     }
 
     /// True for XREADGROUP (a write: it changes the group).

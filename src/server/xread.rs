@@ -20,6 +20,7 @@ use crate::commands::{CmdError, ExecCtx};
 use crate::rm;
 use crate::server::api::{create_string, ctx_flags, str_bytes};
 use crate::server::call::call_v;
+use crate::server::config;
 use crate::server::convert::convert_native;
 use crate::server::reply::ModuleReply;
 use crate::server::route::{apply_effects, exec_ctx, key_kind, Kind, OpenKey, WRONGTYPE};
@@ -303,7 +304,15 @@ pub fn run(
             }
         }
     }
-    if !any_module_key(ctx, &names) && !req.needs_module_stream() {
+    // With only missing keys, a `+` ID (Redis 7.4) is the module's to serve
+    // when new streams are module streams; a native key keeps the native
+    // answer (7.0 rejects `+`).
+    let plus_for_module = config::capture()
+        && req.ids.iter().any(|a| *a == b"+")
+        && !names
+            .iter()
+            .any(|&n| matches!(key_kind(OpenKey::open(ctx, n, false).0), Kind::Native));
+    if !any_module_key(ctx, &names) && !req.needs_module_stream() && !plus_for_module {
         let wants_block = req.block.is_some() && blocking_ok;
         if forward_once(ctx, req, argv, !wants_block) {
             return;
