@@ -2,7 +2,19 @@
 //! trait that maps 1:1 to `RedisModule_SaveUnsigned` / `SaveStringBuffer` and
 //! `LoadUnsigned` / `LoadStringBuffer`, so it is testable without a server.
 //!
-//! # Encoding version 1 (written)
+//! # Encoding version 2 (written)
+//!
+//! As version 1, but each node is one byte string (one RDB item per node, as
+//! a native stream writes one listpack per node), LEB128 varints inside:
+//!
+//! ```text
+//! node count N
+//! N x node bytes { entry count E (>= 1),
+//!                  E x { id.ms, id.seq, deleted byte (0/1), pair count K (>= 1),
+//!                        K x { field length, field, value length, value } } }
+//! ```
+//!
+//! # Encoding version 1 (development builds only; not read)
 //!
 //! ```text
 //! node count N
@@ -45,11 +57,12 @@ use std::fmt;
 
 use crate::stream::id::StreamId;
 use crate::stream::idmp::IdmpSettings;
+use crate::stream::store::varint::{get, put};
 use crate::stream::store::{NodeLimits, STREAM_LISTPACK_MAX_SIZE};
 use crate::stream::Stream;
 
 /// The encoding version written by [`save_stream`].
-pub const ENCODING_VERSION: i32 = 1;
+pub const ENCODING_VERSION: i32 = 2;
 
 /// Written last; a payload not ending with it is corrupt.
 const END_MARKER: u64 = 0x4944_4d50_5354_524d; // "IDMPSTRM"
@@ -103,17 +116,24 @@ fn write_id(w: &mut impl RdbWrite, id: StreamId) {
 /// reclaimed are written too (the loader drops what is expired by then).
 pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
     w.write_u64(s.store.nodes().count() as u64);
+    let mut blob: Vec<u8> = Vec::new();
     for node in s.store.nodes() {
-        w.write_u64(node.entries().count() as u64);
+        blob.clear();
+        put(&mut blob, node.entries().count() as u64);
         for (e, deleted) in node.entries() {
-            write_id(w, e.id());
-            w.write_u64(u64::from(deleted));
-            w.write_u64(e.field_count() as u64);
+            let id = e.id();
+            put(&mut blob, id.ms);
+            put(&mut blob, id.seq);
+            blob.push(u8::from(deleted));
+            put(&mut blob, e.field_count() as u64);
             for (f, v) in e.fields() {
-                w.write_bytes(f);
-                w.write_bytes(v);
+                put(&mut blob, f.len() as u64);
+                blob.extend_from_slice(f);
+                put(&mut blob, v.len() as u64);
+                blob.extend_from_slice(v);
             }
         }
+        w.write_bytes(&blob);
     }
     write_id(w, s.last_id);
     write_id(w, s.max_deleted_id);
@@ -181,10 +201,12 @@ pub fn load_stream(
         return Err(corrupt(&format!("encoding version {encver}")));
     }
     let mut s = Stream::new(IdmpSettings::default());
-    if encver == 0 {
-        load_entries(r, &mut s, limits)?;
-    } else {
-        load_nodes(r, &mut s)?;
+    match encver {
+        0 => load_entries(r, &mut s, limits)?,
+        2 => load_node_blobs(r, &mut s)?,
+        // Version 1 (a node per RDB item list) only existed in development
+        // builds and is not read.
+        v => return Err(corrupt(&format!("encoding version {v} is not supported"))),
     }
 
     let last_id = read_id(r)?;
@@ -259,27 +281,74 @@ fn read_fields(
     Ok(())
 }
 
-/// Version 1: the nodes as they were, tombstones included.
-fn load_nodes(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
+/// A cursor over a node's bytes (version 2).
+struct Blob<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Blob<'a> {
+    fn num(&mut self) -> Result<u64, CodecError> {
+        let (v, next) = get(self.buf, self.pos).ok_or_else(|| corrupt("bad varint in a node"))?;
+        self.pos = next;
+        Ok(v)
+    }
+    fn bytes(&mut self, len: u64) -> Result<&'a [u8], CodecError> {
+        let end = usize::try_from(len)
+            .ok()
+            .and_then(|l| self.pos.checked_add(l))
+            .filter(|&e| e <= self.buf.len())
+            .ok_or_else(|| corrupt("node bytes cut short"))?;
+        let out = self.buf.get(self.pos..end).unwrap_or_default();
+        self.pos = end;
+        Ok(out)
+    }
+    fn byte(&mut self) -> Result<u8, CodecError> {
+        Ok(self.bytes(1)?.first().copied().unwrap_or(0))
+    }
+}
+
+/// Version 2: one byte string per node, entries parsed from it in place.
+fn load_node_blobs(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
     let nodes = r.read_u64()?;
-    let mut fields: Vec<Vec<u8>> = Vec::new();
     for _ in 0..nodes {
-        let entries = r.read_u64()?;
+        let buf = r.read_bytes()?;
+        let mut refs: Vec<&[u8]> = Vec::new();
+        let mut b = Blob { buf: &buf, pos: 0 };
+        let entries = b.num()?;
         if entries == 0 {
             return Err(corrupt("empty node"));
         }
         for i in 0..entries {
-            let id = read_id(r)?;
-            let deleted = match r.read_u64()? {
+            let id = StreamId::new(b.num()?, b.num()?);
+            let deleted = match b.byte()? {
                 0 => false,
                 1 => true,
                 f => return Err(corrupt(&format!("entry {id}: deleted flag {f}"))),
             };
-            read_fields(r, id, &mut fields)?;
-            let refs: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+            let pairs = b.num()?;
+            if pairs == 0 {
+                return Err(corrupt(&format!("entry {id} without fields")));
+            }
+            refs.clear();
+            let mut total = 0usize;
+            for _ in 0..pairs {
+                for _ in 0..2 {
+                    let len = b.num()?;
+                    let x = b.bytes(len)?;
+                    total = total.saturating_add(x.len());
+                    if total > STREAM_LISTPACK_MAX_SIZE {
+                        return Err(corrupt(&format!("entry {id} too large")));
+                    }
+                    refs.push(x);
+                }
+            }
             if !s.store.append_raw(id, &refs, deleted, i == 0) {
                 return Err(corrupt(&format!("entry ID {id} out of order")));
             }
+        }
+        if b.pos != buf.len() {
+            return Err(corrupt("trailing bytes in a node"));
         }
     }
     Ok(())

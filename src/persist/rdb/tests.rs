@@ -483,3 +483,48 @@ fn max_deleted_above_last_id_round_trips() {
     assert_eq!(back.max_deleted_id, StreamId::new(9, 0));
     assert_eq!(back.last_id, StreamId::new(5, 0));
 }
+
+/// Node byte strings are parsed with every bound checked: a bad flag, a
+/// length past the end, trailing bytes or an empty node are refused.
+#[test]
+fn corrupt_node_bytes_are_refused() {
+    use crate::stream::store::varint::put;
+    let node = |f: &dyn Fn(&mut Vec<u8>)| {
+        let mut blob = Vec::new();
+        f(&mut blob);
+        let mut w = ByteWriter::default();
+        w.write_u64(1);
+        w.write_bytes(&blob);
+        w.0
+    };
+    let entry = |b: &mut Vec<u8>, flag: u8, len: u64| {
+        put(b, 1); // entries
+        put(b, 5); // ms
+        put(b, 0); // seq
+        b.push(flag);
+        put(b, 1); // pairs
+        put(b, len);
+        b.extend_from_slice(b"f");
+        put(b, 1);
+        b.extend_from_slice(b"v");
+    };
+    let cases = [
+        (node(&|b| entry(b, 2, 1)), "deleted flag 2"),
+        (node(&|b| entry(b, 0, 99)), "cut short"),
+        (
+            node(&|b| {
+                entry(b, 0, 1);
+                b.push(0);
+            }),
+            "trailing bytes",
+        ),
+        (node(&|b| put(b, 0)), "empty node"),
+    ];
+    for (c, why) in &cases {
+        let err = load(c, ENCODING_VERSION).err().map(|e| e.message);
+        assert!(
+            err.as_deref().is_some_and(|m| m.contains(why)),
+            "{why}: {err:?}"
+        );
+    }
+}

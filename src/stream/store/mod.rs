@@ -9,7 +9,7 @@ mod iter;
 mod lpsize;
 mod node;
 mod raw;
-mod varint;
+pub(crate) mod varint;
 
 #[cfg(test)]
 mod native_diff;

@@ -2,7 +2,7 @@
 //! and a reverse form (as listpack's back-length) for reading backwards.
 
 /// Appends `v` as LEB128 (7 bits per byte, low bits first, high bit = more).
-pub(super) fn put(buf: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put(buf: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         buf.push((v as u8 & 0x7f) | 0x80);
         v >>= 7;
@@ -21,7 +21,7 @@ pub(super) fn size(mut v: u64) -> usize {
 }
 
 /// Reads a LEB128 value at `pos`; returns it and the position after it.
-pub(super) fn get(buf: &[u8], pos: usize) -> Option<(u64, usize)> {
+pub(crate) fn get(buf: &[u8], pos: usize) -> Option<(u64, usize)> {
     let mut v: u64 = 0;
     let mut shift = 0u32;
     let mut p = pos;
