@@ -54,11 +54,19 @@ def server_factory():
     f.cleanup()
 
 
+def _start_or_cleanup(s):
+    try:
+        s.start()
+    except BaseException:
+        s.cleanup()
+        raise
+
+
 @pytest.fixture(scope="module")
 def srv():
     _require_module()
     s = RedisServer(module=True)
-    s.start()
+    _start_or_cleanup(s)
     yield s
     s.cleanup()
 
@@ -66,7 +74,7 @@ def srv():
 @pytest.fixture(scope="session")
 def native_srv():
     s = RedisServer(module=False)
-    s.start()
+    _start_or_cleanup(s)
     yield s
     s.cleanup()
 

@@ -155,6 +155,7 @@ class RedisServer:
             try:
                 return self._start_once(timeout)
             except ServerDied as e:
+                self.proc = None
                 if not (fresh and "Address already in use" in str(e)) or attempt == 4:
                     raise
         raise AssertionError("unreachable")

@@ -201,3 +201,26 @@ def test_differential_groups_long_with_reloads(server_factory, seed):
     stats = _run_three(server_factory, "small-nodes", seed, 2000, groups=True, big=True,
                        reload=True)
     assert stats["xadd_ok"] > 500
+
+
+@pytest.mark.parametrize("seed", [207, 213])
+def test_differential_short_streams_with_reloads(server_factory, seed):
+    """Heavy trimming, XSETID and reloads (found the max-deleted > last-id case)."""
+    _run_three(server_factory, "default", seed, 1500, reload=True)
+
+
+def test_entriesread_above_entries_added_as_native(server_factory, nraw):
+    """Found by seed 300: 7.0 keeps an ENTRIESREAD above entries-added as given
+    (negative lag); the oracle for this 7.0 feature is the local server."""
+    srv = server_factory()
+    with srv.raw() as c:
+        for argv in (["XADD", "s", "1-1", "f", "v"], ["XADD", "s", "2-1", "f", "v"],
+                     ["XADD", "s", "3-1", "f", "v"],
+                     ["XGROUP", "CREATE", "s", "g", "0", "ENTRIESREAD", "10"],
+                     ["XINFO", "GROUPS", "s"],
+                     ["XADD", "s", "4-1", "f", "v"], ["XINFO", "GROUPS", "s"],
+                     ["XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", ">"],
+                     ["XINFO", "GROUPS", "s"],
+                     ["XGROUP", "SETID", "s", "g", "0", "ENTRIESREAD", "50"],
+                     ["XINFO", "GROUPS", "s"]):
+            assert c.call(*argv) == nraw.call(*argv), argv
