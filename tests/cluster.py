@@ -190,6 +190,22 @@ class LocalCluster:
                 return n.port
         raise AssertionError("slot %d not covered" % slot)
 
+    def migrate_slot(self, slot, src, dst):
+        """Moves ``slot`` from master ``src`` to master ``dst`` (Node objects)
+        as redis-cli does: IMPORTING/MIGRATING, MIGRATE of its keys, then
+        SETSLOT NODE on the target, the source and every other master."""
+        assert self.call(dst.port, "CLUSTER", "SETSLOT", slot, "IMPORTING", src.id).value == b"OK"
+        assert self.call(src.port, "CLUSTER", "SETSLOT", slot, "MIGRATING", dst.id).value == b"OK"
+        keys = self.call(src.port, "CLUSTER", "GETKEYSINSLOT", slot, "1000")
+        if keys:
+            r = self.call(src.port, "MIGRATE", HOST, dst.port, "", "0", "5000", "KEYS", *keys)
+            assert getattr(r, "value", None) == b"OK", r
+        others = [n.port for n in self.masters() if n.port not in (src.port, dst.port)]
+        for port in [dst.port, src.port] + others:
+            r = self.call(port, "CLUSTER", "SETSLOT", slot, "NODE", dst.id)
+            assert r.value == b"OK", r
+        return keys
+
     def wait_healthy(self, timeout=60):
         """Every node: cluster_state ok, all nodes known, the same slot map;
         every replica linked to its master and in sync."""

@@ -511,3 +511,38 @@ def test_reshard_and_failover_keep_idempotency(cluster):
              ask_dups, moved_dups, reshard_redirects, dict(rc.redirects),
              len(prod.errors)))
     rc.close()
+
+
+@pytest.mark.xfail(
+    strict=True, raises=AssertionError,
+    reason="the RDB encoding on main writes no consumer groups yet (src/persist/rdb.rs: "
+    "'groups come later'), so DUMP/RESTORE and MIGRATE drop them; branch groups "
+    "(baf7098) adds them: remove this mark once it is merged")
+def test_migrate_carries_consumer_groups(cluster):
+    src, dst = cluster.masters()[:2]
+    slot = max(src.slots)
+    k = key_in_slot(slot, "grp")
+    p = src.port
+    ids = [cluster.call(p, "XADD", k, "IDMP", "p", "i%d" % i, "*", "n", str(i)) for i in range(6)]
+    assert cluster.call(p, "XGROUP", "CREATE", k, "g", "0") == OK
+    assert cluster.call(p, "XGROUP", "CREATE", k, "h", "$") == OK
+    cluster.call(p, "XREADGROUP", "GROUP", "g", "c1", "COUNT", "2", "STREAMS", k, ">")
+    cluster.call(p, "XREADGROUP", "GROUP", "g", "c2", "COUNT", "2", "STREAMS", k, ">")
+    assert cluster.call(p, "XACK", k, "g", ids[0]) == 1
+    assert cluster.call(p, "XGROUP", "CREATECONSUMER", k, "g", "idle") == 1
+    before = full_state(cluster, k)
+    assert cluster.migrate_slot(slot, src, dst) == [k.encode()]
+    assert cluster.owner(k) == dst.port
+    # Entries, metadata, IDMP state, groups, consumers and PEL arrive as they were.
+    assert full_state(cluster, k) == before
+    # The group goes on where it stopped, and a retried pair is a duplicate.
+    d = dst.port
+    assert cluster.call(d, "XREADGROUP", "GROUP", "g", "c1", "STREAMS", k, ">") \
+        == [[k.encode(), [[ids[4], [b"n", b"4"]], [ids[5], [b"n", b"5"]]]]]
+    assert cluster.call(d, "XPENDING", k, "g")[0] == 5
+    assert cluster.call(d, "XADD", k, "IDMP", "p", "i3", "*", "n", "3") == ids[3]
+    cluster.wait_replicas_in_sync()
+    replica = cluster.replicas_of(cluster.nodes()[d])[0].port
+    assert digest(cluster, replica, k) == digest(cluster, d, k)
+    assert cluster.call(replica, "READONLY") == OK
+    assert cluster.call(replica, "XPENDING", k, "g")[0] == 5
