@@ -56,8 +56,40 @@ pub fn stream_key_positions(argv: &[&[u8]]) -> std::ops::Range<usize> {
     }
     let Some(sp) = streams_pos else { return 0..0 };
     let num = argv.len() - sp - 1;
-    if num == 0 || num % 2 != 0 {
+    if num == 0 || !num.is_multiple_of(2) {
         return 0..0;
     }
     sp + 1..sp + 1 + num / 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stream_key_positions;
+
+    fn pos(cmd: &str) -> std::ops::Range<usize> {
+        let argv: Vec<&[u8]> = cmd.split(' ').map(str::as_bytes).collect();
+        stream_key_positions(&argv)
+    }
+
+    #[test]
+    fn keys_follow_the_streams_keyword() {
+        assert_eq!(pos("XREAD STREAMS a 0"), 2..3);
+        assert_eq!(pos("XREAD COUNT 1 BLOCK 0 streams a b 0 0"), 6..8);
+        assert_eq!(pos("XREADGROUP GROUP g c NOACK STREAMS a >"), 6..7);
+        // "streams" as group, consumer or option value is skipped over.
+        assert_eq!(
+            pos("XREADGROUP GROUP streams STREAMS COUNT 1 STREAMS a b > >"),
+            7..9
+        );
+        assert_eq!(pos("XREAD BLOCK streams STREAMS streams 0"), 4..5);
+    }
+
+    #[test]
+    fn syntax_errors_have_no_keys() {
+        assert_eq!(pos("XREAD STREAMS a b 0"), 0..0);
+        assert_eq!(pos("XREAD STREAMS"), 0..0);
+        assert_eq!(pos("XREAD FOO STREAMS a 0"), 0..0);
+        assert_eq!(pos("XREAD COUNT"), 0..0);
+        assert_eq!(pos("XREADGROUP GROUP g"), 0..0);
+    }
 }
