@@ -117,6 +117,8 @@ def test_every_module_command_is_routed_by_its_keys(cluster):
         ("XGROUP", "CREATE", k, "g2", "$"),
         ("XGROUP", "DESTROY", k, "g2"),
         ("XACK", k, "g", "9-9"),
+        ("XDELEX", k, "IDS", "1", "9-9"),
+        ("XACKDEL", k, "g", "KEEPREF", "IDS", "1", "9-9"),
         ("XPENDING", k, "g"),
         ("XPENDING", k, "g", "-", "+", "10"),
         ("XCLAIM", k, "g", "c", "0", first),
@@ -364,6 +366,12 @@ def test_reshard_and_failover_keep_idempotency(cluster):
             prod.xadd(key, "auto", "a%d" % i, auto=True)
         prod.xadd(key, "p0", "i0")
         prod.xadd(key, "auto", "a0", auto=True)
+    for key in quiet:
+        assert rc.execute_command("XGROUP", "CREATE", key, "g", "0") == b"OK"
+        rc.execute_command("XREADGROUP", "GROUP", "g", "c1", "COUNT", "3", "STREAMS", key, ">")
+        rc.execute_command("XREADGROUP", "GROUP", "g", "c2", "COUNT", "2", "STREAMS", key, ">")
+        first_id = rc.execute_command("XRANGE", key, "-", "+", "COUNT", "1")[0][0]
+        assert rc.execute_command("XACK", key, "g", first_id) == 1
     quiet_before = {k: full_state(cluster, k) for k in quiet}
     quiet_digest = {k: digest(cluster, m0.port, k) for k in quiet}
 
@@ -444,8 +452,8 @@ def test_reshard_and_failover_keep_idempotency(cluster):
     cluster.wait_healthy()
     code, out = redis_cli("--cluster", "check", "%s:%d" % (HOST, m0.port))
     assert code == 0 and "[OK] All 16384 slots covered" in out, out
-    # Streams nobody wrote during the move: entries, metadata and IDMP state
-    # arrive unchanged.
+    # Streams nobody wrote during the move: entries, metadata, groups,
+    # consumers, PEL and IDMP state arrive unchanged.
     for k in quiet:
         assert full_state(cluster, k) == quiet_before[k], k
         assert digest(cluster, m2.port, k) == quiet_digest[k], k
@@ -517,11 +525,6 @@ def test_reshard_and_failover_keep_idempotency(cluster):
     rc.close()
 
 
-@pytest.mark.xfail(
-    strict=True, raises=AssertionError,
-    reason="the RDB encoding on main writes no consumer groups yet (src/persist/rdb.rs: "
-    "'groups come later'), so DUMP/RESTORE and MIGRATE drop them; branch groups "
-    "(baf7098) adds them: remove this mark once it is merged")
 def test_migrate_carries_consumer_groups(cluster):
     src, dst = cluster.masters()[:2]
     slot = max(src.slots)
