@@ -255,7 +255,7 @@ class Producer:
                 break
             except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError,
                     redis.exceptions.ClusterDownError, redis.exceptions.TryAgainError,
-                    redis.exceptions.ClusterError) as e:
+                    redis.exceptions.ClusterError, redis.exceptions.SlotNotCoveredError) as e:
                 # The add may or may not have happened: the next send of the
                 # same pair must answer one ID either way.
                 with self.lock:
@@ -339,7 +339,6 @@ def digest(cluster, port, key):
 
 def test_reshard_and_failover_keep_idempotency(cluster):
     t0 = time.time()
-    rnd = random.Random(7)
     rc = cluster_client(cluster)
     prod = Producer(rc)
     m0, m1, m2 = cluster.masters()
