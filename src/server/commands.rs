@@ -9,6 +9,7 @@ use crate::commands::reply::Reply;
 use crate::rm;
 use crate::server::acl;
 use crate::server::api::{self, c_string};
+use crate::server::getkeys;
 use crate::server::guard::guard;
 use crate::server::reply::ModuleReply;
 use crate::server::route;
@@ -37,8 +38,10 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
         0,
     ),
     ("idmp.scan", "readonly", 0, 0, 0),
-    ("idmp.xread", "readonly blocking", 0, 0, 0),
-    ("idmp.xreadgroup", "write blocking", 0, 0, 0),
+    // getkeys-api: the cluster finds their keys through the command (see
+    // getkeys.rs).
+    ("idmp.xread", "readonly blocking getkeys-api", 0, 0, 0),
+    ("idmp.xreadgroup", "write blocking getkeys-api", 0, 0, 0),
     ("idmp.xgroup", "write deny-oom", 2, 2, 1),
     ("idmp.xack", "write fast", 1, 1, 1),
     ("xdelex", "write fast", 1, 1, 1),
@@ -62,6 +65,12 @@ extern "C" fn handler(
             // for the duration of the call.
             unsafe { std::slice::from_raw_parts(argv, argc as usize) }
         };
+        // A key position request (cluster routing of XREAD/XREADGROUP): answer
+        // the positions, run nothing.
+        if getkeys::is_request(ctx) {
+            getkeys::report_stream_keys(ctx, args);
+            return true;
+        }
         let name = args.first().map(|&a| api::str_bytes(a)).unwrap_or_default();
         if let Some(err) = routed_acl_check(ctx, name, args) {
             ModuleReply::new(ctx).error(&err);

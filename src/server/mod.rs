@@ -12,6 +12,7 @@ pub mod configget;
 pub mod convert;
 pub mod dtype;
 pub mod filter;
+pub mod getkeys;
 pub mod guard;
 pub mod info;
 pub mod limits;
