@@ -5,7 +5,7 @@
 //! `None` instead of calling a missing pointer, so no call can abort the server.
 
 use std::borrow::Cow;
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_char, c_int, CStr};
 use std::ptr;
 
 use redis_module::raw;
@@ -160,9 +160,4 @@ pub fn notify(ctx: *mut raw::RedisModuleCtx, event: &str, key: *mut raw::RedisMo
         ev.as_ptr(),
         key
     ));
-}
-
-/// Null pointer of the opaque void type, for APIs that want one.
-pub fn null_void() -> *mut c_void {
-    ptr::null_mut()
 }

@@ -40,6 +40,15 @@ pub fn call_v(
     }
 }
 
+/// `REDISMODULE_REPLY_INTEGER`.
+pub const REPLY_INTEGER: i32 = raw::REDISMODULE_REPLY_INTEGER as i32;
+/// `REDISMODULE_REPLY_ARRAY`.
+pub const REPLY_ARRAY: i32 = raw::REDISMODULE_REPLY_ARRAY as i32;
+/// `REDISMODULE_REPLY_NULL`.
+pub const REPLY_NULL: i32 = raw::REDISMODULE_REPLY_NULL as i32;
+/// `REDISMODULE_REPLY_MAP`.
+pub const REPLY_MAP: i32 = raw::REDISMODULE_REPLY_MAP as i32;
+
 /// A borrowed element of a call reply; it cannot outlive the reply.
 #[derive(Clone, Copy)]
 pub struct Elem<'r>(
@@ -82,6 +91,25 @@ impl<'r> Elem<'r> {
             _ => &[],
         }
     }
+    /// The key/value pairs of a map reply: a RESP3 map, or the flat array of
+    /// alternating keys and values RESP2 uses; empty for anything else.
+    pub fn pairs(self) -> Vec<(Elem<'r>, Elem<'r>)> {
+        match self.kind() {
+            REPLY_MAP => (0..self.len())
+                .filter_map(|i| {
+                    let mut k: *mut raw::RedisModuleCallReply = std::ptr::null_mut();
+                    let mut v: *mut raw::RedisModuleCallReply = std::ptr::null_mut();
+                    rm!(RedisModule_CallReplyMapElement(self.0, i, &mut k, &mut v))?;
+                    (!k.is_null() && !v.is_null()).then_some((Elem::new(k), Elem::new(v)))
+                })
+                .collect(),
+            REPLY_ARRAY => (0..self.len() / 2)
+                .filter_map(|i| Some((self.at(2 * i)?, self.at(2 * i + 1)?)))
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The value of an integer reply.
     pub fn integer(self) -> i64 {
         rm!(RedisModule_CallReplyInteger(self.0)).unwrap_or(0)

@@ -10,29 +10,9 @@ use redis_module::raw;
 use crate::commands::reply::Reply;
 use crate::rm;
 use crate::server::api::{create_string, str_bytes};
-use crate::server::call::{call_v, Elem};
+use crate::server::call::{call_v, REPLY_ARRAY, REPLY_MAP};
 use crate::server::filter::{module_config_name, native_config_name};
 use crate::server::reply::ModuleReply;
-
-const REPLY_ARRAY: i32 = 3;
-const REPLY_MAP: i32 = 5;
-
-fn pairs(top: Elem<'_>) -> Vec<(Elem<'_>, Elem<'_>)> {
-    match top.kind() {
-        REPLY_MAP => (0..top.len())
-            .filter_map(|i| {
-                let mut k: *mut raw::RedisModuleCallReply = std::ptr::null_mut();
-                let mut v: *mut raw::RedisModuleCallReply = std::ptr::null_mut();
-                rm!(RedisModule_CallReplyMapElement(top.0, i, &mut k, &mut v))?;
-                (!k.is_null() && !v.is_null()).then_some((Elem::new(k), Elem::new(v)))
-            })
-            .collect(),
-        REPLY_ARRAY => (0..top.len() / 2)
-            .filter_map(|i| Some((top.at(2 * i)?, top.at(2 * i + 1)?)))
-            .collect(),
-        _ => Vec::new(),
-    }
-}
 
 /// Serves `CONFIG GET name...` where some names are Redis 8.6 names.
 pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
@@ -57,7 +37,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
         let _ = rm!(RedisModule_ReplyWithCallReply(ctx, top.0));
         return;
     }
-    let ps = pairs(top);
+    let ps = top.pairs();
     if top.kind() == REPLY_MAP {
         let _ = rm!(RedisModule_ReplyWithMap(ctx, ps.len() as c_long));
     } else {

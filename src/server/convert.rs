@@ -10,14 +10,11 @@ use redis_module::raw;
 
 use crate::rm;
 use crate::server::api::{self, create_string};
-use crate::server::call::{call_v, Elem};
+use crate::server::call::{call_v, Elem, REPLY_ARRAY, REPLY_INTEGER};
 use crate::server::dtype::raw_type;
 use crate::server::{config, limits};
 use crate::stream::id::parse_strict_id;
 use crate::stream::{Stream, StreamId};
-
-const REPLY_INTEGER: i32 = 2;
-const REPLY_ARRAY: i32 = 3;
 
 fn id_of(e: Elem<'_>) -> Option<StreamId> {
     parse_strict_id(e.bytes())
@@ -25,9 +22,7 @@ fn id_of(e: Elem<'_>) -> Option<StreamId> {
 
 /// Key/value pairs of a flat RESP2 map reply.
 fn pairs(e: Elem<'_>) -> Vec<(&[u8], Elem<'_>)> {
-    (0..e.len() / 2)
-        .filter_map(|i| Some((e.at(2 * i)?.bytes(), e.at(2 * i + 1)?)))
-        .collect()
+    e.pairs().into_iter().map(|(k, v)| (k.bytes(), v)).collect()
 }
 
 fn field<'r>(ps: &[(&[u8], Elem<'r>)], name: &[u8]) -> Option<Elem<'r>> {

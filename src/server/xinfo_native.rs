@@ -8,26 +8,12 @@ use redis_module::raw;
 
 use crate::commands::reply::Reply;
 use crate::rm;
-use crate::server::call::{call_v, Elem};
+use crate::server::call::{call_v, Elem, REPLY_ARRAY, REPLY_MAP};
 use crate::server::config;
 use crate::server::reply::ModuleReply;
 
-const REPLY_ARRAY: i32 = 3;
-const REPLY_MAP: i32 = 5;
-
 fn pass(ctx: *mut raw::RedisModuleCtx, e: Elem<'_>) {
     let _ = rm!(RedisModule_ReplyWithCallReply(ctx, e.0));
-}
-
-fn map_pair(top: Elem<'_>, i: usize) -> Option<(Elem<'_>, Elem<'_>)> {
-    let mut k: *mut raw::RedisModuleCallReply = std::ptr::null_mut();
-    let mut v: *mut raw::RedisModuleCallReply = std::ptr::null_mut();
-    rm!(RedisModule_CallReplyMapElement(top.0, i, &mut k, &mut v))?;
-    if k.is_null() || v.is_null() {
-        None
-    } else {
-        Some((Elem::new(k), Elem::new(v)))
-    }
 }
 
 fn idmp_fields(out: &mut ModuleReply) {
@@ -55,16 +41,11 @@ pub fn forward_xinfo_stream(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::Red
     };
     let top = reply.elem();
     let kind = top.kind();
-    let pairs: Vec<(Elem<'_>, Elem<'_>)> = match kind {
-        REPLY_MAP => (0..top.len()).filter_map(|i| map_pair(top, i)).collect(),
-        REPLY_ARRAY => (0..top.len() / 2)
-            .filter_map(|i| Some((top.at(2 * i)?, top.at(2 * i + 1)?)))
-            .collect(),
-        _ => {
-            pass(ctx, top);
-            return;
-        }
-    };
+    if kind != REPLY_MAP && kind != REPLY_ARRAY {
+        pass(ctx, top);
+        return;
+    }
+    let pairs = top.pairs();
     let has_anchor = pairs
         .iter()
         .any(|(k, _)| k.bytes() == b"recorded-first-entry-id");

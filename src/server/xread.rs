@@ -19,15 +19,13 @@ use crate::commands::xread::{BlockSpec, KeyLookup, XreadOutcome, XreadRequest};
 use crate::commands::{CmdError, ExecCtx};
 use crate::rm;
 use crate::server::api::{create_string, ctx_flags, str_bytes};
-use crate::server::call::call_v;
+use crate::server::call::{call_v, REPLY_NULL};
 use crate::server::config;
 use crate::server::convert::convert_native;
 use crate::server::reply::ModuleReply;
 use crate::server::route::{apply_effects, exec_ctx, key_kind, Kind, OpenKey, WRONGTYPE};
 use crate::server::wake;
 use crate::stream::Stream;
-
-const REPLY_NULL: i32 = raw::REDISMODULE_REPLY_NULL as i32;
 
 /// What a blocked client keeps: its argv (with `$` resolved for native
 /// forwarding) and, when the module served it, the block spec.
@@ -212,11 +210,10 @@ fn last_generated_id(
     let mut args = [create_string(ctx, b"STREAM"), key];
     let r = call_v(ctx, "XINFO", "", &mut args)?;
     let top = r.elem();
-    (0..top.len() / 2).find_map(|i| {
-        let k = top.at(2 * i)?;
-        (k.bytes() == b"last-generated-id")
-            .then(|| top.at(2 * i + 1).map(|v| v.bytes().to_vec()))?
-    })
+    top.pairs()
+        .into_iter()
+        .find(|(k, _)| k.bytes() == b"last-generated-id")
+        .map(|(_, v)| v.bytes().to_vec())
 }
 
 fn block(
@@ -292,27 +289,31 @@ pub fn run(
     let names = key_names(argv, req);
     let ectx = exec_ctx(ctx);
     let blocking_ok = can_block(ctx);
-    // Options Redis 7.0 lacks (CLAIM, the `+` ID) need module streams.
-    if req.needs_module_stream() {
-        for &n in &names {
-            let native_key = matches!(key_kind(OpenKey::open(ctx, n, false).0), Kind::Native);
-            if native_key {
+    // What the keys hold, looked up once.
+    let kinds: Vec<Kind> = names
+        .iter()
+        .map(|&n| key_kind(OpenKey::open(ctx, n, false).0))
+        .collect();
+    let mut any_module = kinds.iter().any(|k| matches!(k, Kind::Module(_)));
+    let any_native = kinds.iter().any(|k| matches!(k, Kind::Native));
+    // Options Redis 7.0 lacks (CLAIM) need module streams.
+    let needs_module = req.needs_module_stream();
+    if needs_module {
+        for (&n, kind) in names.iter().zip(&kinds) {
+            if matches!(kind, Kind::Native) {
                 if let Err(e) = convert_native(ctx, n) {
                     ModuleReply::new(ctx).error(&e);
                     return;
                 }
+                any_module = true;
             }
         }
     }
     // With only missing keys, a `+` ID (Redis 7.4) is the module's to serve
     // when new streams are module streams; a native key keeps the native
     // answer (7.0 rejects `+`).
-    let plus_for_module = config::capture()
-        && req.ids.iter().any(|a| *a == b"+")
-        && !names
-            .iter()
-            .any(|&n| matches!(key_kind(OpenKey::open(ctx, n, false).0), Kind::Native));
-    if !any_module_key(ctx, &names) && !req.needs_module_stream() && !plus_for_module {
+    let plus_for_module = config::capture() && req.ids.iter().any(|a| *a == b"+") && !any_native;
+    if !any_module && !needs_module && !plus_for_module {
         let wants_block = req.block.is_some() && blocking_ok;
         if forward_once(ctx, req, argv, !wants_block) {
             return;
