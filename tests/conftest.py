@@ -3,7 +3,10 @@
 - ``srv``: one server per test module with the module loaded and default configs;
   every test using ``r``/``raw``/``raw3``/``r3`` starts from FLUSHALL.
 - ``native_srv``: one plain redis-server (no module) for the whole session: the
-  oracle for native behaviour.
+  oracle for native behaviour (the host's own, for forwarded native streams).
+- ``oracle70_srv``: one plain Redis 7.0 server for the whole session: the oracle
+  for module streams, which keep Redis 7.0 stream semantics on every host. On a
+  Redis 7.0 host it runs the host's binary, elsewhere (Valkey) ORACLE70_SERVER.
 - ``server_factory``: start servers with custom module configs / arguments; they
   are stopped at the end of the test.
 
@@ -15,7 +18,8 @@ import os
 
 import pytest
 
-from server import RedisServer, module_available, module_path
+from server import (RedisServer, check_oracle70, module_available, module_path,
+                    oracle70_host_binary)
 
 
 def _require_module():
@@ -74,6 +78,16 @@ def srv():
 @pytest.fixture(scope="session")
 def native_srv():
     s = RedisServer(module=False)
+    _start_or_cleanup(s)
+    yield s
+    s.cleanup()
+
+
+@pytest.fixture(scope="session")
+def oracle70_srv():
+    binary = oracle70_host_binary()
+    check_oracle70(binary)
+    s = RedisServer(module=False, binary=binary)
     _start_or_cleanup(s)
     yield s
     s.cleanup()
@@ -144,5 +158,14 @@ def nraw(native_srv):
     """Exact RESP2 client on the plain (module-less) server, after FLUSHALL."""
     _fresh(native_srv)
     c = native_srv.raw()
+    yield c
+    c.close()
+
+
+@pytest.fixture
+def oraw(oracle70_srv):
+    """Exact RESP2 client on the plain Redis 7.0 oracle server, after FLUSHALL."""
+    _fresh(oracle70_srv)
+    c = oracle70_srv.raw()
     yield c
     c.close()

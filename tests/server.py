@@ -51,10 +51,32 @@ def host_is_redis70():
     """True when REDIS_SERVER is Redis 7.0: its native streams are then exactly the
     stream semantics module streams implement. On newer servers (Valkey 9) native
     streams differ from module streams in a few documented ways (README,
-    "Valkey"): XSETID's max-deleted-entry-id check, XREAD's ``+`` ID, consumers'
+    "Valkey"): XSETID's max-deleted-entry-id check, consumers'
     ``active-time``/``inactive``."""
     flavor, (major, minor, _) = server_version()
     return flavor == "redis" and (major, minor) == (7, 0)
+
+
+def oracle70_host_binary():
+    """The binary of a plain Redis 7.0 server, the oracle for module streams: the
+    host's own binary when it is Redis 7.0, else ORACLE70_SERVER (Valkey: its
+    native streams have moved on, module streams keep Redis 7.0 semantics)."""
+    return server_binary() if host_is_redis70() else oracle70_binary()
+
+
+def check_oracle70(binary):
+    """Fail loudly when the oracle binary is not Redis 7.0 (a wrong ORACLE70_SERVER
+    would otherwise compare module streams with some other stream semantics)."""
+    flavor, version = server_version(binary)
+    assert (flavor, version[:2]) == ("redis", (7, 0)), \
+        "the Redis 7.0 oracle %s is %s %s" % (binary, flavor, version)
+
+
+def rdb_magic():
+    """The first bytes of an RDB file written by the host: ``REDIS`` on Redis,
+    ``VALKEY`` on Valkey 9 (RDB version 80 and up)."""
+    flavor, (major, _, _) = server_version()
+    return b"VALKEY" if flavor == "valkey" and major >= 9 else b"REDIS"
 
 
 def module_path():

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from resp import OK, Simple
+from server import rdb_magic
 from util import parse_id
 # (consumers' seen-time is compared masked: replaying XCLAIM / CREATECONSUMER sets
 # it, as for native streams in Redis 7.0)
@@ -119,7 +120,7 @@ def test_bgrewriteaof_then_restart(server_factory, preamble, groups):
         _check_rewrite_commands(parse_aof(data), w)
     else:
         assert name.endswith(".base.rdb"), name
-        assert data.startswith(b"REDIS")
+        assert data.startswith(rdb_magic())
     _restart_and_compare(srv, w, before)
 
 

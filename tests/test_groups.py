@@ -9,6 +9,8 @@ consumer-group workload.
 import time
 
 from resp import Err, RMap
+from server import host_is_redis70
+from util import full_as_70
 
 SETUP = [
     ["XADD", "s", "1-1", "a", "1"],
@@ -95,13 +97,15 @@ def masked(v, cmd=None):
     return v
 
 
-def test_group_commands_match_native(raw, nraw):
+def test_group_commands_match_native(raw, oraw):
+    """Module streams against the Redis 7.0 oracle (Valkey's consumers have moved
+    on: ``inactive``, ``active-time``; README, "Valkey")."""
     for c in SETUP:
         raw.call(*c)
-        nraw.call(*c)
+        oraw.call(*c)
     assert raw.call("OBJECT", "ENCODING", "s") != b"stream"  # a module stream
     for c in SEQUENCE:
-        got, want = raw.call(*c), nraw.call(*c)
+        got, want = raw.call(*c), oraw.call(*c)
         assert masked(got, c) == masked(want, c), c
 
 
@@ -116,7 +120,12 @@ def test_conversion_keeps_groups_and_pels(server_factory):
         c.call("XGROUP", "CREATECONSUMER", "s", "g", "idle")
         c.call("XGROUP", "CREATE", "s", "h", "$")
         assert c.call("OBJECT", "ENCODING", "s") == b"stream"
-        before = masked(c.call("XINFO", "STREAM", "s", "FULL"))
+        before = c.call("XINFO", "STREAM", "s", "FULL")
+        if not host_is_redis70():
+            # Valkey: the conversion drops the consumers' active-time, which
+            # Redis 7.0 consumers do not have (README, "Valkey")
+            before = full_as_70(before)
+        before = masked(before)
         pend = c.call("XPENDING", "s", "g", "-", "+", "10")
         assert c.call("XCFGSET", "s", "IDMP-DURATION", "50").value == b"OK"
         assert c.call("OBJECT", "ENCODING", "s") != b"stream"
@@ -182,12 +191,13 @@ READS = [
 ]
 
 
-def test_reads_match_native(raw, nraw):
+def test_reads_match_native(raw, oraw):
+    """Module streams against the Redis 7.0 oracle, as above."""
     for c in SETUP:
         raw.call(*c)
-        nraw.call(*c)
+        oraw.call(*c)
     for c in READS:
-        got, want = raw.call(*c), nraw.call(*c)
+        got, want = raw.call(*c), oraw.call(*c)
         assert masked(got, c) == masked(want, c), c
 
 

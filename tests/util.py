@@ -90,6 +90,15 @@ def parse_id(b):
     return int(ms), int(seq)
 
 
+def full_as_70(full):
+    """A native XINFO STREAM FULL reply (RESP2, flat) with its ``groups`` as Redis
+    7.0 shows them (``full_groups_as_70``)."""
+    out = []
+    for k, v in pairs(full):
+        out += [k, full_groups_as_70(v) if k == b"groups" else v]
+    return out
+
+
 def full_groups_as_70(groups):
     """The ``groups`` of a native XINFO STREAM FULL (RESP2) as Redis 7.0 shows them.
 
