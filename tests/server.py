@@ -95,7 +95,7 @@ def _port_range():
     return int(lo), int(hi)
 
 
-_used_ports = set()
+_used_ports = set()  # handed out to a server that has not been cleaned up yet
 
 
 def free_port():
@@ -249,6 +249,11 @@ class RedisServer:
 
     def cleanup(self):
         self.stop()
+        if self.port is not None:
+            # the port may serve a later server again (a long run would otherwise
+            # use up a small IDMP_TEST_PORTS range)
+            _used_ports.discard(self.port)
+            self.port = None
         if self.owns_dir:
             shutil.rmtree(self.dir, ignore_errors=True)
 

@@ -23,13 +23,14 @@ PIPELINE = {"plain": 1, "rewrites": 1, "pipelined": 40}
 TIME_LIMIT = 60.0
 
 
-def _connect(port, deadline):
-    while time.time() < deadline:
+def _connect(srv, deadline, failures):
+    while time.time() < deadline and not failures:
         try:
-            return RespClient(HOST, port, timeout=10)
+            return RespClient(HOST, srv.port, timeout=10)
         except OSError:
             time.sleep(0.005)
-    raise AssertionError("could not reconnect")
+    raise AssertionError("could not reconnect (restarter: %r)\nlog:\n%s"
+                         % (failures, srv.log_tail()))
 
 
 @pytest.mark.parametrize("mode", ["plain", "rewrites", "pipelined"])
@@ -80,7 +81,7 @@ def test_sigkill_producer_exactly_once(server_factory, mode):
             todo = list(range(n, min(N, n + batch - 1) + 1))
             try:
                 if c is None:
-                    c = _connect(srv.port, deadline)
+                    c = _connect(srv, deadline, failures)
                 resends += sum(1 for k in todo if k in sent_before)
                 sent_before.update(todo)
                 c.send_raw(b"".join(
