@@ -20,6 +20,7 @@
 
 pub mod cg;
 pub mod counters;
+pub mod docs;
 pub mod range;
 pub mod recorder;
 pub mod reply;

@@ -42,7 +42,7 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     // getkeys.rs).
     ("idmp.xread", "readonly blocking getkeys-api", 0, 0, 0),
     ("idmp.xreadgroup", "write blocking getkeys-api", 0, 0, 0),
-    ("idmp.xgroup", "write deny-oom", 2, 2, 1),
+    ("idmp.xgroup", "write", 2, 2, 1),
     ("idmp.xack", "write fast", 1, 1, 1),
     ("xdelex", "write fast", 1, 1, 1),
     ("xackdel", "write fast", 1, 1, 1),

@@ -8,6 +8,7 @@ use std::ffi::c_int;
 use redis_module::raw;
 
 use crate::commands::reply::Reply;
+use crate::commands::xgroup::XgroupSub;
 use crate::commands::{parse, Effects, ExecCtx, Request};
 use crate::rm;
 use crate::server::api::{self, ctx_flags, str_bytes};
@@ -177,6 +178,25 @@ fn native_name(req: &Request<'_>) -> &'static str {
     }
 }
 
+/// The server's answer to a deny-oom command above `maxmemory`.
+const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// XGROUP CREATE and CREATECONSUMER are deny-oom natively, the other XGROUP
+/// subcommands are not; `idmp.xgroup` is one command registered without
+/// the flag, so it refuses those two itself, as the server would have after
+/// its evictions (which run before every command when maxmemory is set).
+/// Under MULTI the server already refuses to queue any command when out of
+/// memory.
+fn denied_for_memory(req: &Request<'_>, ectx: &ExecCtx) -> bool {
+    let Request::Xgroup(g) = req else {
+        return false;
+    };
+    if ectx.trusted || !matches!(g.sub, XgroupSub::Create | XgroupSub::CreateConsumer) {
+        return false;
+    }
+    rm!(RedisModule_GetUsedMemoryRatio()).is_some_and(|level| level > 1.0)
+}
+
 /// Runs a routed command: the body of every `idmp.*` command handler.
 pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
     let mut args: Vec<&[u8]> = argv.iter().map(|&s| str_bytes(s)).collect();
@@ -197,6 +217,10 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
     };
     if let Request::Xread(x) = &req {
         crate::server::xread::run(ctx, argv, &args, x);
+        return;
+    }
+    if denied_for_memory(&req, &ectx) {
+        out.error(OOM);
         return;
     }
     let write = req.is_write();
