@@ -145,14 +145,16 @@ def test_xadd_documents_the_idmp_syntax(clients):
 
 
 # XCFGSET as the 8.6 reference (seeds/001_*.txt) gives it: arity, flags, key
-# spec, summary, since, complexity, arguments.
+# spec, summary, since, complexity, arguments; the keywords are the released
+# IDMP-DURATION / IDMP-MAXSIZE (SPEC 4; the page's early DURATION / MAXSIZE
+# are accepted aliases).
 XCFGSET_ARGS = [
     {"name": "key", "type": "key", "key_spec_index": 0},
     {"name": "duration-block", "type": "block", "flags": ["optional"], "arguments": [
-        {"name": "duration-token", "type": "pure-token", "token": "DURATION"},
+        {"name": "duration-token", "type": "pure-token", "token": "IDMP-DURATION"},
         {"name": "duration", "type": "integer"}]},
     {"name": "maxsize-block", "type": "block", "flags": ["optional"], "arguments": [
-        {"name": "maxsize-token", "type": "pure-token", "token": "MAXSIZE"},
+        {"name": "maxsize-token", "type": "pure-token", "token": "IDMP-MAXSIZE"},
         {"name": "maxsize", "type": "integer"}]},
 ]
 SINGLE_KEY_RW_UPDATE = {
@@ -228,7 +230,7 @@ def test_getkeys_matches_native(clients, argv):
 
 
 @pytest.mark.parametrize("argv", [
-    ["xcfgset", "s", "DURATION", "5"],
+    ["xcfgset", "s", "IDMP-DURATION", "5"],
     ["xidmprecord", "s", "p", "i", "1-1"],
     ["xdelex", "s", "IDS", "1", "1-1"],
     ["xackdel", "s", "g", "IDS", "1", "1-1"],

@@ -72,6 +72,10 @@ extern "C" fn handler(
             return true;
         }
         let name = args.first().map(|&a| api::str_bytes(a)).unwrap_or_default();
+        #[cfg(feature = "debug-panic")]
+        if name.eq_ignore_ascii_case(b"idmp.debugpanic") {
+            panic!("idmp.debugpanic: a panic injected on request");
+        }
         if let Some(err) = routed_acl_check(ctx, name, args) {
             ModuleReply::new(ctx).error(&err);
             return true;
@@ -127,9 +131,16 @@ fn config_get_argv(
     v
 }
 
+/// The test-build command that panics inside the handler (feature
+/// `debug-panic`, never in a release build of the module).
+#[cfg(feature = "debug-panic")]
+const DEBUG_COMMANDS: &[(&str, &str, i32, i32, i32)] = &[("idmp.debugpanic", "fast", 0, 0, 0)];
+#[cfg(not(feature = "debug-panic"))]
+const DEBUG_COMMANDS: &[(&str, &str, i32, i32, i32)] = &[];
+
 /// Registers every command; false if one fails.
 pub fn register_all(ctx: *mut raw::RedisModuleCtx) -> bool {
-    for &(name, flags, first, last, step) in COMMANDS {
+    for &(name, flags, first, last, step) in COMMANDS.iter().chain(DEBUG_COMMANDS) {
         let n = c_string(name);
         let f = c_string(flags);
         let r = rm!(RedisModule_CreateCommand(

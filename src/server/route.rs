@@ -118,6 +118,7 @@ impl Drop for OpenKey {
 
 /// Stores `stream` at an empty key opened for writing.
 fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
+    stats::stream_added(&stream);
     let raw_stream = Box::into_raw(stream);
     let ok = rm!(RedisModule_ModuleTypeSetValue(
         key.0,
@@ -127,7 +128,8 @@ fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
     .is_some_and(|r| r == raw::Status::Ok as c_int);
     if !ok {
         // SAFETY: the server did not take ownership; reclaim the box.
-        drop(unsafe { Box::from_raw(raw_stream) });
+        let stream = unsafe { Box::from_raw(raw_stream) };
+        stats::stream_removed(&stream);
     }
     ok
 }
@@ -274,10 +276,16 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
     // SAFETY: the pointer is the live value of the open key; the server is
     // single-threaded here and nothing else borrows it during this call.
     let stream_ref: Option<&mut Stream> = stream.and_then(|p| unsafe { p.as_mut() });
+    let before = stream_ref.as_deref().map(stats::Tally::of);
     let mut fx = req.exec(stream_ref, &ectx, &mut out);
     if let Some(new_stream) = fx.new_stream.take() {
         if !store_stream(&key, new_stream) {
             api::log(ctx, "warning", "idmp: could not store a new stream");
+        }
+    } else if let Some(before) = before {
+        // SAFETY: as above; the exec's borrow has ended.
+        if let Some(s) = stream.and_then(|p| unsafe { p.as_ref() }) {
+            stats::account(before, stats::Tally::of(s));
         }
     }
     drop(key);

@@ -1,6 +1,8 @@
 //! The documentation of the commands Redis 7.x does not have, as the
-//! Redis 8.2 / 8.6 command reference gives it (XCFGSET's from the command's
-//! reference page, summary and arguments verbatim).
+//! Redis 8.2 / 8.6 command reference gives it (XCFGSET's summary and argument
+//! structure from the command's reference page, with the released keywords
+//! IDMP-DURATION / IDMP-MAXSIZE in place of the page's early DURATION /
+//! MAXSIZE, which the module accepts as aliases).
 
 use super::{condition_arg, ArgKind, CmdDocs, DocArg, MULTIPLE, OPTIONAL};
 
@@ -18,7 +20,7 @@ pub fn docs(name: &str) -> Option<CmdDocs> {
                     "duration-block",
                     ArgKind::Block,
                     vec![
-                        DocArg::token("duration-token", "DURATION"),
+                        DocArg::token("duration-token", "IDMP-DURATION"),
                         DocArg::new("duration", ArgKind::Integer),
                     ],
                 )
@@ -27,7 +29,7 @@ pub fn docs(name: &str) -> Option<CmdDocs> {
                     "maxsize-block",
                     ArgKind::Block,
                     vec![
-                        DocArg::token("maxsize-token", "MAXSIZE"),
+                        DocArg::token("maxsize-token", "IDMP-MAXSIZE"),
                         DocArg::new("maxsize", ArgKind::Integer),
                     ],
                 )
