@@ -138,10 +138,11 @@ fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
 pub fn apply_effects(
     ctx: *mut raw::RedisModuleCtx,
     keyname: *mut raw::RedisModuleString,
-    fx: &Effects,
+    fx: &Effects<'_>,
+    own: api::OwnArgs<'_>,
 ) {
     for argv in &fx.replicate {
-        api::replicate(ctx, argv);
+        api::replicate(ctx, argv, own);
     }
     if !fx.replicate.is_empty() || !fx.events.is_empty() {
         let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
@@ -289,7 +290,11 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
         }
     }
     drop(key);
-    apply_effects(ctx, keyname, &fx);
+    let own = api::OwnArgs {
+        bytes: &args,
+        strs: argv,
+    };
+    apply_effects(ctx, keyname, &fx, own);
 }
 
 /// The native-stream path: forward unchanged (XINFO STREAM adds the IDMP fields).
