@@ -85,6 +85,20 @@ def arg(flat):
     return a
 
 
+def without_display(args):
+    """Arguments without ``display_text`` (reported by 7.2+ hosts only; the
+    module gives a value argument its name, as Redis' command tables do)."""
+    out = []
+    for a in args:
+        a = dict(a)
+        if "display_text" in a:
+            assert a.pop("display_text") == a["name"], a
+        if "arguments" in a:
+            a["arguments"] = without_display(a["arguments"])
+        out.append(a)
+    return out
+
+
 @pytest.fixture(scope="module")
 def clients(srv, native_srv):
     with srv.raw() as m, native_srv.raw() as n:
@@ -190,7 +204,7 @@ def test_module_only_commands_metadata(clients, name):
     if name == "xcfgset":
         assert d["summary"] == "Sets the IDMP configuration parameters for a stream."
         assert d["complexity"] == "O(1)"
-        assert d["arguments"] == XCFGSET_ARGS
+        assert without_display(d["arguments"]) == XCFGSET_ARGS
 
 
 GETKEYS = [

@@ -103,6 +103,7 @@ fn parse_args(list: Elem<'_>, depth: usize) -> Vec<DocArg> {
 
 fn parse_arg(e: Elem<'_>, depth: usize) -> Option<DocArg> {
     let mut arg = DocArg::new("", ArgKind::String);
+    arg.display_text = None;
     let mut kind = None;
     for (k, v) in e.pairs() {
         match k.bytes() {

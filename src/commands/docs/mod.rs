@@ -91,8 +91,11 @@ pub struct DocArg {
 }
 
 impl DocArg {
-    /// An argument of `kind` named `name`, without token or flags.
+    /// An argument of `kind` named `name`, without token or flags; a value
+    /// argument shows its name as `display_text`, as Redis' command tables do
+    /// (servers before 7.2 do not report it).
     pub fn new(name: &str, kind: ArgKind) -> DocArg {
+        let value = !matches!(kind, ArgKind::PureToken | ArgKind::OneOf | ArgKind::Block);
         DocArg {
             name: name.to_string(),
             kind,
@@ -101,7 +104,7 @@ impl DocArg {
             summary: None,
             since: None,
             deprecated_since: None,
-            display_text: None,
+            display_text: value.then(|| name.to_string()),
             flags: 0,
             args: Vec::new(),
         }
