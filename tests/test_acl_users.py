@@ -25,7 +25,7 @@ replaced.
 import pytest
 
 from diffgen import normalize
-from resp import OK, Err
+from resp import OK, Err, Simple
 from server import RedisServer, host_is_redis70
 from util import full_groups_as_70, pairs
 
@@ -332,3 +332,206 @@ def test_user_gets_native_answer(servers, profile, cmd):
         (profile, cmd)
     for e in acl_log(servers["mod"][1]):
         assert not e[b"object"].startswith(b"idmp."), e
+
+
+# -- MULTI/EXEC --------------------------------------------------------------------
+
+MULTI_COMMANDS = ["xadd", "xadd-idmp", "xrange", "xreadgroup", "xgroup-create", "xcfgset",
+                  "xdelex"]
+
+SKIP_MULTI_70 = (
+    "Redis 7.0: a command filter cannot see its client (no "
+    "RedisModule_CommandFilterGetClientId before 7.2), so a call denied by a "
+    "command rule (-xadd, -@write) is queued as the module command and denied "
+    "when EXEC runs it (the native NOPERM text inside EXEC's reply, ACL LOG "
+    "context 'module', nothing written) instead of at queue time with EXECABORT; "
+    "key denials are the native ones. Checked here: %s")
+
+
+def exec_norm(argv, reply):
+    """EXEC's reply with the command's reply (the first) normalized."""
+    if not isinstance(reply, list):
+        return reply
+    return [normalize(argv, reply[0])] + reply[1:]
+
+
+def command_denial(reply):
+    return is_noperm(reply) and b"run the" in reply.value
+
+
+@pytest.mark.parametrize("cmd", MULTI_COMMANDS)
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_multi_with_denied_command(servers, profile, cmd):
+    """MULTI, the command, XLEN, EXEC: every reply as natively (a denial at
+    queue time, then EXECABORT), nothing written, the same ACL LOG."""
+    _, template, kind, proxy = next(c for c in COMMANDS if c[0] == cmd)
+    queue_time_only_70 = []
+    for key in KEYS:
+        argv = bind(template, key)
+        replies = {}
+        for name, (s, admin) in servers.items():
+            setup_keys(admin)
+            before = snapshot(admin, True)
+            call = argv if name != "nat" or kind != "own" else bind(proxy, key)
+            with user_conn(s, profile) as u:
+                seq = [u.call("MULTI"), u.call(*call), u.call("XLEN", key), u.call("EXEC")]
+            if isinstance(seq[3], Err):
+                assert snapshot(admin, True) == before, (name, key, seq)
+            replies[name] = seq
+        want = list(replies["nat"])
+        if kind == "own" and is_noperm(want[1]):
+            want[1] = as_proxy_name(want[1], proxy[0], argv[0])
+            want[3] = Err(want[3].value.replace(b"'%s'" % proxy[0].lower().encode(),
+                                                b"'%s'" % argv[0].lower().encode()))
+        for name in ("mod", "fwd"):
+            got = replies[name]
+            where = (profile, cmd, key, name)
+            if HOST70 and command_denial(want[1]) and got[1] != want[1]:
+                # see SKIP_MULTI_70: the verdict, at EXEC time
+                assert got[:3] == [OK, Simple(b"QUEUED"), Simple(b"QUEUED")], (where, got)
+                assert isinstance(got[3], list) and got[3][0] == want[1], (where, got)
+                queue_time_only_70.append("%s on %s (%s)" % (cmd, key, name))
+                continue
+            if not is_noperm(want[1]) and (kind != "native" or not HOST70):
+                # allowed: only the verdict (no native IDMP, or Valkey's streams)
+                assert got[:3] == want[:3], (where, got)
+                if isinstance(want[3], list):
+                    assert isinstance(got[3], list), (where, got)
+                    assert not any(is_noperm(x) for x in got[3]), (where, got)
+                else:
+                    assert got[3] == want[3], (where, got)
+                continue
+            assert normalize(argv, got[1]) == normalize(argv, want[1]), (where, got)
+            assert got[:1] + got[2:3] == want[:1] + want[2:3], (where, got)
+            assert exec_norm(argv, got[3]) == exec_norm(argv, want[3]), (where, got)
+    module_checks = kind != "own" or server_allows(servers["mod"][1], profile, template)
+    want_log = acl_log(servers["nat"][1])
+    if kind == "own":
+        for e in want_log:
+            if e[b"object"] == proxy[0].lower().encode():
+                e[b"object"] = template[0].lower().encode()
+    if queue_time_only_70:
+        pytest.skip(SKIP_MULTI_70 % ", ".join(queue_time_only_70))
+    for name in ("fwd", "mod"):
+        assert acl_log(servers[name][1]) == expected_module_log(
+            want_log, template, module_checks), (profile, cmd, name)
+
+
+# -- scripts -----------------------------------------------------------------------
+
+SCRIPTS = {
+    "eval-call": ["EVAL", "return redis.call('XADD', KEYS[1], '5-1', 'f', 'v')", "1", "K"],
+    "eval-pcall": ["EVAL", "return redis.pcall('XADD', KEYS[1], '5-1', 'f', 'v')", "1", "K"],
+    "eval-pcall-text": ["EVAL", "local r = redis.pcall('XADD', KEYS[1], '5-1', 'f', 'v');"
+                        " if type(r) == 'table' and r['err'] then return r['err'] end;"
+                        " return r", "1", "K"],
+    "eval-xrange": ["EVAL", "return redis.call('XRANGE', KEYS[1], '-', '+')", "1", "K"],
+    "fcall": ["FCALL", "aclusers_xadd", "1", "K"],
+}
+
+LIBRARY = ("#!lua name=aclusers\n"
+           "redis.register_function('aclusers_xadd', function(keys, args)\n"
+           "  return redis.call('XADD', keys[1], '5-1', 'f', 'v')\n"
+           "end)")
+
+SKIP_SCRIPT_CATEGORY = (
+    "Redis 7.2+/Valkey: inside a script the filter cannot see the caller's user, so "
+    "the call is routed and the server denies the module command by its categories, "
+    "naming idmp.xadd (README, \"Valkey\")")
+
+
+def expected_script_log(native_log, module_checked):
+    """Inside a script a denial by the module's own check is logged by
+    RedisModule_ACLAddLogEntry, whose context is always ``module`` (the server
+    hard-codes it), where the native entry says ``lua``."""
+    out = []
+    for e in native_log:
+        e = dict(e)
+        if module_checked and e[b"reason"] == b"command" and e[b"context"] == b"lua":
+            e[b"context"] = b"module"
+        out.append(e)
+    return out
+
+
+@pytest.mark.parametrize("script", list(SCRIPTS))
+@pytest.mark.parametrize("profile", list(PROFILES))
+def test_scripts_get_native_answer(servers, profile, script):
+    """A routed command called from EVAL/FCALL: the script's native error text
+    (with the script's name appended as natively), nothing written."""
+    if not HOST70 and profile in ("nowrite", "read") and script != "eval-xrange":
+        pytest.skip(SKIP_SCRIPT_CATEGORY)
+    for _, c in servers.values():
+        assert c.call("FUNCTION", "LOAD", "REPLACE", LIBRARY) == b"aclusers"
+    module_checked = False
+    for key in KEYS:
+        argv = bind(SCRIPTS[script], key)
+        replies = {}
+        for name, (s, admin) in servers.items():
+            setup_keys(admin)
+            before = snapshot(admin, True)
+            with user_conn(s, profile) as u:
+                replies[name] = u.call(*argv)
+            replies[name] = (replies[name], snapshot(admin, True) == before)
+        want, want_unchanged = replies["nat"]
+        text = want.value if isinstance(want, Err) else want if isinstance(want, bytes) else b""
+        denied = text.startswith((b"ERR", b"NOPERM"))
+        for name in ("mod", "fwd"):
+            got, unchanged = replies[name]
+            where = (profile, script, key, name)
+            assert normalize(["XRANGE"], got) == normalize(["XRANGE"], want), where
+            if denied:
+                assert unchanged and want_unchanged, where
+        if b"can't run this command" in text or b"permissions to run the" in text:
+            module_checked = module_checked or b"'eval'" not in text and \
+                b"'fcall'" not in text
+    want_log = acl_log(servers["nat"][1])
+    # a denial the server itself makes in the script (keys; on 7.0 module
+    # commands have no categories) is native; the module's own check's is not
+    for name in ("fwd", "mod"):
+        assert acl_log(servers[name][1]) == expected_script_log(want_log, module_checked), \
+            (profile, script, name)
+
+
+# -- module-only commands and category rules ------------------------------------
+
+OWN_RULES = [
+    # (rules, XCFGSET allowed as on Redis 8.6)
+    (["+@all", "-@write"], False),
+    (["+@all", "-@stream"], False),
+    (["+@all", "-@fast"], False),
+    (["+@all", "-xadd"], True),
+    (["+@all", "-@write", "+@stream"], True),
+    (["+@all", "-xcfgset"], False),
+    (["-@all", "+@read", "+xcfgset"], True),
+    (["-@all", "+@read", "+xcfgset", "(~* +@all)"], True),
+    (["+@all", "-@write", "(~* +@all -@stream)"], False),
+    (["+@all", "-@write", "(~* +@read +@write)"], True),
+]
+
+
+@pytest.mark.parametrize("rules,allowed", OWN_RULES, ids=[" ".join(r) for r, _ in OWN_RULES])
+def test_module_only_commands_follow_category_rules(srv, rules, allowed):
+    """XCFGSET (module-only on every supported server) gets the verdict Redis
+    8.6 gives by its categories (@write @stream @fast), whether the server knows
+    the module command's categories (7.2+, Valkey) or not (7.0: the module applies
+    the user's rules itself); a denial is the native one."""
+    with srv.raw() as admin:
+        assert admin.call("FLUSHALL") == OK
+        assert admin.call("ACL", "LOG", "RESET") == OK
+        assert admin.call("ACL", "SETUSER", "own", "reset", "on", "nopass", "~*", "&*",
+                          *rules) == OK
+        assert admin.call("XADD", "s", "1-1", "f", "v") == b"1-1"
+        before = admin.call("XINFO", "STREAM", "s")
+        with user_conn(srv, "own") as u:
+            got = u.call("XCFGSET", "s", "IDMP-DURATION", "5")
+        if allowed:
+            assert got == OK
+            return
+        text = (b"NOPERM this user has no permissions to run the 'xcfgset' command"
+                if HOST70 else
+                b"NOPERM User own has no permissions to run the 'xcfgset' command")
+        assert got == Err(text)
+        assert admin.call("XINFO", "STREAM", "s") == before
+        log = acl_log(admin)
+        assert [(e[b"reason"], e[b"object"], e[b"username"]) for e in log] == \
+            [(b"command", b"xcfgset", b"own")]

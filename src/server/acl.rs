@@ -107,7 +107,9 @@ pub fn check(
 }
 
 /// Logs the denial of the command `fullname` in the ACL LOG and returns the
-/// host's NOPERM text for it.
+/// host's error text for it: its NOPERM error, or inside a script (EVAL,
+/// FCALL) the error a script's denied call gets (the script engine appends
+/// the script's name to it as it does natively).
 fn deny(
     ctx: *mut raw::RedisModuleCtx,
     user: &User,
@@ -122,13 +124,22 @@ fn deny(
         object,
         raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_CMD
     ));
-    if new_texts {
-        format!(
+    let in_script = crate::server::api::ctx_flags(ctx) & raw::REDISMODULE_CTX_FLAGS_LUA != 0;
+    match (new_texts, in_script) {
+        (true, false) => format!(
             "NOPERM User {} has no permissions to run the '{fullname}' command",
             String::from_utf8_lossy(user_name)
-        )
-    } else {
-        format!("NOPERM this user has no permissions to run the '{fullname}' command")
+        ),
+        (true, true) => format!(
+            "ERR ACL failure in script: User {} has no permissions to run the '{fullname}' command",
+            String::from_utf8_lossy(user_name)
+        ),
+        (false, false) => {
+            format!("NOPERM this user has no permissions to run the '{fullname}' command")
+        }
+        (false, true) => {
+            "ERR The user executing the script can't run this command or subcommand".to_string()
+        }
     }
 }
 
