@@ -104,6 +104,9 @@ fn routed_acl_check(
     name: &[u8],
     args: &[*mut raw::RedisModuleString],
 ) -> Option<String> {
+    if let Some(err) = acl::check_own(ctx, name) {
+        return Some(err);
+    }
     let native = name
         .get(5..)
         .filter(|_| name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp."))?;
