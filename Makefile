@@ -9,11 +9,15 @@
 
 PORT ?= 6380
 MODULE := target/release/libredis_idmp.so
+# The test build: feature debug-panic adds idmp.debugpanic, a command that
+# panics (tests/test_panic_fence.py); never loaded by `make run`.
+DEBUG_MODULE := target/release/libredis_idmp_debug.so
+RUST_SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock build.rs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: all build deps run test test-valkey unit itest test-cluster lint clean
+.PHONY: all build build-debug deps run test test-valkey unit itest test-cluster lint clean
 
 all: build
 
@@ -30,14 +34,22 @@ deps:
 build: deps
 	$(CARGO) build --release
 
+# Built before the release module (itest: build-debug build), so that the
+# last .so cargo writes is the release one.
+$(DEBUG_MODULE): $(RUST_SOURCES)
+	$(CARGO) build --release --features debug-panic
+	cp $(MODULE) $@
+
+build-debug: deps $(DEBUG_MODULE)
+
 run: build
 	redis-server redis.conf.example --port $(PORT)
 
 unit:
 	$(CARGO) test --no-default-features
 
-itest: build
-	IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
+itest: build-debug build
+	IDMP_MODULE=$(CURDIR)/$(MODULE) IDMP_DEBUG_MODULE=$(CURDIR)/$(DEBUG_MODULE) IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
 
 # Three masters and three replicas on loopback, resharding and failover
 # under a retrying producer; prints its figures (-s).
@@ -64,6 +76,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --no-default-features --all-targets -- -D warnings
 	$(CARGO) clippy --all-targets -- -D warnings
+	$(CARGO) clippy --all-targets --features debug-panic -- -D warnings
 
 clean:
 	$(CARGO) clean

@@ -45,7 +45,7 @@ pub fn num<T: ToString>(v: T) -> Vec<u8> {
 /// `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last`
 /// (`streamPropagateXCLAIM`) as `idmp.xclaim`.
 pub fn propagate_xclaim(
-    fx: &mut Effects,
+    fx: &mut Effects<'_>,
     key: &[u8],
     group: &[u8],
     id: StreamId,
@@ -73,7 +73,7 @@ pub fn propagate_xclaim(
 /// `XGROUP SETID key group id ENTRIESREAD n` (`streamPropagateGroupID`) as
 /// `idmp.xgroup`.
 pub fn propagate_group_id(
-    fx: &mut Effects,
+    fx: &mut Effects<'_>,
     key: &[u8],
     group: &[u8],
     last_id: StreamId,
@@ -92,7 +92,12 @@ pub fn propagate_group_id(
 
 /// `XGROUP CREATECONSUMER key group consumer`
 /// (`streamPropagateConsumerCreation`) as `idmp.xgroup`.
-pub fn propagate_consumer_creation(fx: &mut Effects, key: &[u8], group: &[u8], consumer: &[u8]) {
+pub fn propagate_consumer_creation(
+    fx: &mut Effects<'_>,
+    key: &[u8],
+    group: &[u8],
+    consumer: &[u8],
+) {
     fx.propagate([
         b"idmp.xgroup".to_vec(),
         b"CREATECONSUMER".to_vec(),

@@ -103,7 +103,7 @@ fn run(db: &mut HashMap<Vec<u8>, Stream>, args: &[Vec<u8>], c: &ExecCtx) -> Vec<
         let (_, per_key) = x.exec_multi(&mut Db(db), c, &mut r, None);
         return per_key
             .into_iter()
-            .flat_map(|(_, fx)| fx.replicate)
+            .flat_map(|(_, fx)| fx.owned_argvs())
             .collect();
     }
     let key = req.key().map(|k| k.to_vec());
@@ -114,7 +114,7 @@ fn run(db: &mut HashMap<Vec<u8>, Stream>, args: &[Vec<u8>], c: &ExecCtx) -> Vec<
             db.insert(k, *s);
         }
     }
-    fx.replicate
+    fx.owned_argvs()
 }
 
 /// The replicated state of the groups (seen/active times are the

@@ -20,6 +20,7 @@
 
 pub mod cg;
 pub mod counters;
+pub mod docs;
 pub mod range;
 pub mod recorder;
 pub mod reply;
@@ -63,6 +64,8 @@ mod prop_tests;
 #[cfg(test)]
 pub(crate) mod testkit;
 
+use std::borrow::Cow;
+
 use crate::stream::idmp::IdmpSettings;
 use crate::stream::store::NodeLimits;
 use crate::stream::stream::Stream;
@@ -87,10 +90,12 @@ pub struct ExecCtx {
 /// What a command did besides its reply; the glue carries it out in this
 /// order: store `new_stream` (if `create`), replicate, signal, notify.
 #[derive(Debug, Default)]
-pub struct Effects {
+pub struct Effects<'a> {
     /// Commands to propagate (replicas and AOF), argv lists with \[0\] the
     /// command name. Empty for reads and for writes that changed nothing.
-    pub replicate: Vec<Vec<Vec<u8>>>,
+    /// An argument borrowed from the command's own argv lets the glue pass
+    /// the server's string on instead of copying it.
+    pub replicate: Vec<ReplArgv<'a>>,
     /// Keyspace events to fire on the key (native names: `xadd`, `xtrim`, ...).
     pub events: Vec<&'static str>,
     /// Blocked readers of the key must be woken (`signalKeyAsReady`).
@@ -106,7 +111,10 @@ pub struct Effects {
     pub block: Option<xread::BlockSpec>,
 }
 
-impl Effects {
+/// One propagated command: `argv[0]` is the name.
+pub type ReplArgv<'a> = Vec<Cow<'a, [u8]>>;
+
+impl<'a> Effects<'a> {
     /// Queues one command for propagation.
     pub fn propagate<I, A>(&mut self, argv: I)
     where
@@ -114,7 +122,37 @@ impl Effects {
         A: Into<Vec<u8>>,
     {
         self.replicate
-            .push(argv.into_iter().map(Into::into).collect());
+            .push(argv.into_iter().map(|a| Cow::Owned(a.into())).collect());
+    }
+
+    /// The same effects owning every argument.
+    pub fn into_owned(self) -> Effects<'static> {
+        Effects {
+            replicate: self
+                .owned_argvs()
+                .into_iter()
+                .map(|a| a.into_iter().map(Cow::Owned).collect())
+                .collect(),
+            events: self.events,
+            signal_ready: self.signal_ready,
+            create: self.create,
+            new_stream: self.new_stream,
+            block: self.block,
+        }
+    }
+
+    /// The propagated commands as owned byte vectors.
+    pub fn owned_argvs(&self) -> Vec<Vec<Vec<u8>>> {
+        self.replicate
+            .iter()
+            .map(|a| a.iter().map(|x| x.to_vec()).collect())
+            .collect()
+    }
+
+    /// Queues one command given as owned arguments.
+    pub fn push_owned(&mut self, argv: Vec<Vec<u8>>) {
+        self.replicate
+            .push(argv.into_iter().map(Cow::Owned).collect());
     }
 }
 
@@ -266,7 +304,7 @@ impl<'a> Request<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         match self {
             Request::Xadd(r) => r.exec(stream, ctx, reply),
             Request::Range(r) => r.exec(stream.map(|s| &*s), reply),

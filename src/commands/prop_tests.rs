@@ -133,7 +133,7 @@ fn exec(
             if let (Some(s), Some(k)) = (fx.new_stream.take(), key) {
                 db.insert(k, *s);
             }
-            (r.out, fx.replicate)
+            (r.out, fx.owned_argvs())
         }
     }
 }

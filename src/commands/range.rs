@@ -57,7 +57,7 @@ impl<'a> RangeRequest<'a> {
 
     /// Replies with the entries; a missing key is an empty array, COUNT 0 a
     /// null array.
-    pub fn exec(&self, stream: Option<&Stream>, reply: &mut dyn Reply) -> Effects {
+    pub fn exec(&self, stream: Option<&Stream>, reply: &mut dyn Reply) -> Effects<'_> {
         let Some(s) = stream else {
             reply.array(0);
             return Effects::default();

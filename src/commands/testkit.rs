@@ -93,7 +93,7 @@ pub fn run_args(
     args: &[Vec<u8>],
     c: &ExecCtx,
     resp3: bool,
-) -> (String, Effects) {
+) -> (String, Effects<'static>) {
     let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
     let mut r = Resp::new(resp3);
     let req = match parse(&argv, c) {
@@ -107,11 +107,11 @@ pub fn run_args(
     if fx.create {
         *slot = fx.new_stream.take().map(|b| *b);
     }
-    (r.out, fx)
+    (r.out, fx.into_owned())
 }
 
 /// [`run_args`] with a space-separated line, RESP2.
-pub fn run(slot: &mut Option<Stream>, line: &str, c: &ExecCtx) -> (String, Effects) {
+pub fn run(slot: &mut Option<Stream>, line: &str, c: &ExecCtx) -> (String, Effects<'static>) {
     run_args(slot, &words(line), c, false)
 }
 

@@ -60,7 +60,7 @@ pub fn trim_with_policy(
     key: &[u8],
     trim: &TrimArgs,
     policy: Option<DeleteStrategy>,
-    fx: &mut Effects,
+    fx: &mut Effects<'_>,
 ) -> (u64, TrimArgs) {
     let run = match policy {
         Some(DeleteStrategy::Acked) => acked_bound(s, trim),
@@ -98,7 +98,7 @@ pub fn trim_with_policy(
         }
         let mut argv = vec![b"idmp.xack".to_vec(), key.to_vec(), name];
         argv.extend(gone.iter().map(|id| id.to_bytes()));
-        fx.replicate.push(argv);
+        fx.push_owned(argv);
     }
     (removed, run)
 }

@@ -32,7 +32,7 @@ impl<'a> XackRequest<'a> {
 
     /// Acknowledges; replies with how many IDs were pending. Propagates
     /// `idmp.xack key group <acknowledged IDs>`.
-    pub fn exec(&self, stream: Option<&mut Stream>, reply: &mut dyn Reply) -> Effects {
+    pub fn exec(&self, stream: Option<&mut Stream>, reply: &mut dyn Reply) -> Effects<'_> {
         let mut fx = Effects::default();
         let Some(g) = stream.and_then(|s| s.groups.get_mut(self.group)) else {
             reply.int(0);
@@ -56,7 +56,7 @@ impl<'a> XackRequest<'a> {
                 self.group.to_vec(),
             ];
             argv.extend(acked.iter().map(|id| id.to_bytes()));
-            fx.replicate.push(argv);
+            fx.push_owned(argv);
         }
         reply.int(i64::try_from(acked.len()).unwrap_or(i64::MAX));
         fx

@@ -1,10 +1,12 @@
 //! XADD, with the Redis 8.6 IDMP/IDMPAUTO options (SPEC sections 1-3) on top
 //! of a port of Redis 7.0's `xaddCommand`.
 
+use std::borrow::Cow;
+
 use super::reply::Reply;
 use super::trim_args::{exact_trim_argv, parse_add_or_trim, AddTrimArgs, IdmpOpt};
 use super::util::{arity_error, check_arity};
-use super::{CmdError, Effects, ExecCtx};
+use super::{CmdError, Effects, ExecCtx, ReplArgv};
 use crate::stream::digest::idmpauto_iid;
 use crate::stream::stream::{IdRequest, Stream};
 use crate::stream::StreamId;
@@ -74,7 +76,7 @@ impl<'a> XaddRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'a> {
         let mut fx = Effects::default();
         match stream {
             Some(s) => {
@@ -99,7 +101,7 @@ impl<'a> XaddRequest<'a> {
         created: bool,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-        fx: &mut Effects,
+        fx: &mut Effects<'a>,
     ) -> bool {
         let auto_iid;
         let idmp: Option<(&[u8], &[u8])> = match self.args.idmp {
@@ -172,27 +174,36 @@ impl<'a> XaddRequest<'a> {
             trim_argv = Some(exact_trim_argv(&ran, s.len(), s.store.first_id_any()));
         }
 
-        let mut argv: Vec<Vec<u8>> = Vec::with_capacity(self.fields.len() + 11);
-        argv.push(b"idmp.xadd".to_vec());
-        argv.push(self.key.to_vec());
+        // The key, pid, iid (IDMP) and fields are the client's own strings.
+        let mut argv: ReplArgv<'a> = Vec::with_capacity(self.fields.len() + 11);
+        argv.push(Cow::Borrowed(b"idmp.xadd"));
+        argv.push(Cow::Borrowed(self.key));
         if created {
             let cfg = s.idmp.settings();
-            argv.push(b"IDMPCFG".to_vec());
-            argv.push(cfg.duration_secs.to_string().into_bytes());
-            argv.push(cfg.maxsize.to_string().into_bytes());
+            argv.push(Cow::Borrowed(b"IDMPCFG"));
+            argv.push(Cow::Owned(cfg.duration_secs.to_string().into_bytes()));
+            argv.push(Cow::Owned(cfg.maxsize.to_string().into_bytes()));
         }
         if let (Some((pid, iid)), Some(t)) = (idmp, recorded_at) {
-            argv.push(b"IDMP".to_vec());
-            argv.push(pid.to_vec());
-            argv.push(iid.to_vec());
-            argv.push(b"IDMPAT".to_vec());
-            argv.push(t.to_string().into_bytes());
+            argv.push(Cow::Borrowed(b"IDMP"));
+            match self.args.idmp {
+                Some(IdmpOpt::Explicit { pid, iid }) => {
+                    argv.push(Cow::Borrowed(pid));
+                    argv.push(Cow::Borrowed(iid));
+                }
+                _ => {
+                    argv.push(Cow::Owned(pid.to_vec()));
+                    argv.push(Cow::Owned(iid.to_vec()));
+                }
+            }
+            argv.push(Cow::Borrowed(b"IDMPAT"));
+            argv.push(Cow::Owned(t.to_string().into_bytes()));
         }
         if let Some(t) = trim_argv {
-            argv.extend(t);
+            argv.extend(t.into_iter().map(Cow::Owned));
         }
-        argv.push(id.to_bytes());
-        argv.extend(self.fields.iter().map(|f| f.to_vec()));
+        argv.push(Cow::Owned(id.to_bytes()));
+        argv.extend(self.fields.iter().map(|f| Cow::Borrowed(*f)));
         fx.replicate.push(argv);
         fx.replicate.extend(acks.replicate);
         fx.signal_ready = true;
@@ -482,7 +493,7 @@ mod tests {
         let (out, fx) = run(&mut slot, "XADD s IDMPAUTO p * a 1 b 2", &c);
         assert_eq!(out, bulk("7000-0"));
         let iid = crate::stream::digest::idmpauto_iid(&[b"a", b"1", b"b", b"2"]);
-        let argv = &fx.replicate[0];
+        let argv = &fx.owned_argvs()[0];
         assert_eq!(argv[2], b"IDMP");
         assert_eq!(argv[3], b"p");
         assert_eq!(argv[4], iid.to_vec());
@@ -618,7 +629,7 @@ mod tests {
         let t = trusted(99_999);
         for line in lines {
             let (_, fx) = run(&mut master, line, &c);
-            for argv in fx.replicate {
+            for argv in fx.owned_argvs() {
                 let (out, _) = run_args(&mut replica, &argv, &t, false);
                 assert!(!out.starts_with('-'), "{line}: {out}");
             }

@@ -78,7 +78,7 @@ impl<'a> XautoclaimRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let mut fx = Effects::default();
         let Some(s) = stream.filter(|s| s.groups.get(self.group).is_some()) else {
             reply.error(&nogroup_key_or_group(self.key, self.group));

@@ -70,7 +70,7 @@ impl<'a> XcfgsetRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let mut fx = Effects::default();
         let Some(s) = stream else {
             reply.error(ERR_NO_SUCH_KEY);

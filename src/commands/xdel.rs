@@ -34,7 +34,7 @@ impl<'a> XdelRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let mut fx = Effects::default();
         let Some(s) = stream else {
             reply.int(0);
@@ -64,7 +64,7 @@ impl<'a> XdelRequest<'a> {
             argv.push(b"idmp.xdel".to_vec());
             argv.push(self.key.to_vec());
             argv.extend(deleted.iter().map(|id| id.to_bytes()));
-            fx.replicate.push(argv);
+            fx.push_owned(argv);
         }
         reply.int(i64::try_from(deleted.len()).unwrap_or(i64::MAX));
         fx

@@ -106,7 +106,7 @@ impl<'a> XdelexRequest<'a> {
     }
 
     /// Acknowledges (XACKDEL) and deletes.
-    pub fn exec(&self, stream: Option<&mut Stream>, reply: &mut dyn Reply) -> Effects {
+    pub fn exec(&self, stream: Option<&mut Stream>, reply: &mut dyn Reply) -> Effects<'_> {
         let mut fx = Effects::default();
         let s = match (stream, self.group) {
             (Some(s), Some(g)) if s.groups.get(g).is_some() => s,
@@ -160,7 +160,7 @@ impl<'a> XdelexRequest<'a> {
         if let (Some(g), false) = (self.group, acked.is_empty()) {
             let mut argv = vec![b"idmp.xack".to_vec(), self.key.to_vec(), g.to_vec()];
             argv.extend(acked.iter().map(|id| id.to_bytes()));
-            fx.replicate.push(argv);
+            fx.push_owned(argv);
         }
         let mut groups: Vec<&Vec<u8>> = unref.iter().map(|(g, _)| g).collect();
         groups.dedup();
@@ -174,14 +174,14 @@ impl<'a> XdelexRequest<'a> {
                     .filter(|(n, _)| n == g)
                     .map(|(_, id)| id.to_bytes()),
             );
-            fx.replicate.push(argv);
+            fx.push_owned(argv);
         }
         if !deleted.is_empty() {
             s.refresh_first_id();
             fx.events.push("xdel");
             let mut argv = vec![b"idmp.xdel".to_vec(), self.key.to_vec()];
             argv.extend(deleted.iter().map(|id| id.to_bytes()));
-            fx.replicate.push(argv);
+            fx.push_owned(argv);
         }
         reply.array(results.len());
         for r in results {

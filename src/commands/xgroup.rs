@@ -165,7 +165,7 @@ impl<'a> XgroupRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let mut fx = Effects::default();
         let argc = self.argv.len();
         if self.sub == XgroupSub::Help {
@@ -266,7 +266,7 @@ impl<'a> XgroupRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-        fx: &mut Effects,
+        fx: &mut Effects<'_>,
     ) {
         let key = self.arg(2);
         let group = self.arg(3);
@@ -309,13 +309,13 @@ impl<'a> XgroupRequest<'a> {
             }
             argv.push(b"ENTRIESREAD".to_vec());
             argv.push(num(entries_read));
-            fx.replicate.push(argv);
+            fx.push_owned(argv);
         } else {
             reply.error("BUSYGROUP Consumer Group name already exists");
         }
     }
 
-    fn setid(&self, s: &mut Stream, reply: &mut dyn Reply, fx: &mut Effects) {
+    fn setid(&self, s: &mut Stream, reply: &mut dyn Reply, fx: &mut Effects<'_>) {
         let key = self.arg(2);
         let group = self.arg(3);
         let idarg = self.arg(4);

@@ -65,7 +65,7 @@ impl<'a> XidmprecordRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let mut fx = Effects::default();
         let Some(s) = stream else {
             reply.error(ERR_NO_SUCH_KEY);
@@ -121,7 +121,7 @@ impl<'a> XidmprecordRequest<'a> {
         }
         reply.simple("OK");
         fx.events.push("xidmprecord");
-        fx.replicate.push(argv);
+        fx.push_owned(argv);
         fx
     }
 }

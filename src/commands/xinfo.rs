@@ -118,7 +118,7 @@ impl<'a> XinfoRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let fx = Effects::default();
         if self.sub == XinfoSub::Help {
             self.help(reply);

@@ -22,7 +22,7 @@ impl<'a> XlenRequest<'a> {
     }
 
     /// Replies with the number of live entries (0 for a missing key).
-    pub fn exec(&self, stream: Option<&Stream>, reply: &mut dyn Reply) -> Effects {
+    pub fn exec(&self, stream: Option<&Stream>, reply: &mut dyn Reply) -> Effects<'_> {
         let len = stream.map_or(0, |s| s.len());
         reply.int(i64::try_from(len).unwrap_or(i64::MAX));
         Effects::default()

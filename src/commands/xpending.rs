@@ -84,7 +84,7 @@ impl<'a> XpendingRequest<'a> {
         stream: Option<&'s Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let fx = Effects::default();
         let Some(g) = stream.and_then(|s| s.groups.get(self.group)) else {
             reply.error(&nogroup_key_or_group(self.key, self.group));

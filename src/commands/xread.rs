@@ -331,7 +331,7 @@ impl<'a> XreadRequest<'a> {
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
         resume: Option<&BlockSpec>,
-    ) -> (XreadOutcome, Vec<(&'a [u8], Effects)>) {
+    ) -> (XreadOutcome, Vec<(&'a [u8], Effects<'_>)>) {
         let mut effects = Vec::new();
         let starts = match self.resolve(lookup, resume) {
             Ok(s) => s,
@@ -409,7 +409,7 @@ impl<'a> XreadRequest<'a> {
         reply: &mut dyn Reply,
         starts: &[ReadStart],
         count: u64,
-        effects: &mut Vec<(&'a [u8], Effects)>,
+        effects: &mut Vec<(&'a [u8], Effects<'_>)>,
     ) -> usize {
         let mut served = 0;
         for (key, start) in self.keys.iter().zip(starts) {

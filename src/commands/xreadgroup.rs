@@ -70,7 +70,7 @@ pub fn serve_group(
     o: &ServeOpts,
     ctx: &ExecCtx,
     reply: &mut dyn Reply,
-) -> Effects {
+) -> Effects<'static> {
     let mut fx = Effects::default();
     let now = ctx.now_ms;
     let meta = StreamMeta::of(s);

@@ -63,7 +63,7 @@ impl<'a> XsetidRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let mut fx = Effects::default();
         let Some(s) = stream else {
             reply.error(ERR_NO_SUCH_KEY);
@@ -108,7 +108,7 @@ impl<'a> XsetidRequest<'a> {
             argv.push(b"MAXDELETEDID".to_vec());
             argv.push(s.max_deleted_id.to_bytes());
         }
-        fx.replicate.push(argv);
+        fx.push_owned(argv);
         fx
     }
 }
@@ -142,7 +142,7 @@ mod tests {
         run(&mut replica, "XADD s 1-1 f v", &t);
         run(&mut replica, "XADD s 2-1 f v", &t);
         run(&mut replica, "XDEL s 2-1", &t);
-        let (out, _) = run_args(&mut replica, &fx.replicate[0], &t, false);
+        let (out, _) = run_args(&mut replica, &fx.owned_argvs()[0], &t, false);
         assert_eq!(out, "+OK\r\n");
         let (m, r) = (slot.expect("m"), replica.expect("r"));
         assert_eq!(

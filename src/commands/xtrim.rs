@@ -46,7 +46,7 @@ impl<'a> XtrimRequest<'a> {
         stream: Option<&mut Stream>,
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
-    ) -> Effects {
+    ) -> Effects<'_> {
         let mut fx = Effects::default();
         let Some(s) = stream else {
             reply.int(0);
@@ -60,7 +60,7 @@ impl<'a> XtrimRequest<'a> {
             fx.events.push("xtrim");
             let mut argv = vec![b"idmp.xtrim".to_vec(), self.key.to_vec()];
             argv.extend(exact_trim_argv(&ran, s.len(), s.store.first_id_any()));
-            fx.replicate.push(argv);
+            fx.push_owned(argv);
         }
         fx.replicate.extend(acks.replicate);
         reply.int(i64::try_from(removed).unwrap_or(i64::MAX));

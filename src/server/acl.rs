@@ -11,6 +11,7 @@ use redis_module::raw;
 
 use crate::rm;
 use crate::server::api::create_string;
+use crate::server::{aclcat, call};
 
 /// The caller's ACL user, freed on drop.
 struct User(*mut raw::RedisModuleUser);
@@ -102,6 +103,20 @@ pub fn check(
     } else {
         native.to_string()
     };
+    Some(deny(ctx, &user, &user_name, &fullname, new_texts))
+}
+
+/// Logs the denial of the command `fullname` in the ACL LOG and returns the
+/// host's error text for it: its NOPERM error, or inside a script (EVAL,
+/// FCALL) the error a script's denied call gets (the script engine appends
+/// the script's name to it as it does natively).
+fn deny(
+    ctx: *mut raw::RedisModuleCtx,
+    user: &User,
+    user_name: &[u8],
+    fullname: &str,
+    new_texts: bool,
+) -> String {
     let object = create_string(ctx, fullname.as_bytes());
     let _ = rm!(RedisModule_ACLAddLogEntry(
         ctx,
@@ -109,14 +124,65 @@ pub fn check(
         object,
         raw::RedisModuleACLLogEntryReason_REDISMODULE_ACL_LOG_CMD
     ));
-    Some(if new_texts {
-        format!(
+    let in_script = crate::server::api::ctx_flags(ctx) & raw::REDISMODULE_CTX_FLAGS_LUA != 0;
+    match (new_texts, in_script) {
+        (true, false) => format!(
             "NOPERM User {} has no permissions to run the '{fullname}' command",
-            String::from_utf8_lossy(&user_name)
-        )
-    } else {
-        format!("NOPERM this user has no permissions to run the '{fullname}' command")
-    })
+            String::from_utf8_lossy(user_name)
+        ),
+        (true, true) => format!(
+            "ERR ACL failure in script: User {} has no permissions to run the '{fullname}' command",
+            String::from_utf8_lossy(user_name)
+        ),
+        (false, false) => {
+            format!("NOPERM this user has no permissions to run the '{fullname}' command")
+        }
+        (false, true) => {
+            "ERR The user executing the script can't run this command or subcommand".to_string()
+        }
+    }
+}
+
+/// The module-only commands (XCFGSET, XIDMPRECORD, XDELEX, XACKDEL) on a
+/// server whose module commands cannot carry ACL categories (Redis 7.0):
+/// the server has checked the command's own rules (`+@all`, `-xcfgset`) and
+/// keys, but `-@write` or `+@read` do not reach a command without
+/// categories. The module applies the user's category rules itself, as
+/// `ACL GETUSER` shows them: allowed when the root selector or another
+/// selector allows the command's categories (those of Redis 8.2/8.6,
+/// [`aclcat::CATEGORIES`]). Returns the NOPERM error to answer, or `None`.
+pub fn check_own(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> Option<String> {
+    // SAFETY: reading a function pointer the server filled at load.
+    if unsafe { raw::RedisModule_SetCommandACLCategories }.is_some() {
+        return None;
+    }
+    // Routed commands (the hot path) are checked against their original.
+    if name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp.") {
+        return None;
+    }
+    let lname = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
+    let categories = aclcat::categories_of(&lname)?;
+    let (user, user_name) = current_user(ctx)?;
+    let mut args = [
+        create_string(ctx, b"GETUSER"),
+        create_string(ctx, &user_name),
+    ];
+    let reply = call::call_v(ctx, "ACL", "", &mut args)?;
+    let mut allowed = false;
+    for (k, v) in reply.elem().pairs() {
+        if k.bytes() == b"commands" {
+            allowed |= aclcat::rules_allow(v.bytes(), &lname, categories);
+        } else if k.bytes() == b"selectors" {
+            for sel in (0..v.len()).filter_map(|i| v.at(i)) {
+                for (sk, sv) in sel.pairs() {
+                    if sk.bytes() == b"commands" {
+                        allowed |= aclcat::rules_allow(sv.bytes(), &lname, categories);
+                    }
+                }
+            }
+        }
+    }
+    (!allowed).then(|| deny(ctx, &user, &user_name, &lname, host_has_72_texts()))
 }
 
 /// A detached context for the filter's pre-check (a filter gets no context,

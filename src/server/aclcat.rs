@@ -38,7 +38,58 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("idmp.xpending", "read stream slow"),
     ("idmp.xclaim", "write stream fast"),
     ("idmp.xautoclaim", "write stream fast"),
+    // Redis 8.2's XDELEX and XACKDEL: `@write @stream @fast`.
+    ("xdelex", "write stream fast"),
+    ("xackdel", "write stream fast"),
 ];
+
+/// The categories (without `@`, space-separated) of a command in
+/// [`CATEGORIES`], by its lower-case name.
+pub fn categories_of(name: &str) -> Option<&'static str> {
+    CATEGORIES
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, categories)| categories)
+}
+
+/// Whether the ACL command rules of one selector, as `ACL GETUSER` shows
+/// them (`+@all -@write -xadd`), allow the command `name` with `categories`
+/// as they would if the server knew its categories: the last rule naming the
+/// command, one of its categories, or `@all` decides. Rules for a first
+/// argument (`+cmd|arg`) do not allow the whole command.
+pub fn rules_allow(rules: &[u8], name: &str, categories: &str) -> bool {
+    let mut allowed = false;
+    for tok in rules
+        .split(|b| b.is_ascii_whitespace())
+        .filter(|t| !t.is_empty())
+    {
+        let (grant, body) = match tok.split_first() {
+            Some((b'+', rest)) => (true, rest),
+            Some((b'-', rest)) => (false, rest),
+            _ => {
+                if tok.eq_ignore_ascii_case(b"allcommands") {
+                    allowed = true;
+                } else if tok.eq_ignore_ascii_case(b"nocommands") {
+                    allowed = false;
+                }
+                continue;
+            }
+        };
+        let hit = match body.strip_prefix(b"@") {
+            Some(cat) => {
+                cat.eq_ignore_ascii_case(b"all")
+                    || categories
+                        .split(' ')
+                        .any(|c| cat.eq_ignore_ascii_case(c.as_bytes()))
+            }
+            None => body.eq_ignore_ascii_case(name.as_bytes()),
+        };
+        if hit {
+            allowed = grant;
+        }
+    }
+    allowed
+}
 
 /// Sets the categories of every command in [`CATEGORIES`] (at load, after
 /// the commands are created). True on servers without the API; false, with a
@@ -65,4 +116,27 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         }
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rules_allow;
+
+    const W: &str = "write stream fast";
+
+    #[test]
+    fn rules_decide_by_the_last_matching_rule() {
+        assert!(rules_allow(b"+@all", "xcfgset", W));
+        assert!(!rules_allow(b"+@all -@write", "xcfgset", W));
+        assert!(rules_allow(b"+@all -@write +@stream", "xcfgset", W));
+        assert!(rules_allow(b"+@all -xadd", "xcfgset", W));
+        assert!(!rules_allow(b"+@all -XCFGSET", "xcfgset", W));
+        assert!(!rules_allow(b"-@all +@read", "xcfgset", W));
+        assert!(rules_allow(b"-@all +@read +xcfgset", "xcfgset", W));
+        assert!(!rules_allow(b"-@all +xcfgset|idmp-duration", "xcfgset", W));
+        assert!(!rules_allow(b"allcommands -@fast", "xcfgset", W));
+        assert!(!rules_allow(b"", "xcfgset", W));
+        assert!(!rules_allow(b"+@all nocommands", "xcfgset", W));
+        assert!(!rules_allow(b"\xff +", "xcfgset", W));
+    }
 }

@@ -127,17 +127,47 @@ pub fn ctx_flags(ctx: *mut raw::RedisModuleCtx) -> u32 {
     rm!(RedisModule_GetContextFlags(ctx)).map_or(0, |v| v as u32)
 }
 
-/// Replicates one command given as an argument vector (`argv[0]` is the name).
-pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Vec<u8>]) {
+/// The running command's own arguments, index for index: their bytes and
+/// the server's strings.
+#[derive(Clone, Copy, Default)]
+pub struct OwnArgs<'a> {
+    /// The bytes of each argument.
+    pub bytes: &'a [&'a [u8]],
+    /// The server's string of each argument.
+    pub strs: &'a [*mut raw::RedisModuleString],
+}
+
+impl OwnArgs<'_> {
+    /// The server string whose bytes `b` borrows, if `b` is one of them.
+    fn find(&self, b: &[u8]) -> Option<*mut raw::RedisModuleString> {
+        let i = self
+            .bytes
+            .iter()
+            .position(|a| a.as_ptr() == b.as_ptr() && a.len() == b.len())?;
+        self.strs.get(i).copied()
+    }
+}
+
+/// Replicates one command given as an argument vector (`argv[0]` is the
+/// name). An argument borrowed from the command's own arguments is passed
+/// on as the server's string (RM_Replicate takes a reference), others are
+/// created.
+pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Cow<'_, [u8]>], own: OwnArgs<'_>) {
     let Some((name, rest)) = argv.split_first() else {
         return;
     };
     let cname = name_cstr(name);
-    let mut strs: Vec<*mut raw::RedisModuleString> =
-        rest.iter().map(|a| create_string(ctx, a)).collect();
+    let mut strs: Vec<*mut raw::RedisModuleString> = rest
+        .iter()
+        .map(|a| match a {
+            Cow::Borrowed(b) => own.find(b).unwrap_or_else(|| create_string(ctx, b)),
+            Cow::Owned(v) => create_string(ctx, v),
+        })
+        .collect();
     let fmt = c"v";
-    // SAFETY: `strs` holds valid strings owned by `ctx` (freed automatically);
-    // the "v" format takes an array pointer and its length.
+    // SAFETY: `strs` holds valid strings, owned by `ctx` (freed automatically)
+    // or the command's arguments (alive during the call); the "v" format
+    // takes an array pointer and its length.
     if let Some(f) = unsafe { raw::RedisModule_Replicate } {
         unsafe {
             f(

@@ -7,8 +7,10 @@ use std::ffi::c_int;
 
 use redis_module::raw;
 
+use crate::commands::docs::{additions, module_only, CmdDocs};
 use crate::rm;
 use crate::server::api::c_string;
+use crate::server::cmddocs::{native_docs, RawDocs};
 
 const RO: u64 = raw::REDISMODULE_CMD_KEY_RO as u64;
 const RW: u64 = raw::REDISMODULE_CMD_KEY_RW as u64;
@@ -77,6 +79,34 @@ fn streams_keyword_spec(
     }
 }
 
+/// The documentation of the module command `name`, and the notes of its
+/// key specs: XCFGSET, XIDMPRECORD, XDELEX and XACKDEL as Redis 8.2/8.6
+/// documents them; a routed command as the host documents its native
+/// command, plus the options of later versions the module implements.
+fn docs_for(ctx: *mut raw::RedisModuleCtx, name: &str) -> (CmdDocs, Vec<Option<String>>) {
+    let base = name.strip_prefix("idmp.").unwrap_or(name);
+    if let Some(d) = module_only::docs(base) {
+        return (d, Vec::new());
+    }
+    let internal = match base {
+        "configget" => "CONFIG GET of the Redis 8.6 names of the module's configs (stream-idmp-*); the module's command filter routes CONFIG GET here.",
+        "scan" => "SCAN with TYPE stream, module streams included; the module's command filter routes SCAN ... TYPE stream here.",
+        "idmpcounters" => "Internal: restores a stream's IDMP counters (AOF rewrite and replication only).",
+        _ => "",
+    };
+    if internal.is_empty() {
+        if let Some((mut d, notes)) = native_docs(ctx, base) {
+            additions::extend(base, &mut d);
+            return (d, notes);
+        }
+    }
+    let d = CmdDocs {
+        summary: Some(internal.to_string()).filter(|s| !s.is_empty()),
+        ..CmdDocs::default()
+    };
+    (d, Vec::new())
+}
+
 fn key_spec(pos: i32, flags: u64) -> raw::RedisModuleCommandKeySpec {
     raw::RedisModuleCommandKeySpec {
         notes: std::ptr::null(),
@@ -132,6 +162,9 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
             return false;
         }
         let streams = c_string("STREAMS");
+        let (docs, notes) = docs_for(ctx, name);
+        let mut raw_docs = RawDocs::new(&docs);
+        let note = notes.first().cloned().flatten().map(|n| c_string(&n));
         let mut specs = if pos > 0 {
             vec![key_spec(pos, flags), terminator()]
         } else if pos < 0 {
@@ -139,13 +172,17 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         } else {
             vec![terminator()]
         };
+        if let (Some(n), Some(first)) = (&note, specs.first_mut()) {
+            first.notes = n.as_ptr();
+        }
+        let [summary, since, complexity, tips] = raw_docs.fields;
         let mut info = raw::RedisModuleCommandInfo {
             version: &version,
-            summary: std::ptr::null(),
-            complexity: std::ptr::null(),
-            since: std::ptr::null(),
-            history: std::ptr::null_mut(),
-            tips: std::ptr::null(),
+            summary,
+            complexity,
+            since,
+            history: raw_docs.history(),
+            tips,
             arity: arity as c_int,
             // Every command with keys, XREAD/XREADGROUP included: without
             // their spec the cluster would neither redirect them nor answer
@@ -156,7 +193,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
             } else {
                 std::ptr::null_mut()
             },
-            args: std::ptr::null_mut(),
+            args: raw_docs.args,
         };
         match rm!(RedisModule_SetCommandInfo(cmd, &mut info)) {
             Some(r) if r == raw::Status::Ok as c_int => {}

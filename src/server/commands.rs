@@ -42,7 +42,7 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     // getkeys.rs).
     ("idmp.xread", "readonly blocking getkeys-api", 0, 0, 0),
     ("idmp.xreadgroup", "write blocking getkeys-api", 0, 0, 0),
-    ("idmp.xgroup", "write deny-oom", 2, 2, 1),
+    ("idmp.xgroup", "write", 2, 2, 1),
     ("idmp.xack", "write fast", 1, 1, 1),
     ("xdelex", "write fast", 1, 1, 1),
     ("xackdel", "write fast", 1, 1, 1),
@@ -72,6 +72,10 @@ extern "C" fn handler(
             return true;
         }
         let name = args.first().map(|&a| api::str_bytes(a)).unwrap_or_default();
+        #[cfg(feature = "debug-panic")]
+        if name.eq_ignore_ascii_case(b"idmp.debugpanic") {
+            panic!("idmp.debugpanic: a panic injected on request");
+        }
         if let Some(err) = routed_acl_check(ctx, name, args) {
             ModuleReply::new(ctx).error(&err);
             return true;
@@ -100,6 +104,9 @@ fn routed_acl_check(
     name: &[u8],
     args: &[*mut raw::RedisModuleString],
 ) -> Option<String> {
+    if let Some(err) = acl::check_own(ctx, name) {
+        return Some(err);
+    }
     let native = name
         .get(5..)
         .filter(|_| name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp."))?;
@@ -127,9 +134,16 @@ fn config_get_argv(
     v
 }
 
+/// The test-build command that panics inside the handler (feature
+/// `debug-panic`, never in a release build of the module).
+#[cfg(feature = "debug-panic")]
+const DEBUG_COMMANDS: &[(&str, &str, i32, i32, i32)] = &[("idmp.debugpanic", "fast", 0, 0, 0)];
+#[cfg(not(feature = "debug-panic"))]
+const DEBUG_COMMANDS: &[(&str, &str, i32, i32, i32)] = &[];
+
 /// Registers every command; false if one fails.
 pub fn register_all(ctx: *mut raw::RedisModuleCtx) -> bool {
-    for &(name, flags, first, last, step) in COMMANDS {
+    for &(name, flags, first, last, step) in COMMANDS.iter().chain(DEBUG_COMMANDS) {
         let n = c_string(name);
         let f = c_string(flags);
         let r = rm!(RedisModule_CreateCommand(

@@ -12,7 +12,7 @@ use crate::rm;
 use crate::server::api::{self, create_string};
 use crate::server::call::{call_v, Elem, REPLY_ARRAY, REPLY_INTEGER};
 use crate::server::dtype::raw_type;
-use crate::server::{config, limits};
+use crate::server::{config, limits, stats};
 use crate::stream::id::parse_strict_id;
 use crate::stream::{Stream, StreamId};
 
@@ -150,12 +150,14 @@ pub fn convert_native(
         return Err("ERR idmp: cannot open the key for conversion".to_string());
     }
     let ttl = rm!(RedisModule_GetExpire(k)).unwrap_or(-1);
+    stats::stream_added(&s);
     let boxed = Box::into_raw(Box::new(s));
     let ok = rm!(RedisModule_ModuleTypeSetValue(k, raw_type(), boxed.cast()))
         .is_some_and(|r| r == raw::Status::Ok as c_int);
     if !ok {
         // SAFETY: the server did not take the value; reclaim it.
-        drop(unsafe { Box::from_raw(boxed) });
+        let s = unsafe { Box::from_raw(boxed) };
+        stats::stream_removed(&s);
         let _ = rm!(RedisModule_CloseKey(k));
         return Err("ERR idmp: cannot store the converted stream".to_string());
     }

@@ -12,7 +12,7 @@ use crate::persist::{aof, rdb};
 use crate::rm;
 use crate::server::api::{c_string, create_string, str_bytes};
 use crate::server::guard::guard;
-use crate::server::limits;
+use crate::server::{limits, stats};
 use crate::stream::{Stream, StreamId};
 
 /// The type name, written into RDB files: fixed forever.
@@ -113,7 +113,10 @@ extern "C" fn rdb_load(io: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_voi
     guard(ptr::null_mut(), || {
         let mut r = IoReader(io);
         match rdb::load_stream(&mut r, encver, limits::node_limits()) {
-            Ok(s) => Box::into_raw(Box::new(s)).cast::<c_void>(),
+            Ok(s) => {
+                stats::stream_added(&s);
+                Box::into_raw(Box::new(s)).cast::<c_void>()
+            }
             Err(e) => {
                 log_io(io, &format!("idmp: cannot load an idmp-strm value: {e}"));
                 ptr::null_mut()
@@ -188,7 +191,8 @@ extern "C" fn free(value: *mut c_void) {
         if !value.is_null() {
             // SAFETY: the value came from Box::into_raw(Box<Stream>) and the
             // server calls free exactly once.
-            drop(unsafe { Box::from_raw(value.cast::<Stream>()) });
+            let s = unsafe { Box::from_raw(value.cast::<Stream>()) };
+            stats::stream_removed(&s);
         }
     })
 }
@@ -199,7 +203,10 @@ extern "C" fn copy(
     value: *const c_void,
 ) -> *mut c_void {
     guard(ptr::null_mut(), || match stream_ref(value) {
-        Some(s) => Box::into_raw(Box::new(s.clone())).cast::<c_void>(),
+        Some(s) => {
+            stats::stream_added(s);
+            Box::into_raw(Box::new(s.clone())).cast::<c_void>()
+        }
         None => ptr::null_mut(),
     })
 }

@@ -1,9 +1,7 @@
 //! The `INFO idmp` section.
 
-use std::ffi::c_int;
-use std::sync::atomic::Ordering;
-
 use redis_module::raw;
+use std::ffi::c_int;
 
 use crate::rm;
 use crate::server::api::c_string;
@@ -27,16 +25,9 @@ extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) 
         let _ = rm!(RedisModule_InfoAddSection(ctx, std::ptr::null_mut()));
         field_str(ctx, "version", VERSION);
         field_str(ctx, "git_revision", GIT_REV);
-        field_u64(
-            ctx,
-            "native_streams_converted",
-            stats::CONVERTED.load(Ordering::Relaxed),
-        );
-        field_u64(
-            ctx,
-            "native_commands_forwarded",
-            stats::FORWARDED.load(Ordering::Relaxed),
-        );
+        for (name, value) in stats::snapshot() {
+            field_u64(ctx, name, value);
+        }
     })
 }
 

@@ -5,6 +5,7 @@ pub mod acl;
 pub mod aclcat;
 pub mod api;
 pub mod call;
+pub mod cmddocs;
 pub mod cmdinfo;
 pub mod commands;
 pub mod config;

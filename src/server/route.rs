@@ -8,6 +8,7 @@ use std::ffi::c_int;
 use redis_module::raw;
 
 use crate::commands::reply::Reply;
+use crate::commands::xgroup::XgroupSub;
 use crate::commands::{parse, Effects, ExecCtx, Request};
 use crate::rm;
 use crate::server::api::{self, ctx_flags, str_bytes};
@@ -117,6 +118,7 @@ impl Drop for OpenKey {
 
 /// Stores `stream` at an empty key opened for writing.
 fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
+    stats::stream_added(&stream);
     let raw_stream = Box::into_raw(stream);
     let ok = rm!(RedisModule_ModuleTypeSetValue(
         key.0,
@@ -126,7 +128,8 @@ fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
     .is_some_and(|r| r == raw::Status::Ok as c_int);
     if !ok {
         // SAFETY: the server did not take ownership; reclaim the box.
-        drop(unsafe { Box::from_raw(raw_stream) });
+        let stream = unsafe { Box::from_raw(raw_stream) };
+        stats::stream_removed(&stream);
     }
     ok
 }
@@ -135,10 +138,11 @@ fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
 pub fn apply_effects(
     ctx: *mut raw::RedisModuleCtx,
     keyname: *mut raw::RedisModuleString,
-    fx: &Effects,
+    fx: &Effects<'_>,
+    own: api::OwnArgs<'_>,
 ) {
     for argv in &fx.replicate {
-        api::replicate(ctx, argv);
+        api::replicate(ctx, argv, own);
     }
     if !fx.replicate.is_empty() || !fx.events.is_empty() {
         let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
@@ -177,6 +181,25 @@ fn native_name(req: &Request<'_>) -> &'static str {
     }
 }
 
+/// The server's answer to a deny-oom command above `maxmemory`.
+const OOM: &str = "OOM command not allowed when used memory > 'maxmemory'.";
+
+/// XGROUP CREATE and CREATECONSUMER are deny-oom natively, the other XGROUP
+/// subcommands are not; `idmp.xgroup` is one command registered without
+/// the flag, so it refuses those two itself, as the server would have after
+/// its evictions (which run before every command when maxmemory is set).
+/// Under MULTI the server already refuses to queue any command when out of
+/// memory.
+fn denied_for_memory(req: &Request<'_>, ectx: &ExecCtx) -> bool {
+    let Request::Xgroup(g) = req else {
+        return false;
+    };
+    if ectx.trusted || !matches!(g.sub, XgroupSub::Create | XgroupSub::CreateConsumer) {
+        return false;
+    }
+    rm!(RedisModule_GetUsedMemoryRatio()).is_some_and(|level| level > 1.0)
+}
+
 /// Runs a routed command: the body of every `idmp.*` command handler.
 pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
     let mut args: Vec<&[u8]> = argv.iter().map(|&s| str_bytes(s)).collect();
@@ -197,6 +220,10 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
     };
     if let Request::Xread(x) = &req {
         crate::server::xread::run(ctx, argv, &args, x);
+        return;
+    }
+    if denied_for_memory(&req, &ectx) {
+        out.error(OOM);
         return;
     }
     let write = req.is_write();
@@ -250,14 +277,24 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
     // SAFETY: the pointer is the live value of the open key; the server is
     // single-threaded here and nothing else borrows it during this call.
     let stream_ref: Option<&mut Stream> = stream.and_then(|p| unsafe { p.as_mut() });
+    let before = stream_ref.as_deref().map(stats::Tally::of);
     let mut fx = req.exec(stream_ref, &ectx, &mut out);
     if let Some(new_stream) = fx.new_stream.take() {
         if !store_stream(&key, new_stream) {
             api::log(ctx, "warning", "idmp: could not store a new stream");
         }
+    } else if let Some(before) = before {
+        // SAFETY: as above; the exec's borrow has ended.
+        if let Some(s) = stream.and_then(|p| unsafe { p.as_ref() }) {
+            stats::account(before, stats::Tally::of(s));
+        }
     }
     drop(key);
-    apply_effects(ctx, keyname, &fx);
+    let own = api::OwnArgs {
+        bytes: &args,
+        strs: argv,
+    };
+    apply_effects(ctx, keyname, &fx, own);
 }
 
 /// The native-stream path: forward unchanged (XINFO STREAM adds the IDMP fields).

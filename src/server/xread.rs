@@ -270,7 +270,7 @@ fn serve_module(
     let (outcome, per_key) = req.exec_multi(&mut lookup, ectx, reply, resume);
     for (key, fx) in per_key {
         if let Some(name) = lookup.name_of(key) {
-            apply_effects(ctx, name, &fx);
+            apply_effects(ctx, name, &fx, Default::default());
         }
     }
     match outcome {

@@ -105,6 +105,11 @@ pub struct IdmpState {
     /// Lifetime count of duplicates answered. Callers increment it; the state
     /// never does.
     pub iids_duplicates: u64,
+    /// iids forgotten because their duration passed (this process only).
+    pub iids_expired: u64,
+    /// iids forgotten because their producer exceeded maxsize (this process
+    /// only).
+    pub iids_evicted: u64,
 }
 
 /// The iids of one producer, oldest first: `(iid, stream id, time_ms)`.
@@ -183,6 +188,8 @@ impl IdmpState {
             long_iid_bytes: 0,
             iids_added: 0,
             iids_duplicates: 0,
+            iids_expired: 0,
+            iids_evicted: 0,
         }
     }
 
@@ -256,6 +263,7 @@ impl IdmpState {
         };
         if let Some(rec) = p.pop_front(&self.hasher) {
             self.live_iids = self.live_iids.saturating_sub(1);
+            self.iids_expired = self.iids_expired.saturating_add(1);
             self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
         }
         if p.is_empty() {
@@ -379,6 +387,7 @@ impl IdmpState {
         slot.stale += evicted;
         self.stale += evicted;
         self.live_iids = self.live_iids.saturating_sub(evicted);
+        self.iids_evicted = self.iids_evicted.saturating_add(evicted);
         if now_empty {
             self.remove_producer(idx);
         }

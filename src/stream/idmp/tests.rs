@@ -121,6 +121,8 @@ fn eviction_then_expiry_counts_stay_exact() {
     assert_eq!(s.lookup(b"p", &49u64.to_le_bytes(), 1_048), Some(id(49)));
     s.expire(1_049);
     assert_eq!((s.pids_tracked(), s.iids_tracked()), (0, 0));
+    // 96 evicted by maxsize 2, then the 4 left expired.
+    assert_eq!((s.iids_evicted, s.iids_expired), (96, 4));
     // The slots are reused after the producers vanished.
     s.record(b"r", b"x", id(100), 2_000);
     assert_eq!((s.pids_tracked(), s.iids_tracked()), (1, 1));
