@@ -9,6 +9,7 @@ mod iter;
 mod lpsize;
 mod node;
 mod raw;
+mod validate;
 pub(crate) mod varint;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ use super::id::StreamId;
 
 pub use self::iter::{Entry, FieldIter, RangeIter, RevRangeIter};
 pub use self::raw::{NodeIter, NodeView, RawEntries};
+pub use self::validate::MAX_NODE_BYTES;
 
 /// `STREAM_LISTPACK_MAX_SIZE`: the cap on a node's size (used when
 /// `max_bytes` is 0 or larger), and the largest total of field and value

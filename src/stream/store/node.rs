@@ -54,13 +54,71 @@ pub(super) fn pair_count(fields: &[&[u8]]) -> usize {
     fields.len() / 2
 }
 
+/// Native bytes of an empty listpack holding a master entry of `count`
+/// fields, before the field names themselves (see [`Node::new`]).
+pub(super) fn master_native(count: usize) -> u64 {
+    lpsize::LP_EMPTY + lpsize::int_elem(count as i64) + lpsize::int_elem(0)
+}
+
+/// Native bytes of one entry: flags, ms-diff, seq-diff (as int64),
+/// `[num-fields]` unless it shares the master fields, its field and value
+/// strings (`strings`, their [`lpsize::str_elem`] sum) and lp-count.
+pub(super) fn entry_native(
+    ms_delta: u64,
+    seq_delta: u64,
+    count: usize,
+    same: bool,
+    strings: u64,
+) -> u64 {
+    let mut native = lpsize::int_elem(0)
+        + lpsize::int_elem(ms_delta as i64)
+        + lpsize::int_elem(seq_delta as i64)
+        + strings;
+    let mut lp_count = count as u64 + 3;
+    if !same {
+        native += lpsize::int_elem(count as i64);
+        lp_count += count as u64 + 1;
+    }
+    native + lpsize::int_elem(i64::try_from(lp_count).unwrap_or(i64::MAX))
+}
+
 impl Node {
+    /// A node from parts that [`super::validate`] proved consistent (or that
+    /// a node's own accessors returned); nothing is checked here.
+    pub(super) fn from_parts(
+        buf: Vec<u8>,
+        entries_start: usize,
+        master_count: usize,
+        live: u64,
+        deleted: u64,
+        native_rest: u64,
+    ) -> Node {
+        Node {
+            buf,
+            entries_start,
+            master_count,
+            live,
+            deleted,
+            native_rest,
+        }
+    }
+
+    /// The whole buffer (master fields, then the entries).
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Number of master fields.
+    pub(super) fn master_count(&self) -> usize {
+        self.master_count
+    }
+
     /// A node whose master entry takes the field names of `fields`, holding
     /// `fields` as its first entry with ID `id` (which is the master ID).
     pub(super) fn new(id: StreamId, fields: &[&[u8]]) -> Node {
         let count = pair_count(fields);
         let mut buf = Vec::new();
-        let mut native = lpsize::LP_EMPTY + lpsize::int_elem(count as i64) + lpsize::int_elem(0);
+        let mut native = master_native(count);
         for pair in fields.chunks_exact(2) {
             if let Some(f) = pair.first() {
                 varint::put(&mut buf, f.len() as u64);
@@ -128,32 +186,25 @@ impl Node {
             &mut self.buf,
             if ms_delta == 0 { seq_delta } else { id.seq },
         );
-        // Native: flags, ms-diff, seq-diff (as int64), [num-fields], fields and values, lp-count.
-        let mut native = lpsize::int_elem(0)
-            + lpsize::int_elem(ms_delta as i64)
-            + lpsize::int_elem(seq_delta as i64);
-        let mut lp_count = count as u64 + 3;
         if !same {
             varint::put(&mut self.buf, count as u64);
-            native += lpsize::int_elem(count as i64);
-            lp_count += count as u64 + 1;
         }
+        let mut strings = 0;
         for pair in fields.chunks_exact(2) {
             if let [f, v] = pair {
                 if !same {
                     varint::put(&mut self.buf, f.len() as u64);
                     self.buf.extend_from_slice(f);
-                    native += lpsize::str_elem(f);
+                    strings += lpsize::str_elem(f);
                 }
                 varint::put(&mut self.buf, v.len() as u64);
                 self.buf.extend_from_slice(v);
-                native += lpsize::str_elem(v);
+                strings += lpsize::str_elem(v);
             }
         }
-        native += lpsize::int_elem(i64::try_from(lp_count).unwrap_or(i64::MAX));
         let len = (self.buf.len() - start) as u64;
         varint::put_back(&mut self.buf, len);
-        self.native_rest += native;
+        self.native_rest += entry_native(ms_delta, seq_delta, count, same, strings);
         self.live += 1;
     }
 
