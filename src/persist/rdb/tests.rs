@@ -590,10 +590,16 @@ fn bench_stream(count: u64) -> Stream {
 #[ignore]
 fn rdb_speed() {
     use std::time::Instant;
-    let s = bench_stream(1_000_000);
+    let env = |k: &str, d: u64| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let s = bench_stream(env("RDB_SPEED_N", 1_000_000));
     let mut best = [f64::MAX; 2];
     let mut size = 0;
-    for _ in 0..5 {
+    for _ in 0..env("RDB_SPEED_ROUNDS", 5) {
         let t = Instant::now();
         let buf = save(&s);
         best[0] = best[0].min(t.elapsed().as_secs_f64());
@@ -604,7 +610,8 @@ fn rdb_speed() {
         assert_eq!(back.len(), s.len());
     }
     println!(
-        "1M entries, {} nodes, payload {size} B: save {:.1} ms, load {:.1} ms",
+        "{} entries, {} nodes, payload {size} B: save {:.1} ms, load {:.1} ms",
+        s.len(),
         s.store.node_count(),
         best[0] * 1e3,
         best[1] * 1e3

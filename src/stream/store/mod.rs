@@ -101,7 +101,8 @@ impl EntryStore {
         } as u64;
         let mut appended = false;
         if let Some((master_id, tail)) = self.nodes.iter_mut().next_back() {
-            let new_node = tail.native_bytes().saturating_add(totelelen) >= max_bytes
+            tail.settle_native(*master_id);
+            let new_node = tail.native_bytes(*master_id).saturating_add(totelelen) >= max_bytes
                 || (limits.max_entries != 0 && tail.total() >= limits.max_entries as u64);
             if new_node {
                 tail.shrink();

@@ -37,8 +37,10 @@ pub(super) struct Node {
     /// Entries flagged deleted (the listpack's `deleted`).
     pub(super) deleted: u64,
     /// Bytes the native listpack would use, minus its `count` and `deleted`
-    /// elements (whose sizes vary with their values).
-    native_rest: u64,
+    /// elements (whose sizes vary with their values); `None` for a node
+    /// adopted from a payload until it is first needed (only the tail node's
+    /// is ever read, by appends), see [`Node::settle_native`].
+    native_rest: Option<u64>,
 }
 
 /// A decoded entry with its flags and the position of the next entry.
@@ -83,15 +85,15 @@ pub(super) fn entry_native(
 }
 
 impl Node {
-    /// A node from parts that [`super::validate`] proved consistent (or that
-    /// a node's own accessors returned); nothing is checked here.
+    /// A node from parts that [`super::validate`] proved consistent;
+    /// nothing is checked here. Its native size is computed when first
+    /// needed.
     pub(super) fn from_parts(
         buf: Vec<u8>,
         entries_start: usize,
         master_count: usize,
         live: u64,
         deleted: u64,
-        native_rest: u64,
     ) -> Node {
         Node {
             buf,
@@ -99,7 +101,46 @@ impl Node {
             master_count,
             live,
             deleted,
-            native_rest,
+            native_rest: None,
+        }
+    }
+
+    /// The native size (minus `count` and `deleted`) recomputed from the
+    /// entries, exactly as [`Node::new`] and [`Node::push`] accumulate it.
+    fn compute_native(&self, master_id: StreamId) -> u64 {
+        let mut native = master_native(self.master_count);
+        let mut pos = 0;
+        while let Some((name, next)) = varint::get_bytes(self.master_fields(), pos) {
+            native += lpsize::str_elem(name);
+            pos = next;
+        }
+        let mut pos = self.first_pos();
+        while let Some(raw) = self.entry_at(master_id, pos) {
+            let id = raw.entry.id();
+            let same = raw.flags & FLAG_SAMEFIELDS != 0;
+            let mut strings = 0;
+            for (f, v) in raw.entry.fields() {
+                if !same {
+                    strings += lpsize::str_elem(f);
+                }
+                strings += lpsize::str_elem(v);
+            }
+            native += entry_native(
+                id.ms.wrapping_sub(master_id.ms),
+                id.seq.wrapping_sub(master_id.seq),
+                raw.entry.field_count(),
+                same,
+                strings,
+            );
+            pos = raw.next;
+        }
+        native
+    }
+
+    /// Computes the native size of an adopted node, once (before appends).
+    pub(super) fn settle_native(&mut self, master_id: StreamId) {
+        if self.native_rest.is_none() {
+            self.native_rest = Some(self.compute_native(master_id));
         }
     }
 
@@ -132,17 +173,22 @@ impl Node {
             master_count: count,
             live: 0,
             deleted: 0,
-            native_rest: native,
+            native_rest: Some(native),
         };
         node.push(id, id, fields, true);
         node
     }
 
-    /// `lpBytes` of the equivalent native listpack.
-    pub(super) fn native_bytes(&self) -> u64 {
+    /// `lpBytes` of the equivalent native listpack (computed from the
+    /// entries if [`Node::settle_native`] was not called on an adopted node).
+    pub(super) fn native_bytes(&self, master_id: StreamId) -> u64 {
         let live = i64::try_from(self.live).unwrap_or(i64::MAX);
         let deleted = i64::try_from(self.deleted).unwrap_or(i64::MAX);
-        self.native_rest + lpsize::int_elem(live) + lpsize::int_elem(deleted)
+        let rest = match self.native_rest {
+            Some(n) => n,
+            None => self.compute_native(master_id),
+        };
+        rest + lpsize::int_elem(live) + lpsize::int_elem(deleted)
     }
 
     /// Live plus deleted entries.
@@ -204,7 +250,9 @@ impl Node {
         }
         let len = (self.buf.len() - start) as u64;
         varint::put_back(&mut self.buf, len);
-        self.native_rest += entry_native(ms_delta, seq_delta, count, same, strings);
+        if let Some(n) = self.native_rest.as_mut() {
+            *n += entry_native(ms_delta, seq_delta, count, same, strings);
+        }
         self.live += 1;
     }
 

@@ -19,33 +19,65 @@
 //! * the first entry's ID is the node's key (its master ID) and shares the
 //!   master names (as [`Node::new`] writes it), and the IDs decoded as
 //!   [`Node::entry_at`] decodes them are strictly ascending;
-//! * the counters (`live`, `deleted`, the native size) are not read from the
-//!   payload but recomputed from the entries, so they always agree with them;
+//! * the counters (`live`, `deleted`) are not read from the payload but
+//!   counted from the entries, so they always agree with them; the native
+//!   listpack size, which only the tail node's appends read, is computed
+//!   from the entries when first needed ([`Node::settle_native`]);
 //! * the buffer is at most [`MAX_NODE_BYTES`] (a listpack's own hard limit).
 //!
 //! The walk never allocates per entry.
 
-use super::node::{entry_native, master_native, Node, FLAG_DELETED, FLAG_SAMEFIELDS};
-use super::{lpsize, varint};
+use super::node::{Node, FLAG_DELETED, FLAG_SAMEFIELDS};
+use super::varint;
 use crate::stream::id::StreamId;
 
 /// The largest node buffer accepted (a listpack's total size is a `u32`).
 pub const MAX_NODE_BYTES: usize = u32::MAX as usize;
 
-/// Reads the length-prefixed string at `pos`, returning its
-/// [`lpsize::str_elem`] and the position after it.
-fn string(buf: &[u8], pos: usize) -> Result<(u64, usize), &'static str> {
-    let (s, next) = varint::get_bytes(buf, pos).ok_or("a length runs past the node")?;
-    Ok((lpsize::str_elem(s), next))
+/// Reads a LEB128 varint at `pos` (one-byte values, the common case, inline).
+#[inline(always)]
+fn num(buf: &[u8], pos: usize) -> Result<(u64, usize), &'static str> {
+    match buf.get(pos) {
+        Some(&b) if b < 0x80 => Ok((u64::from(b), pos + 1)),
+        _ => varint::get(buf, pos).ok_or("bad varint in a node"),
+    }
 }
 
-fn num(buf: &[u8], pos: usize) -> Result<(u64, usize), &'static str> {
-    varint::get(buf, pos).ok_or("bad varint in a node")
+/// Skips the length-prefixed string at `pos`; returns the position after it.
+#[inline(always)]
+fn string(buf: &[u8], pos: usize) -> Result<usize, &'static str> {
+    let (len, p) = num(buf, pos)?;
+    usize::try_from(len)
+        .ok()
+        .and_then(|l| p.checked_add(l))
+        .filter(|&e| e <= buf.len())
+        .ok_or("a length runs past the node")
+}
+
+/// Checks that the back-length of an entry of `len` bytes ending at `p`
+/// is there, canonical; returns the position after it.
+#[inline(always)]
+fn back_length(buf: &[u8], p: usize, len: u64) -> Result<usize, &'static str> {
+    if len < 0x80 {
+        return match buf.get(p) {
+            Some(&b) if u64::from(b) == len => Ok(p + 1),
+            Some(_) => Err("bad entry back-length"),
+            None => Err("node cut short"),
+        };
+    }
+    let end = p
+        .checked_add(varint::size(len))
+        .filter(|&e| e <= buf.len())
+        .ok_or("node cut short")?;
+    if varint::get_back(buf, end) != Some((len, p)) {
+        return Err("bad entry back-length");
+    }
+    Ok(end)
 }
 
 /// Checks `buf` as the buffer of a node keyed `master_id` with
 /// `master_count` master fields; on success returns the node, whose counters
-/// are recomputed from its entries.
+/// are counted from its entries.
 pub(super) fn validate(
     master_id: StreamId,
     master_count: u64,
@@ -59,12 +91,9 @@ pub(super) fn validate(
         .ok()
         .filter(|&c| c >= 1 && c <= buf.len())
         .ok_or("master field count out of range")?;
-    let mut native = master_native(master_count);
     let mut pos = 0;
     for _ in 0..master_count {
-        let (size, next) = string(&buf, pos)?;
-        native += size;
-        pos = next;
+        pos = string(&buf, pos)?;
     }
     let entries_start = pos;
     if entries_start >= buf.len() {
@@ -79,7 +108,7 @@ pub(super) fn validate(
             return Err("bad entry flags");
         }
         let (ms_delta, p) = num(&buf, pos + 1)?;
-        let (seq, p) = num(&buf, p)?;
+        let (seq, mut p) = num(&buf, p)?;
         let id = if ms_delta == 0 {
             StreamId::new(master_id.ms, master_id.seq.wrapping_add(seq))
         } else {
@@ -97,44 +126,29 @@ pub(super) fn validate(
             return Err("entry IDs out of order in a node");
         }
         last_id = id;
-        let (count, mut p) = if same {
-            (master_count, p)
+        if same {
+            for _ in 0..master_count {
+                p = string(&buf, p)?;
+            }
         } else {
-            let (n, p) = num(&buf, p)?;
+            let (n, q) = num(&buf, p)?;
             // Every field and value takes at least one byte.
             let n = usize::try_from(n)
                 .ok()
-                .filter(|&n| n >= 1 && n <= buf.len() - p)
+                .filter(|&n| n >= 1 && n <= buf.len() - q)
                 .ok_or("entry field count out of range")?;
-            (n, p)
-        };
-        let mut strings = 0u64;
-        for _ in 0..count {
-            if !same {
-                let (size, next) = string(&buf, p)?;
-                strings += size;
-                p = next;
+            p = q;
+            for _ in 0..n {
+                p = string(&buf, p)?;
+                p = string(&buf, p)?;
             }
-            let (size, next) = string(&buf, p)?;
-            strings += size;
-            p = next;
         }
-        let len = (p - start) as u64;
-        let end = p
-            .checked_add(varint::size(len))
-            .filter(|&e| e <= buf.len())
-            .ok_or("node cut short")?;
-        if varint::get_back(&buf, end) != Some((len, p)) {
-            return Err("bad entry back-length");
-        }
-        let seq_delta = id.seq.wrapping_sub(master_id.seq);
-        native += entry_native(ms_delta, seq_delta, count, same, strings);
+        pos = back_length(&buf, p, (p - start) as u64)?;
         if flags & FLAG_DELETED != 0 {
             deleted += 1;
         } else {
             live += 1;
         }
-        pos = end;
     }
     Ok(Node::from_parts(
         buf,
@@ -142,6 +156,5 @@ pub(super) fn validate(
         master_count,
         live,
         deleted,
-        native,
     ))
 }
