@@ -15,6 +15,9 @@
 //!   `ms_delta` is 0 and the plain sequence otherwise.
 //! * `backlen` is the byte length from `flags` to the last value, written
 //!   with [`varint::put_back`] so that entries can be walked backwards.
+//!
+//! RDB encoding 3 saves this buffer as it is; a buffer read back is adopted
+//! only after [`super::validate`] has proved what the readers here assume.
 
 use super::iter::Entry;
 use super::lpsize;

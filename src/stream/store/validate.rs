@@ -8,7 +8,9 @@
 //!   over master names);
 //! * every entry starts with a flags byte holding only [`FLAG_DELETED`] and
 //!   [`FLAG_SAMEFIELDS`], then two LEB128 varints that fit in 64 bits, then,
-//!   unless it shares the master names, a field count >= 1, then its fields
+//!   unless it shares the master names, a field count >= 1 (an XADD always
+//!   has a field; the store's readers would cope with none, its AOF rewrite
+//!   would not), then its fields
 //!   and values, each a LEB128 length that stays inside the buffer
 //!   ([`Node::entry_at`], [`super::FieldIter`]);
 //! * every entry ends with the canonical back-length of the bytes from its
