@@ -11,7 +11,8 @@ table of medians and B/A ratios and writes the same as JSON to target/bench/.
 
 Environment: BENCH_QUICK=1 for a ~1-minute smoke run (smaller counts, 3 rounds),
 BENCH_PORT (default 7600; the bench uses PORT .. PORT+3), BENCH_MODULE,
-BENCH_LOADGEN, BENCH_OUT.
+BENCH_LOADGEN, BENCH_OUT. BENCH_ONLY=persist runs only the SAVE / RDB load
+section (at full size unless BENCH_QUICK is set; its table is only printed).
 """
 
 import json
@@ -29,6 +30,7 @@ from redis.retry import Retry
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 QUICK = os.environ.get("BENCH_QUICK", "") not in ("", "0")
+ONLY = os.environ.get("BENCH_ONLY", "")
 PORT = int(os.environ.get("BENCH_PORT", "7600"))
 MODULE = os.environ.get("BENCH_MODULE", os.path.join(ROOT, "target/release/libredis_idmp.so"))
 LOADGEN = os.environ.get("BENCH_LOADGEN", os.path.join(ROOT, "target/bench/loadgen"))
@@ -611,10 +613,24 @@ def table():
 def main():
     if not os.path.exists(MODULE):
         raise SystemExit(f"{MODULE} missing: cargo build --release")
-    if not os.path.exists(LOADGEN):
+    if not ONLY and not os.path.exists(LOADGEN):
         raise SystemExit(f"{LOADGEN} missing: rustc -O bench/loadgen.rs -o {LOADGEN}")
     shutil.rmtree(RUNDIR, ignore_errors=True)
     os.makedirs(RUNDIR)
+    if ONLY == "persist":
+        sn = Server("persist-native", PORT + 1, capture=False)
+        sm = Server("persist-module", PORT + 2)
+        try:
+            sn.start()
+            sm.start()
+            bench_persist(sn, sm)
+        finally:
+            sn.stop()
+            sm.stop()
+        print(table())
+        return
+    if ONLY:
+        raise SystemExit(f"BENCH_ONLY={ONLY}: only 'persist' is supported")
     info = machine()
     log(f"mode {'quick' if QUICK else 'full'}, {ROUNDS} rounds, machine {info}")
     main_srv = Server("main", PORT)

@@ -2,7 +2,30 @@
 //! trait that maps 1:1 to `RedisModule_SaveUnsigned` / `SaveStringBuffer` and
 //! `LoadUnsigned` / `LoadStringBuffer`, so it is testable without a server.
 //!
-//! # Encoding version 2 (written)
+//! # Encoding version 3 (written)
+//!
+//! As version 2, but each node's byte string is the node's in-memory buffer
+//! as it is (layout in `stream::store::node`: master field names, then
+//! entries with delta IDs, LEB128 lengths, flags and back-lengths), preceded
+//! by the little the buffer does not hold:
+//!
+//! ```text
+//! node count N
+//! N x { master_id.ms, master_id.seq, master field count M (>= 1),
+//!       node buffer bytes }
+//! ... as version 0 from last_id to the end marker ...
+//! ```
+//!
+//! Saving copies nothing; loading adopts each buffer after one validation
+//! pass (`stream::store::validate`) that allocates nothing per entry and
+//! proves what every reader of a node assumes: varints in range, lengths
+//! inside the buffer, canonical back-lengths agreeing with the forward walk,
+//! valid flags, the first entry keyed by the master ID and sharing the master
+//! fields, IDs strictly ascending within and across nodes, the buffer at most
+//! `MAX_NODE_BYTES`. The live/deleted counts and the native listpack size are
+//! recomputed from the entries, not read. Node boundaries are those saved.
+//!
+//! # Encoding version 2 (still read)
 //!
 //! As version 1, but each node is one byte string (one RDB item per node, as
 //! a native stream writes one listpack per node), LEB128 varints inside:
@@ -57,12 +80,12 @@ use std::fmt;
 
 use crate::stream::id::StreamId;
 use crate::stream::idmp::IdmpSettings;
-use crate::stream::store::varint::{get, put};
+use crate::stream::store::varint::get;
 use crate::stream::store::{NodeLimits, STREAM_LISTPACK_MAX_SIZE};
 use crate::stream::Stream;
 
 /// The encoding version written by [`save_stream`].
-pub const ENCODING_VERSION: i32 = 2;
+pub const ENCODING_VERSION: i32 = 3;
 
 /// Written last; a payload not ending with it is corrupt.
 const END_MARKER: u64 = 0x4944_4d50_5354_524d; // "IDMPSTRM"
@@ -115,26 +138,17 @@ fn write_id(w: &mut impl RdbWrite, id: StreamId) {
 /// Writes `s` in encoding [`ENCODING_VERSION`]. iids expired but not yet
 /// reclaimed are written too (the loader drops what is expired by then).
 pub fn save_stream(s: &Stream, w: &mut impl RdbWrite) {
-    w.write_u64(s.store.nodes().count() as u64);
-    let mut blob: Vec<u8> = Vec::new();
+    w.write_u64(s.store.node_count() as u64);
     for node in s.store.nodes() {
-        blob.clear();
-        put(&mut blob, node.entries().count() as u64);
-        for (e, deleted) in node.entries() {
-            let id = e.id();
-            put(&mut blob, id.ms);
-            put(&mut blob, id.seq);
-            blob.push(u8::from(deleted));
-            put(&mut blob, e.field_count() as u64);
-            for (f, v) in e.fields() {
-                put(&mut blob, f.len() as u64);
-                blob.extend_from_slice(f);
-                put(&mut blob, v.len() as u64);
-                blob.extend_from_slice(v);
-            }
-        }
-        w.write_bytes(&blob);
+        write_id(w, node.master_id());
+        w.write_u64(node.master_count() as u64);
+        w.write_bytes(node.bytes());
     }
+    save_tail(s, w);
+}
+
+/// Everything after the entries (the same in every version).
+fn save_tail(s: &Stream, w: &mut impl RdbWrite) {
     write_id(w, s.last_id);
     write_id(w, s.max_deleted_id);
     w.write_u64(s.entries_added);
@@ -204,6 +218,7 @@ pub fn load_stream(
     match encver {
         0 => load_entries(r, &mut s, limits)?,
         2 => load_node_blobs(r, &mut s)?,
+        3 => load_nodes(r, &mut s)?,
         // Version 1 (a node per RDB item list) only existed in development
         // builds and is not read.
         v => return Err(corrupt(&format!("encoding version {v} is not supported"))),
@@ -350,6 +365,20 @@ fn load_node_blobs(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecErro
         if b.pos != buf.len() {
             return Err(corrupt("trailing bytes in a node"));
         }
+    }
+    Ok(())
+}
+
+/// Version 3: each node's buffer, validated and adopted as it is.
+fn load_nodes(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
+    let nodes = r.read_u64()?;
+    for _ in 0..nodes {
+        let master_id = read_id(r)?;
+        let master_count = r.read_u64()?;
+        let buf = r.read_bytes()?;
+        s.store
+            .adopt_node(master_id, master_count, buf)
+            .map_err(|e| corrupt(&format!("node {master_id}: {e}")))?;
     }
     Ok(())
 }

@@ -8,6 +8,7 @@ pub(super) const LP_EMPTY: u64 = 7;
 
 /// `lpEncodeBacklen(NULL, l)`: bytes of the back-length of an element whose
 /// encoding and data take `l` bytes.
+#[inline]
 fn backlen_size(l: u64) -> u64 {
     if l <= 127 {
         1
@@ -23,6 +24,7 @@ fn backlen_size(l: u64) -> u64 {
 }
 
 /// `lpEncodeIntegerGetType`: encoding bytes of an integer.
+#[inline]
 fn int_enc(v: i64) -> u64 {
     if (0..=127).contains(&v) {
         1
@@ -40,6 +42,7 @@ fn int_enc(v: i64) -> u64 {
 }
 
 /// Total bytes of an integer element (`lpAppendInteger`).
+#[inline]
 pub(super) fn int_elem(v: i64) -> u64 {
     let e = int_enc(v);
     e + backlen_size(e)
@@ -47,8 +50,14 @@ pub(super) fn int_elem(v: i64) -> u64 {
 
 /// Total bytes of a string element (`lpAppend`): strings that
 /// `lpStringToInt64` accepts are stored as integers.
+#[inline]
 pub(super) fn str_elem(s: &[u8]) -> u64 {
-    let e = match string2ll(s) {
+    // Only a string starting with a digit or '-' can be an integer.
+    let int = match s.first() {
+        Some(b'-' | b'0'..=b'9') => string2ll(s),
+        _ => None,
+    };
+    let e = match int {
         Some(v) => int_enc(v),
         None => {
             let n = s.len() as u64;

@@ -9,6 +9,7 @@ mod iter;
 mod lpsize;
 mod node;
 mod raw;
+mod validate;
 pub(crate) mod varint;
 
 #[cfg(test)]
@@ -23,6 +24,7 @@ use super::id::StreamId;
 
 pub use self::iter::{Entry, FieldIter, RangeIter, RevRangeIter};
 pub use self::raw::{NodeIter, NodeView, RawEntries};
+pub use self::validate::MAX_NODE_BYTES;
 
 /// `STREAM_LISTPACK_MAX_SIZE`: the cap on a node's size (used when
 /// `max_bytes` is 0 or larger), and the largest total of field and value
@@ -99,7 +101,8 @@ impl EntryStore {
         } as u64;
         let mut appended = false;
         if let Some((master_id, tail)) = self.nodes.iter_mut().next_back() {
-            let new_node = tail.native_bytes().saturating_add(totelelen) >= max_bytes
+            tail.settle_native(*master_id);
+            let new_node = tail.native_bytes(*master_id).saturating_add(totelelen) >= max_bytes
                 || (limits.max_entries != 0 && tail.total() >= limits.max_entries as u64);
             if new_node {
                 tail.shrink();

@@ -15,6 +15,9 @@
 //!   `ms_delta` is 0 and the plain sequence otherwise.
 //! * `backlen` is the byte length from `flags` to the last value, written
 //!   with [`varint::put_back`] so that entries can be walked backwards.
+//!
+//! RDB encoding 3 saves this buffer as it is; a buffer read back is adopted
+//! only after [`super::validate`] has proved what the readers here assume.
 
 use super::iter::Entry;
 use super::lpsize;
@@ -37,8 +40,10 @@ pub(super) struct Node {
     /// Entries flagged deleted (the listpack's `deleted`).
     pub(super) deleted: u64,
     /// Bytes the native listpack would use, minus its `count` and `deleted`
-    /// elements (whose sizes vary with their values).
-    native_rest: u64,
+    /// elements (whose sizes vary with their values); `None` for a node
+    /// adopted from a payload until it is first needed (only the tail node's
+    /// is ever read, by appends), see [`Node::settle_native`].
+    native_rest: Option<u64>,
 }
 
 /// A decoded entry with its flags and the position of the next entry.
@@ -54,13 +59,110 @@ pub(super) fn pair_count(fields: &[&[u8]]) -> usize {
     fields.len() / 2
 }
 
+/// Native bytes of an empty listpack holding a master entry of `count`
+/// fields, before the field names themselves (see [`Node::new`]).
+pub(super) fn master_native(count: usize) -> u64 {
+    lpsize::LP_EMPTY + lpsize::int_elem(count as i64) + lpsize::int_elem(0)
+}
+
+/// Native bytes of one entry: flags, ms-diff, seq-diff (as int64),
+/// `[num-fields]` unless it shares the master fields, its field and value
+/// strings (`strings`, their [`lpsize::str_elem`] sum) and lp-count.
+pub(super) fn entry_native(
+    ms_delta: u64,
+    seq_delta: u64,
+    count: usize,
+    same: bool,
+    strings: u64,
+) -> u64 {
+    let mut native = lpsize::int_elem(0)
+        + lpsize::int_elem(ms_delta as i64)
+        + lpsize::int_elem(seq_delta as i64)
+        + strings;
+    let mut lp_count = count as u64 + 3;
+    if !same {
+        native += lpsize::int_elem(count as i64);
+        lp_count += count as u64 + 1;
+    }
+    native + lpsize::int_elem(i64::try_from(lp_count).unwrap_or(i64::MAX))
+}
+
 impl Node {
+    /// A node from parts that [`super::validate`] proved consistent;
+    /// nothing is checked here. Its native size is computed when first
+    /// needed.
+    pub(super) fn from_parts(
+        buf: Vec<u8>,
+        entries_start: usize,
+        master_count: usize,
+        live: u64,
+        deleted: u64,
+    ) -> Node {
+        Node {
+            buf,
+            entries_start,
+            master_count,
+            live,
+            deleted,
+            native_rest: None,
+        }
+    }
+
+    /// The native size (minus `count` and `deleted`) recomputed from the
+    /// entries, exactly as [`Node::new`] and [`Node::push`] accumulate it.
+    fn compute_native(&self, master_id: StreamId) -> u64 {
+        let mut native = master_native(self.master_count);
+        let mut pos = 0;
+        while let Some((name, next)) = varint::get_bytes(self.master_fields(), pos) {
+            native += lpsize::str_elem(name);
+            pos = next;
+        }
+        let mut pos = self.first_pos();
+        while let Some(raw) = self.entry_at(master_id, pos) {
+            let id = raw.entry.id();
+            let same = raw.flags & FLAG_SAMEFIELDS != 0;
+            let mut strings = 0;
+            for (f, v) in raw.entry.fields() {
+                if !same {
+                    strings += lpsize::str_elem(f);
+                }
+                strings += lpsize::str_elem(v);
+            }
+            native += entry_native(
+                id.ms.wrapping_sub(master_id.ms),
+                id.seq.wrapping_sub(master_id.seq),
+                raw.entry.field_count(),
+                same,
+                strings,
+            );
+            pos = raw.next;
+        }
+        native
+    }
+
+    /// Computes the native size of an adopted node, once (before appends).
+    pub(super) fn settle_native(&mut self, master_id: StreamId) {
+        if self.native_rest.is_none() {
+            self.native_rest = Some(self.compute_native(master_id));
+        }
+    }
+
+    /// The whole buffer (master fields, then the entries).
+    pub(super) fn bytes(&self) -> &[u8] {
+        &self.buf
+    }
+
+    /// Number of master fields.
+    pub(super) fn master_count(&self) -> usize {
+        self.master_count
+    }
+
     /// A node whose master entry takes the field names of `fields`, holding
     /// `fields` as its first entry with ID `id` (which is the master ID).
     pub(super) fn new(id: StreamId, fields: &[&[u8]]) -> Node {
         let count = pair_count(fields);
         let mut buf = Vec::new();
-        let mut native = lpsize::LP_EMPTY + lpsize::int_elem(count as i64) + lpsize::int_elem(0);
+        let mut native = master_native(count);
         for pair in fields.chunks_exact(2) {
             if let Some(f) = pair.first() {
                 varint::put(&mut buf, f.len() as u64);
@@ -74,17 +176,22 @@ impl Node {
             master_count: count,
             live: 0,
             deleted: 0,
-            native_rest: native,
+            native_rest: Some(native),
         };
         node.push(id, id, fields, true);
         node
     }
 
-    /// `lpBytes` of the equivalent native listpack.
-    pub(super) fn native_bytes(&self) -> u64 {
+    /// `lpBytes` of the equivalent native listpack (computed from the
+    /// entries if [`Node::settle_native`] was not called on an adopted node).
+    pub(super) fn native_bytes(&self, master_id: StreamId) -> u64 {
         let live = i64::try_from(self.live).unwrap_or(i64::MAX);
         let deleted = i64::try_from(self.deleted).unwrap_or(i64::MAX);
-        self.native_rest + lpsize::int_elem(live) + lpsize::int_elem(deleted)
+        let rest = match self.native_rest {
+            Some(n) => n,
+            None => self.compute_native(master_id),
+        };
+        rest + lpsize::int_elem(live) + lpsize::int_elem(deleted)
     }
 
     /// Live plus deleted entries.
@@ -128,32 +235,27 @@ impl Node {
             &mut self.buf,
             if ms_delta == 0 { seq_delta } else { id.seq },
         );
-        // Native: flags, ms-diff, seq-diff (as int64), [num-fields], fields and values, lp-count.
-        let mut native = lpsize::int_elem(0)
-            + lpsize::int_elem(ms_delta as i64)
-            + lpsize::int_elem(seq_delta as i64);
-        let mut lp_count = count as u64 + 3;
         if !same {
             varint::put(&mut self.buf, count as u64);
-            native += lpsize::int_elem(count as i64);
-            lp_count += count as u64 + 1;
         }
+        let mut strings = 0;
         for pair in fields.chunks_exact(2) {
             if let [f, v] = pair {
                 if !same {
                     varint::put(&mut self.buf, f.len() as u64);
                     self.buf.extend_from_slice(f);
-                    native += lpsize::str_elem(f);
+                    strings += lpsize::str_elem(f);
                 }
                 varint::put(&mut self.buf, v.len() as u64);
                 self.buf.extend_from_slice(v);
-                native += lpsize::str_elem(v);
+                strings += lpsize::str_elem(v);
             }
         }
-        native += lpsize::int_elem(i64::try_from(lp_count).unwrap_or(i64::MAX));
         let len = (self.buf.len() - start) as u64;
         varint::put_back(&mut self.buf, len);
-        self.native_rest += native;
+        if let Some(n) = self.native_rest.as_mut() {
+            *n += entry_native(ms_delta, seq_delta, count, same, strings);
+        }
         self.live += 1;
     }
 

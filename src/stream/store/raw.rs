@@ -7,6 +7,7 @@ use std::collections::btree_map;
 
 use super::iter::Entry;
 use super::node::{Node, FLAG_DELETED};
+use super::validate::validate;
 use super::EntryStore;
 use crate::stream::id::StreamId;
 
@@ -31,6 +32,17 @@ impl<'a> NodeView<'a> {
     /// Entries flagged deleted in the node.
     pub fn deleted(&self) -> u64 {
         self.node.deleted
+    }
+
+    /// The node's buffer as it is in memory (layout in the `node` module):
+    /// what RDB encoding 3 writes, and [`EntryStore::adopt_node`] takes back.
+    pub fn bytes(&self) -> &'a [u8] {
+        self.node.bytes()
+    }
+
+    /// Number of master fields (kept beside the buffer, not inside it).
+    pub fn master_count(&self) -> usize {
+        self.node.master_count()
     }
 
     /// Every entry of the node in ID order, with its deleted flag.
@@ -97,6 +109,33 @@ impl EntryStore {
     pub fn last_id_any(&self) -> Option<StreamId> {
         let (k, node) = self.nodes.iter().next_back()?;
         node.last_id(*k)
+    }
+
+    /// Takes a node buffer (as [`NodeView::bytes`] gave it) as the new last
+    /// node, keyed `master_id`, after [`validate`](super::validate) proved
+    /// every invariant the readers rely on; its counters are recomputed from
+    /// its entries. Fails, changing nothing, when the buffer is inconsistent
+    /// or `master_id` is not greater than every stored ID.
+    pub fn adopt_node(
+        &mut self,
+        master_id: StreamId,
+        master_count: u64,
+        buf: Vec<u8>,
+    ) -> Result<(), &'static str> {
+        if self.last_id_any().is_some_and(|last| master_id <= last) {
+            return Err("node IDs out of order");
+        }
+        let node = validate(master_id, master_count, buf)?;
+        let length = self
+            .length
+            .checked_add(node.live)
+            .ok_or("too many entries")?;
+        if let Some(tail) = self.nodes.values_mut().next_back() {
+            tail.shrink();
+        }
+        self.nodes.insert(master_id, node);
+        self.length = length;
+        Ok(())
     }
 
     /// Rebuilds a stored entry (for persistence): appended to the tail node,
