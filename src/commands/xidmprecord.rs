@@ -85,11 +85,9 @@ impl<'a> XidmprecordRequest<'a> {
         }
         let now = self.at.unwrap_or(ctx.now_ms);
         s.idmp.expire(now);
-        let exists = if ctx.trusted {
-            id <= s.last_id
-        } else {
-            s.store.get(id).is_some()
-        };
+        // From the AOF or the master any ID is taken: the entry may have
+        // been deleted, and the last ID lowered below it by XSETID since.
+        let exists = ctx.trusted || s.store.get(id).is_some();
         if !exists {
             reply.error(ERR_NO_ENTRY);
             return fx;
@@ -248,13 +246,15 @@ mod tests {
             false,
         );
         assert_eq!(out, "+OK\r\n");
+        // Trusted: any ID, even above the last one (an entry deleted, then
+        // XSETID below it, before the AOF was rewritten).
         let (out, _) = run_args(
             &mut slot,
             &words("XIDMPRECORD s p k 2-2"),
             &trusted(1000),
             false,
         );
-        assert_eq!(out, err(ERR_NO_ENTRY));
+        assert_eq!(out, "+OK\r\n");
         let s = slot.as_ref().expect("s");
         let times: Vec<(StreamId, u64)> = s
             .idmp
@@ -263,7 +263,11 @@ mod tests {
             .collect();
         assert_eq!(
             times,
-            vec![(StreamId::new(1, 1), 1000), (StreamId::new(2, 1), 1000)]
+            vec![
+                (StreamId::new(1, 1), 1000),
+                (StreamId::new(2, 1), 1000),
+                (StreamId::new(2, 2), 1000)
+            ]
         );
     }
 }

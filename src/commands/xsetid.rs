@@ -86,6 +86,9 @@ impl<'a> XsetidRequest<'a> {
         }
         s.idmp.expire(ctx.now_ms);
         s.last_id = self.id;
+        // Deleted top entries above the new ID go (see drop_tombstones_above):
+        // checked above, no live entry is above it.
+        s.store.drop_tombstones_above(self.id);
         if let Some(n) = self.entries_added {
             s.entries_added = n;
         }

@@ -62,7 +62,7 @@
 //!                                   (IDs strictly ascending)
 //! last_id.ms, last_id.seq, max_deleted_id.ms, max_deleted_id.seq,
 //! entries_added, first_id.ms, first_id.seq
-//! idmp duration_secs, idmp maxsize          (1 ..= u32::MAX)
+//! idmp duration_secs, idmp maxsize          (1 ..= 86400, 1 ..= 10000)
 //! iids_added, iids_duplicates, last_time_ms
 //! pid count P, P x pid bytes               (non-empty, strictly ascending)
 //! record count R
@@ -191,10 +191,12 @@ fn read_id(r: &mut impl RdbRead) -> Result<StreamId, CodecError> {
     Ok(StreamId::new(ms, seq))
 }
 
-fn read_u32(r: &mut impl RdbRead, what: &str) -> Result<u32, CodecError> {
+/// Reads a setting within `1..=max` (the range XCFGSET and the configs
+/// accept, so that the AOF rewrite's XCFGSET replays).
+fn read_setting(r: &mut impl RdbRead, what: &str, max: u32) -> Result<u32, CodecError> {
     let v = r.read_u64()?;
     match u32::try_from(v) {
-        Ok(v) if v >= 1 => Ok(v),
+        Ok(v) if (1..=max).contains(&v) => Ok(v),
         _ => Err(corrupt(&format!("{what} {v} out of range"))),
     }
 }
@@ -228,6 +230,9 @@ pub fn load_stream(
     let max_deleted_id = read_id(r)?;
     let entries_added = r.read_u64()?;
     let first_id = read_id(r)?;
+    // Tombstones above the last ID (saved by versions that kept them after
+    // an XSETID below deleted top entries) are dropped, as XSETID now does.
+    s.store.drop_tombstones_above(last_id);
     if s.store.last_id_any().is_some_and(|top| top > last_id) {
         return Err(corrupt("an entry ID is above the last generated ID"));
     }
@@ -235,6 +240,13 @@ pub fn load_stream(
     // (an ID set below deleted top entries), and such a stream must reload.
     if entries_added < s.store.len() {
         return Err(corrupt("entries added below the stream length"));
+    }
+    // The recorded first entry is the first live entry (0-0 when there is
+    // none): XADD, XDEL and the trims keep it so, as 7.0 does.
+    if first_id != s.store.first_id().unwrap_or(StreamId::MIN) {
+        return Err(corrupt(&format!(
+            "recorded first entry ID {first_id} is not the first entry's"
+        )));
     }
     s.last_id = last_id;
     s.max_deleted_id = max_deleted_id;
@@ -384,8 +396,8 @@ fn load_nodes(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
 }
 
 fn load_idmp(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
-    let duration = read_u32(r, "IDMP duration")?;
-    let maxsize = read_u32(r, "IDMP maxsize")?;
+    let duration = read_setting(r, "IDMP duration", 86_400)?;
+    let maxsize = read_setting(r, "IDMP maxsize", 10_000)?;
     let idmp = &mut s.idmp;
     idmp.configure(Some(duration), Some(maxsize));
     idmp.iids_added = r.read_u64()?;
@@ -422,11 +434,9 @@ fn load_idmp(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
             return Err(corrupt("IDMP insertion times out of order"));
         }
         prev_time = time;
-        if id > s.last_id {
-            return Err(corrupt(
-                "an IDMP record names an ID above the last generated ID",
-            ));
-        }
+        // Any ID: a record may name an entry since deleted and above the
+        // last ID (XDEL, then XSETID below it, as 7.0 allows); a record is
+        // only ever answered, never followed.
         // Records were saved unique; a tracked pair here is corruption.
         if idmp.lookup(pid, &iid, time).is_some() {
             return Err(corrupt("duplicate IDMP record"));

@@ -118,6 +118,40 @@ impl EntryStore {
         self.length += 1;
     }
 
+    /// Removes the tombstones with IDs above `id`, which trail the store
+    /// when no live entry is above `id` (XDEL of the top entries, then
+    /// XSETID below them, as Redis 7.0 allows): later appends then stay in
+    /// ID order. False, and nothing removed from the node concerned, when a
+    /// live entry is above `id`.
+    pub fn drop_tombstones_above(&mut self, id: StreamId) -> bool {
+        loop {
+            let Some((&master, node)) = self.nodes.iter_mut().next_back() else {
+                return true;
+            };
+            let mut pos = node.first_pos();
+            let cut = loop {
+                let Some(raw) = node.entry_at(master, pos) else {
+                    break None;
+                };
+                if raw.entry.id() > id {
+                    break Some(pos);
+                }
+                pos = raw.next;
+            };
+            let Some(cut) = cut else {
+                return true;
+            };
+            if cut > node.first_pos() {
+                return node.truncate_tombstones(master, cut).is_some();
+            }
+            // The whole node is above `id`.
+            if node.live > 0 {
+                return false;
+            }
+            self.nodes.remove(&master);
+        }
+    }
+
     /// The node that would hold `id`: the one with the greatest master ID
     /// not above it.
     fn node_for(&self, id: StreamId) -> Option<(StreamId, &Node)> {

@@ -348,6 +348,30 @@ impl Node {
         }
     }
 
+    /// Drops the entries from byte position `pos` (an entry boundary after
+    /// the first entry) to the end when they are all tombstones; returns how
+    /// many, or `None` (nothing changed) when one of them is live.
+    pub(super) fn truncate_tombstones(&mut self, master_id: StreamId, pos: usize) -> Option<u64> {
+        if pos <= self.entries_start {
+            return None;
+        }
+        let mut n = 0u64;
+        let mut p = pos;
+        while p < self.buf.len() {
+            let raw = self.entry_at(master_id, p)?;
+            if raw.flags & FLAG_DELETED == 0 {
+                return None;
+            }
+            n += 1;
+            p = raw.next;
+        }
+        self.buf.truncate(pos);
+        self.deleted = self.deleted.saturating_sub(n);
+        // Recomputed from the entries left when an append needs it.
+        self.native_rest = None;
+        Some(n)
+    }
+
     /// Position of the entry with this ID (deleted or not).
     pub(super) fn find(&self, master_id: StreamId, id: StreamId) -> Option<(usize, u8)> {
         let mut pos = self.first_pos();
