@@ -191,6 +191,16 @@ fn read_id(r: &mut impl RdbRead) -> Result<StreamId, CodecError> {
     Ok(StreamId::new(ms, seq))
 }
 
+/// Reads a lifetime counter: at most `i64::MAX`, as the commands that
+/// replay it (XSETID ENTRIESADDED, idmp.idmpcounters) parse it.
+fn read_counter(r: &mut impl RdbRead, what: &str) -> Result<u64, CodecError> {
+    let v = r.read_u64()?;
+    if v > i64::MAX as u64 {
+        return Err(corrupt(&format!("{what} {v} out of range")));
+    }
+    Ok(v)
+}
+
 /// Reads a setting within `1..=max` (the range XCFGSET and the configs
 /// accept, so that the AOF rewrite's XCFGSET replays).
 fn read_setting(r: &mut impl RdbRead, what: &str, max: u32) -> Result<u32, CodecError> {
@@ -228,8 +238,12 @@ pub fn load_stream(
 
     let last_id = read_id(r)?;
     let max_deleted_id = read_id(r)?;
-    let entries_added = r.read_u64()?;
+    let entries_added = read_counter(r, "entries added")?;
     let first_id = read_id(r)?;
+    // No XADD makes 0-0 (and the AOF rewrite could not replay it).
+    if s.store.first_id_any() == Some(StreamId::MIN) {
+        return Err(corrupt("an entry with ID 0-0"));
+    }
     // Tombstones above the last ID (saved by versions that kept them after
     // an XSETID below deleted top entries) are dropped, as XSETID now does.
     s.store.drop_tombstones_above(last_id);
@@ -400,8 +414,8 @@ fn load_idmp(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
     let maxsize = read_setting(r, "IDMP maxsize", 10_000)?;
     let idmp = &mut s.idmp;
     idmp.configure(Some(duration), Some(maxsize));
-    idmp.iids_added = r.read_u64()?;
-    idmp.iids_duplicates = r.read_u64()?;
+    idmp.iids_added = read_counter(r, "iids added")?;
+    idmp.iids_duplicates = read_counter(r, "iids duplicates")?;
     let last_time = r.read_u64()?;
 
     let pid_count = r.read_u64()?;

@@ -339,6 +339,24 @@ fn crafted_payloads_are_validated() {
     }
 }
 
+/// Values no command can make and the AOF rewrite could not replay: an
+/// entry 0-0, lifetime counters above i64::MAX (found by the fuzz targets).
+#[test]
+fn unreplayable_values_are_refused() {
+    let id = StreamId::new;
+    let zero = craft(&[id(0, 0)], id(2, 0), |w| idmp_tail(w, &[], &[], 0));
+    assert!(load(&zero, 0).unwrap_err().message.contains("0-0"));
+    let mut s = sample();
+    s.entries_added = i64::MAX as u64 + 1;
+    assert!(load(&save(&s), ENCODING_VERSION).is_err());
+    let mut s = sample();
+    s.idmp.iids_duplicates = u64::MAX;
+    assert!(load(&save(&s), ENCODING_VERSION).is_err());
+    let mut s = sample();
+    s.entries_added = i64::MAX as u64;
+    assert!(load(&save(&s), ENCODING_VERSION).is_ok());
+}
+
 /// The recorded first entry must be the first live entry (found by the
 /// rdb_load fuzz target: a payload naming another one loaded).
 #[test]
@@ -399,7 +417,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (0..20usize).prop_map(Op::Delete),
         4 => (0..4u8, proptest::collection::vec(any::<u8>(), 1..30), 0..3000u64)
             .prop_map(|(p, i, t)| Op::Record(p, i, t)),
-        1 => (any::<u64>(), any::<u64>()).prop_map(|(a, d)| Op::Counters(a, d)),
+        1 => (0..=i64::MAX as u64, 0..=i64::MAX as u64).prop_map(|(a, d)| Op::Counters(a, d)),
         1 => (1..5u32, 1..4u32).prop_map(|(d, m)| Op::Configure(d, m)),
     ]
 }
@@ -840,7 +858,7 @@ fn v3_node(master: StreamId, master_count: u64, blob: &[u8]) -> Vec<u8> {
     w.write_bytes(blob);
     let mut s = Stream::new(IdmpSettings::default());
     s.last_id = StreamId::MAX;
-    s.entries_added = u64::MAX;
+    s.entries_added = i64::MAX as u64;
     // The crafted nodes start with a live entry at their master ID.
     s.first_id = master;
     save_tail(&s, &mut w);
