@@ -59,7 +59,10 @@ fn xgroup_propagates_resolved_arguments() {
     assert_eq!(fx.events, vec!["xgroup-create"]);
     assert_eq!(
         repl(&fx),
-        vec!["idmp.xgroup CREATE s g 0-0 MKSTREAM ENTRIESREAD -1"]
+        vec![
+            "idmp.xgroup CREATE s g 0-0 MKSTREAM ENTRIESREAD -1",
+            "XCFGSET s IDMP-DURATION 100 IDMP-MAXSIZE 100"
+        ]
     );
     run(&mut s, "XADD s 5-5 f v", &c);
     let (_, fx) = run(&mut s, "XGROUP CREATE s h $ ENTRIESREAD 1", &c);
@@ -302,8 +305,43 @@ fn entriesread_is_capped_to_entries_added() {
     let (_, fx) = run(&mut e, "XGROUP CREATE e g $ MKSTREAM ENTRIESREAD 3", &c);
     assert_eq!(
         repl(&fx),
-        vec!["idmp.xgroup CREATE e g 0-0 MKSTREAM ENTRIESREAD 0"]
+        vec![
+            "idmp.xgroup CREATE e g 0-0 MKSTREAM ENTRIESREAD 0",
+            "XCFGSET e IDMP-DURATION 100 IDMP-MAXSIZE 100"
+        ]
     );
+}
+
+/// Found by the `argv` fuzz target: `XGROUP CREATE s g 0 MKSTREAM` made the
+/// stream with the master's IDMP defaults but propagated only the group, so
+/// a replica (or the AOF loader) with other `idmp.stream-idmp-*` configs
+/// created the stream with its own settings, and IDMP eviction then
+/// diverged. The settings now follow the creation, as XADD's IDMPCFG does.
+#[test]
+fn xgroup_mkstream_propagates_the_new_stream_settings() {
+    let mut c = ctx(1000);
+    c.defaults.duration_secs = 7;
+    c.defaults.maxsize = 9;
+    let mut m = None;
+    let (_, fx) = run(&mut m, "XGROUP CREATE s g 0 MKSTREAM", &c);
+    let mut rc = ctx(1000);
+    rc.trusted = true;
+    rc.defaults.duration_secs = 33;
+    rc.defaults.maxsize = 2;
+    let mut r = None;
+    for argv in &fx.replicate {
+        let (out, _) = super::testkit::run_args(&mut r, argv, &rc, false);
+        assert!(!out.starts_with('-'), "{out}");
+    }
+    let settings = |s: &Option<Stream>| s.as_ref().map(|s| s.idmp.settings());
+    assert_eq!(settings(&r), settings(&m));
+    assert_eq!(
+        settings(&r).map(|s| (s.duration_secs, s.maxsize)),
+        Some((7, 9))
+    );
+    // An existing stream keeps its settings: nothing more is propagated.
+    let (_, fx) = run(&mut m, "XGROUP CREATE s h 0 MKSTREAM", &c);
+    assert_eq!(repl(&fx), vec!["idmp.xgroup CREATE s h 0-0 ENTRIESREAD -1"]);
 }
 
 #[test]

@@ -289,6 +289,7 @@ impl<'a> XgroupRequest<'a> {
         };
         let entries_read = capped_entries_read(self.entries_read, s.entries_added);
         let created = s.groups.create(group, id, entries_read).is_some();
+        let settings = s.idmp.settings();
         let made_key = created_key.is_some();
         if made_key {
             fx.create = true;
@@ -310,6 +311,18 @@ impl<'a> XgroupRequest<'a> {
             argv.push(b"ENTRIESREAD".to_vec());
             argv.push(num(entries_read));
             fx.replicate.push(argv);
+            if made_key {
+                // The stream took this server's IDMP defaults; a replica
+                // (or the AOF loader) may have others, as for XADD's IDMPCFG.
+                fx.propagate([
+                    b"XCFGSET".to_vec(),
+                    key.to_vec(),
+                    b"IDMP-DURATION".to_vec(),
+                    num(u64::from(settings.duration_secs)),
+                    b"IDMP-MAXSIZE".to_vec(),
+                    num(u64::from(settings.maxsize)),
+                ]);
+            }
         } else {
             reply.error("BUSYGROUP Consumer Group name already exists");
         }
