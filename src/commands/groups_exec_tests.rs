@@ -629,3 +629,38 @@ fn internal_setconsumertime_is_for_trusted_callers_only() {
         .unwrap();
     assert_eq!((c.seen_time, c.active_time), (77, 88));
 }
+
+/// Found by the `argv` fuzz target: `XGROUP CREATE s g 0 ENTRIESREAD 1` on
+/// a one-entry stream, then `XREADGROUP ... STREAMS s >`: the read counter
+/// goes to 2 (Redis 7.0 increments it without a cap), the master
+/// propagates `SETID ... ENTRIESREAD 2`, and the replica capped that to
+/// entries-added (1). Trusted callers now apply the counter as given.
+#[test]
+fn replica_applies_the_masters_read_counter_uncapped() {
+    let c = ctx(1000);
+    let mut rc = ctx(1000);
+    rc.trusted = true;
+    let mut m = None;
+    let mut r = None;
+    for line in [
+        "XADD s 1-1 f v",
+        "XGROUP CREATE s g 0 ENTRIESREAD 1",
+        "XREADGROUP GROUP g c STREAMS s >",
+    ] {
+        let (_, fx) = run(&mut m, line, &c);
+        for argv in &fx.replicate {
+            let (out, _) = super::testkit::run_args(&mut r, argv, &rc, false);
+            assert!(!out.starts_with('-'), "{out}");
+        }
+    }
+    let counter = |s: &Option<Stream>| {
+        s.as_ref()
+            .and_then(|s| s.groups.get(b"g"))
+            .map(|g| g.entries_read)
+    };
+    assert_eq!(counter(&m), Some(2));
+    assert_eq!(counter(&r), Some(2));
+    // A client's ENTRIESREAD is still capped to entries-added.
+    let (_, fx) = run(&mut m, "XGROUP SETID s g 0 ENTRIESREAD 9", &c);
+    assert_eq!(repl(&fx), vec!["idmp.xgroup SETID s g 0-0 ENTRIESREAD 1"]);
+}
