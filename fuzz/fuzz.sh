@@ -6,7 +6,8 @@
 # `-Z` flags cargo-fuzz passes). FUZZ_SANITIZER=none builds without ASan
 # (panics are still caught). New corpus entries go to fuzz/work/corpus/
 # (not in git; fuzz/corpus/ holds the committed seeds), crashes to
-# fuzz/artifacts/<target>/. Exits non-zero when any target crashed.
+# fuzz/artifacts/<target>/; fuzz/regressions/<target>/ (inputs of fixed
+# crashes) are replayed first. Exits non-zero when any target crashed.
 set -euo pipefail
 cd "$(dirname "$0")"
 secs="${1:-300}"
@@ -36,7 +37,9 @@ for t in "${targets[@]}"; do
     opts=(-max_total_time="$secs" -timeout=30 -print_final_stats=1)
     [ -f "$t.dict" ] && opts+=(-dict="$PWD/$t.dict")
     echo "fuzz: $t for ${secs}s"
-    if ! "${cargo[@]}" fuzz run -a -s "$sanitizer" "$t" "work/corpus/$t" "corpus/$t" -- "${opts[@]}"; then
+    dirs=("work/corpus/$t" "corpus/$t")
+    [ -d "regressions/$t" ] && dirs+=("regressions/$t")
+    if ! "${cargo[@]}" fuzz run -a -s "$sanitizer" "$t" "${dirs[@]}" -- "${opts[@]}"; then
         failed+=("$t")
     fi
 done
