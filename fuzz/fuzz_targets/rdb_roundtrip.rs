@@ -5,7 +5,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use redis_idmp::stream::NodeLimits;
-use redis_idmp_fuzz::check::{aof_round_trip, ctx, rdb_round_trip};
+use redis_idmp_fuzz::check::{aof_round_trip, ctx, first_id_consistent, rdb_round_trip};
 use redis_idmp_fuzz::db::Db;
 use redis_idmp_fuzz::ops::{decode, Op, START_MS};
 use redis_idmp_fuzz::sink::Sink;
@@ -22,6 +22,11 @@ fuzz_target!(|data: &[u8]| {
     let mut now = START_MS;
     let check = |db: &Db, now: u64| {
         for s in db.keys.values() {
+            assert!(
+                first_id_consistent(s),
+                "first_id {} is not the first entry's",
+                s.first_id
+            );
             rdb_round_trip(s, now);
             aof_round_trip(s, now);
         }

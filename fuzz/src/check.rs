@@ -5,7 +5,7 @@ use redis_idmp::commands::ExecCtx;
 use redis_idmp::persist::aof::rewrite_commands_at;
 use redis_idmp::persist::rdb::{load_stream, ENCODING_VERSION};
 use redis_idmp::stream::idmp::IdmpSettings;
-use redis_idmp::stream::{NodeLimits, Stream};
+use redis_idmp::stream::{NodeLimits, Stream, StreamId};
 
 use crate::db::Db;
 use crate::rdbio::{save, FuzzReader};
@@ -155,6 +155,13 @@ pub fn aof_round_trip(s: &Stream, now_ms: u64) {
     want.idmp.expire(now_ms);
     let mut got = back.clone();
     got.idmp.expire(now_ms);
+    if !first_id_consistent(s) {
+        // Open finding (fuzz/regressions/open/rdb_load-first-id-not-first-entry):
+        // the RDB loader (src/persist/rdb.rs, not ours to change) takes
+        // first_id as stored; the rewrite cannot carry it, the replay
+        // derives it from the entries.
+        got.first_id = want.first_id;
+    }
     assert_eq!(
         View::of(&want)
             .without_idmp_times()
@@ -162,4 +169,17 @@ pub fn aof_round_trip(s: &Stream, now_ms: u64) {
         View::of(&got).without_idmp_times().without_consumer_times(),
         "state after an AOF rewrite and replay"
     );
+}
+
+/// True when `s.first_id` is the first live entry's ID (0-0 when empty), as
+/// commands keep it.
+pub fn first_id_consistent(s: &Stream) -> bool {
+    s.first_id == s.store.first_id().unwrap_or(StreamId::MIN)
+}
+
+/// True when the IDMP settings are within what XCFGSET and the module
+/// configs accept (duration 1..=86400 s, maxsize 1..=10000).
+pub fn settings_in_range(s: &Stream) -> bool {
+    let st = s.idmp.settings();
+    (1..=86_400).contains(&st.duration_secs) && (1..=10_000).contains(&st.maxsize)
 }
