@@ -177,11 +177,21 @@ pub fn first_id_consistent(s: &Stream) -> bool {
     s.first_id == s.store.first_id().unwrap_or(StreamId::MIN)
 }
 
-/// True when the IDMP settings are within what XCFGSET and the module
-/// configs accept (duration 1..=86400 s, maxsize 1..=10000).
-pub fn settings_in_range(s: &Stream) -> bool {
+/// True when the AOF rewrite's commands can express `s`: IDMP settings
+/// within what XCFGSET and the module configs accept (duration 1..=86400 s,
+/// maxsize 1..=10000), and entries-added and the IDMP counters within the
+/// signed 64-bit integers XSETID and `idmp.idmpcounters` take. Commands
+/// keep them so; src/persist/rdb.rs loads any u64/u32 (open findings
+/// fuzz/regressions/open/rdb_load-idmp-maxsize-out-of-range and
+/// rdb_load-entries-added-above-i64).
+pub fn aof_expressible(s: &Stream) -> bool {
     let st = s.idmp.settings();
-    (1..=86_400).contains(&st.duration_secs) && (1..=10_000).contains(&st.maxsize)
+    let signed = |v: u64| i64::try_from(v).is_ok();
+    (1..=86_400).contains(&st.duration_secs)
+        && (1..=10_000).contains(&st.maxsize)
+        && signed(s.entries_added)
+        && signed(s.idmp.iids_added)
+        && signed(s.idmp.iids_duplicates)
 }
 
 /// True when an IDMP record names an ID above the last generated ID: reached
