@@ -180,10 +180,11 @@ pub fn first_id_consistent(s: &Stream) -> bool {
 /// True when the AOF rewrite's commands can express `s`: IDMP settings
 /// within what XCFGSET and the module configs accept (duration 1..=86400 s,
 /// maxsize 1..=10000), and entries-added and the IDMP counters within the
-/// signed 64-bit integers XSETID and `idmp.idmpcounters` take. Commands
-/// keep them so; src/persist/rdb.rs loads any u64/u32 (open findings
-/// fuzz/regressions/open/rdb_load-idmp-maxsize-out-of-range and
-/// rdb_load-entries-added-above-i64).
+/// signed 64-bit integers XSETID and `idmp.idmpcounters` take, and no
+/// entry 0-0 (XADD refuses that ID). Commands keep them so;
+/// src/persist/rdb.rs loads any (open findings under
+/// fuzz/regressions/open/: rdb_load-idmp-maxsize-out-of-range,
+/// rdb_load-entries-added-above-i64, rdb_load-entry-id-0-0).
 pub fn aof_expressible(s: &Stream) -> bool {
     let st = s.idmp.settings();
     let signed = |v: u64| i64::try_from(v).is_ok();
@@ -192,6 +193,7 @@ pub fn aof_expressible(s: &Stream) -> bool {
         && signed(s.entries_added)
         && signed(s.idmp.iids_added)
         && signed(s.idmp.iids_duplicates)
+        && s.store.first_id() != Some(StreamId::MIN)
 }
 
 /// True when an IDMP record names an ID above the last generated ID: reached
