@@ -6,6 +6,7 @@
 #               it after `make test` and `make test-cluster`)
 #   make test-cluster  a local 6-node Redis Cluster with the module (tests/test_cluster.py)
 #   make lint   rustfmt and clippy, warnings are errors
+#   make fuzz   the cargo-fuzz targets, FUZZ_SECONDS each (make fuzz-ci: 15 s each)
 
 PORT ?= 6380
 MODULE := target/release/libredis_idmp.so
@@ -97,3 +98,14 @@ bench: build $(LOADGEN)
 $(LOADGEN): bench/loadgen.rs
 	mkdir -p $(dir $@)
 	rustc --edition 2021 -O $< -o $@
+
+# Fuzzing (fuzz/, cargo-fuzz): each target in turn for FUZZ_SECONDS; fails on
+# any crash (inputs under fuzz/artifacts/). fuzz-ci is the bounded CI run.
+FUZZ_SECONDS ?= 300
+
+.PHONY: fuzz fuzz-ci
+fuzz:
+	fuzz/fuzz.sh $(FUZZ_SECONDS)
+
+fuzz-ci:
+	fuzz/fuzz.sh 15

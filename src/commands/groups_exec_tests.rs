@@ -59,7 +59,10 @@ fn xgroup_propagates_resolved_arguments() {
     assert_eq!(fx.events, vec!["xgroup-create"]);
     assert_eq!(
         repl(&fx),
-        vec!["idmp.xgroup CREATE s g 0-0 MKSTREAM ENTRIESREAD -1"]
+        vec![
+            "idmp.xgroup CREATE s g 0-0 MKSTREAM ENTRIESREAD -1",
+            "XCFGSET s IDMP-DURATION 100 IDMP-MAXSIZE 100"
+        ]
     );
     run(&mut s, "XADD s 5-5 f v", &c);
     let (_, fx) = run(&mut s, "XGROUP CREATE s h $ ENTRIESREAD 1", &c);
@@ -302,8 +305,43 @@ fn entriesread_is_capped_to_entries_added() {
     let (_, fx) = run(&mut e, "XGROUP CREATE e g $ MKSTREAM ENTRIESREAD 3", &c);
     assert_eq!(
         repl(&fx),
-        vec!["idmp.xgroup CREATE e g 0-0 MKSTREAM ENTRIESREAD 0"]
+        vec![
+            "idmp.xgroup CREATE e g 0-0 MKSTREAM ENTRIESREAD 0",
+            "XCFGSET e IDMP-DURATION 100 IDMP-MAXSIZE 100"
+        ]
     );
+}
+
+/// Found by the `argv` fuzz target: `XGROUP CREATE s g 0 MKSTREAM` made the
+/// stream with the master's IDMP defaults but propagated only the group, so
+/// a replica (or the AOF loader) with other `idmp.stream-idmp-*` configs
+/// created the stream with its own settings, and IDMP eviction then
+/// diverged. The settings now follow the creation, as XADD's IDMPCFG does.
+#[test]
+fn xgroup_mkstream_propagates_the_new_stream_settings() {
+    let mut c = ctx(1000);
+    c.defaults.duration_secs = 7;
+    c.defaults.maxsize = 9;
+    let mut m = None;
+    let (_, fx) = run(&mut m, "XGROUP CREATE s g 0 MKSTREAM", &c);
+    let mut rc = ctx(1000);
+    rc.trusted = true;
+    rc.defaults.duration_secs = 33;
+    rc.defaults.maxsize = 2;
+    let mut r = None;
+    for argv in &fx.owned_argvs() {
+        let (out, _) = super::testkit::run_args(&mut r, argv, &rc, false);
+        assert!(!out.starts_with('-'), "{out}");
+    }
+    let settings = |s: &Option<Stream>| s.as_ref().map(|s| s.idmp.settings());
+    assert_eq!(settings(&r), settings(&m));
+    assert_eq!(
+        settings(&r).map(|s| (s.duration_secs, s.maxsize)),
+        Some((7, 9))
+    );
+    // An existing stream keeps its settings: nothing more is propagated.
+    let (_, fx) = run(&mut m, "XGROUP CREATE s h 0 MKSTREAM", &c);
+    assert_eq!(repl(&fx), vec!["idmp.xgroup CREATE s h 0-0 ENTRIESREAD -1"]);
 }
 
 #[test]
@@ -590,4 +628,39 @@ fn internal_setconsumertime_is_for_trusted_callers_only() {
         .cloned()
         .unwrap();
     assert_eq!((c.seen_time, c.active_time), (77, 88));
+}
+
+/// Found by the `argv` fuzz target: `XGROUP CREATE s g 0 ENTRIESREAD 1` on
+/// a one-entry stream, then `XREADGROUP ... STREAMS s >`: the read counter
+/// goes to 2 (Redis 7.0 increments it without a cap), the master
+/// propagates `SETID ... ENTRIESREAD 2`, and the replica capped that to
+/// entries-added (1). Trusted callers now apply the counter as given.
+#[test]
+fn replica_applies_the_masters_read_counter_uncapped() {
+    let c = ctx(1000);
+    let mut rc = ctx(1000);
+    rc.trusted = true;
+    let mut m = None;
+    let mut r = None;
+    for line in [
+        "XADD s 1-1 f v",
+        "XGROUP CREATE s g 0 ENTRIESREAD 1",
+        "XREADGROUP GROUP g c STREAMS s >",
+    ] {
+        let (_, fx) = run(&mut m, line, &c);
+        for argv in &fx.owned_argvs() {
+            let (out, _) = super::testkit::run_args(&mut r, argv, &rc, false);
+            assert!(!out.starts_with('-'), "{out}");
+        }
+    }
+    let counter = |s: &Option<Stream>| {
+        s.as_ref()
+            .and_then(|s| s.groups.get(b"g"))
+            .map(|g| g.entries_read)
+    };
+    assert_eq!(counter(&m), Some(2));
+    assert_eq!(counter(&r), Some(2));
+    // A client's ENTRIESREAD is still capped to entries-added.
+    let (_, fx) = run(&mut m, "XGROUP SETID s g 0 ENTRIESREAD 9", &c);
+    assert_eq!(repl(&fx), vec!["idmp.xgroup SETID s g 0-0 ENTRIESREAD 1"]);
 }

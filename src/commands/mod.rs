@@ -213,7 +213,7 @@ pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdErr
         "xlen" => Request::Xlen(xlen::XlenRequest::parse(argv, base)?),
         "xdel" => Request::Xdel(xdel::XdelRequest::parse(argv, base)?),
         "xtrim" => Request::Xtrim(xtrim::XtrimRequest::parse(argv, ctx, base)?),
-        "xsetid" => Request::Xsetid(xsetid::XsetidRequest::parse(argv, base)?),
+        "xsetid" => Request::Xsetid(xsetid::XsetidRequest::parse_ctx(argv, base, ctx.trusted)?),
         "xinfo" => Request::Xinfo(xinfo::XinfoRequest::parse(argv, base)?),
         "xcfgset" => Request::Xcfgset(xcfgset::XcfgsetRequest::parse(argv, base)?),
         "xidmprecord" => {

@@ -4,7 +4,9 @@
 //! the subcommand's own argument count and ID).
 //!
 //! One Redis 8 change: ENTRIESREAD larger than the stream's entries-added
-//! is capped to it ([`capped_entries_read`]).
+//! is capped to it ([`capped_entries_read`]), except from trusted callers:
+//! a master propagates its group's exact counter, which reads may have
+//! carried past entries-added (Redis 7.0's increment is not capped).
 //!
 //! Propagation: the exact effect as `idmp.xgroup` with resolved arguments
 //! (`$` replaced by the ID it stood for, the read counter always explicit).
@@ -204,7 +206,7 @@ impl<'a> XgroupRequest<'a> {
             XgroupSub::Setid if argc == 5 || argc == 7 => {
                 // Reached only with an existing stream and group.
                 if let Some(s) = stream {
-                    self.setid(s, reply, &mut fx);
+                    self.setid(s, ctx.trusted, reply, &mut fx);
                 }
             }
             XgroupSub::Destroy => {
@@ -287,8 +289,9 @@ impl<'a> XgroupRequest<'a> {
             Some(s) => s,
             None => created_key.insert(Box::new(Stream::new(ctx.defaults))),
         };
-        let entries_read = capped_entries_read(self.entries_read, s.entries_added);
+        let entries_read = self.read_counter(s, ctx.trusted);
         let created = s.groups.create(group, id, entries_read).is_some();
+        let settings = s.idmp.settings();
         let made_key = created_key.is_some();
         if made_key {
             fx.create = true;
@@ -310,12 +313,33 @@ impl<'a> XgroupRequest<'a> {
             argv.push(b"ENTRIESREAD".to_vec());
             argv.push(num(entries_read));
             fx.push_owned(argv);
+            if made_key {
+                // The stream took this server's IDMP defaults; a replica
+                // (or the AOF loader) may have others, as for XADD's IDMPCFG.
+                fx.propagate([
+                    b"XCFGSET".to_vec(),
+                    key.to_vec(),
+                    b"IDMP-DURATION".to_vec(),
+                    num(u64::from(settings.duration_secs)),
+                    b"IDMP-MAXSIZE".to_vec(),
+                    num(u64::from(settings.maxsize)),
+                ]);
+            }
         } else {
             reply.error("BUSYGROUP Consumer Group name already exists");
         }
     }
 
-    fn setid(&self, s: &mut Stream, reply: &mut dyn Reply, fx: &mut Effects<'_>) {
+    /// ENTRIESREAD as applied: capped for clients, exact for trusted callers.
+    fn read_counter(&self, s: &Stream, trusted: bool) -> i64 {
+        if trusted {
+            self.entries_read
+        } else {
+            capped_entries_read(self.entries_read, s.entries_added)
+        }
+    }
+
+    fn setid(&self, s: &mut Stream, trusted: bool, reply: &mut dyn Reply, fx: &mut Effects<'_>) {
         let key = self.arg(2);
         let group = self.arg(3);
         let idarg = self.arg(4);
@@ -330,7 +354,7 @@ impl<'a> XgroupRequest<'a> {
                 }
             }
         };
-        let entries_read = capped_entries_read(self.entries_read, s.entries_added);
+        let entries_read = self.read_counter(s, trusted);
         let Some(g) = s.groups.get_mut(group) else {
             reply.error(&nogroup_for_key(key, group));
             return;

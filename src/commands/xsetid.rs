@@ -23,6 +23,14 @@ pub struct XsetidRequest<'a> {
 impl<'a> XsetidRequest<'a> {
     /// Parses `XSETID key id [ENTRIESADDED n] [MAXDELETEDID id]`.
     pub fn parse(argv: &[&'a [u8]], name: &str) -> Result<Self, CmdError> {
+        Self::parse_ctx(argv, name, false)
+    }
+
+    /// [`XsetidRequest::parse`]; `trusted` callers (AOF loader, master link)
+    /// may give a MAXDELETEDID above the ID: a stream whose top entries were
+    /// deleted before XSETID went below them has one, and its AOF rewrite
+    /// restores it.
+    pub fn parse_ctx(argv: &[&'a [u8]], name: &str, trusted: bool) -> Result<Self, CmdError> {
         check_arity(argv, -3, name)?;
         let id = parse_strict_id(argv.get(2).copied().unwrap_or_default())
             .ok_or_else(|| ERR_INVALID_ID.to_string())?;
@@ -41,7 +49,7 @@ impl<'a> XsetidRequest<'a> {
                 entries_added = Some(n as u64);
             } else if is_kw(opt, "MAXDELETEDID") && moreargs > 0 {
                 max_deleted_id = parse_strict_id(val).ok_or_else(|| ERR_INVALID_ID.to_string())?;
-                if id < max_deleted_id {
+                if id < max_deleted_id && !trusted {
                     return Err("ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id".into());
                 }
             } else {

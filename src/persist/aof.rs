@@ -221,4 +221,45 @@ mod tests {
         ];
         assert_eq!(got, want);
     }
+
+    /// Found by the `rdb_load` fuzz target: a stream whose top entries were
+    /// deleted before XSETID went below them (Redis 7.0 allows it) has a
+    /// max-deleted ID above its last ID; its rewrite's `idmp.xsetid ...
+    /// MAXDELETEDID` was refused by the AOF loader ("smaller than the
+    /// provided max_deleted_entry_id"), so the AOF did not load.
+    #[test]
+    fn max_deleted_id_above_the_last_id_replays() {
+        use crate::commands::testkit::{ctx, run, run_args};
+        let c = ctx(1000);
+        let mut s = None;
+        for line in [
+            "XADD s 1-1 f v",
+            "XADD s 5-0 f v",
+            "XDEL s 5-0",
+            "XSETID s 2-0",
+        ] {
+            let (out, _) = run(&mut s, line, &c);
+            assert!(!out.starts_with('-'), "{line}: {out}");
+        }
+        let s = s.expect("stream");
+        assert!(s.max_deleted_id > s.last_id);
+        let loader = crate::commands::ExecCtx { trusted: true, ..c };
+        let mut back = None;
+        for argv in rewrite_commands(b"s", &s) {
+            let (out, _) = run_args(&mut back, &argv, &loader, false);
+            assert!(!out.starts_with('-'), "{argv:?}: {out}");
+        }
+        let back = back.expect("replayed stream");
+        assert_eq!(
+            (back.last_id, back.max_deleted_id, back.entries_added),
+            (s.last_id, s.max_deleted_id, s.entries_added)
+        );
+        // A client still gets the native check.
+        let mut t = Some(s);
+        let (out, _) = run(&mut t, "XSETID s 3-0 MAXDELETEDID 5-0", &c);
+        assert!(
+            out.starts_with("-ERR The ID specified in XSETID is smaller"),
+            "{out}"
+        );
+    }
 }

@@ -72,6 +72,17 @@ pub fn save_groups(g: &Groups, w: &mut impl RdbWrite) {
     }
 }
 
+/// Reads a time or count that is a signed 64-bit value on a native stream
+/// (`mstime_t`, and XCLAIM's TIME / RETRYCOUNT in the AOF rewrite): larger
+/// ones cannot come from a server and could not be rewritten.
+fn read_signed(r: &mut impl RdbRead, what: &str) -> Result<u64, CodecError> {
+    let v = r.read_u64()?;
+    if i64::try_from(v).is_err() {
+        return Err(corrupt(&format!("{what} {v} out of range")));
+    }
+    Ok(v)
+}
+
 /// Reads the groups section into `s.groups` (which must be empty).
 pub fn load_groups(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecError> {
     let count = r.read_u64()?;
@@ -97,7 +108,7 @@ pub fn load_groups(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecErro
             if names.last().is_some_and(|p| *p >= c) {
                 return Err(corrupt("consumer names not in ascending order"));
             }
-            let seen = r.read_u64()?;
+            let seen = read_signed(r, "consumer seen time")?;
             let active = r.read_u64()? as i64;
             if !cg.insert_consumer(&c, seen, active) {
                 return Err(corrupt("duplicate consumer"));
@@ -117,8 +128,8 @@ pub fn load_groups(r: &mut impl RdbRead, s: &mut Stream) -> Result<(), CodecErro
                 .ok()
                 .and_then(|i| names.get(i))
                 .ok_or_else(|| corrupt(&format!("consumer index {index} out of range")))?;
-            let time = r.read_u64()?;
-            let deliveries = r.read_u64()?;
+            let time = read_signed(r, "PEL delivery time")?;
+            let deliveries = read_signed(r, "PEL delivery count")?;
             cg.insert_nack(id, owner, time, deliveries)
                 .map_err(|_| corrupt("bad PEL entry"))?;
         }
@@ -367,5 +378,47 @@ mod tests {
         let mut slot = Some(back);
         let (out, _) = run(&mut slot, "XCLAIM s g x 0 1-1 FORCE DELETEDOK", &ctx(5_000));
         assert_eq!(out, "-ERR Unrecognized XCLAIM option 'DELETEDOK'\r\n");
+    }
+
+    /// Found by the `rdb_load` fuzz target: a PEL delivery time above
+    /// i64::MAX (9511602412746780487) loaded, and the AOF rewrite's
+    /// `idmp.xclaim ... TIME 9511602412746780487` was refused by the loader,
+    /// so such an RDB could not be rewritten. Times and counts are signed
+    /// on a native stream; larger ones are now a corrupt payload.
+    #[test]
+    fn times_and_counts_above_i64_are_corrupt() {
+        let s = sample();
+        let mut w = Buf::default();
+        save_stream(&s, &mut w);
+        // Every u64 equal to a saved delivery time, made too large in turn.
+        let times: Vec<u64> = s
+            .groups
+            .iter()
+            .flat_map(|(_, g)| g.pel().map(|(_, n)| n.delivery_time).collect::<Vec<_>>())
+            .collect();
+        assert!(!times.is_empty());
+        let mut hit = 0;
+        for (i, item) in w.0.iter().enumerate() {
+            if matches!(item, Item::U(v) if times.contains(v)) {
+                let mut bad = w.0.clone();
+                bad[i] = Item::U(1 << 63);
+                let mut r = Reader(bad.into_iter());
+                if let Err(e) = load_stream(&mut r, ENCODING_VERSION, NodeLimits::default()) {
+                    assert!(e.message.contains("out of range"), "{e}");
+                    hit += 1;
+                }
+            }
+        }
+        assert!(hit > 0);
+        // The largest signed value still loads.
+        let mut ok = w.0.clone();
+        for item in ok.iter_mut() {
+            if matches!(item, Item::U(v) if times.contains(v)) {
+                *item = Item::U(i64::MAX as u64);
+                break;
+            }
+        }
+        let mut r = Reader(ok.into_iter());
+        assert!(load_stream(&mut r, ENCODING_VERSION, NodeLimits::default()).is_ok());
     }
 }
