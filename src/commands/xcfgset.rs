@@ -3,7 +3,21 @@
 use super::reply::Reply;
 use super::util::{check_arity, is_kw, parse_ll, ERR_NO_SUCH_KEY, ERR_SYNTAX};
 use super::{CmdError, Effects, ExecCtx};
+use crate::stream::idmp::IdmpSettings;
 use crate::stream::stream::Stream;
+
+/// `XCFGSET key IDMP-DURATION d IDMP-MAXSIZE m`: the command that gives a
+/// stream these settings (AOF rewrite, propagation of a created stream).
+pub fn settings_argv(key: &[u8], settings: IdmpSettings) -> Vec<Vec<u8>> {
+    vec![
+        b"XCFGSET".to_vec(),
+        key.to_vec(),
+        b"IDMP-DURATION".to_vec(),
+        settings.duration_secs.to_string().into_bytes(),
+        b"IDMP-MAXSIZE".to_vec(),
+        settings.maxsize.to_string().into_bytes(),
+    ]
+}
 
 /// Error: no option given.
 pub const ERR_NO_PARAM: &str =

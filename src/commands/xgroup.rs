@@ -316,14 +316,7 @@ impl<'a> XgroupRequest<'a> {
             if made_key {
                 // The stream took this server's IDMP defaults; a replica
                 // (or the AOF loader) may have others, as for XADD's IDMPCFG.
-                fx.propagate([
-                    b"XCFGSET".to_vec(),
-                    key.to_vec(),
-                    b"IDMP-DURATION".to_vec(),
-                    num(u64::from(settings.duration_secs)),
-                    b"IDMP-MAXSIZE".to_vec(),
-                    num(u64::from(settings.maxsize)),
-                ]);
+                fx.push_owned(super::xcfgset::settings_argv(key, settings));
             }
         } else {
             reply.error("BUSYGROUP Consumer Group name already exists");

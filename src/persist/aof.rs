@@ -71,15 +71,10 @@ fn rewrite(key: &[u8], s: &Stream, now_ms: Option<u64>) -> Vec<Vec<Vec<u8>>> {
         s.max_deleted_id.to_bytes(),
     ]);
     out.extend(super::groups::rewrite_groups(key, s));
-    let settings = s.idmp.settings();
-    out.push(vec![
-        b"XCFGSET".to_vec(),
-        key.to_vec(),
-        b"IDMP-DURATION".to_vec(),
-        num(u64::from(settings.duration_secs)),
-        b"IDMP-MAXSIZE".to_vec(),
-        num(u64::from(settings.maxsize)),
-    ]);
+    out.push(crate::commands::xcfgset::settings_argv(
+        key,
+        s.idmp.settings(),
+    ));
     for (pid, iid, id, time) in s.idmp.records() {
         if now_ms.is_some_and(|now| s.idmp.expired_at(time, now)) {
             continue;
