@@ -129,9 +129,9 @@ impl<'a> Effects<'a> {
     pub fn into_owned(self) -> Effects<'static> {
         Effects {
             replicate: self
-                .owned_argvs()
+                .replicate
                 .into_iter()
-                .map(|a| a.into_iter().map(Cow::Owned).collect())
+                .map(|a| a.into_iter().map(|x| Cow::Owned(x.into_owned())).collect())
                 .collect(),
             events: self.events,
             signal_ready: self.signal_ready,
@@ -151,8 +151,7 @@ impl<'a> Effects<'a> {
 
     /// Queues one command given as owned arguments.
     pub fn push_owned(&mut self, argv: Vec<Vec<u8>>) {
-        self.replicate
-            .push(argv.into_iter().map(Cow::Owned).collect());
+        self.propagate(argv);
     }
 }
 

@@ -22,7 +22,7 @@ static EXPIRED: AtomicU64 = AtomicU64::new(0);
 static EVICTED: AtomicU64 = AtomicU64::new(0);
 
 /// The counters of one stream that INFO sums up.
-#[derive(Clone, Copy, Default)]
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
 pub struct Tally {
     iids: u64,
     duplicates: u64,
@@ -46,8 +46,12 @@ fn delta(a: u64, b: u64) -> i64 {
     (i128::from(b) - i128::from(a)).clamp(i128::from(i64::MIN), i128::from(i64::MAX)) as i64
 }
 
-/// A command changed a stream from `before` to `after`.
+/// A command changed a stream from `before` to `after` (nothing to do,
+/// and no atomic touched, when it changed none of the counters: reads).
 pub fn account(before: Tally, after: Tally) {
+    if before == after {
+        return;
+    }
     IIDS.fetch_add(delta(before.iids, after.iids), Ordering::Relaxed);
     for (counter, a, b) in [
         (&DUPLICATES, before.duplicates, after.duplicates),
