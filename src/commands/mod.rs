@@ -87,6 +87,20 @@ pub struct ExecCtx {
     pub defaults: IdmpSettings,
 }
 
+/// Stream features of later Redis versions that a host may serve natively on
+/// its own (native) streams; the module implements them on module streams.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct NativeFeatures {
+    /// XDELEX (Redis 8.2).
+    pub xdelex: bool,
+    /// XACKDEL (Redis 8.2).
+    pub xackdel: bool,
+    /// KEEPREF/DELREF/ACKED on XADD and XTRIM (Redis 8.2).
+    pub ref_options: bool,
+    /// XREADGROUP CLAIM (Redis 8.4).
+    pub claim: bool,
+}
+
 /// What a command did besides its reply; the glue carries it out in this
 /// order: store `new_stream` (if `create`), replicate, signal, notify.
 #[derive(Debug, Default)]
@@ -273,6 +287,25 @@ impl<'a> Request<'a> {
             | Request::Counters(_)
             | Request::Xdelex(_) => true,
             _ => false,
+        }
+    }
+
+    /// [`Request::needs_module_stream`] on a host that serves some of those
+    /// features natively on its own streams: a native stream then stays
+    /// native (the host answers), and only the module-only features (IDMP,
+    /// stream IDMP settings, and whatever the host lacks) convert it.
+    pub fn needs_module_stream_on(&self, native: NativeFeatures) -> bool {
+        match self {
+            Request::Xadd(r) => {
+                r.args.idmp.is_some()
+                    || r.args.create_settings.is_some()
+                    || (r.args.delete_strategy.is_some() && !native.ref_options)
+            }
+            Request::Xtrim(r) => r.delete_strategy.is_some() && !native.ref_options,
+            Request::Xread(r) => r.claim.is_some() && !native.claim,
+            Request::Xdelex(r) if r.group.is_some() => !native.xackdel,
+            Request::Xdelex(_) => !native.xdelex,
+            _ => self.needs_module_stream(),
         }
     }
 

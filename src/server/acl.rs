@@ -58,10 +58,9 @@ fn current_user(ctx: *mut raw::RedisModuleCtx) -> Option<(User, Vec<u8>)> {
 
 /// Redis 7.2 reworded the NOPERM errors (Valkey inherits them): the command
 /// denial names the user, the key denial is shorter. The module answers in the
-/// host's words; `RedisModule_GetServerVersion` is 0x00MMmmpp (Valkey answers
-/// its Redis-compatible 7.2.4).
+/// host's words ([`crate::server::host::Host::noperm_72_texts`]).
 fn host_has_72_texts() -> bool {
-    rm!(RedisModule_GetServerVersion()).is_some_and(|v| v >= 0x0007_0200)
+    crate::server::host::host().noperm_72_texts
 }
 
 fn permitted(user: &User, argv: &mut [*mut raw::RedisModuleString]) -> bool {
@@ -152,8 +151,7 @@ fn deny(
 /// selector allows the command's categories (those of Redis 8.2/8.6,
 /// [`aclcat::CATEGORIES`]). Returns the NOPERM error to answer, or `None`.
 pub fn check_own(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> Option<String> {
-    // SAFETY: reading a function pointer the server filled at load.
-    if unsafe { raw::RedisModule_SetCommandACLCategories }.is_some() {
+    if crate::server::host::host().acl_categories {
         return None;
     }
     // Routed commands (the hot path) are checked against their original.
@@ -192,10 +190,8 @@ static FILTER_CTX: AtomicPtr<raw::RedisModuleCtx> = AtomicPtr::new(std::ptr::nul
 /// Enables [`denied_natively`] on servers whose module commands carry ACL
 /// categories and whose filters know their client (Redis 7.2+, Valkey).
 pub fn init_filter_check(ctx: *mut raw::RedisModuleCtx) {
-    // SAFETY: reading (copying) function pointers the server filled at load.
-    let apis = unsafe { raw::RedisModule_SetCommandACLCategories }.is_some()
-        && unsafe { raw::RedisModule_CommandFilterGetClientId }.is_some();
-    if apis {
+    let host = crate::server::host::host();
+    if host.acl_categories && host.filter_client_id {
         let d = rm!(RedisModule_GetDetachedThreadSafeContext(ctx)).unwrap_or(std::ptr::null_mut());
         FILTER_CTX.store(d, Ordering::Relaxed);
     }

@@ -1,5 +1,6 @@
 //! ACL categories of the module commands, where the server has
-//! `RedisModule_SetCommandACLCategories` (Redis 7.2+, Valkey): each command
+//! `RedisModule_SetCommandACLCategories` (Redis 7.2+, Valkey; see
+//! [`crate::server::host::Host::acl_categories`]): each command
 //! carries the categories of the native command it stands for, so that users
 //! defined by categories (`+@read`, `+@stream`, `-@write`) get the native
 //! verdicts. Redis 7.0 has no such API: its module commands belong to no
@@ -95,11 +96,12 @@ pub fn rules_allow(rules: &[u8], name: &str, categories: &str) -> bool {
 /// the commands are created). True on servers without the API; false, with a
 /// log line, if the server refuses one.
 pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
-    // SAFETY: reading a function pointer the server filled at load.
-    if unsafe { raw::RedisModule_SetCommandACLCategories }.is_none() {
+    let host = crate::server::host::host();
+    if !host.acl_categories {
         return true;
     }
     for &(name, categories) in CATEGORIES {
+        let name = host.command_name(name);
         let cname = c_string(name);
         let cmd = rm!(RedisModule_GetCommand(ctx, cname.as_ptr())).unwrap_or(std::ptr::null_mut());
         let ccat = c_string(categories);

@@ -154,7 +154,9 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         sizeof_keyspec: std::mem::size_of::<raw::RedisModuleCommandKeySpec>(),
         sizeof_arg: std::mem::size_of::<raw::RedisModuleCommandArg>(),
     };
+    let host = crate::server::host::host();
     for &(name, arity, pos, flags) in INFO {
+        let name = host.command_name(name);
         let cname = c_string(name);
         let cmd = rm!(RedisModule_GetCommand(ctx, cname.as_ptr())).unwrap_or(std::ptr::null_mut());
         if cmd.is_null() {

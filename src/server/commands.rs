@@ -143,7 +143,11 @@ const DEBUG_COMMANDS: &[(&str, &str, i32, i32, i32)] = &[];
 
 /// Registers every command; false if one fails.
 pub fn register_all(ctx: *mut raw::RedisModuleCtx) -> bool {
+    let host = crate::server::host::host();
     for &(name, flags, first, last, step) in COMMANDS.iter().chain(DEBUG_COMMANDS) {
+        // A command the host already serves (XDELEX on 8.2) is registered
+        // under the module prefix; the filter routes to it.
+        let name = host.command_name(name);
         let n = c_string(name);
         let f = c_string(flags);
         let r = rm!(RedisModule_CreateCommand(
@@ -166,65 +170,4 @@ pub fn register_all(ctx: *mut raw::RedisModuleCtx) -> bool {
         }
     }
     true
-}
-
-/// Checks that the server is one the module can serve: it must not have
-/// native IDMP already, and must provide the APIs the module cannot do without.
-pub fn check_server(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
-    // SAFETY: reading function pointers the server filled at load.
-    let required = unsafe {
-        [
-            (
-                "RegisterCommandFilter",
-                { raw::RedisModule_RegisterCommandFilter }.is_some(),
-            ),
-            (
-                "ReplyWithCallReply",
-                { raw::RedisModule_ReplyWithCallReply }.is_some(),
-            ),
-            (
-                "SignalKeyAsReady",
-                { raw::RedisModule_SignalKeyAsReady }.is_some(),
-            ),
-            ("ReplyWithMap", { raw::RedisModule_ReplyWithMap }.is_some()),
-            (
-                "SignalModifiedKey",
-                { raw::RedisModule_SignalModifiedKey }.is_some(),
-            ),
-            (
-                "SetModuleOptions",
-                { raw::RedisModule_SetModuleOptions }.is_some(),
-            ),
-            (
-                "ModuleTypeSetValue",
-                { raw::RedisModule_ModuleTypeSetValue }.is_some(),
-            ),
-            ("Call", { raw::RedisModule_Call }.is_some()),
-        ]
-    };
-    for (name, present) in required {
-        if !present {
-            return Err(format!(
-                "the server lacks the module API RedisModule_{name}"
-            ));
-        }
-    }
-    if native_command_exists(ctx, "xcfgset") {
-        return Err(
-            "this server already has native idempotent streams (XCFGSET exists); the module is not needed"
-                .to_string(),
-        );
-    }
-    Ok(())
-}
-
-fn native_command_exists(ctx: *mut raw::RedisModuleCtx, name: &str) -> bool {
-    let mut args = [
-        api::create_string(ctx, b"INFO"),
-        api::create_string(ctx, name.as_bytes()),
-    ];
-    match crate::server::call::call_v(ctx, "COMMAND", "", &mut args) {
-        Some(r) => r.elem().at(0).is_some_and(|e| !e.is_empty()),
-        None => false,
-    }
 }

@@ -34,7 +34,19 @@ pub const ROUTES: &[(&str, &str, i32)] = &[
     ("xpending", "idmp.xpending", -3),
     ("xclaim", "idmp.xclaim", -6),
     ("xautoclaim", "idmp.xautoclaim", -6),
+    // Routed only where the host serves them itself (Redis 8.2+, see
+    // `host_routes`); elsewhere the module registers them unprefixed.
+    ("xdelex", "idmp.xdelex", -5),
+    ("xackdel", "idmp.xackdel", -6),
 ];
+
+/// Whether the route for the standard name `native` is on: the commands the
+/// module registers under their own name on hosts without them
+/// (XDELEX/XACKDEL) are routed only where the host has them.
+fn route_on(native: &str) -> bool {
+    let host = crate::server::host::host();
+    !matches!(native, "xdelex" | "xackdel") || host.serves(native)
+}
 
 /// XINFO subcommands the module serves, with their native arity.
 const XINFO_SUBS: &[(&str, i32)] = &[("stream", -3), ("groups", 3), ("consumers", 4)];
@@ -129,7 +141,7 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
         }
         for (i, &(native, _, arity)) in ROUTES.iter().enumerate() {
             if name.eq_ignore_ascii_case(native.as_bytes()) {
-                if !arity_ok(arity, argc) {
+                if !arity_ok(arity, argc) || !route_on(native) {
                     return;
                 }
                 if native == "xinfo" && !sub_routed(fctx, argc, XINFO_SUBS) {

@@ -6,6 +6,7 @@ use std::ffi::c_int;
 use crate::rm;
 use crate::server::api::c_string;
 use crate::server::guard::guard;
+use crate::server::host::{host, version_str};
 use crate::server::{stats, GIT_REV, VERSION};
 
 fn field_str(ctx: *mut raw::RedisModuleInfoCtx, name: &str, value: &str) {
@@ -25,6 +26,16 @@ extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) 
         let _ = rm!(RedisModule_InfoAddSection(ctx, std::ptr::null_mut()));
         field_str(ctx, "version", VERSION);
         field_str(ctx, "git_revision", GIT_REV);
+        // The host the module found at load (see host.rs).
+        let h = host();
+        field_str(ctx, "host_server", h.server.name());
+        field_str(ctx, "host_version", &version_str(h.version));
+        field_str(ctx, "host_native_features", &h.native_list());
+        field_str(ctx, "host_prefixed_commands", &h.prefixed_commands());
+        field_u64(ctx, "host_native_idmp", u64::from(h.native_idmp));
+        field_u64(ctx, "host_acl_categories", u64::from(h.acl_categories));
+        field_u64(ctx, "host_filter_client_id", u64::from(h.filter_client_id));
+        field_u64(ctx, "host_module_configs", u64::from(h.module_configs));
         for (name, value) in stats::snapshot() {
             field_u64(ctx, name, value);
         }

@@ -15,6 +15,7 @@ pub mod dtype;
 pub mod filter;
 pub mod getkeys;
 pub mod guard;
+pub mod host;
 pub mod info;
 pub mod limits;
 pub mod reply;
@@ -37,14 +38,18 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     let raw_ctx = ctx.ctx;
     api::auto_memory(raw_ctx);
     guard::install_panic_hook();
-    if let Err(msg) = commands::check_server(raw_ctx) {
-        api::log(
-            raw_ctx,
-            "warning",
-            &format!("idmp: refusing to load: {msg}"),
-        );
-        return Status::Err;
-    }
+    // What the host is and has: one record, read by everything below.
+    let host = match host::init(raw_ctx) {
+        Ok(h) => h,
+        Err(msg) => {
+            api::log(
+                raw_ctx,
+                "warning",
+                &format!("idmp: refusing to load: {msg}"),
+            );
+            return Status::Err;
+        }
+    };
     if !commands::register_all(raw_ctx) {
         api::log(raw_ctx, "warning", "idmp: failed to register the commands");
         return Status::Err;
@@ -57,7 +62,7 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         );
         return Status::Err;
     }
-    // Native ACL categories where the server can attach them (7.2+, Valkey).
+    // Native ACL categories where the server can attach them.
     if !aclcat::init(raw_ctx) {
         return Status::Err;
     }
@@ -83,7 +88,8 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
         raw_ctx,
         "notice",
         &format!(
-            "idmp: redis-idmp {VERSION} ({GIT_REV}) loaded: idempotent streams (XADD IDMP/IDMPAUTO, XCFGSET, XIDMPRECORD)"
+            "idmp: redis-idmp {VERSION} ({GIT_REV}) loaded: idempotent streams (XADD IDMP/IDMPAUTO, XCFGSET, XIDMPRECORD); {}",
+            host.summary()
         ),
     );
     Status::Ok

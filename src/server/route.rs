@@ -16,6 +16,7 @@ use crate::server::call::call_v;
 use crate::server::convert::convert_native;
 use crate::server::dtype::raw_type;
 use crate::server::reply::ModuleReply;
+use crate::server::host::host;
 use crate::server::{config, limits, stats};
 use crate::stream::Stream;
 
@@ -238,7 +239,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
         forward(ctx, native, write, argv);
         return;
     };
-    let needs_module = req.needs_module_stream();
+    let needs_module = req.needs_module_stream_on(host().stream_features());
     let mut key = OpenKey::open(ctx, keyname, write || needs_module);
     let stream: Option<*mut Stream> = match key_kind(key.0) {
         Kind::Other => {

@@ -296,8 +296,8 @@ pub fn run(
         .collect();
     let mut any_module = kinds.iter().any(|k| matches!(k, Kind::Module(_)));
     let any_native = kinds.iter().any(|k| matches!(k, Kind::Native));
-    // Options Redis 7.0 lacks (CLAIM) need module streams.
-    let needs_module = req.needs_module_stream();
+    // Options the host lacks (CLAIM before Redis 8.4) need module streams.
+    let needs_module = req.needs_module_stream() && !crate::server::host::host().native_claim;
     if needs_module {
         for (&n, kind) in names.iter().zip(&kinds) {
             if matches!(kind, Kind::Native) {

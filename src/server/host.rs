@@ -1,0 +1,506 @@
+//! The host layer: what server the module runs in and what it has, found once
+//! at load and kept in one capability record ([`Host`]). Registration, routing
+//! and every host-dependent decision read [`host()`]; no other file compares
+//! versions or probes for optional APIs.
+//!
+//! The server is asked wherever it can answer: `INFO server` for its name and
+//! version, `COMMAND INFO` for the stream commands it serves natively,
+//! `COMMAND DOCS` for the options of its native XADD and XREADGROUP, and the
+//! module API table for the optional functions. The version alone decides only
+//! what the server cannot be asked about (the wording of its NOPERM errors) and
+//! the floor below which the module refuses to load.
+
+use std::sync::OnceLock;
+
+use redis_module::raw;
+
+use crate::commands::NativeFeatures;
+use crate::server::api;
+use crate::server::call::{call_v, Elem};
+
+/// The server family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Server {
+    /// Redis (no `server_name` in INFO, or `server_name:redis`).
+    Redis,
+    /// Valkey (`server_name:valkey`); its version is Valkey's own.
+    Valkey,
+}
+
+impl Server {
+    /// The name shown in INFO and the load log line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Server::Redis => "redis",
+            Server::Valkey => "valkey",
+        }
+    }
+}
+
+/// A server version `(major, minor, patch)`.
+pub type Version = (u32, u32, u32);
+
+/// The capability record of the host, filled once at load.
+#[derive(Clone, Debug)]
+pub struct Host {
+    /// Redis or Valkey.
+    pub server: Server,
+    /// The server's own version (Valkey's, not its Redis-compatible one).
+    pub version: Version,
+    /// The host has native idempotent streams (XCFGSET exists: Redis 8.6+).
+    pub native_idmp: bool,
+    /// The host serves XIDMPRECORD natively.
+    pub native_xidmprecord: bool,
+    /// The host serves XDELEX natively (Redis 8.2+).
+    pub native_xdelex: bool,
+    /// The host serves XACKDEL natively (Redis 8.2+).
+    pub native_xackdel: bool,
+    /// The host's native XADD/XTRIM take KEEPREF/DELREF/ACKED (Redis 8.2+).
+    pub native_ref_options: bool,
+    /// The host's native XREADGROUP takes CLAIM (Redis 8.4+).
+    pub native_claim: bool,
+    /// Module commands may carry ACL categories
+    /// (`RedisModule_SetCommandACLCategories`: Redis 7.2+, Valkey).
+    pub acl_categories: bool,
+    /// A command filter can name its client
+    /// (`RedisModule_CommandFilterGetClientId`: Redis 7.2+, Valkey).
+    pub filter_client_id: bool,
+    /// The host answers ACL denials in the 7.2 words (the command denial
+    /// names the user). Not askable: Redis 7.2+ and every Valkey.
+    pub noperm_72_texts: bool,
+    /// Module configurations exist (`RedisModule_RegisterNumericConfig`).
+    pub module_configs: bool,
+    /// Optional module APIs the host lacks, by name (informational).
+    pub missing_apis: Vec<&'static str>,
+}
+
+/// The record before load (and for unit tests): Redis 7.0 with nothing
+/// optional, the most conservative choice.
+static FALLBACK: Host = Host {
+    server: Server::Redis,
+    version: (7, 0, 0),
+    native_idmp: false,
+    native_xidmprecord: false,
+    native_xdelex: false,
+    native_xackdel: false,
+    native_ref_options: false,
+    native_claim: false,
+    acl_categories: false,
+    filter_client_id: false,
+    noperm_72_texts: false,
+    module_configs: false,
+    missing_apis: Vec::new(),
+};
+
+static HOST: OnceLock<Host> = OnceLock::new();
+
+/// The host's capability record.
+pub fn host() -> &'static Host {
+    HOST.get().unwrap_or(&FALLBACK)
+}
+
+/// The oldest Redis the module serves.
+pub const MIN_REDIS: Version = (7, 0, 0);
+
+/// The module-only commands and the names they are registered under when the
+/// host already serves them: then the module registers the prefixed name and
+/// the command filter routes the standard name to it.
+const PREFIXED: &[(&str, &str)] = &[
+    ("xcfgset", "idmp.xcfgset"),
+    ("xidmprecord", "idmp.xidmprecord"),
+    ("xdelex", "idmp.xdelex"),
+    ("xackdel", "idmp.xackdel"),
+];
+
+impl Host {
+    /// Whether the host serves the command `name` (lower case) natively,
+    /// among the ones the module also implements under that name.
+    pub fn serves(&self, name: &str) -> bool {
+        match name {
+            "xcfgset" => self.native_idmp,
+            "xidmprecord" => self.native_xidmprecord,
+            "xdelex" => self.native_xdelex,
+            "xackdel" => self.native_xackdel,
+            _ => false,
+        }
+    }
+
+    /// The name the module registers for its command `name`: the name itself,
+    /// or `idmp.<name>` where the host already has `name`.
+    pub fn command_name(&self, name: &'static str) -> &'static str {
+        match PREFIXED.iter().find(|(n, _)| *n == name) {
+            Some(&(n, prefixed)) if self.serves(n) => prefixed,
+            _ => name,
+        }
+    }
+
+    /// Whether the module can serve this host; the reason when it cannot.
+    pub fn check(&self) -> Result<(), String> {
+        if self.server == Server::Redis && self.version < MIN_REDIS {
+            return Err(format!(
+                "Redis {} is older than 7.0, the oldest server the module supports",
+                version_str(self.version)
+            ));
+        }
+        if self.native_idmp {
+            return Err(format!(
+                "{} {} already has native idempotent streams (XCFGSET exists); the module is not needed",
+                self.server_title(),
+                version_str(self.version)
+            ));
+        }
+        Ok(())
+    }
+
+    /// "Redis" or "Valkey".
+    pub fn server_title(&self) -> &'static str {
+        match self.server {
+            Server::Redis => "Redis",
+            Server::Valkey => "Valkey",
+        }
+    }
+
+    /// The stream features the host serves on its own streams, for routing.
+    pub fn stream_features(&self) -> NativeFeatures {
+        NativeFeatures {
+            xdelex: self.native_xdelex,
+            xackdel: self.native_xackdel,
+            ref_options: self.native_ref_options,
+            claim: self.native_claim,
+        }
+    }
+
+    /// The native stream features found, comma separated ("none" if none).
+    pub fn native_list(&self) -> String {
+        let v: Vec<&str> = [
+            (self.native_xdelex, "XDELEX"),
+            (self.native_xackdel, "XACKDEL"),
+            (self.native_ref_options, "KEEPREF/DELREF/ACKED"),
+            (self.native_claim, "XREADGROUP CLAIM"),
+            (self.native_xidmprecord, "XIDMPRECORD"),
+            (self.native_idmp, "IDMP"),
+        ]
+        .iter()
+        .filter(|(on, _)| *on)
+        .map(|&(_, n)| n)
+        .collect();
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(",")
+        }
+    }
+
+    /// The module commands registered under the prefix, comma separated.
+    pub fn prefixed_commands(&self) -> String {
+        let v: Vec<&str> = PREFIXED
+            .iter()
+            .filter(|(n, _)| self.serves(n))
+            .map(|&(_, p)| p)
+            .collect();
+        if v.is_empty() {
+            "none".to_string()
+        } else {
+            v.join(",")
+        }
+    }
+
+    /// One line for the load log.
+    pub fn summary(&self) -> String {
+        format!(
+            "host {} {}; native stream features: {}; registered under the idmp. prefix: {}; ACL categories for module commands: {}; filter client id: {}; module configs: {}; missing optional APIs: {}",
+            self.server_title(),
+            version_str(self.version),
+            self.native_list(),
+            self.prefixed_commands(),
+            yes_no(self.acl_categories),
+            yes_no(self.filter_client_id),
+            yes_no(self.module_configs),
+            if self.missing_apis.is_empty() {
+                "none".to_string()
+            } else {
+                self.missing_apis.join(",")
+            }
+        )
+    }
+}
+
+fn yes_no(b: bool) -> &'static str {
+    if b {
+        "yes"
+    } else {
+        "no"
+    }
+}
+
+/// `7.0.15`.
+pub fn version_str(v: Version) -> String {
+    format!("{}.{}.{}", v.0, v.1, v.2)
+}
+
+/// Parses `7.0.15` (missing parts are 0, trailing non-digits ignored).
+pub fn parse_version(s: &str) -> Option<Version> {
+    let mut parts = s.trim().split('.').map(|p| {
+        let digits: String = p.chars().take_while(|c| c.is_ascii_digit()).collect();
+        digits.parse::<u32>().ok()
+    });
+    let major = parts.next().flatten()?;
+    let minor = parts.next().flatten().unwrap_or(0);
+    let patch = parts.next().flatten().unwrap_or(0);
+    Some((major, minor, patch))
+}
+
+/// The server family and version from the text of `INFO server`: Valkey names
+/// itself in `server_name` and its version in `valkey_version` (its
+/// `redis_version` is the Redis-compatible 7.2.4); Redis has only
+/// `redis_version` (and no `server_name`, or `redis`). Any other
+/// `server_name` is a server the module does not know.
+pub fn parse_info_server(text: &str) -> Result<(Server, Version), String> {
+    let field = |name: &str| {
+        text.lines()
+            .filter_map(|l| l.trim_end_matches('\r').split_once(':'))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let server = match field("server_name").as_deref() {
+        None | Some("redis") => Server::Redis,
+        Some("valkey") => Server::Valkey,
+        Some(other) => return Err(format!("unknown server '{other}' (INFO server_name)")),
+    };
+    let version_field = match server {
+        Server::Redis => "redis_version",
+        Server::Valkey => "valkey_version",
+    };
+    let raw = field(version_field)
+        .ok_or_else(|| format!("the server's INFO has no {version_field}"))?;
+    let version = parse_version(&raw)
+        .ok_or_else(|| format!("cannot read the server version '{raw}'"))?;
+    Ok((server, version))
+}
+
+/// Module APIs the module cannot do without.
+fn required_apis() -> [(&'static str, bool); 9] {
+    // SAFETY: reading (copying) function pointers the server filled at load.
+    unsafe {
+        [
+            (
+                "RegisterCommandFilter",
+                { raw::RedisModule_RegisterCommandFilter }.is_some(),
+            ),
+            (
+                "ReplyWithCallReply",
+                { raw::RedisModule_ReplyWithCallReply }.is_some(),
+            ),
+            (
+                "SignalKeyAsReady",
+                { raw::RedisModule_SignalKeyAsReady }.is_some(),
+            ),
+            ("ReplyWithMap", { raw::RedisModule_ReplyWithMap }.is_some()),
+            (
+                "SignalModifiedKey",
+                { raw::RedisModule_SignalModifiedKey }.is_some(),
+            ),
+            (
+                "SetModuleOptions",
+                { raw::RedisModule_SetModuleOptions }.is_some(),
+            ),
+            (
+                "ModuleTypeSetValue",
+                { raw::RedisModule_ModuleTypeSetValue }.is_some(),
+            ),
+            ("Call", { raw::RedisModule_Call }.is_some()),
+            ("SetCommandInfo", { raw::RedisModule_SetCommandInfo }.is_some()),
+        ]
+    }
+}
+
+/// Optional module APIs (see PLATFORM-NOTES): presence, by name.
+fn optional_apis() -> [(&'static str, bool); 10] {
+    // SAFETY: reading (copying) function pointers the server filled at load.
+    unsafe {
+        [
+            (
+                "SetCommandACLCategories",
+                { raw::RedisModule_SetCommandACLCategories }.is_some(),
+            ),
+            (
+                "CommandFilterGetClientId",
+                { raw::RedisModule_CommandFilterGetClientId }.is_some(),
+            ),
+            (
+                "RegisterNumericConfig",
+                { raw::RedisModule_RegisterNumericConfig }.is_some(),
+            ),
+            (
+                "BlockClientOnKeysWithFlags",
+                { raw::RedisModule_BlockClientOnKeysWithFlags }.is_some(),
+            ),
+            ("Microseconds", { raw::RedisModule_Microseconds }.is_some()),
+            (
+                "AddPostNotificationJob",
+                { raw::RedisModule_AddPostNotificationJob }.is_some(),
+            ),
+            (
+                "ReplyWithErrorFormat",
+                { raw::RedisModule_ReplyWithErrorFormat }.is_some(),
+            ),
+            ("RdbLoad", { raw::RedisModule_RdbLoad }.is_some()),
+            ("AddACLCategory", { raw::RedisModule_AddACLCategory }.is_some()),
+            (
+                "RegisterDefragFunc2",
+                { raw::RedisModule_RegisterDefragFunc2 }.is_some(),
+            ),
+        ]
+    }
+}
+
+/// The text of `INFO server`.
+fn info_server(ctx: *mut raw::RedisModuleCtx) -> Option<String> {
+    let mut args = [api::create_string(ctx, b"server")];
+    let r = call_v(ctx, "INFO", "", &mut args)?;
+    Some(String::from_utf8_lossy(r.elem().bytes()).into_owned())
+}
+
+/// Which of `names` the host serves, by `COMMAND INFO` (a null or empty entry
+/// for an unknown command).
+fn native_commands(ctx: *mut raw::RedisModuleCtx, names: &[&str]) -> Vec<bool> {
+    let mut args = vec![api::create_string(ctx, b"INFO")];
+    args.extend(names.iter().map(|n| api::create_string(ctx, n.as_bytes())));
+    let Some(r) = call_v(ctx, "COMMAND", "", &mut args) else {
+        return vec![false; names.len()];
+    };
+    let e = r.elem();
+    (0..names.len())
+        .map(|i| e.at(i).is_some_and(|x| !x.is_empty()))
+        .collect()
+}
+
+/// Whether any string in a reply equals `token` (case-insensitive).
+fn reply_has_token(e: Elem<'_>, token: &[u8], depth: usize) -> bool {
+    if depth > 16 {
+        return false;
+    }
+    if e.bytes().eq_ignore_ascii_case(token) {
+        return true;
+    }
+    if e.kind() == crate::server::call::REPLY_MAP {
+        return e.pairs().into_iter().any(|(k, v)| {
+            reply_has_token(k, token, depth + 1) || reply_has_token(v, token, depth + 1)
+        });
+    }
+    (0..e.len())
+        .filter_map(|i| e.at(i))
+        .any(|x| reply_has_token(x, token, depth + 1))
+}
+
+/// Whether the host documents the option `token` for its command `cmd`
+/// (`COMMAND DOCS cmd`: an argument with that token).
+fn native_option(ctx: *mut raw::RedisModuleCtx, cmd: &str, token: &str) -> bool {
+    let mut args = [
+        api::create_string(ctx, b"DOCS"),
+        api::create_string(ctx, cmd.as_bytes()),
+    ];
+    call_v(ctx, "COMMAND", "", &mut args)
+        .is_some_and(|r| reply_has_token(r.elem(), token.as_bytes(), 0))
+}
+
+/// Finds out what the host is and has, stores the record and checks it.
+/// `Err` carries the one-line reason to refuse the load.
+pub fn init(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
+    for (name, present) in required_apis() {
+        if !present {
+            return Err(format!(
+                "the server lacks the module API RedisModule_{name}"
+            ));
+        }
+    }
+    let text = info_server(ctx).ok_or("the server did not answer INFO server")?;
+    let (server, version) = parse_info_server(&text)?;
+    let natives = native_commands(ctx, &["xcfgset", "xidmprecord", "xdelex", "xackdel"]);
+    let native = |i: usize| natives.get(i).copied().unwrap_or(false);
+    let optional = optional_apis();
+    let has = |name: &str| optional.iter().any(|&(n, p)| n == name && p);
+    let record = Host {
+        server,
+        version,
+        native_idmp: native(0),
+        native_xidmprecord: native(1),
+        native_xdelex: native(2),
+        native_xackdel: native(3),
+        native_ref_options: native_option(ctx, "xadd", "KEEPREF"),
+        native_claim: native_option(ctx, "xreadgroup", "CLAIM"),
+        acl_categories: has("SetCommandACLCategories"),
+        filter_client_id: has("CommandFilterGetClientId"),
+        noperm_72_texts: server == Server::Valkey || version >= (7, 2, 0),
+        module_configs: has("RegisterNumericConfig"),
+        missing_apis: optional
+            .iter()
+            .filter(|(_, p)| !p)
+            .map(|&(n, _)| n)
+            .collect(),
+    };
+    record.check()?;
+    Ok(HOST.get_or_init(|| record))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(server: Server, version: Version) -> Host {
+        Host {
+            server,
+            version,
+            ..FALLBACK.clone()
+        }
+    }
+
+    #[test]
+    fn info_server_names_the_family_and_version() {
+        let redis = "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\n";
+        assert_eq!(parse_info_server(redis), Ok((Server::Redis, (7, 0, 15))));
+        let valkey = "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n";
+        assert_eq!(parse_info_server(valkey), Ok((Server::Valkey, (9, 1, 2))));
+        let named = "server_name:redis\r\nredis_version:8.2.3\r\n";
+        assert_eq!(parse_info_server(named), Ok((Server::Redis, (8, 2, 3))));
+        assert!(parse_info_server("server_name:keydb\r\nredis_version:6.3.4\r\n")
+            .unwrap_err()
+            .contains("unknown server 'keydb'"));
+        assert!(parse_info_server("# Server\r\n").is_err());
+        assert!(parse_info_server("redis_version:x\r\n").is_err());
+    }
+
+    #[test]
+    fn versions_parse_loosely() {
+        assert_eq!(parse_version("8.6.3"), Some((8, 6, 3)));
+        assert_eq!(parse_version("8.0"), Some((8, 0, 0)));
+        assert_eq!(parse_version("255.255.255"), Some((255, 255, 255)));
+        assert_eq!(parse_version("7.4.1-rc1"), Some((7, 4, 1)));
+        assert_eq!(parse_version(""), None);
+    }
+
+    #[test]
+    fn old_servers_and_native_idmp_are_refused() {
+        assert!(record(Server::Redis, (7, 0, 15)).check().is_ok());
+        assert!(record(Server::Valkey, (8, 0, 1)).check().is_ok());
+        let old = record(Server::Redis, (6, 2, 14)).check().unwrap_err();
+        assert!(old.contains("6.2.14") && old.contains("older than 7.0"), "{old}");
+        let mut native = record(Server::Redis, (8, 6, 3));
+        native.native_idmp = true;
+        assert!(native.check().unwrap_err().contains("native idempotent streams"));
+    }
+
+    #[test]
+    fn commands_the_host_has_take_the_prefix() {
+        let mut h = record(Server::Redis, (8, 2, 3));
+        assert_eq!(h.command_name("xdelex"), "xdelex");
+        h.native_xdelex = true;
+        h.native_xackdel = true;
+        assert_eq!(h.command_name("xdelex"), "idmp.xdelex");
+        assert_eq!(h.command_name("xackdel"), "idmp.xackdel");
+        assert_eq!(h.command_name("xcfgset"), "xcfgset");
+        assert_eq!(h.command_name("idmp.xadd"), "idmp.xadd");
+        assert_eq!(h.prefixed_commands(), "idmp.xdelex,idmp.xackdel");
+        assert!(h.summary().contains("host Redis 8.2.3"));
+    }
+}
