@@ -18,9 +18,7 @@ pub mod server;
 #[cfg(all(feature = "module", not(test)))]
 mod module_decl {
     use redis_module::alloc::RedisAlloc;
-    use redis_module::configuration::ConfigurationFlags;
 
-    use crate::server::config::{CAPTURE, DURATION, MAXSIZE};
     use crate::server::dtype::IDMP_TYPE;
     use crate::server::init as module_init;
 
@@ -29,18 +27,9 @@ mod module_decl {
         version: 1,
         allocator: (RedisAlloc, RedisAlloc),
         data_types: [IDMP_TYPE],
+        // The configs are registered by init (server::config::register),
+        // after the host check: the macro's own registration would abort a
+        // server without module configs (Redis 6) instead of refusing it.
         init: module_init,
-        configurations: [
-            i64: [
-                ["stream-idmp-duration", &DURATION, 100, 1, 86400, ConfigurationFlags::DEFAULT, None],
-                ["stream-idmp-maxsize", &MAXSIZE, 100, 1, 10000, ConfigurationFlags::DEFAULT, None],
-            ],
-            string: [],
-            bool: [
-                ["capture-new-streams", &CAPTURE, true, ConfigurationFlags::DEFAULT, None],
-            ],
-            enum: [],
-            module_args_as_configuration: true,
-        ]
     }
 }

@@ -3,6 +3,12 @@
 
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
+use redis_module::configuration::{
+    get_bool_default_config_value, get_i64_default_config_value, register_bool_configuration,
+    register_i64_configuration, ConfigurationFlags,
+};
+use redis_module::{Context, RedisString};
+
 use crate::stream::idmp::IdmpSettings;
 
 /// `idmp.stream-idmp-duration`: default IDMP duration of new streams (seconds).
@@ -23,4 +29,49 @@ pub fn defaults() -> IdmpSettings {
 /// Whether new streams become module streams.
 pub fn capture() -> bool {
     CAPTURE.load(Ordering::Relaxed)
+}
+
+/// Registers the module configs (`idmp.stream-idmp-duration`,
+/// `idmp.stream-idmp-maxsize`, `idmp.capture-new-streams`), taking defaults
+/// from the module arguments as well (`loadmodule ... stream-idmp-maxsize 5`),
+/// then loads the values the server was given. Called once the host is known
+/// to have module configs (`RedisModule_RegisterNumericConfig`, Redis 7.0+).
+/// `Err` names an unreadable module argument.
+pub fn register(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
+    let duration = get_i64_default_config_value(args, "stream-idmp-duration", 100)
+        .map_err(|e| e.to_string())?;
+    let maxsize = get_i64_default_config_value(args, "stream-idmp-maxsize", 100)
+        .map_err(|e| e.to_string())?;
+    let capture = get_bool_default_config_value(args, "capture-new-streams", true)
+        .map_err(|e| e.to_string())?;
+    register_i64_configuration(
+        ctx,
+        "stream-idmp-duration",
+        &DURATION,
+        duration,
+        1,
+        86_400,
+        ConfigurationFlags::DEFAULT,
+        None,
+    );
+    register_i64_configuration(
+        ctx,
+        "stream-idmp-maxsize",
+        &MAXSIZE,
+        maxsize,
+        1,
+        10_000,
+        ConfigurationFlags::DEFAULT,
+        None,
+    );
+    register_bool_configuration(
+        ctx,
+        "capture-new-streams",
+        &CAPTURE,
+        capture,
+        ConfigurationFlags::DEFAULT,
+        None,
+    );
+    let _ = crate::rm!(RedisModule_LoadConfigs(ctx.ctx));
+    Ok(())
 }

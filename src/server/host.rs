@@ -271,15 +271,15 @@ pub fn parse_info_server(text: &str) -> Result<(Server, Version), String> {
         Server::Redis => "redis_version",
         Server::Valkey => "valkey_version",
     };
-    let raw = field(version_field)
-        .ok_or_else(|| format!("the server's INFO has no {version_field}"))?;
-    let version = parse_version(&raw)
-        .ok_or_else(|| format!("cannot read the server version '{raw}'"))?;
+    let raw =
+        field(version_field).ok_or_else(|| format!("the server's INFO has no {version_field}"))?;
+    let version =
+        parse_version(&raw).ok_or_else(|| format!("cannot read the server version '{raw}'"))?;
     Ok((server, version))
 }
 
 /// Module APIs the module cannot do without.
-fn required_apis() -> [(&'static str, bool); 9] {
+fn required_apis() -> [(&'static str, bool); 10] {
     // SAFETY: reading (copying) function pointers the server filled at load.
     unsafe {
         [
@@ -309,7 +309,14 @@ fn required_apis() -> [(&'static str, bool); 9] {
                 { raw::RedisModule_ModuleTypeSetValue }.is_some(),
             ),
             ("Call", { raw::RedisModule_Call }.is_some()),
-            ("SetCommandInfo", { raw::RedisModule_SetCommandInfo }.is_some()),
+            (
+                "SetCommandInfo",
+                { raw::RedisModule_SetCommandInfo }.is_some(),
+            ),
+            (
+                "RegisterNumericConfig",
+                { raw::RedisModule_RegisterNumericConfig }.is_some(),
+            ),
         ]
     }
 }
@@ -345,7 +352,10 @@ fn optional_apis() -> [(&'static str, bool); 10] {
                 { raw::RedisModule_ReplyWithErrorFormat }.is_some(),
             ),
             ("RdbLoad", { raw::RedisModule_RdbLoad }.is_some()),
-            ("AddACLCategory", { raw::RedisModule_AddACLCategory }.is_some()),
+            (
+                "AddACLCategory",
+                { raw::RedisModule_AddACLCategory }.is_some(),
+            ),
             (
                 "RegisterDefragFunc2",
                 { raw::RedisModule_RegisterDefragFunc2 }.is_some(),
@@ -407,15 +417,28 @@ fn native_option(ctx: *mut raw::RedisModuleCtx, cmd: &str, token: &str) -> bool 
 /// Finds out what the host is and has, stores the record and checks it.
 /// `Err` carries the one-line reason to refuse the load.
 pub fn init(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
-    for (name, present) in required_apis() {
-        if !present {
-            return Err(format!(
-                "the server lacks the module API RedisModule_{name}"
-            ));
-        }
+    // SAFETY: reading (copying) a function pointer the server filled at load.
+    if unsafe { raw::RedisModule_Call }.is_none() {
+        return Err("the server lacks the module API RedisModule_Call".to_string());
     }
     let text = info_server(ctx).ok_or("the server did not answer INFO server")?;
     let (server, version) = parse_info_server(&text)?;
+    // The version first: an old server lacks APIs too, and this says why.
+    let floor = Host {
+        server,
+        version,
+        ..FALLBACK.clone()
+    };
+    floor.check()?;
+    for (name, present) in required_apis() {
+        if !present {
+            return Err(format!(
+                "{} {} lacks the module API RedisModule_{name}",
+                floor.server_title(),
+                version_str(version)
+            ));
+        }
+    }
     let natives = native_commands(ctx, &["xcfgset", "xidmprecord", "xdelex", "xackdel"]);
     let native = |i: usize| natives.get(i).copied().unwrap_or(false);
     let optional = optional_apis();
@@ -459,13 +482,16 @@ mod tests {
     fn info_server_names_the_family_and_version() {
         let redis = "# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:00000000\r\n";
         assert_eq!(parse_info_server(redis), Ok((Server::Redis, (7, 0, 15))));
-        let valkey = "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n";
+        let valkey =
+            "# Server\r\nredis_version:7.2.4\r\nserver_name:valkey\r\nvalkey_version:9.1.2\r\n";
         assert_eq!(parse_info_server(valkey), Ok((Server::Valkey, (9, 1, 2))));
         let named = "server_name:redis\r\nredis_version:8.2.3\r\n";
         assert_eq!(parse_info_server(named), Ok((Server::Redis, (8, 2, 3))));
-        assert!(parse_info_server("server_name:keydb\r\nredis_version:6.3.4\r\n")
-            .unwrap_err()
-            .contains("unknown server 'keydb'"));
+        assert!(
+            parse_info_server("server_name:keydb\r\nredis_version:6.3.4\r\n")
+                .unwrap_err()
+                .contains("unknown server 'keydb'")
+        );
         assert!(parse_info_server("# Server\r\n").is_err());
         assert!(parse_info_server("redis_version:x\r\n").is_err());
     }
@@ -484,10 +510,16 @@ mod tests {
         assert!(record(Server::Redis, (7, 0, 15)).check().is_ok());
         assert!(record(Server::Valkey, (8, 0, 1)).check().is_ok());
         let old = record(Server::Redis, (6, 2, 14)).check().unwrap_err();
-        assert!(old.contains("6.2.14") && old.contains("older than 7.0"), "{old}");
+        assert!(
+            old.contains("6.2.14") && old.contains("older than 7.0"),
+            "{old}"
+        );
         let mut native = record(Server::Redis, (8, 6, 3));
         native.native_idmp = true;
-        assert!(native.check().unwrap_err().contains("native idempotent streams"));
+        assert!(native
+            .check()
+            .unwrap_err()
+            .contains("native idempotent streams"));
     }
 
     #[test]

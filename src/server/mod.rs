@@ -34,7 +34,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 pub const GIT_REV: &str = env!("IDMP_GIT_REV");
 
 /// Module initialisation after the type and configs are registered.
-pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
+pub fn init(ctx: &Context, args: &[RedisString]) -> Status {
     let raw_ctx = ctx.ctx;
     api::auto_memory(raw_ctx);
     guard::install_panic_hook();
@@ -50,6 +50,14 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
             return Status::Err;
         }
     };
+    if let Err(msg) = config::register(ctx, args) {
+        api::log(
+            raw_ctx,
+            "warning",
+            &format!("idmp: refusing to load: a module argument is invalid: {msg}"),
+        );
+        return Status::Err;
+    }
     if !commands::register_all(raw_ctx) {
         api::log(raw_ctx, "warning", "idmp: failed to register the commands");
         return Status::Err;

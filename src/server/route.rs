@@ -15,8 +15,8 @@ use crate::server::api::{self, ctx_flags, str_bytes};
 use crate::server::call::call_v;
 use crate::server::convert::convert_native;
 use crate::server::dtype::raw_type;
-use crate::server::reply::ModuleReply;
 use crate::server::host::host;
+use crate::server::reply::ModuleReply;
 use crate::server::{config, limits, stats};
 use crate::stream::Stream;
 
