@@ -81,10 +81,13 @@ test-valkey: build-debug build
 # The core integration tests (issue 14): IDMP, XCFGSET, XIDMPRECORD, XINFO,
 # DEBUG RELOAD, AOF rewrite, a replica, groups, XDELEX/XACKDEL/CLAIM, ACL, TYPE,
 # native streams left alone, the host layer. Each server of the matrix runs them
-# in turn; Redis 6.2.5 and 8.6.3 are fetched too, for the refusal tests.
+# in turn (about 1 minute each); test_aof.py is cut to its rewrite/replay core.
+# Redis 6.2.5 and 8.6.3 are fetched too, for the refusal tests.
 MATRIX_TESTS := tests/test_host.py tests/test_load.py tests/test_xadd_idmp.py \
 	tests/test_xcfgset.py tests/test_xidmprecord.py tests/test_xinfo.py \
-	tests/test_persistence.py tests/test_aof.py tests/test_replication.py \
+	tests/test_persistence.py tests/test_aof.py::test_bgrewriteaof_then_restart \
+	tests/test_aof.py::test_aof_replay_of_propagated_commands \
+	tests/test_aof.py::test_duplicates_reach_the_aof tests/test_replication.py \
 	tests/test_groups.py tests/test_redis82.py tests/test_routing.py \
 	tests/test_acl_users.py tests/test_info.py
 MATRIX_SERVERS ?= $(shell servers/get.sh matrix)

@@ -56,6 +56,8 @@ mod groups_prop_tests;
 #[cfg(test)]
 mod native_diff;
 #[cfg(test)]
+mod native_features_tests;
+#[cfg(test)]
 mod oracle_fixture;
 #[cfg(test)]
 mod oracle_tests;
