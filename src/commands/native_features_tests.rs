@@ -26,10 +26,7 @@ const R82: NativeFeatures = NativeFeatures {
     ref_options: true,
     claim: false,
 };
-const R84: NativeFeatures = NativeFeatures {
-    claim: true,
-    ..R82
-};
+const R84: NativeFeatures = NativeFeatures { claim: true, ..R82 };
 
 #[test]
 fn without_native_features_the_7_0_rules_hold() {
@@ -46,7 +43,10 @@ fn without_native_features_the_7_0_rules_hold() {
         let args = words(line);
         let argv: Vec<&[u8]> = args.iter().map(|a| a.as_slice()).collect();
         let c = ctx(1);
-        assert!(parse(&argv, &c).is_ok_and(|r| r.needs_module_stream()), "{line}");
+        assert!(
+            parse(&argv, &c).is_ok_and(|r| r.needs_module_stream()),
+            "{line}"
+        );
     }
     assert!(!needs("xadd s * f v", NONE));
 }

@@ -46,6 +46,9 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.xgroup", -2, 2, RW | UPDATE),
     ("idmp.xack", -4, 1, RW | UPDATE),
     ("xdelex", -5, 1, RW | DELETE),
+    // Redis 8.2/8.6 declare RW, UPDATE, DELETE (xackdel.json), but a module
+    // key spec may carry only one of INSERT/UPDATE/DELETE (the server refuses
+    // the command info otherwise).
     ("xackdel", -6, 1, RW | DELETE),
     ("idmp.xpending", -3, 1, RO | ACCESS),
     ("idmp.xclaim", -6, 1, RW | UPDATE),

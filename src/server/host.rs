@@ -414,9 +414,20 @@ fn native_option(ctx: *mut raw::RedisModuleCtx, cmd: &str, token: &str) -> bool 
         .is_some_and(|r| reply_has_token(r.elem(), token.as_bytes(), 0))
 }
 
-/// Finds out what the host is and has, stores the record and checks it.
-/// `Err` carries the one-line reason to refuse the load.
+/// Finds out what the host is and has, stores the record and checks it
+/// ([`Host::check`]: no native IDMP). `Err` carries the one-line reason to
+/// refuse the load.
 pub fn init(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
+    let host = detect(ctx)?;
+    host.check()?;
+    Ok(host)
+}
+
+/// Finds out what the host is and has and stores the record, also for a host
+/// with native IDMP (`native_idmp`, for a migration mode to read). `Err` only
+/// for a server the module cannot even describe: unknown, older than 7.0, or
+/// lacking a required module API.
+pub fn detect(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
     // SAFETY: reading (copying) a function pointer the server filled at load.
     if unsafe { raw::RedisModule_Call }.is_none() {
         return Err("the server lacks the module API RedisModule_Call".to_string());
@@ -429,7 +440,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
         version,
         ..FALLBACK.clone()
     };
-    floor.check()?;
+    floor.check()?; // (nothing native is known yet: only the version floor)
     for (name, present) in required_apis() {
         if !present {
             return Err(format!(
@@ -462,7 +473,6 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
             .map(|&(n, _)| n)
             .collect(),
     };
-    record.check()?;
     Ok(HOST.get_or_init(|| record))
 }
 
