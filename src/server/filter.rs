@@ -35,7 +35,7 @@ pub const ROUTES: &[(&str, &str, i32)] = &[
     ("xclaim", "idmp.xclaim", -6),
     ("xautoclaim", "idmp.xautoclaim", -6),
     // Routed only where the host serves them itself (Redis 8.2+, see
-    // `host_routes`); elsewhere the module registers them unprefixed.
+    // `route_on`); elsewhere the module registers them unprefixed.
     ("xdelex", "idmp.xdelex", -5),
     ("xackdel", "idmp.xackdel", -6),
 ];

@@ -33,7 +33,8 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Git revision the module was built from.
 pub const GIT_REV: &str = env!("IDMP_GIT_REV");
 
-/// Module initialisation after the type and configs are registered.
+/// Module initialisation after the data type is registered: the host check
+/// ([`host::init`]) first, then the configs, commands, filter and INFO.
 pub fn init(ctx: &Context, args: &[RedisString]) -> Status {
     let raw_ctx = ctx.ctx;
     api::auto_memory(raw_ctx);
