@@ -30,6 +30,7 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("idmp.idmpcounters", "write stream fast"),
     ("xcfgset", "write stream fast"),
     ("xidmprecord", "write stream fast"),
+    ("idmp.xidmprecord", "write stream fast"),
     ("idmp.configget", "admin slow dangerous"),
     ("idmp.xread", "read stream slow blocking"),
     ("idmp.xreadgroup", "write stream slow blocking"),

@@ -33,9 +33,10 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.type", 2, 1, RO),
     ("idmp.idmpcounters", 4, 1, RW | UPDATE),
     ("xcfgset", -2, 1, RW | UPDATE),
-    // Exactly 5 for clients (checked by the parser); the master link and the
-    // AOF also send the 7-argument form with the insertion time.
-    ("xidmprecord", -5, 1, RW | UPDATE),
+    // Exactly 5, as on 8.6.3; the propagated form with the insertion time
+    // (7 arguments) goes under the internal name.
+    ("xidmprecord", 5, 1, RW | UPDATE),
+    ("idmp.xidmprecord", -5, 1, RW | UPDATE),
     ("idmp.configget", -2, 0, 0),
     ("idmp.scan", -2, 0, 0),
     // XREAD/XREADGROUP: keys after STREAMS (see KEYWORD_SPECS).

@@ -30,6 +30,7 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.idmpcounters", "write fast", 1, 1, 1),
     ("xcfgset", "write fast", 1, 1, 1),
     ("xidmprecord", "write deny-oom fast", 1, 1, 1),
+    ("idmp.xidmprecord", "write deny-oom fast", 1, 1, 1),
     (
         "idmp.configget",
         "admin deny-script allow-loading allow-stale",
