@@ -180,7 +180,7 @@ MODULE_ONLY = {
     # name: (arity, flags without "module", key spec flags, since, argument names)
     "xcfgset": (-2, ["write", "fast"], ["RW", "update"], "8.6.0",
                 ["key", "duration-block", "maxsize-block"]),
-    "xidmprecord": (-5, ["write", "denyoom", "fast"], ["RW", "update"], "8.6.0",
+    "xidmprecord": (5, ["write", "denyoom", "fast"], ["RW", "update"], "8.6.0",
                     ["key", "pid", "iid", "stream-id"]),
     "xdelex": (-5, ["write", "fast"], ["RW", "delete"], "8.2.0",
                ["key", "condition", "ids"]),

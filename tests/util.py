@@ -22,11 +22,11 @@ XINFO_FULL_FIELDS = XINFO_FIELDS[:13] + [b"entries", b"groups"]
 WRONGTYPE = Err(b"WRONGTYPE Operation against a key holding the wrong kind of value")
 ERR_INVALID_ID = Err(b"ERR Invalid stream ID specified as stream command argument")
 ERR_NO_SUCH_KEY = Err(b"ERR no such key")
-ERR_MULTI = Err(b"ERR IDMP/IDMPAUTO specified multiple times")
-ERR_EMPTY_PID = Err(b"ERR IDMP requires a non-empty producer ID")
-ERR_EMPTY_IID = Err(b"ERR IDMP requires a non-empty idempotent ID")
-ERR_AUTO_EMPTY_PID = Err(b"ERR IDMPAUTO requires a non-empty producer ID")
-ERR_AUTO_ONLY = Err(b"ERR IDMP/IDMPAUTO can be used only with auto-generated IDs")
+ERR_MULTI = Err(b"ERR syntax error, IDMP/IDMPAUTO specified multiple times")
+ERR_EMPTY_PID = Err(b"ERR syntax error, IDMP requires a non-empty producer ID")
+ERR_EMPTY_IID = Err(b"ERR syntax error, IDMP requires a non-empty idempotent ID")
+ERR_AUTO_EMPTY_PID = Err(b"ERR syntax error, IDMPAUTO requires a non-empty producer ID")
+ERR_AUTO_ONLY = Err(b"ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs")
 ERR_EXHAUSTED = Err(
     b"ERR The stream has exhausted the last possible ID, unable to add more items")
 
