@@ -70,7 +70,8 @@ pub const ERR_IDMP_EMPTY_PID: &str = "ERR syntax error, IDMP requires a non-empt
 /// Error: `IDMP pid ""`.
 pub const ERR_IDMP_EMPTY_IID: &str = "ERR syntax error, IDMP requires a non-empty idempotent ID";
 /// Error: `IDMPAUTO ""`.
-pub const ERR_IDMPAUTO_EMPTY_PID: &str = "ERR syntax error, IDMPAUTO requires a non-empty producer ID";
+pub const ERR_IDMPAUTO_EMPTY_PID: &str =
+    "ERR syntax error, IDMPAUTO requires a non-empty producer ID";
 /// Error: IDMP/IDMPAUTO with an explicit ID from an untrusted client.
 pub const ERR_IDMP_EXPLICIT_ID: &str =
     "ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs";
@@ -171,8 +172,7 @@ pub fn parse_add_or_trim<'a>(
             i += 1;
         } else if xadd && is_kw(opt, "nomkstream") {
             out.nomkstream = true;
-        } else if let Some(ds) = delete_strategy_kw(opt).filter(|_| out.delete_strategy.is_none())
-        {
+        } else if let Some(ds) = delete_strategy_kw(opt).filter(|_| out.delete_strategy.is_none()) {
             // A second KEEPREF/DELREF/ACKED matches no option: XTRIM answers a
             // syntax error, XADD takes it for the ID (8.6.3).
             out.delete_strategy = Some(ds);

@@ -282,10 +282,7 @@ mod tests {
             e("ERR value is not an integer or out of range")
         );
         assert_eq!(perr("XADD s IDMP p i 1-1 f"), e(ERR_IDMP_EXPLICIT_ID));
-        assert_eq!(
-            perr("XADD s IDMP p i 0-0 f v"),
-            e(ERR_IDMP_EXPLICIT_ID)
-        );
+        assert_eq!(perr("XADD s IDMP p i 0-0 f v"), e(ERR_IDMP_EXPLICIT_ID));
     }
 
     #[test]
@@ -443,8 +440,14 @@ mod tests {
 
         // 8.2 options: one of them only; XADD takes a second one for the
         // ID, XTRIM answers a syntax error (8.6.3).
-        assert_eq!(perr("XADD s KEEPREF DELREF * f v"), Some("ERR Invalid stream ID specified as stream command argument".into()));
-        assert_eq!(perr("XADD s ACKED acked * f v"), Some("ERR Invalid stream ID specified as stream command argument".into()));
+        assert_eq!(
+            perr("XADD s KEEPREF DELREF * f v"),
+            Some("ERR Invalid stream ID specified as stream command argument".into())
+        );
+        assert_eq!(
+            perr("XADD s ACKED acked * f v"),
+            Some("ERR Invalid stream ID specified as stream command argument".into())
+        );
         assert_eq!(
             perr("XTRIM s MAXLEN 1 DELREF KEEPREF"),
             Some("ERR syntax error".into())
@@ -468,7 +471,10 @@ mod tests {
         let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
         assert_eq!(xadd(&argv, &t).args.trim.expect("trim").limit, 0);
         // IDMPAT is internal: for a client it is the (invalid) ID.
-        assert_eq!(perr("XADD s IDMP p i IDMPAT 5 * f v"), Some("ERR Invalid stream ID specified as stream command argument".into()));
+        assert_eq!(
+            perr("XADD s IDMP p i IDMPAT 5 * f v"),
+            Some("ERR Invalid stream ID specified as stream command argument".into())
+        );
         assert_eq!(
             parse_err(&words("XADD s IDMPAT 5 * f v"), &t),
             Some("ERR syntax error".into())
@@ -752,7 +758,10 @@ mod create_tests {
         );
         assert_eq!(replica.expect("r").idmp.settings().maxsize, 9);
         // Internal only, and checked.
-        assert_eq!(perr("XADD s IDMPCFG 7 9 * f v"), Some("ERR Invalid stream ID specified as stream command argument".into()));
+        assert_eq!(
+            perr("XADD s IDMPCFG 7 9 * f v"),
+            Some("ERR Invalid stream ID specified as stream command argument".into())
+        );
         assert_eq!(
             parse_err(&words("XADD s IDMPCFG 0 9 * f v"), &t),
             Some("ERR IDMP-DURATION must be between 1 and 86400 seconds".into())

@@ -164,8 +164,14 @@ mod tests {
     #[test]
     fn errors_as_redis_863() {
         assert_eq!(ERR_NO_PARAM, "ERR At least one parameter must be specified");
-        assert_eq!(ERR_DURATION_TWICE, "ERR IDMP-DURATION specified multiple times");
-        assert_eq!(ERR_MAXSIZE_TWICE, "ERR IDMP-MAXSIZE specified multiple times");
+        assert_eq!(
+            ERR_DURATION_TWICE,
+            "ERR IDMP-DURATION specified multiple times"
+        );
+        assert_eq!(
+            ERR_MAXSIZE_TWICE,
+            "ERR IDMP-MAXSIZE specified multiple times"
+        );
         assert_eq!(
             ERR_DURATION_RANGE,
             "ERR IDMP-DURATION must be between 1 and 86400 seconds"
@@ -256,7 +262,10 @@ mod tests {
             oerr("XCFGSET s IDMP-MAXSIZE 5 IDMP-DURATION 5 maxsize x"),
             e(ERR_MAXSIZE_TWICE)
         );
-        assert_eq!(oerr("XCFGSET s IDMP-DURATION 5 IDMP-DURATION"), e(ERR_SYNTAX));
+        assert_eq!(
+            oerr("XCFGSET s IDMP-DURATION 5 IDMP-DURATION"),
+            e(ERR_SYNTAX)
+        );
         assert_eq!(
             oerr("XCFGSET s IDMP-DURATION 0 IDMP-DURATION 5"),
             e(ERR_DURATION_RANGE)

@@ -23,7 +23,8 @@ pub const ERR_EMPTY_IID: &str = "ERR idempotent ID must be non-empty";
 /// Error: the ID names no live entry (8.6.3; untrusted callers only).
 pub const ERR_NO_ENTRY: &str = "ERR No such message in stream";
 /// Error: the pair is tracked with another ID (8.6.3).
-pub const ERR_OTHER_ID: &str = "ERR IID already exists for this producer with a different stream ID";
+pub const ERR_OTHER_ID: &str =
+    "ERR IID already exists for this producer with a different stream ID";
 
 /// A parsed XIDMPRECORD. The checks before the key run here, in 8.6.3's
 /// order: the ID, then the pid, then the iid; the key and the entry are
@@ -222,10 +223,7 @@ mod tests {
         let (out, fx) = run(&mut slot, "XIDMPRECORD s p i 1-1", &c);
         assert_eq!(out, "+OK\r\n");
         assert!(fx.events.is_empty());
-        assert_eq!(
-            repl(&fx),
-            vec!["idmp.xidmprecord s p i 1-1 IDMPAT 1000"]
-        );
+        assert_eq!(repl(&fx), vec!["idmp.xidmprecord s p i 1-1 IDMPAT 1000"]);
         // Idempotent: nothing changes, nothing propagates; another ID is refused.
         let (out, fx) = run(&mut slot, "XIDMPRECORD s p i 1-1", &c);
         assert_eq!(out, "+OK\r\n");

@@ -32,6 +32,7 @@ pub const CATEGORIES: &[(&str, &str)] = &[
     ("xidmprecord", "write stream fast"),
     ("idmp.xidmprecord", "write stream fast"),
     ("idmp.configget", "admin slow dangerous"),
+    ("idmp.configset", "admin slow dangerous"),
     ("idmp.xread", "read stream slow blocking"),
     ("idmp.xreadgroup", "write stream slow blocking"),
     ("idmp.xgroup", "write stream slow"),

@@ -38,6 +38,7 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("xidmprecord", 5, 1, RW | UPDATE),
     ("idmp.xidmprecord", -5, 1, RW | UPDATE),
     ("idmp.configget", -2, 0, 0),
+    ("idmp.configset", -3, 0, 0),
     ("idmp.scan", -2, 0, 0),
     // XREAD/XREADGROUP: keys after STREAMS (see KEYWORD_SPECS).
     // XREADGROUP searches from argument 4 as the native spec does, so that a
@@ -91,6 +92,7 @@ fn docs_for(ctx: *mut raw::RedisModuleCtx, name: &str) -> (CmdDocs, Vec<Option<S
     }
     let internal = match base {
         "configget" => "CONFIG GET of the Redis 8.6 names of the module's configs (stream-idmp-*); the module's command filter routes CONFIG GET here.",
+        "configset" => "CONFIG SET of the Redis 8.6 names of the module's configs (stream-idmp-*); the module's command filter routes CONFIG SET here.",
         "scan" => "SCAN with TYPE stream, module streams included; the module's command filter routes SCAN ... TYPE stream here.",
         "idmpcounters" => "Internal: restores a stream's IDMP counters (AOF rewrite and replication only).",
         _ => "",

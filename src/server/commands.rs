@@ -38,6 +38,13 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
         0,
         0,
     ),
+    (
+        "idmp.configset",
+        "admin deny-script allow-loading allow-stale",
+        0,
+        0,
+        0,
+    ),
     ("idmp.scan", "readonly", 0, 0, 0),
     // getkeys-api: the cluster finds their keys through the command (see
     // getkeys.rs).
@@ -87,6 +94,8 @@ extern "C" fn handler(
             crate::server::scan::run(ctx, args);
         } else if name.eq_ignore_ascii_case(b"idmp.configget") {
             crate::server::configget::run(ctx, args);
+        } else if name.eq_ignore_ascii_case(b"idmp.configset") {
+            crate::server::configget::run_set(ctx, args);
         } else {
             route::run(ctx, args);
         }
@@ -115,21 +124,24 @@ fn routed_acl_check(
     match native.as_str() {
         "xinfo" => acl::check(ctx, "xinfo", args, 2),
         "xgroup" => acl::check(ctx, "xgroup", args, 2),
-        "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2),
+        "configget" => acl::check(ctx, "config", &config_argv(ctx, b"get", args), 2),
+        "configset" => acl::check(ctx, "config", &config_argv(ctx, b"set", args), 2),
         "idmpcounters" => None,
         "scan" => acl::check(ctx, "scan", args, 1),
         _ => acl::check(ctx, &native, args, 1),
     }
 }
 
-/// `idmp.configget a b` as the `CONFIG GET a b` it stands for.
-fn config_get_argv(
+/// `idmp.configget a b` (`idmp.configset a 1`) as the `CONFIG GET a b`
+/// (`CONFIG SET a 1`) it stands for.
+fn config_argv(
     ctx: *mut raw::RedisModuleCtx,
+    sub: &[u8],
     args: &[*mut raw::RedisModuleString],
 ) -> Vec<*mut raw::RedisModuleString> {
     let mut v = vec![
         api::create_string(ctx, b"config"),
-        api::create_string(ctx, b"get"),
+        api::create_string(ctx, sub),
     ];
     v.extend(args.iter().skip(1).copied());
     v

@@ -79,6 +79,7 @@ pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
 }
 
 static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+static CONFIG_SET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 static SCAN: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Retained module strings for the route targets, created once at load.
@@ -169,16 +170,17 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
             let sub = str_bytes(sub);
             if sub.eq_ignore_ascii_case(b"set") {
-                // CONFIG SET name value [name value ...]: rename the names.
-                let mut pos = 2;
-                while pos < argc {
+                // CONFIG SET name value [name value ...] naming a Redis 8.6
+                // name goes to idmp.configset, which renames the names and
+                // answers errors under the names the client used.
+                let asks_native = (2..argc).step_by(2).any(|pos| {
                     let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
                         .unwrap_or(std::ptr::null_mut());
-                    if let Some(to) = module_config_name(str_bytes(a)) {
-                        let s = create_string(std::ptr::null_mut(), to.as_bytes());
-                        let _ = rm!(RedisModule_CommandFilterArgReplace(fctx, pos, s));
-                    }
-                    pos += 2;
+                    module_config_name(str_bytes(a)).is_some()
+                });
+                if asks_native {
+                    replace_with_retained(fctx, 0, CONFIG_SET.load(Ordering::Relaxed));
+                    let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
                 }
             } else if sub.eq_ignore_ascii_case(b"get") {
                 // CONFIG GET naming a Redis 8.6 name goes to idmp.configget,
@@ -213,6 +215,11 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         return false;
     }
     CONFIG_GET.store(cg, Ordering::Relaxed);
+    let cs = create_string(std::ptr::null_mut(), b"idmp.configset");
+    if cs.is_null() {
+        return false;
+    }
+    CONFIG_SET.store(cs, Ordering::Relaxed);
     let sc = create_string(std::ptr::null_mut(), b"idmp.scan");
     if sc.is_null() {
         return false;
