@@ -283,10 +283,8 @@ pub fn parse_add_or_trim<'a>(
         limit,
     });
 
-    if xadd {
-        if out.idmp_at.is_some() && out.idmp.is_none() {
-            return Err(ERR_SYNTAX.into());
-        }
+    if xadd && out.idmp_at.is_some() && out.idmp.is_none() {
+        return Err(ERR_SYNTAX.into());
     }
     Ok(out)
 }
