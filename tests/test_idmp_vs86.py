@@ -418,3 +418,25 @@ def test_expiry_and_capacity_on_clock_ids(raw, o86):
     again = same("XADD", "s", "IDMP", "p", "a", "*", "f", "v")
     assert again != first
     same("XINFO", "STREAM", "s")
+
+
+def _strip_docs(v):
+    # display_text needs Redis 7.2+; group/module say "module command"
+    if isinstance(v, RMap):
+        return RMap((k, _strip_docs(x)) for k, x in v
+                    if k not in (b"display_text", b"group", b"module"))
+    if isinstance(v, list):
+        return [_strip_docs(x) for x in v]
+    return v
+
+
+@pytest.mark.parametrize("name", ["xcfgset", "xidmprecord"])
+def test_command_docs_and_info(raw3, o86_3, name):
+    mine = _strip_docs(raw3.call("COMMAND", "DOCS", name))
+    native = _strip_docs(o86_3.call("COMMAND", "DOCS", name))
+    assert mine == native
+    (mi,), (ni,) = raw3.call("COMMAND", "INFO", name), o86_3.call("COMMAND", "INFO", name)
+    # name, arity, first/last/step and key specs; flags without the host's
+    # "module"; ACL categories exist only where the host can set them
+    assert mi[:2] == ni[:2] and mi[3:6] == ni[3:6] and mi[8] == ni[8]
+    assert [f for f in mi[2] if f.value != b"module"] == list(ni[2])
