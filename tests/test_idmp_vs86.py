@@ -358,6 +358,51 @@ def test_config_get_set_native_names(raw, o86, restore):
     run_both(raw, o86, cmds("XADD s IDMP p i * f v", "XADD s IDMP p i * f v"))
 
 
+def _as_dict(reply):
+    """A CONFIG GET reply as a dict: the order is the server's hash order,
+    random per process on 8.6.3 too."""
+    items = list(reply) if isinstance(reply, RMap) else list(zip(reply[::2], reply[1::2]))
+    d = dict(items)
+    assert len(d) == len(items), reply
+    return d
+
+
+@pytest.mark.parametrize("args", [
+    ["stream-idmp-duration"],
+    ["STREAM-IDMP-DURATION"],
+    ["stream-idmp-maxsize", "stream-idmp-duration"],
+    ["stream-idmp-duration", "Stream-Idmp-Duration"],
+    ["stream-idmp-*"],
+    ["STREAM-IDMP-*"],
+    ["stream-idmp-?uration"],
+    ["stream-idmp-[dm]*"],
+    ["stream-idmp-[^d]*"],
+    ["stream-idmp-duration", "stream-idmp-*"],
+    ["stream-idmp-duration", "maxmemory"],
+    ["stream-idmp-*", "maxmemory", "hz"],
+    ["nosuchconfig"],
+    ["stream-idmp-x*"],
+])
+def test_config_get_names_and_patterns(raw, raw3, o86, o86_3, restore, args):
+    for c in (raw, o86):
+        c.call("CONFIG", "SET", "stream-idmp-maxsize", "7")
+    for mod, nat in ((raw, o86), (raw3, o86_3)):
+        a, b = mod.call("CONFIG", "GET", *args), nat.call("CONFIG", "GET", *args)
+        assert type(a) is type(b)
+        assert _as_dict(a) == _as_dict(b), (args, a, b)
+
+
+def test_config_get_pattern_also_lists_module_names(raw, o86):
+    """A pattern matching the module's own names lists them too (they are
+    configs of the host): a superset of 8.6.3's answer."""
+    mine = _as_dict(raw.call("CONFIG", "GET", "*idmp*"))
+    native = _as_dict(o86.call("CONFIG", "GET", "*idmp*"))
+    assert native == {b"stream-idmp-duration": b"100", b"stream-idmp-maxsize": b"100"}
+    assert mine == {**native, b"idmp.stream-idmp-duration": b"100",
+                    b"idmp.stream-idmp-maxsize": b"100",
+                    b"idmp.capture-new-streams": b"yes"}
+
+
 @pytest.mark.parametrize("name,value", [
     ("stream-idmp-duration", "0"), ("stream-idmp-duration", "86401"),
     ("stream-idmp-maxsize", "0"), ("stream-idmp-maxsize", "10001"),

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use redis_module::raw;
 
+use crate::commands::glob::{glob_match_nocase, is_pattern};
 use crate::rm;
 use crate::server::api::{create_string, str_bytes};
 use crate::server::guard::guard;
@@ -70,12 +71,16 @@ pub fn module_config_name(name: &[u8]) -> Option<&'static str> {
         .map(|&(_, to)| to)
 }
 
-/// The Redis 8.6 name of a module config, for answers to CONFIG GET.
-pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
-    CONFIG_NAMES
-        .iter()
-        .find(|(_, to)| name.eq_ignore_ascii_case(to.as_bytes()))
-        .map(|&(from, _)| from)
+/// The Redis 8.6 names that stand for module configs.
+pub fn native_config_names() -> impl Iterator<Item = &'static str> {
+    CONFIG_NAMES.iter().map(|&(from, _)| from)
+}
+
+/// True when a CONFIG GET argument is a Redis 8.6 name, or a pattern that
+/// matches one.
+fn asks_native_config(arg: &[u8]) -> bool {
+    module_config_name(arg).is_some()
+        || (is_pattern(arg) && native_config_names().any(|n| glob_match_nocase(arg, n.as_bytes())))
 }
 
 static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
@@ -183,12 +188,13 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
                     let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
                 }
             } else if sub.eq_ignore_ascii_case(b"get") {
-                // CONFIG GET naming a Redis 8.6 name goes to idmp.configget,
-                // which answers under the names the client asked for.
+                // CONFIG GET naming a Redis 8.6 name (or a pattern matching
+                // one) goes to idmp.configget, which answers under the names
+                // the client asked for.
                 let asks_native = (2..argc).any(|pos| {
                     let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
                         .unwrap_or(std::ptr::null_mut());
-                    module_config_name(str_bytes(a)).is_some()
+                    asks_native_config(str_bytes(a))
                 });
                 if asks_native {
                     replace_with_retained(fctx, 0, CONFIG_GET.load(Ordering::Relaxed));
