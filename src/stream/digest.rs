@@ -23,24 +23,47 @@
 //! same two readings). Every content without an ambiguous pair, which is all
 //! content a client does not craft for it, gets 8.6.3's iid.
 
-use xxhash_rust::xxh3::Xxh3Default;
+use xxhash_rust::xxh3::{xxh3_128, Xxh3Default};
+
+/// Pair inputs up to this size are hashed one-shot from a stack buffer
+/// (XXH3's short-input paths); longer ones stream. Both give the same digest.
+const SHORT_INPUT: usize = 256;
 
 /// The 16-byte iid of an entry's `f, v, f, v, ...` arguments. A trailing odd
 /// element (never passed by callers) is treated as a field with an empty value.
 pub fn idmpauto_iid(fields: &[&[u8]]) -> [u8; 16] {
     let (mut sum_lo, mut sum_hi, mut xor_lo, mut xor_hi) = (0u64, 0u64, 0u64, 0u64);
-    let mut h = Xxh3Default::new();
+    let mut long: Option<Box<Xxh3Default>> = None;
     for c in fields.chunks(2) {
         let f = c.first().copied().unwrap_or_default();
         let v = c.get(1).copied().unwrap_or_default();
-        h.reset();
-        h.update(f);
-        h.update(&(f.len() as u64).to_le_bytes());
-        h.update(v);
-        if pair_input_ambiguous(f, v) {
-            h.update(&(v.len() as u64).to_le_bytes());
-        }
-        let d = h.digest128();
+        let flen = (f.len() as u64).to_le_bytes();
+        let vlen = (v.len() as u64).to_le_bytes();
+        let tail: &[u8] = if pair_input_ambiguous(f, v) {
+            &vlen
+        } else {
+            &[]
+        };
+        let parts = [f, &flen[..], v, tail];
+        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let d = if total <= SHORT_INPUT {
+            let mut buf = [0u8; SHORT_INPUT];
+            let mut at = 0;
+            for p in parts {
+                if let Some(dst) = buf.get_mut(at..at + p.len()) {
+                    dst.copy_from_slice(p);
+                }
+                at += p.len();
+            }
+            xxh3_128(buf.get(..total).unwrap_or_default())
+        } else {
+            let h = long.get_or_insert_with(|| Box::new(Xxh3Default::new()));
+            h.reset();
+            for p in parts {
+                h.update(p);
+            }
+            h.digest128()
+        };
         let (lo, hi) = (d as u64, (d >> 64) as u64);
         sum_lo = sum_lo.wrapping_add(lo);
         sum_hi = sum_hi.wrapping_add(hi);
@@ -60,28 +83,46 @@ pub fn idmpauto_iid(fields: &[&[u8]]) -> [u8; 16] {
 /// than `len f` holds `le64(k)`.
 fn pair_input_ambiguous(f: &[u8], v: &[u8]) -> bool {
     let fl = f.len();
-    let at = |k: usize, w: &[u8]| {
-        <[u8; 8]>::try_from(w).is_ok_and(|b| u64::from_le_bytes(b) == k as u64)
-    };
-    // Offsets whose 8 bytes lie inside the field.
-    if f.windows(8).enumerate().any(|(k, w)| at(k, w)) {
-        return true;
-    }
-    // Offsets whose 8 bytes lie inside the value.
-    if v.windows(8).enumerate().any(|(j, w)| at(fl + 8 + j, w)) {
+    // Offsets whose 8 bytes lie inside the field, then inside the value.
+    if windows_hold_offset(f, 0) || windows_hold_offset(v, fl + 8) {
         return true;
     }
     // Offsets overlapping the length bytes: the field's last 7 bytes, the
     // length and the value's first 7 bytes, at offset `base` of the input.
     let head = fl.min(7);
     let base = fl - head;
-    let mut mid = Vec::with_capacity(22);
-    mid.extend_from_slice(f.get(base..).unwrap_or_default());
-    mid.extend_from_slice(&(fl as u64).to_le_bytes());
-    mid.extend_from_slice(v.get(..v.len().min(7)).unwrap_or_default());
-    mid.windows(8)
+    let mut mid = [0u8; 22];
+    let parts = [
+        f.get(base..).unwrap_or_default(),
+        &(fl as u64).to_le_bytes()[..],
+        v.get(..v.len().min(7)).unwrap_or_default(),
+    ];
+    let mut n = 0;
+    for p in parts {
+        if let Some(dst) = mid.get_mut(n..n + p.len()) {
+            dst.copy_from_slice(p);
+        }
+        n += p.len();
+    }
+    mid.get(..n)
+        .unwrap_or_default()
+        .windows(8)
         .enumerate()
-        .any(|(i, w)| i != head && at(base + i, w))
+        .any(|(i, w)| i != head && le64(w) == Some((base + i) as u64))
+}
+
+/// True when some `region[j..j + 8]` holds `offset + j` as 8-byte
+/// little-endian. Such an offset is below 2^56 (it is a position in the
+/// input), so its last byte is 0: only windows ending at a zero byte are
+/// compared, found with `memchr`.
+fn windows_hold_offset(region: &[u8], offset: usize) -> bool {
+    memchr::memchr_iter(0, region).any(|z| {
+        z >= 7 && le64(region.get(z - 7..=z).unwrap_or_default()) == Some((offset + z - 7) as u64)
+    })
+}
+
+fn le64(w: &[u8]) -> Option<u64> {
+    <[u8; 8]>::try_from(w).ok().map(u64::from_le_bytes)
 }
 
 #[cfg(test)]
@@ -144,6 +185,12 @@ mod tests {
             &[b"a", b"bc", b"ab", b"c"],
             &[b"x", &[0u8; 100]],
             &[&[7u8; 300], b"y", b"z", b""],
+            &[&[b'k'; 100], &[b'v'; 140]],
+            &[&[b'k'; 100], &[b'v'; 148]],
+            &[&[b'k'; 100], &[b'v'; 149]],
+            &[b"", &[b'v'; 248]],
+            &[b"", &[b'v'; 249]],
+            &[&[b'q'; 70_000], b"x"],
         ];
         for c in cases {
             assert_eq!(idmpauto_iid(c), native(c), "{c:?}");
@@ -182,6 +229,32 @@ mod tests {
                 ambiguous_slow(&f, &v),
                 "{f:?} {v:?}"
             );
+        }
+    }
+
+    #[test]
+    fn ambiguity_far_into_long_values() {
+        for k in [10usize, 11, 200, 255, 256, 257, 1000, 65_536, 70_000] {
+            // f = "ab" (input offset of v: 10); le64(k) planted at offset k.
+            let mut v = vec![b'x'; k + 20];
+            v[k - 10..k - 2].copy_from_slice(&(k as u64).to_le_bytes());
+            assert!(pair_input_ambiguous(b"ab", &v), "{k}");
+            assert!(ambiguous_slow(b"ab", &v), "{k}");
+            // one byte off: not ambiguous
+            v[k - 10] ^= 1;
+            assert_eq!(
+                pair_input_ambiguous(b"ab", &v),
+                ambiguous_slow(b"ab", &v),
+                "{k}"
+            );
+            // the other reading collides natively, not here
+            v[k - 10] ^= 1;
+            let f2 = [&b"ab"[..], &2u64.to_le_bytes(), &v[..k - 10]].concat();
+            let v2 = &v[k - 2..];
+            let a: &[&[u8]] = &[b"ab", &v];
+            let b: &[&[u8]] = &[&f2, v2];
+            assert_eq!(native(a), native(b), "{k}");
+            assert_ne!(idmpauto_iid(a), idmpauto_iid(b), "{k}");
         }
     }
 
