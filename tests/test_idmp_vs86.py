@@ -407,10 +407,27 @@ def test_config_get_pattern_also_lists_module_names(raw, o86):
     ("stream-idmp-duration", "0"), ("stream-idmp-duration", "86401"),
     ("stream-idmp-maxsize", "0"), ("stream-idmp-maxsize", "10001"),
     ("stream-idmp-maxsize", "abc"), ("stream-idmp-duration", "-1"),
+    ("STREAM-IDMP-MAXSIZE", "0"),
 ])
 def test_config_set_errors(raw, o86, restore, name, value):
     _compare(raw, o86, ["CONFIG", "SET", name, value])
     _compare(raw, o86, ["CONFIG", "GET", name])
+
+
+@pytest.mark.parametrize("args", [
+    ["stream-idmp-duration"],
+    ["stream-idmp-duration", "5", "maxmemory"],
+    ["stream-idmp-duration", "5", "stream-idmp-duration", "6"],
+    ["stream-idmp-duration", "5", "Stream-Idmp-Duration", "6"],
+    ["stream-idmp-duration", "5", "STREAM-IDMP-MAXSIZE", "0"],
+    ["maxmemory", "0", "stream-idmp-maxsize", "0"],
+    ["stream-idmp-maxsize", "5", "nosuch", "1"],
+    ["stream-idmp-maxsize", "5", "stream-idmp-duration", "6"],
+])
+def test_config_set_several(raw, o86, restore, args):
+    _compare(raw, o86, ["CONFIG", "SET"] + args)
+    assert _as_dict(raw.call("CONFIG", "GET", "stream-idmp-*")) == \
+        _as_dict(o86.call("CONFIG", "GET", "stream-idmp-*"))
 
 
 # -- deliberate differences, each against 8.6.3's actual answer ----------------

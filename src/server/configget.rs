@@ -102,17 +102,27 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
 }
 
 /// Serves `CONFIG SET name value ...` where some names are Redis 8.6 names:
-/// runs it under the module's names; an error names the config as the
-/// client did (`... argument 'stream-idmp-duration') ...`).
+/// runs it under the module's names; an error names the config as 8.6.3
+/// does: by its Redis 8.6 name when a value is refused, by the client's
+/// spelling of the repeated name for `duplicate parameter`.
 pub fn run_set(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
     let mut out = ModuleReply::new(ctx);
-    let mut renamed: Vec<(&'static str, Vec<u8>)> = Vec::new();
+    // (module config, canonical Redis 8.6 name, the client's spellings).
+    let mut renamed: Vec<(&'static str, &'static str, Vec<&[u8]>)> = Vec::new();
     let mut args: Vec<*mut raw::RedisModuleString> = vec![create_string(ctx, b"SET")];
     for (i, &a) in argv.iter().enumerate().skip(1) {
         let name = str_bytes(a);
         match module_config_name(name).filter(|_| i % 2 == 1) {
             Some(m) => {
-                renamed.push((m, name.to_vec()));
+                match renamed.iter_mut().find(|(x, _, _)| *x == m) {
+                    Some((_, _, spellings)) => spellings.push(name),
+                    None => {
+                        let canonical = native_config_names()
+                            .find(|n| name.eq_ignore_ascii_case(n.as_bytes()))
+                            .unwrap_or_default();
+                        renamed.push((m, canonical, vec![name]));
+                    }
+                }
                 args.push(create_string(ctx, m.as_bytes()));
             }
             None => args.push(a),
@@ -128,8 +138,13 @@ pub fn run_set(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleStrin
         return;
     }
     let mut text = top.bytes().to_vec();
-    for (m, asked) in &renamed {
-        text = replace_quoted(&text, m.as_bytes(), asked);
+    let duplicate = text.ends_with(b"duplicate parameter");
+    for (m, canonical, spellings) in &renamed {
+        let name = match spellings.get(1) {
+            Some(second) if duplicate => second,
+            _ => canonical.as_bytes(),
+        };
+        text = replace_quoted(&text, m.as_bytes(), name);
     }
     out.error(&String::from_utf8_lossy(&text));
 }

@@ -174,10 +174,11 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
         if name.eq_ignore_ascii_case(b"config") && argc >= 3 {
             let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
             let sub = str_bytes(sub);
-            if sub.eq_ignore_ascii_case(b"set") {
+            if sub.eq_ignore_ascii_case(b"set") && argc >= 4 && argc % 2 == 0 {
                 // CONFIG SET name value [name value ...] naming a Redis 8.6
                 // name goes to idmp.configset, which renames the names and
-                // answers errors under the names the client used.
+                // answers errors under the names the client used (an arity
+                // error is left to the server's CONFIG SET).
                 let asks_native = (2..argc).step_by(2).any(|pos| {
                     let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
                         .unwrap_or(std::ptr::null_mut());
