@@ -502,3 +502,31 @@ def test_command_docs_and_info(raw3, o86_3, name):
     # "module"; ACL categories exist only where the host can set them
     assert mi[:2] == ni[:2] and mi[3:6] == ni[3:6] and mi[8] == ni[8]
     assert [f for f in mi[2] if f.value != b"module"] == list(ni[2])
+
+
+def test_forwarded_native_streams(server_factory, o86, o86_3):
+    """With capture off a stream stays native (forwarded) until an IDMP
+    command converts it: XINFO STREAM's IDMP fields, the conversion by XADD
+    IDMP and XCFGSET, and the replies all as on 8.6.3."""
+    srv = server_factory(module_args={"idmp.capture-new-streams": "no"})
+    script = cmds(
+        "XADD s 9000000000000-0 f v",
+        "XADD t 9000000000000-0 f v",
+        "XCFGSET s",
+        "XCFGSET s IDMP-DURATION 0",
+        "XADD s IDMP p i * f v",
+        "XADD s IDMP p i * f v",
+        "XIDMPRECORD t p i 1-1",
+        "XIDMPRECORD t p i 9000000000000-0",
+        "XADD t IDMP p i * f v",
+        "XCFGSET t IDMP-MAXSIZE 5",
+    )
+    try:
+        for mod, nat in ((srv.raw(), o86), (srv.raw(protocol=3), o86_3)):
+            mod.call("FLUSHALL")
+            nat.call("FLUSHALL")
+            run_both(mod, nat, script)
+            mod.close()
+    finally:
+        for c in (o86, o86_3):
+            c.call("FLUSHALL")
