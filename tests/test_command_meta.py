@@ -164,17 +164,15 @@ def test_xadd_documents_the_idmp_syntax(clients):
         ["KEEPREF", "DELREF", "ACKED"]
 
 
-# XCFGSET as the 8.6 reference (seeds/001_*.txt) gives it: arity, flags, key
-# spec, summary, since, complexity, arguments; the keywords are the released
-# IDMP-DURATION / IDMP-MAXSIZE (SPEC 4; the page's early DURATION / MAXSIZE
-# are accepted aliases).
+# XCFGSET as native Redis 8.6.3's COMMAND DOCS gives it (argument names),
+# without display_text (Redis 7.2+).
 XCFGSET_ARGS = [
     {"name": "key", "type": "key", "key_spec_index": 0},
-    {"name": "duration-block", "type": "block", "flags": ["optional"], "arguments": [
-        {"name": "duration-token", "type": "pure-token", "token": "IDMP-DURATION"},
+    {"name": "idmp-duration-block", "type": "block", "flags": ["optional"], "arguments": [
+        {"name": "idmp-duration-token", "type": "pure-token", "token": "IDMP-DURATION"},
         {"name": "duration", "type": "integer"}]},
-    {"name": "maxsize-block", "type": "block", "flags": ["optional"], "arguments": [
-        {"name": "maxsize-token", "type": "pure-token", "token": "IDMP-MAXSIZE"},
+    {"name": "idmp-maxsize-block", "type": "block", "flags": ["optional"], "arguments": [
+        {"name": "idmp-maxsize-token", "type": "pure-token", "token": "IDMP-MAXSIZE"},
         {"name": "maxsize", "type": "integer"}]},
 ]
 SINGLE_KEY_RW_UPDATE = {
@@ -185,8 +183,8 @@ SINGLE_KEY_RW_UPDATE = {
 MODULE_ONLY = {
     # name: (arity, flags without "module", key spec flags, since, argument names)
     "xcfgset": (-2, ["write", "fast"], ["RW", "update"], "8.6.0",
-                ["key", "duration-block", "maxsize-block"]),
-    "xidmprecord": (-5, ["write", "denyoom", "fast"], ["RW", "update"], "8.6.0",
+                ["key", "idmp-duration-block", "idmp-maxsize-block"]),
+    "xidmprecord": (5, ["write", "denyoom", "fast"], ["RW", "update"], "8.6.2",
                     ["key", "pid", "iid", "stream-id"]),
     "xdelex": (-5, ["write", "fast"], ["RW", "delete"], "8.2.0",
                ["key", "condition", "ids"]),

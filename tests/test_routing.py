@@ -176,6 +176,18 @@ def test_converted_stream_idmp_works(capoff):
     assert xinfo(capoff, "s")[b"idmp-maxsize"] == 2
 
 
+def test_xcfgset_option_error_leaves_native_stream_native(capoff):
+    """XCFGSET reads its options after the key (8.6.3): an option error on a
+    native stream answers the error and converts nothing."""
+    capoff.call("XADD", "s", "1-1", "f", "v")
+    assert capoff.call("XCFGSET", "s") == Err(b"ERR At least one parameter must be specified")
+    assert capoff.call("XCFGSET", "s", "IDMP-DURATION", "0") == Err(
+        b"ERR IDMP-DURATION must be between 1 and 86400 seconds")
+    assert capoff.call("OBJECT", "ENCODING", "s") == b"stream"
+    assert capoff.call("XCFGSET", "s", "IDMP-DURATION", "5") == OK
+    assert capoff.call("OBJECT", "ENCODING", "s") != b"stream"
+
+
 def test_capture_switched_on_captures_new_streams(capoff):
     capoff.call("XADD", "n", "*", "f", "v")
     capoff.call("CONFIG", "SET", "idmp.capture-new-streams", "yes")

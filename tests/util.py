@@ -1,7 +1,8 @@
 """Small helpers shared by the test files."""
 
-import hashlib
 import struct
+
+import xxhash
 
 from resp import Err, RMap
 
@@ -21,11 +22,11 @@ XINFO_FULL_FIELDS = XINFO_FIELDS[:13] + [b"entries", b"groups"]
 WRONGTYPE = Err(b"WRONGTYPE Operation against a key holding the wrong kind of value")
 ERR_INVALID_ID = Err(b"ERR Invalid stream ID specified as stream command argument")
 ERR_NO_SUCH_KEY = Err(b"ERR no such key")
-ERR_MULTI = Err(b"ERR IDMP/IDMPAUTO specified multiple times")
-ERR_EMPTY_PID = Err(b"ERR IDMP requires a non-empty producer ID")
-ERR_EMPTY_IID = Err(b"ERR IDMP requires a non-empty idempotent ID")
-ERR_AUTO_EMPTY_PID = Err(b"ERR IDMPAUTO requires a non-empty producer ID")
-ERR_AUTO_ONLY = Err(b"ERR IDMP/IDMPAUTO can be used only with auto-generated IDs")
+ERR_MULTI = Err(b"ERR syntax error, IDMP/IDMPAUTO specified multiple times")
+ERR_EMPTY_PID = Err(b"ERR syntax error, IDMP requires a non-empty producer ID")
+ERR_EMPTY_IID = Err(b"ERR syntax error, IDMP requires a non-empty idempotent ID")
+ERR_AUTO_EMPTY_PID = Err(b"ERR syntax error, IDMPAUTO requires a non-empty producer ID")
+ERR_AUTO_ONLY = Err(b"ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs")
 ERR_EXHAUSTED = Err(
     b"ERR The stream has exhausted the last possible ID, unable to add more items")
 
@@ -63,26 +64,38 @@ def counters(c, key):
             d.get(b"iids-added"), d.get(b"iids-duplicates"))
 
 
+def _pair_ambiguous(buf, flen):
+    """8.6.3's pair input ``f || le64(len f) || v`` read at another split."""
+    return any(k != flen and buf[k:k + 8] == struct.pack("<Q", k)
+               for k in range(len(buf) - 7))
+
+
 def idmpauto_iid(fields):
-    """SPEC section 3: the IDMPAUTO digest of a flat [f, v, f, v, ...] list."""
+    """SPEC section 3: the IDMPAUTO iid of a flat [f, v, f, v, ...] list, as
+    native Redis 8.6.3 derives it (XXH3-128 of ``f || le64(len f) || v`` per
+    pair, wrapping sums and XORs of the halves, combined with a rotation),
+    except for a pair whose input reads at two splits: the module appends
+    ``le64(len v)`` to it (README, "Known differences")."""
     assert len(fields) % 2 == 0
-    digests = []
+    m = (1 << 64) - 1
+    sum_lo = sum_hi = xor_lo = xor_hi = 0
     for i in range(0, len(fields), 2):
         f, v = fields[i], fields[i + 1]
         f = f.encode() if isinstance(f, str) else f
         v = v.encode() if isinstance(v, str) else v
-        h = hashlib.sha256()
-        h.update(struct.pack("<Q", len(f)))
-        h.update(f)
-        h.update(struct.pack("<Q", len(v)))
-        h.update(v)
-        digests.append(h.digest())
-    digests.sort()
-    h = hashlib.sha256()
-    h.update(struct.pack("<Q", len(digests)))
-    for d in digests:
-        h.update(d)
-    return h.digest()[:16]
+        buf = f + struct.pack("<Q", len(f)) + v
+        if _pair_ambiguous(buf, len(f)):
+            buf += struct.pack("<Q", len(v))
+        d = xxhash.xxh3_128_intdigest(buf)
+        lo, hi = d & m, d >> 64
+        sum_lo, sum_hi = (sum_lo + lo) & m, (sum_hi + hi) & m
+        xor_lo ^= lo
+        xor_hi ^= hi
+
+    def rotl1(x):
+        return ((x << 1) | (x >> 63)) & m
+
+    return struct.pack("<QQ", sum_lo ^ rotl1(xor_hi), sum_hi ^ rotl1(xor_lo))
 
 
 def parse_id(b):

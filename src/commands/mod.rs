@@ -21,6 +21,7 @@
 pub mod cg;
 pub mod counters;
 pub mod docs;
+pub mod glob;
 pub mod range;
 pub mod recorder;
 pub mod reply;

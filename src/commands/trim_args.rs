@@ -64,15 +64,17 @@ impl<'a> IdmpOpt<'a> {
 }
 
 /// Error: a second IDMP or IDMPAUTO.
-pub const ERR_IDMP_TWICE: &str = "ERR IDMP/IDMPAUTO specified multiple times";
+pub const ERR_IDMP_TWICE: &str = "ERR syntax error, IDMP/IDMPAUTO specified multiple times";
 /// Error: `IDMP "" iid`.
-pub const ERR_IDMP_EMPTY_PID: &str = "ERR IDMP requires a non-empty producer ID";
+pub const ERR_IDMP_EMPTY_PID: &str = "ERR syntax error, IDMP requires a non-empty producer ID";
 /// Error: `IDMP pid ""`.
-pub const ERR_IDMP_EMPTY_IID: &str = "ERR IDMP requires a non-empty idempotent ID";
+pub const ERR_IDMP_EMPTY_IID: &str = "ERR syntax error, IDMP requires a non-empty idempotent ID";
 /// Error: `IDMPAUTO ""`.
-pub const ERR_IDMPAUTO_EMPTY_PID: &str = "ERR IDMPAUTO requires a non-empty producer ID";
+pub const ERR_IDMPAUTO_EMPTY_PID: &str =
+    "ERR syntax error, IDMPAUTO requires a non-empty producer ID";
 /// Error: IDMP/IDMPAUTO with an explicit ID from an untrusted client.
-pub const ERR_IDMP_EXPLICIT_ID: &str = "ERR IDMP/IDMPAUTO can be used only with auto-generated IDs";
+pub const ERR_IDMP_EXPLICIT_ID: &str =
+    "ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs";
 
 /// The parsed options of XADD or XTRIM.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,10 +172,9 @@ pub fn parse_add_or_trim<'a>(
             i += 1;
         } else if xadd && is_kw(opt, "nomkstream") {
             out.nomkstream = true;
-        } else if let Some(ds) = delete_strategy_kw(opt) {
-            if out.delete_strategy.is_some() {
-                return Err(ERR_SYNTAX.into());
-            }
+        } else if let Some(ds) = delete_strategy_kw(opt).filter(|_| out.delete_strategy.is_none()) {
+            // A second KEEPREF/DELREF/ACKED matches no option: XTRIM answers a
+            // syntax error, XADD takes it for the ID (8.6.3).
             out.delete_strategy = Some(ds);
         } else if xadd && is_kw(opt, "idmp") && moreargs >= 2 {
             if out.idmp.is_some() {
@@ -197,9 +198,10 @@ pub fn parse_add_or_trim<'a>(
             }
             out.idmp = Some(IdmpOpt::Auto { pid: next });
             i += 1;
-        } else if xadd && is_kw(opt, "idmpat") {
-            // Internal: the insertion time of a propagated IDMP add.
-            if !trusted || moreargs == 0 || out.idmp_at.is_some() {
+        } else if xadd && trusted && is_kw(opt, "idmpat") {
+            // Internal: the insertion time of a propagated IDMP add (a client's
+            // IDMPAT is taken for the ID, as on 8.6.3).
+            if moreargs == 0 || out.idmp_at.is_some() {
                 return Err(ERR_SYNTAX.into());
             }
             let t = parse_ll(next)?;
@@ -208,9 +210,9 @@ pub fn parse_add_or_trim<'a>(
             }
             out.idmp_at = Some(t as u64);
             i += 1;
-        } else if xadd && is_kw(opt, "idmpcfg") {
+        } else if xadd && trusted && is_kw(opt, "idmpcfg") {
             // Internal: the settings of a stream this XADD creates.
-            if !trusted || moreargs < 2 || out.create_settings.is_some() {
+            if moreargs < 2 || out.create_settings.is_some() {
                 return Err(ERR_SYNTAX.into());
             }
             let m = argv.get(i + 2).copied().unwrap_or_default();
@@ -230,6 +232,10 @@ pub fn parse_add_or_trim<'a>(
         } else if xadd {
             // A syntax error or the ID.
             let parsed = parse_id(opt, 0, true, true).ok_or_else(|| ERR_INVALID_ID.to_string())?;
+            // Right after the ID parses, before the LIMIT checks (8.6.3).
+            if out.idmp.is_some() && !trusted {
+                return Err(ERR_IDMP_EXPLICIT_ID.into());
+            }
             out.id = if parsed.seq_given {
                 IdRequest::Explicit(parsed.id)
             } else {
@@ -277,13 +283,8 @@ pub fn parse_add_or_trim<'a>(
         limit,
     });
 
-    if xadd {
-        if out.idmp_at.is_some() && out.idmp.is_none() {
-            return Err(ERR_SYNTAX.into());
-        }
-        if out.idmp.is_some() && out.id_given() && !trusted {
-            return Err(ERR_IDMP_EXPLICIT_ID.into());
-        }
+    if xadd && out.idmp_at.is_some() && out.idmp.is_none() {
+        return Err(ERR_SYNTAX.into());
     }
     Ok(out)
 }

@@ -237,6 +237,54 @@ mod tests {
         }
     }
 
+    /// The strings as native Redis 8.6.3 answers them (compared with the real
+    /// server in tests/test_idmp_vs86.py), and 8.6.3's order of checks.
+    #[test]
+    fn idmp_errors_as_redis_863() {
+        let e = |s: &str| Some(s.to_string());
+        assert_eq!(
+            ERR_IDMP_TWICE,
+            "ERR syntax error, IDMP/IDMPAUTO specified multiple times"
+        );
+        assert_eq!(
+            ERR_IDMP_EMPTY_PID,
+            "ERR syntax error, IDMP requires a non-empty producer ID"
+        );
+        assert_eq!(
+            ERR_IDMP_EMPTY_IID,
+            "ERR syntax error, IDMP requires a non-empty idempotent ID"
+        );
+        assert_eq!(
+            ERR_IDMPAUTO_EMPTY_PID,
+            "ERR syntax error, IDMPAUTO requires a non-empty producer ID"
+        );
+        assert_eq!(
+            ERR_IDMP_EXPLICIT_ID,
+            "ERR syntax error, IDMP/IDMPAUTO can be used only with auto-generated IDs"
+        );
+        // The explicit-ID check runs as soon as the ID parses: before the
+        // LIMIT checks that follow the option loop, after the arguments
+        // before the ID.
+        assert_eq!(
+            perr("XADD s IDMP p i LIMIT 5 1-1 f v"),
+            e(ERR_IDMP_EXPLICIT_ID)
+        );
+        assert_eq!(
+            perr("XADD s IDMP p i MAXLEN 1 LIMIT 5 1-1 f v"),
+            e(ERR_IDMP_EXPLICIT_ID)
+        );
+        assert_eq!(
+            perr("XADD s LIMIT 5 IDMP p i * f v"),
+            e("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy")
+        );
+        assert_eq!(
+            perr("XADD s IDMP p i MAXLEN x 1-1 f v"),
+            e("ERR value is not an integer or out of range")
+        );
+        assert_eq!(perr("XADD s IDMP p i 1-1 f"), e(ERR_IDMP_EXPLICIT_ID));
+        assert_eq!(perr("XADD s IDMP p i 0-0 f v"), e(ERR_IDMP_EXPLICIT_ID));
+    }
+
     #[test]
     fn spec_errors_exact() {
         let e = |s: &str| Some(s.to_string());
@@ -390,14 +438,15 @@ mod tests {
         assert_eq!((t.approx, t.limit), (false, 0));
         assert!(!r.needs_module_stream());
 
-        // 8.2 options: one of them only.
+        // 8.2 options: one of them only; XADD takes a second one for the
+        // ID, XTRIM answers a syntax error (8.6.3).
         assert_eq!(
             perr("XADD s KEEPREF DELREF * f v"),
-            Some("ERR syntax error".into())
+            Some("ERR Invalid stream ID specified as stream command argument".into())
         );
         assert_eq!(
             perr("XADD s ACKED acked * f v"),
-            Some("ERR syntax error".into())
+            Some("ERR Invalid stream ID specified as stream command argument".into())
         );
         assert_eq!(
             perr("XTRIM s MAXLEN 1 DELREF KEEPREF"),
@@ -421,10 +470,10 @@ mod tests {
         let a = words("XADD s MAXLEN ~ 1 * f v");
         let argv: Vec<&[u8]> = a.iter().map(|x| x.as_slice()).collect();
         assert_eq!(xadd(&argv, &t).args.trim.expect("trim").limit, 0);
-        // IDMPAT is internal.
+        // IDMPAT is internal: for a client it is the (invalid) ID.
         assert_eq!(
             perr("XADD s IDMP p i IDMPAT 5 * f v"),
-            Some("ERR syntax error".into())
+            Some("ERR Invalid stream ID specified as stream command argument".into())
         );
         assert_eq!(
             parse_err(&words("XADD s IDMPAT 5 * f v"), &t),
@@ -711,7 +760,7 @@ mod create_tests {
         // Internal only, and checked.
         assert_eq!(
             perr("XADD s IDMPCFG 7 9 * f v"),
-            Some("ERR syntax error".into())
+            Some("ERR Invalid stream ID specified as stream command argument".into())
         );
         assert_eq!(
             parse_err(&words("XADD s IDMPCFG 0 9 * f v"), &t),

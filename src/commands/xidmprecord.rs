@@ -1,26 +1,34 @@
 //! XIDMPRECORD (SPEC section 7): records `(pid, iid) -> id` as an XADD IDMP
-//! would have, without counting in `iids-added`. It is what an AOF rewrite
-//! emits for every tracked iid.
+//! would have, and counts it in `iids-added` (8.6.3). It is what an AOF
+//! rewrite emits for every tracked iid.
 //!
-//! Trusted callers (AOF loader, master link) may append `IDMPAT <ms>` (arity 7)
-//! to give the insertion time; the command propagates itself in that form so
-//! that a replica records the master's time.
+//! Clients: `XIDMPRECORD key pid iid id`, arity exactly 5 (COMMAND INFO).
+//! The command propagates as the module-internal `idmp.xidmprecord key pid
+//! iid id IDMPAT <ms>` so that a replica and the AOF record the master's
+//! insertion time; trusted callers (AOF loader, master link) may send that
+//! form under either name (AOFs written by earlier versions carry it as
+//! `XIDMPRECORD`; the AOF loader does not check arity).
 
 use super::reply::Reply;
-use super::trim_args::{ERR_IDMP_EMPTY_IID, ERR_IDMP_EMPTY_PID};
 use super::util::{arity_error, is_kw, parse_ll, ERR_NOT_INT, ERR_NO_SUCH_KEY, ERR_SYNTAX};
 use super::{CmdError, Effects, ExecCtx};
 use crate::stream::id::{parse_strict_id, ERR_INVALID_ID};
 use crate::stream::stream::Stream;
+use crate::stream::StreamId;
 
-/// Error: the ID names no live entry (untrusted), or is above the last ID.
-pub const ERR_NO_ENTRY: &str = "ERR The specified stream ID was deleted or doesn't exist";
-/// Error: the pair is tracked with another ID.
+/// Error: empty producer ID (8.6.3).
+pub const ERR_EMPTY_PID: &str = "ERR producer ID must be non-empty";
+/// Error: empty idempotent ID (8.6.3).
+pub const ERR_EMPTY_IID: &str = "ERR idempotent ID must be non-empty";
+/// Error: the ID names no live entry (8.6.3; untrusted callers only).
+pub const ERR_NO_ENTRY: &str = "ERR No such message in stream";
+/// Error: the pair is tracked with another ID (8.6.3).
 pub const ERR_OTHER_ID: &str =
-    "ERR The specified IDMP producer-id/idempotent-id pair maps to a different stream ID";
+    "ERR IID already exists for this producer with a different stream ID";
 
-/// A parsed XIDMPRECORD; its arguments are checked at exec time, after the
-/// key, in the order of SPEC 7.
+/// A parsed XIDMPRECORD. The checks before the key run here, in 8.6.3's
+/// order: the ID, then the pid, then the iid; the key and the entry are
+/// checked at exec time.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct XidmprecordRequest<'a> {
     /// The key.
@@ -29,8 +37,8 @@ pub struct XidmprecordRequest<'a> {
     pub pid: &'a [u8],
     /// Idempotent ID.
     pub iid: &'a [u8],
-    /// The stream ID argument, unparsed.
-    pub id: &'a [u8],
+    /// The stream ID.
+    pub id: StreamId,
     /// `IDMPAT <ms>` (trusted only).
     pub at: Option<u64>,
 }
@@ -38,28 +46,36 @@ pub struct XidmprecordRequest<'a> {
 impl<'a> XidmprecordRequest<'a> {
     /// Parses `XIDMPRECORD key pid iid id` (trusted: `... IDMPAT ms` too).
     pub fn parse(argv: &[&'a [u8]], ctx: &ExecCtx, name: &str) -> Result<Self, CmdError> {
+        let arg = |i: usize| argv.get(i).copied().unwrap_or_default();
         let at = match argv.len() {
             5 => None,
             7 if ctx.trusted => {
-                if !is_kw(argv.get(5).copied().unwrap_or_default(), "idmpat") {
+                if !is_kw(arg(5), "idmpat") {
                     return Err(ERR_SYNTAX.into());
                 }
-                let t = parse_ll(argv.get(6).copied().unwrap_or_default())?;
+                let t = parse_ll(arg(6))?;
                 Some(u64::try_from(t).map_err(|_| ERR_NOT_INT.to_string())?)
             }
             _ => return Err(arity_error(name)),
         };
-        let arg = |i: usize| argv.get(i).copied().unwrap_or_default();
+        let id = parse_strict_id(arg(4)).ok_or_else(|| ERR_INVALID_ID.to_string())?;
+        if arg(2).is_empty() {
+            return Err(ERR_EMPTY_PID.into());
+        }
+        if arg(3).is_empty() {
+            return Err(ERR_EMPTY_IID.into());
+        }
         Ok(XidmprecordRequest {
             key: arg(1),
             pid: arg(2),
             iid: arg(3),
-            id: arg(4),
+            id,
             at,
         })
     }
 
-    /// Records the pair; `+OK` also when it already maps to the same ID.
+    /// Records the pair; `+OK` also when it already maps to the same ID
+    /// (then nothing changes and nothing propagates, as on 8.6.3).
     pub fn exec(
         &self,
         stream: Option<&mut Stream>,
@@ -71,18 +87,7 @@ impl<'a> XidmprecordRequest<'a> {
             reply.error(ERR_NO_SUCH_KEY);
             return fx;
         };
-        let Some(id) = parse_strict_id(self.id) else {
-            reply.error(ERR_INVALID_ID);
-            return fx;
-        };
-        if self.pid.is_empty() {
-            reply.error(ERR_IDMP_EMPTY_PID);
-            return fx;
-        }
-        if self.iid.is_empty() {
-            reply.error(ERR_IDMP_EMPTY_IID);
-            return fx;
-        }
+        let id = self.id;
         let now = self.at.unwrap_or(ctx.now_ms);
         s.idmp.expire(now);
         // From the AOF or the master any ID is taken: the entry may have
@@ -92,13 +97,6 @@ impl<'a> XidmprecordRequest<'a> {
             reply.error(ERR_NO_ENTRY);
             return fx;
         }
-        let mut argv = vec![
-            b"XIDMPRECORD".to_vec(),
-            self.key.to_vec(),
-            self.pid.to_vec(),
-            self.iid.to_vec(),
-            id.to_bytes(),
-        ];
         match s.idmp.lookup(self.pid, self.iid, now) {
             Some(other) if other != id => {
                 reply.error(ERR_OTHER_ID);
@@ -113,13 +111,19 @@ impl<'a> XidmprecordRequest<'a> {
                     }
                     None => s.idmp.record(self.pid, self.iid, id, now),
                 };
-                argv.push(b"IDMPAT".to_vec());
-                argv.push(t.to_string().into_bytes());
+                s.idmp.iids_added = s.idmp.iids_added.saturating_add(1);
+                fx.push_owned(vec![
+                    b"idmp.xidmprecord".to_vec(),
+                    self.key.to_vec(),
+                    self.pid.to_vec(),
+                    self.iid.to_vec(),
+                    id.to_bytes(),
+                    b"IDMPAT".to_vec(),
+                    t.to_string().into_bytes(),
+                ]);
             }
         }
         reply.simple("OK");
-        fx.events.push("xidmprecord");
-        fx.push_owned(argv);
         fx
     }
 }
@@ -129,7 +133,6 @@ mod tests {
     use super::super::testkit::{ctx, parse_err, perr, repl, run, run_args, words};
     use super::super::ExecCtx;
     use super::*;
-    use crate::stream::StreamId;
 
     fn trusted(now: u64) -> ExecCtx {
         ExecCtx {
@@ -142,14 +145,36 @@ mod tests {
         format!("-{s}\r\n")
     }
 
+    fn argv(a: &[&[u8]]) -> Vec<Vec<u8>> {
+        a.iter().map(|x| x.to_vec()).collect()
+    }
+
+    /// The strings as native Redis 8.6.3 answers them (compared with the
+    /// real server in tests/test_idmp_vs86.py).
+    #[test]
+    fn errors_as_redis_863() {
+        assert_eq!(ERR_EMPTY_PID, "ERR producer ID must be non-empty");
+        assert_eq!(ERR_EMPTY_IID, "ERR idempotent ID must be non-empty");
+        assert_eq!(ERR_NO_ENTRY, "ERR No such message in stream");
+        assert_eq!(
+            ERR_OTHER_ID,
+            "ERR IID already exists for this producer with a different stream ID"
+        );
+    }
+
     #[test]
     fn arity() {
         let a = "ERR wrong number of arguments for 'xidmprecord' command";
         assert_eq!(perr("XIDMPRECORD s p i"), Some(a.into()));
         assert_eq!(perr("XIDMPRECORD s p i 1-1 x"), Some(a.into()));
         assert_eq!(perr("XIDMPRECORD s p i 1-1 IDMPAT 5"), Some(a.into()));
+        assert_eq!(perr("idmp.xidmprecord s p i 1-1 IDMPAT 5"), Some(a.into()));
         assert_eq!(
             parse_err(&words("XIDMPRECORD s p i 1-1 IDMPAT 5"), &trusted(1)),
+            None
+        );
+        assert_eq!(
+            parse_err(&words("idmp.xidmprecord s p i 1-1 IDMPAT 5"), &trusted(1)),
             None
         );
         assert_eq!(
@@ -159,83 +184,85 @@ mod tests {
     }
 
     #[test]
-    fn errors_in_spec_order() {
+    fn errors_in_863_order() {
         let c = ctx(1000);
+        // Before the key: the ID, then the pid, then the iid.
+        let cases: &[(&[&[u8]], &str)] = &[
+            (&[b"XIDMPRECORD", b"s", b"", b"", b"bad"], ERR_INVALID_ID),
+            (&[b"XIDMPRECORD", b"s", b"", b"", b"1-*"], ERR_INVALID_ID),
+            (&[b"XIDMPRECORD", b"s", b"", b"", b"*"], ERR_INVALID_ID),
+            (&[b"XIDMPRECORD", b"s", b"", b"", b"9-9"], ERR_EMPTY_PID),
+            (&[b"XIDMPRECORD", b"s", b"p", b"", b"9-9"], ERR_EMPTY_IID),
+        ];
+        for (a, e) in cases {
+            let mut slot = None;
+            let (out, fx) = run_args(&mut slot, &argv(a), &c, false);
+            assert_eq!(out, err(e), "{a:?}");
+            assert!(fx.replicate.is_empty());
+        }
+        // Then the key, then the entry.
         let mut slot = None;
-        // Missing key first, whatever the other arguments.
-        let (out, _) = run_args(
-            &mut slot,
-            &[
-                b"XIDMPRECORD".to_vec(),
-                b"s".to_vec(),
-                vec![],
-                vec![],
-                b"bad".to_vec(),
-            ],
-            &c,
-            false,
-        );
+        let (out, _) = run(&mut slot, "XIDMPRECORD s p i 1-1", &c);
         assert_eq!(out, err(ERR_NO_SUCH_KEY));
         run(&mut slot, "XADD s 1-1 f v", &c);
         run(&mut slot, "XADD s 2-1 f v", &c);
-        let (out, _) = run_args(
-            &mut slot,
-            &[
-                b"XIDMPRECORD".to_vec(),
-                b"s".to_vec(),
-                vec![],
-                vec![],
-                b"bad".to_vec(),
-            ],
-            &c,
-            false,
-        );
-        assert_eq!(out, err(ERR_INVALID_ID));
-        let (out, _) = run_args(
-            &mut slot,
-            &[
-                b"XIDMPRECORD".to_vec(),
-                b"s".to_vec(),
-                vec![],
-                vec![],
-                b"9-9".to_vec(),
-            ],
-            &c,
-            false,
-        );
-        assert_eq!(out, err(ERR_IDMP_EMPTY_PID));
-        let (out, _) = run_args(
-            &mut slot,
-            &[
-                b"XIDMPRECORD".to_vec(),
-                b"s".to_vec(),
-                b"p".to_vec(),
-                vec![],
-                b"9-9".to_vec(),
-            ],
-            &c,
-            false,
-        );
-        assert_eq!(out, err(ERR_IDMP_EMPTY_IID));
-        let (out, _) = run(&mut slot, "XIDMPRECORD s p i 9-9", &c);
-        assert_eq!(out, err(ERR_NO_ENTRY));
+        for id in ["9-9", "0-0", "1", "1-2"] {
+            let (out, _) = run(&mut slot, &format!("XIDMPRECORD s p i {id}"), &c);
+            assert_eq!(out, err(ERR_NO_ENTRY), "{id}");
+        }
+        let s = slot.as_ref().expect("s");
+        assert_eq!((s.idmp.pids_tracked(), s.idmp.iids_added), (0, 0));
+    }
+
+    #[test]
+    fn records_counts_and_propagates() {
+        let c = ctx(1000);
+        let mut slot = None;
+        run(&mut slot, "XADD s 1-1 f v", &c);
+        run(&mut slot, "XADD s 2-1 f v", &c);
         let (out, fx) = run(&mut slot, "XIDMPRECORD s p i 1-1", &c);
         assert_eq!(out, "+OK\r\n");
-        assert_eq!(fx.events, vec!["xidmprecord"]);
-        assert_eq!(repl(&fx), vec!["XIDMPRECORD s p i 1-1 IDMPAT 1000"]);
-        // Idempotent; another ID is refused.
+        assert!(fx.events.is_empty());
+        assert_eq!(repl(&fx), vec!["idmp.xidmprecord s p i 1-1 IDMPAT 1000"]);
+        // Idempotent: nothing changes, nothing propagates; another ID is refused.
         let (out, fx) = run(&mut slot, "XIDMPRECORD s p i 1-1", &c);
         assert_eq!(out, "+OK\r\n");
-        assert_eq!(repl(&fx), vec!["XIDMPRECORD s p i 1-1"]);
+        assert!(fx.replicate.is_empty());
         let (out, fx) = run(&mut slot, "XIDMPRECORD s p i 2-1", &c);
         assert_eq!(out, err(ERR_OTHER_ID));
         assert!(fx.replicate.is_empty());
         let s = slot.as_ref().expect("s");
-        assert_eq!((s.idmp.iids_added, s.idmp.iids_tracked()), (0, 1));
+        assert_eq!((s.idmp.iids_added, s.idmp.iids_tracked()), (1, 1));
         // An XADD IDMP of the recorded pair is a duplicate.
         let (out, _) = run(&mut slot, "XADD s IDMP p i * f v", &c);
         assert_eq!(out, "$3\r\n1-1\r\n");
-        // A deleted entry: refused for clients, accepted when trusted up to last-id.
+        // The replica's copy records the master's time and counts alike.
+        let mut replica = None;
+        let t = trusted(5000);
+        run_args(&mut replica, &words("idmp.xadd s 1-1 f v"), &t, false);
+        let (out, _) = run_args(
+            &mut replica,
+            &words("idmp.xidmprecord s p i 1-1 IDMPAT 1000"),
+            &t,
+            false,
+        );
+        assert_eq!(out, "+OK\r\n");
+        let r = replica.as_ref().expect("r");
+        assert_eq!(r.idmp.iids_added, 1);
+        let times: Vec<u64> = r
+            .idmp
+            .producers()
+            .flat_map(|(_, it)| it.map(|(_, _, t)| t))
+            .collect();
+        assert_eq!(times, vec![1000]);
+    }
+
+    #[test]
+    fn trusted_accepts_gone_entries() {
+        let c = ctx(1000);
+        let mut slot = None;
+        run(&mut slot, "XADD s 1-1 f v", &c);
+        run(&mut slot, "XADD s 2-1 f v", &c);
         run(&mut slot, "XDEL s 2-1", &c);
         let (out, _) = run(&mut slot, "XIDMPRECORD s p j 2-1", &c);
         assert_eq!(out, err(ERR_NO_ENTRY));
@@ -256,18 +283,15 @@ mod tests {
         );
         assert_eq!(out, "+OK\r\n");
         let s = slot.as_ref().expect("s");
-        let times: Vec<(StreamId, u64)> = s
+        let recs: Vec<(StreamId, u64)> = s
             .idmp
             .producers()
             .flat_map(|(_, it)| it.map(|(_, id, t)| (id, t)))
             .collect();
         assert_eq!(
-            times,
-            vec![
-                (StreamId::new(1, 1), 1000),
-                (StreamId::new(2, 1), 1000),
-                (StreamId::new(2, 2), 1000)
-            ]
+            recs,
+            vec![(StreamId::new(2, 1), 500), (StreamId::new(2, 2), 1000)]
         );
+        assert_eq!(s.idmp.iids_added, 2);
     }
 }

@@ -96,6 +96,7 @@ const STATIC_NAMES: &[&CStr] = &[
     c"idmp.xack",
     c"XCFGSET",
     c"XIDMPRECORD",
+    c"idmp.xidmprecord",
     c"xadd",
     c"xtrim",
     c"xdel",

@@ -48,6 +48,8 @@ pub const REPLY_ARRAY: i32 = raw::REDISMODULE_REPLY_ARRAY as i32;
 pub const REPLY_NULL: i32 = raw::REDISMODULE_REPLY_NULL as i32;
 /// `REDISMODULE_REPLY_MAP`.
 pub const REPLY_MAP: i32 = raw::REDISMODULE_REPLY_MAP as i32;
+/// `REDISMODULE_REPLY_ERROR`.
+pub const REPLY_ERROR: i32 = raw::REDISMODULE_REPLY_ERROR as i32;
 
 /// A borrowed element of a call reply; it cannot outlive the reply.
 #[derive(Clone, Copy)]

@@ -33,10 +33,12 @@ pub const INFO: &[(&str, i32, i32, u64)] = &[
     ("idmp.type", 2, 1, RO),
     ("idmp.idmpcounters", 4, 1, RW | UPDATE),
     ("xcfgset", -2, 1, RW | UPDATE),
-    // Exactly 5 for clients (checked by the parser); the master link and the
-    // AOF also send the 7-argument form with the insertion time.
-    ("xidmprecord", -5, 1, RW | UPDATE),
+    // Exactly 5, as on 8.6.3; the propagated form with the insertion time
+    // (7 arguments) goes under the internal name.
+    ("xidmprecord", 5, 1, RW | UPDATE),
+    ("idmp.xidmprecord", -5, 1, RW | UPDATE),
     ("idmp.configget", -2, 0, 0),
+    ("idmp.configset", -3, 0, 0),
     ("idmp.scan", -2, 0, 0),
     // XREAD/XREADGROUP: keys after STREAMS (see KEYWORD_SPECS).
     // XREADGROUP searches from argument 4 as the native spec does, so that a
@@ -93,6 +95,7 @@ fn docs_for(ctx: *mut raw::RedisModuleCtx, name: &str) -> (CmdDocs, Vec<Option<S
     }
     let internal = match base {
         "configget" => "CONFIG GET of the Redis 8.6 names of the module's configs (stream-idmp-*); the module's command filter routes CONFIG GET here.",
+        "configset" => "CONFIG SET of the Redis 8.6 names of the module's configs (stream-idmp-*); the module's command filter routes CONFIG SET here.",
         "scan" => "SCAN with TYPE stream, module streams included; the module's command filter routes SCAN ... TYPE stream here.",
         "idmpcounters" => "Internal: restores a stream's IDMP counters (AOF rewrite and replication only).",
         _ => "",

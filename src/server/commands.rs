@@ -30,8 +30,16 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.idmpcounters", "write fast", 1, 1, 1),
     ("xcfgset", "write fast", 1, 1, 1),
     ("xidmprecord", "write deny-oom fast", 1, 1, 1),
+    ("idmp.xidmprecord", "write deny-oom fast", 1, 1, 1),
     (
         "idmp.configget",
+        "admin deny-script allow-loading allow-stale",
+        0,
+        0,
+        0,
+    ),
+    (
+        "idmp.configset",
         "admin deny-script allow-loading allow-stale",
         0,
         0,
@@ -86,6 +94,8 @@ extern "C" fn handler(
             crate::server::scan::run(ctx, args);
         } else if name.eq_ignore_ascii_case(b"idmp.configget") {
             crate::server::configget::run(ctx, args);
+        } else if name.eq_ignore_ascii_case(b"idmp.configset") {
+            crate::server::configget::run_set(ctx, args);
         } else {
             route::run(ctx, args);
         }
@@ -114,21 +124,24 @@ fn routed_acl_check(
     match native.as_str() {
         "xinfo" => acl::check(ctx, "xinfo", args, 2),
         "xgroup" => acl::check(ctx, "xgroup", args, 2),
-        "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2),
+        "configget" => acl::check(ctx, "config", &config_argv(ctx, b"get", args), 2),
+        "configset" => acl::check(ctx, "config", &config_argv(ctx, b"set", args), 2),
         "idmpcounters" => None,
         "scan" => acl::check(ctx, "scan", args, 1),
         _ => acl::check(ctx, &native, args, 1),
     }
 }
 
-/// `idmp.configget a b` as the `CONFIG GET a b` it stands for.
-fn config_get_argv(
+/// `idmp.configget a b` (`idmp.configset a 1`) as the `CONFIG GET a b`
+/// (`CONFIG SET a 1`) it stands for.
+fn config_argv(
     ctx: *mut raw::RedisModuleCtx,
+    sub: &[u8],
     args: &[*mut raw::RedisModuleString],
 ) -> Vec<*mut raw::RedisModuleString> {
     let mut v = vec![
         api::create_string(ctx, b"config"),
-        api::create_string(ctx, b"get"),
+        api::create_string(ctx, sub),
     ];
     v.extend(args.iter().skip(1).copied());
     v

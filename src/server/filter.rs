@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use redis_module::raw;
 
+use crate::commands::glob::{glob_match_nocase, is_pattern};
 use crate::rm;
 use crate::server::api::{create_string, str_bytes};
 use crate::server::guard::guard;
@@ -82,15 +83,20 @@ pub fn module_config_name(name: &[u8]) -> Option<&'static str> {
         .map(|&(_, to)| to)
 }
 
-/// The Redis 8.6 name of a module config, for answers to CONFIG GET.
-pub fn native_config_name(name: &[u8]) -> Option<&'static str> {
-    CONFIG_NAMES
-        .iter()
-        .find(|(_, to)| name.eq_ignore_ascii_case(to.as_bytes()))
-        .map(|&(from, _)| from)
+/// The Redis 8.6 names that stand for module configs.
+pub fn native_config_names() -> impl Iterator<Item = &'static str> {
+    CONFIG_NAMES.iter().map(|&(from, _)| from)
+}
+
+/// True when a CONFIG GET argument is a Redis 8.6 name, or a pattern that
+/// matches one.
+fn asks_native_config(arg: &[u8]) -> bool {
+    module_config_name(arg).is_some()
+        || (is_pattern(arg) && native_config_names().any(|n| glob_match_nocase(arg, n.as_bytes())))
 }
 
 static CONFIG_GET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+static CONFIG_SET: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 static SCAN: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 
 /// Retained module strings for the route targets, created once at load.
@@ -180,25 +186,28 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
         if name.eq_ignore_ascii_case(b"config") && argc >= 3 {
             let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
             let sub = str_bytes(sub);
-            if sub.eq_ignore_ascii_case(b"set") {
-                // CONFIG SET name value [name value ...]: rename the names.
-                let mut pos = 2;
-                while pos < argc {
-                    let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
-                        .unwrap_or(std::ptr::null_mut());
-                    if let Some(to) = module_config_name(str_bytes(a)) {
-                        let s = create_string(std::ptr::null_mut(), to.as_bytes());
-                        let _ = rm!(RedisModule_CommandFilterArgReplace(fctx, pos, s));
-                    }
-                    pos += 2;
-                }
-            } else if sub.eq_ignore_ascii_case(b"get") {
-                // CONFIG GET naming a Redis 8.6 name goes to idmp.configget,
-                // which answers under the names the client asked for.
-                let asks_native = (2..argc).any(|pos| {
+            if sub.eq_ignore_ascii_case(b"set") && argc >= 4 && argc % 2 == 0 {
+                // CONFIG SET name value [name value ...] naming a Redis 8.6
+                // name goes to idmp.configset, which renames the names and
+                // answers errors under the names the client used (an arity
+                // error is left to the server's CONFIG SET).
+                let asks_native = (2..argc).step_by(2).any(|pos| {
                     let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
                         .unwrap_or(std::ptr::null_mut());
                     module_config_name(str_bytes(a)).is_some()
+                });
+                if asks_native {
+                    replace_with_retained(fctx, 0, CONFIG_SET.load(Ordering::Relaxed));
+                    let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
+                }
+            } else if sub.eq_ignore_ascii_case(b"get") {
+                // CONFIG GET naming a Redis 8.6 name (or a pattern matching
+                // one) goes to idmp.configget, which answers under the names
+                // the client asked for.
+                let asks_native = (2..argc).any(|pos| {
+                    let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
+                        .unwrap_or(std::ptr::null_mut());
+                    asks_native_config(str_bytes(a))
                 });
                 if asks_native {
                     replace_with_retained(fctx, 0, CONFIG_GET.load(Ordering::Relaxed));
@@ -225,6 +234,11 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         return false;
     }
     CONFIG_GET.store(cg, Ordering::Relaxed);
+    let cs = create_string(std::ptr::null_mut(), b"idmp.configset");
+    if cs.is_null() {
+        return false;
+    }
+    CONFIG_SET.store(cs, Ordering::Relaxed);
     let sc = create_string(std::ptr::null_mut(), b"idmp.scan");
     if sc.is_null() {
         return false;

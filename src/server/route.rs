@@ -261,6 +261,14 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
                 on_native(ctx, &req, native, write, argv);
                 return;
             }
+            // XCFGSET reads its options after the key: a native stream that
+            // gets an option error stays native.
+            if let Request::Xcfgset(x) = &req {
+                if let Err(e) = x.settings() {
+                    out.error(&e);
+                    return;
+                }
+            }
             if let Err(e) = convert_native(ctx, keyname) {
                 out.error(&e);
                 return;

@@ -1,8 +1,6 @@
-//! The documentation of the commands Redis 7.x does not have, as the
-//! Redis 8.2 / 8.6 command reference gives it (XCFGSET's summary and argument
-//! structure from the command's reference page, with the released keywords
-//! IDMP-DURATION / IDMP-MAXSIZE in place of the page's early DURATION /
-//! MAXSIZE, which the module accepts as aliases).
+//! The documentation of the commands Redis 7.x does not have, as Redis 8.2 /
+//! 8.6 give it (XCFGSET and XIDMPRECORD as native 8.6.3's `COMMAND DOCS`
+//! answers: argument names, `since`).
 
 use super::{condition_arg, ArgKind, CmdDocs, DocArg, MULTIPLE, OPTIONAL};
 
@@ -17,19 +15,19 @@ pub fn docs(name: &str) -> Option<CmdDocs> {
             args: vec![
                 DocArg::key(),
                 DocArg::group(
-                    "duration-block",
+                    "idmp-duration-block",
                     ArgKind::Block,
                     vec![
-                        DocArg::token("duration-token", "IDMP-DURATION"),
+                        DocArg::token("idmp-duration-token", "IDMP-DURATION"),
                         DocArg::new("duration", ArgKind::Integer),
                     ],
                 )
                 .flags(OPTIONAL),
                 DocArg::group(
-                    "maxsize-block",
+                    "idmp-maxsize-block",
                     ArgKind::Block,
                     vec![
-                        DocArg::token("maxsize-token", "IDMP-MAXSIZE"),
+                        DocArg::token("idmp-maxsize-token", "IDMP-MAXSIZE"),
                         DocArg::new("maxsize", ArgKind::Integer),
                     ],
                 )
@@ -42,7 +40,7 @@ pub fn docs(name: &str) -> Option<CmdDocs> {
                 "An internal command for setting IDMP metadata on an existing stream message."
                     .into(),
             ),
-            since: Some("8.6.0".into()),
+            since: Some("8.6.2".into()),
             complexity: Some("O(1)".into()),
             args: vec![
                 DocArg::key(),
