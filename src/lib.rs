@@ -20,7 +20,7 @@ mod module_decl {
     use redis_module::alloc::RedisAlloc;
     use redis_module::configuration::ConfigurationFlags;
 
-    use crate::server::config::{CAPTURE, DURATION, MAXSIZE};
+    use crate::server::config::{AOF_NATIVE, CAPTURE, DURATION, MAXSIZE};
     use crate::server::dtype::IDMP_TYPE;
     use crate::server::init as module_init;
 
@@ -38,6 +38,7 @@ mod module_decl {
             string: [],
             bool: [
                 ["capture-new-streams", &CAPTURE, true, ConfigurationFlags::DEFAULT, None],
+                ["aof-rewrite-native", &AOF_NATIVE, false, ConfigurationFlags::DEFAULT, None],
             ],
             enum: [],
             module_args_as_configuration: true,

@@ -2,4 +2,6 @@
 
 pub mod aof;
 pub mod groups;
+pub mod native_aof;
 pub mod rdb;
+pub mod translate;

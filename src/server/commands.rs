@@ -218,7 +218,8 @@ pub fn check_server(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
     Ok(())
 }
 
-fn native_command_exists(ctx: *mut raw::RedisModuleCtx, name: &str) -> bool {
+/// Does the host have the command `name` (COMMAND INFO)?
+pub fn native_command_exists(ctx: *mut raw::RedisModuleCtx, name: &str) -> bool {
     let mut args = [
         api::create_string(ctx, b"INFO"),
         api::create_string(ctx, name.as_bytes()),

@@ -12,6 +12,10 @@ pub static MAXSIZE: AtomicI64 = AtomicI64::new(100);
 /// `idmp.capture-new-streams`: every new stream is a module stream.
 pub static CAPTURE: AtomicBool = AtomicBool::new(true);
 
+/// `idmp.aof-rewrite-native`: the AOF rewrite emits only commands native
+/// Redis 8.6 understands (the way out, issue 15; see `persist::native_aof`).
+pub static AOF_NATIVE: AtomicBool = AtomicBool::new(false);
+
 /// The IDMP settings a new stream starts with.
 pub fn defaults() -> IdmpSettings {
     IdmpSettings {

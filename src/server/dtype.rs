@@ -8,7 +8,7 @@ use std::ptr;
 use redis_module::native_types::RedisType;
 use redis_module::raw;
 
-use crate::persist::{aof, rdb};
+use crate::persist::{aof, native_aof, rdb};
 use crate::rm;
 use crate::server::api::{c_string, create_string, str_bytes};
 use crate::server::guard::guard;
@@ -149,7 +149,15 @@ extern "C" fn aof_rewrite(
         let Some(s) = stream_ref(value) else { return };
         let keyname = str_bytes(key);
         let fmt = c_string("v");
-        for argv in aof::rewrite_commands_at(keyname, s, crate::server::api::now_ms()) {
+        let now = crate::server::api::now_ms();
+        let native = crate::server::migrate::active()
+            || crate::server::config::AOF_NATIVE.load(std::sync::atomic::Ordering::Relaxed);
+        let cmds = if native {
+            native_aof::native_commands(keyname, s, Some(now), native_aof::Form::Aof)
+        } else {
+            aof::rewrite_commands_at(keyname, s, now)
+        };
+        for argv in cmds {
             let Some((name, rest)) = argv.split_first() else {
                 continue;
             };

@@ -17,10 +17,12 @@ pub mod getkeys;
 pub mod guard;
 pub mod info;
 pub mod limits;
+pub mod migrate;
 pub mod reply;
 pub mod route;
 pub mod scan;
 pub mod stats;
+pub mod translate;
 pub mod wake;
 pub mod xinfo_native;
 pub mod xread;
@@ -37,6 +39,13 @@ pub fn init(ctx: &Context, _args: &[RedisString]) -> Status {
     let raw_ctx = ctx.ctx;
     api::auto_memory(raw_ctx);
     guard::install_panic_hook();
+    // A host with native IDMP (8.6+): the way out, nothing else.
+    if migrate::host_has_native_idmp(raw_ctx) {
+        return match migrate::init(raw_ctx) {
+            redis_module::raw::Status::Ok => Status::Ok,
+            _ => Status::Err,
+        };
+    }
     if let Err(msg) = commands::check_server(raw_ctx) {
         api::log(
             raw_ctx,
