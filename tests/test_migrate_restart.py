@@ -5,7 +5,15 @@ native one when loading ends. After a SAVE, 8.6.3 starts without the module
 and nothing is missing; a producer retrying the same (pid, iid) across the
 move is answered with the original ID every time."""
 
+import os
+import shutil
+import tempfile
+
 import pytest
+import redis
+
+from pworkload import cut_at_opcode, module_opcode_offsets, reseal, split_dump
+from server import ServerDied
 
 from migrate_util import (client, db_state, info_idmp, native86_binary, populate,
                           retries)
@@ -64,3 +72,89 @@ def test_restart_with_the_module_then_without(server_factory):
     c.execute_command("XADD", "s1", "IDMP", "p-new", "i-new", "*", "f", "v")
     assert c.execute_command("XADD", "s1", "IDMP", "p-new", "i-new", "*", "f", "v") \
         == c.execute_command("XREVRANGE", "s1", "+", "-", "COUNT", "1")[0][0]
+
+
+def test_a_failed_conversion_leaves_the_key_and_says_so(server_factory):
+    """The temporary key a conversion builds under is taken: that stream stays
+    a module stream, the log and INFO say so, the others move; once the way
+    is free, the next load (DEBUG RELOAD here, a restart alike) converts it."""
+    b86 = native86_binary()
+    m = server_factory()
+    c = client(m)
+    sent = populate(c)
+    c.execute_command("SET", "s1:idmp-migrate-tmp", "in the way")
+    before = db_state(c, KEYS)
+    assert c.execute_command("SAVE") == b"OK"
+    c.close()
+    m.stop()
+    n = server_factory(binary=b86, workdir=m.dir, start=False)
+    n.start()
+    c = client(n)
+    info = info_idmp(c)
+    assert (info["idmp_migrated_streams"], info["idmp_migration_failures"]) == (3, 1)
+    assert info["idmp_module_streams"] == 1
+    assert c.execute_command("TYPE", "s1") == b"idmp-strm"
+    assert c.execute_command("GET", "s1:idmp-migrate-tmp") == b"in the way"
+    with open(n.logfile, encoding="utf-8", errors="replace") as f:
+        assert "module stream 's1' NOT converted, left as it was: " \
+            "the temporary key 's1:idmp-migrate-tmp' exists" in f.read()
+    c.execute_command("DEL", "s1:idmp-migrate-tmp")
+    assert c.execute_command("DEBUG", "RELOAD") == b"OK"
+    assert info_idmp(c)["idmp_module_streams"] == 0
+    assert db_state(c, KEYS) == before
+    assert not retries(c, sent)
+
+
+def test_corrupt_module_payloads_on_863(server_factory):
+    """SPEC 8 on the way out: a truncated or damaged idmp-strm payload
+    (RESTORE, an RDB file) is refused with an error on 8.6.3 in migration
+    mode; the server does not crash."""
+    b86 = native86_binary()
+    m = server_factory()
+    c = client(m)
+    populate(c, n=40)
+    value, ver = split_dump(c.execute_command("DUMP", "s1"))
+    assert c.execute_command("SAVE") == b"OK"
+    c.close()
+    m.stop()
+    with open(os.path.join(m.dir, "dump.rdb"), "rb") as f:
+        rdb = f.read()
+
+    n = server_factory(binary=b86)
+    c = client(n)
+    starts, _ = module_opcode_offsets(value)
+    refused = 0
+    for k in range(1, len(starts), max(1, len(starts) // 40)):
+        try:
+            c.execute_command("RESTORE", "cut%d" % k, "0", reseal(cut_at_opcode(value, k), ver))
+        except redis.ResponseError as e:
+            assert "Bad data format" in str(e), e
+            refused += 1
+    assert refused > 0
+    for pos in range(12, len(value), max(1, len(value) // 60)):
+        v = bytearray(value)
+        v[pos] ^= 0xFF
+        try:
+            c.execute_command("RESTORE", "flip%d" % pos, "0", reseal(bytes(v), ver))
+        except redis.ResponseError:
+            pass
+    assert c.execute_command("PING") is not None
+    with open(n.logfile, encoding="utf-8", errors="replace") as f:
+        log = f.read()
+    assert "idmp: cannot load an idmp-strm value" in log
+    assert "crashed" not in log and "BUG REPORT" not in log
+    n.stop()
+
+    # an RDB file cut inside the module value: the load fails cleanly
+    bad = tempfile.mkdtemp(prefix="idmp-migrate-bad-")
+    try:
+        i = rdb.index(b"s1") + 2 + len(value) // 2
+        with open(os.path.join(bad, "dump.rdb"), "wb") as f:
+            f.write(rdb[:i])
+        x = server_factory(binary=b86, workdir=bad, start=False)
+        with pytest.raises(ServerDied) as died:
+            x.start()
+        assert "exited with 1" in str(died.value), str(died.value)[-2000:]
+        assert "BUG REPORT" not in str(died.value) and "crashed" not in str(died.value)
+    finally:
+        shutil.rmtree(bad, ignore_errors=True)
