@@ -4,8 +4,11 @@ stream on 7.x with the native stream it became on 8.6.3."""
 
 import os
 import subprocess
+import threading
+import time
 
 import pytest
+import redis
 
 from server import REPO
 
@@ -144,3 +147,46 @@ def client(srv):
     c = srv.client()
     c.response_callbacks.clear()
     return c
+
+
+class Retrier(threading.Thread):
+    """A producer that keeps retrying acknowledged (pid, iid) pairs against
+    ``self.port`` (changeable: a failover points it elsewhere) until stopped,
+    across restarts (connection errors and LOADING are waited out). Every
+    answer must be the original ID: ``bad`` collects the others."""
+
+    def __init__(self, port, sent):
+        super().__init__(daemon=True)
+        self.port = port
+        self.sent = list(sent)
+        self.bad = []
+        self.answers = 0
+        self.ports_answered = set()
+        self._halt = threading.Event()
+
+    def run(self):
+        c, port = None, None
+        i = 0
+        while not self._halt.is_set():
+            if c is None or port != self.port:
+                port = self.port
+                c = redis.Redis(host="127.0.0.1", port=port, socket_timeout=5)
+            key, pid, iid, fields, want = self.sent[i % len(self.sent)]
+            try:
+                got = c.execute_command("XADD", key, "IDMP", pid, iid, "*", *fields)
+            except (redis.ConnectionError, redis.TimeoutError, redis.BusyLoadingError):
+                c = None
+                time.sleep(0.01)
+                continue
+            except redis.ResponseError as e:
+                got = e
+            self.answers += 1
+            self.ports_answered.add(port)
+            if got != want:
+                self.bad.append((key, pid, iid, want, got))
+            i += 1
+
+    def finish(self):
+        self._halt.set()
+        self.join(10)
+        return self.bad

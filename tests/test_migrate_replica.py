@@ -7,7 +7,7 @@ REPLICAOF NO ONE answers every retried (pid, iid) with its original ID."""
 
 import time
 
-from migrate_util import (client, db_state, info_idmp, native86_binary,
+from migrate_util import (Retrier, client, db_state, info_idmp, native86_binary,
                           populate, retries)
 
 KEYS = ["s1", "s2", "s3", "empty", "new"]
@@ -42,6 +42,8 @@ def test_replica_on_863_then_promotion(server_factory):
     m = server_factory(extra=["--repl-diskless-sync-delay", "0"])
     mc = client(m)
     sent = populate(mc, keys=("s1", "s2", "s3"), n=50)
+    producer = Retrier(m.port, sent)
+    producer.start()
     r = server_factory(binary=b86, extra=["--replicaof", "127.0.0.1", str(m.port)])
     # retries reach the master while the replica syncs
     assert not retries(mc, sent)
@@ -89,6 +91,12 @@ def test_replica_on_863_then_promotion(server_factory):
     assert "mismatch" not in log.lower()
     # failover: the replica takes the producers
     assert rc.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    producer.sent = list(sent)
+    producer.port = r.port
+    m.stop()
+    time.sleep(0.3)
+    assert producer.finish() == []
+    assert producer.ports_answered == {m.port, r.port}
     bad = retries(rc, sent)
     assert not bad, bad[:5]
     assert db_state(rc, KEYS) == replica_state

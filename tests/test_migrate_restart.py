@@ -8,6 +8,7 @@ move is answered with the original ID every time."""
 import os
 import shutil
 import tempfile
+import time
 
 import pytest
 import redis
@@ -15,7 +16,7 @@ import redis
 from pworkload import cut_at_opcode, module_opcode_offsets, reseal, split_dump
 from server import ServerDied
 
-from migrate_util import (client, db_state, info_idmp, native86_binary, populate,
+from migrate_util import (Retrier, client, db_state, info_idmp, native86_binary, populate,
                           retries)
 
 KEYS = ["s1", "s2", "s3", "empty"]
@@ -32,12 +33,16 @@ def test_restart_with_the_module_then_without(server_factory):
     before_retry = db_state(c, KEYS)
     assert {k: v["info"] for k, v in before.items()} == \
         {k: v["info"] for k, v in before_retry.items()}
+    # a producer retries the same pairs before, during and after the move
+    producer = Retrier(m.port, sent)
+    producer.start()
     assert c.execute_command("SAVE") == b"OK"
     c.close()
     m.stop()
 
-    # 1. the same configuration on native 8.6.3
+    # 1. the same configuration on native 8.6.3 (on the same port)
     n = server_factory(binary=b86, workdir=m.dir, start=False)
+    n.port = m.port
     n.start()
     c = client(n)
     info = info_idmp(c)
@@ -64,8 +69,12 @@ def test_restart_with_the_module_then_without(server_factory):
 
     # 2. without the module
     w = server_factory(binary=b86, module=False, workdir=m.dir, start=False)
+    w.port = m.port
     w.start()
     c = client(w)
+    time.sleep(0.2)
+    assert producer.finish() == []
+    assert producer.answers > len(sent)
     assert db_state(c, KEYS) == before
     assert {k: c.execute_command("DEBUG", "DIGEST-VALUE", k) for k in KEYS} == digests
     assert not retries(c, sent), "retries on 8.6.3 without the module"
