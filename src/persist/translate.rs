@@ -8,6 +8,7 @@
 //! | `idmp.xdel`, `idmp.xtrim`, `idmp.xsetid`, `idmp.xack` | the native command, same arguments |
 //! | `idmp.xclaim ... [DELETEDOK]` | `XCLAIM ...` (DELETEDOK dropped) |
 //! | `idmp.xgroup sub ...` | `XGROUP sub ...`; `SETCONSUMERTIME` is dropped (no native way) |
+//! | `idmp.xidmprecord key pid iid id [IDMPAT t]` | `XIDMPRECORD key pid iid id` |
 //! | `idmp.idmpcounters key added dups` | nothing: native has no way to set the lifetime counters |
 
 /// The native commands one propagated module command stands for (the key
@@ -36,6 +37,12 @@ pub fn translate(argv: &[&[u8]]) -> Vec<Vec<Vec<u8>>> {
                 .collect();
             vec![owned(b"XCLAIM", &kept)]
         }
+        // `idmp.xidmprecord key pid iid id [IDMPAT t]` (branch idmp's name
+        // for the master's form): the native arity-5 command.
+        b"idmp.xidmprecord" => rest
+            .get(..4)
+            .map(|a| vec![owned(b"XIDMPRECORD", a)])
+            .unwrap_or_default(),
         b"idmp.xgroup" => match rest.first() {
             Some(sub) if sub.eq_ignore_ascii_case(b"SETCONSUMERTIME") => Vec::new(),
             _ => vec![owned(b"XGROUP", rest)],
@@ -143,5 +150,10 @@ mod tests {
             ["XGROUP CREATECONSUMER s g c"]
         );
         assert!(t("idmp.idmpcounters s 4 5").is_empty());
+        assert_eq!(
+            t("idmp.xidmprecord s p i 1-1 IDMPAT 99"),
+            ["XIDMPRECORD s p i 1-1"]
+        );
+        assert!(t("idmp.xidmprecord s p i").is_empty());
     }
 }

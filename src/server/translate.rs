@@ -34,6 +34,7 @@ const TRANSLATORS: &[(&str, i32)] = &[
     ("idmp.xclaim", 1),
     ("idmp.xgroup", 2),
     ("idmp.idmpcounters", 1),
+    ("idmp.xidmprecord", 1),
 ];
 
 extern "C" fn handler(
