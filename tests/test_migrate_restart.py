@@ -220,3 +220,24 @@ def test_idmpauto_retries_across_the_move(server_factory):
     for fields, want in sent:
         assert c.execute_command("XADD", "auto", "IDMPAUTO", "pa", "*", *fields) == want
     assert c.execute_command("XLEN", "auto") == 40
+
+
+def test_restore_of_a_module_payload_on_863(server_factory):
+    """MIGRATE/RESTORE from a 7.x node into 8.6.3 in migration mode: the
+    module stream that arrives is converted right after the command."""
+    b86 = native86_binary()
+    m = server_factory()
+    c = client(m)
+    sent = populate(c)
+    before = db_state(c, ["s1", "s3"])
+    dumps = {k: (c.execute_command("DUMP", k), max(0, c.execute_command("PTTL", k)))
+             for k in ("s1", "s3")}
+    n = server_factory(binary=b86)
+    nc = client(n)
+    for k, (payload, ttl) in dumps.items():
+        assert nc.execute_command("RESTORE", k, ttl, payload) == b"OK"
+    assert info_idmp(nc)["idmp_migrated_streams"] == 2
+    assert info_idmp(nc)["idmp_module_streams"] == 0
+    after = db_state(nc, ["s1", "s3"])
+    assert after == before
+    assert not retries(nc, [s for s in sent if s[0] in ("s1", "s3")])

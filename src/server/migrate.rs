@@ -91,6 +91,15 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> raw::Status {
         ev,
         Some(on_loading)
     ));
+    // A module stream that arrives later by RESTORE (MIGRATE from a 7.x
+    // node) is converted right after the command.
+    if unsafe { { raw::RedisModule_AddPostNotificationJob }.is_some() } {
+        let _ = rm!(RedisModule_SubscribeToKeyspaceEvents(
+            ctx,
+            raw::REDISMODULE_NOTIFY_GENERIC,
+            Some(on_keyspace)
+        ));
+    }
     if !crate::server::translate::register(ctx) {
         api::log(ctx, "warning", "idmp: failed to register the translators");
         return raw::Status::Err;
@@ -120,6 +129,98 @@ extern "C" fn on_loading(
             convert_all(ctx);
         }
     })
+}
+
+/// A conversion to run once the current command is done.
+struct Job {
+    db: c_int,
+    key: Vec<u8>,
+}
+
+extern "C" fn on_keyspace(
+    ctx: *mut raw::RedisModuleCtx,
+    _type: c_int,
+    event: *const std::ffi::c_char,
+    key: *mut raw::RedisModuleString,
+) -> c_int {
+    guard(0, || {
+        if event.is_null() {
+            return 0;
+        }
+        // SAFETY: the server passes a NUL-terminated event name.
+        let ev = unsafe { std::ffi::CStr::from_ptr(event) }.to_bytes();
+        if ev != b"restore" {
+            return 0;
+        }
+        let job = Box::new(Job {
+            db: rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0),
+            key: str_bytes(key).to_vec(),
+        });
+        let pd = Box::into_raw(job).cast::<c_void>();
+        let added = rm!(RedisModule_AddPostNotificationJob(
+            ctx,
+            Some(run_job),
+            pd,
+            Some(free_job)
+        ));
+        if added != Some(raw::Status::Ok as c_int) {
+            free_job(pd);
+        }
+        0
+    })
+}
+
+extern "C" fn run_job(ctx: *mut raw::RedisModuleCtx, pd: *mut c_void) {
+    guard((), || {
+        // SAFETY: pd is the Job boxed in on_keyspace, freed by free_job after.
+        let Some(job) = (unsafe { pd.cast::<Job>().as_ref() }) else {
+            return;
+        };
+        let original = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+        if rm!(RedisModule_SelectDb(ctx, job.db)) != Some(raw::Status::Ok as c_int) {
+            return;
+        }
+        let is_module = {
+            let k = OpenKey::open(ctx, create_string(ctx, &job.key), false);
+            matches!(key_kind(k.0), Kind::Module(_))
+        };
+        if is_module {
+            report(ctx, job.db, &job.key, convert_key(ctx, &job.key));
+        }
+        let _ = rm!(RedisModule_SelectDb(ctx, original));
+    })
+}
+
+extern "C" fn free_job(pd: *mut c_void) {
+    if !pd.is_null() {
+        // SAFETY: pd came from Box::into_raw(Box<Job>) and is freed once.
+        drop(unsafe { Box::from_raw(pd.cast::<Job>()) });
+    }
+}
+
+/// Logs and counts the outcome of one conversion.
+pub fn report(ctx: *mut raw::RedisModuleCtx, db: c_int, name: &[u8], r: Result<(), String>) {
+    let shown = String::from_utf8_lossy(name);
+    match r {
+        Ok(()) => {
+            MIGRATED.fetch_add(1, Ordering::Relaxed);
+            api::log(
+                ctx,
+                "verbose",
+                &format!("idmp: db {db}: module stream '{shown}' is now a native stream"),
+            );
+        }
+        Err(e) => {
+            FAILED.fetch_add(1, Ordering::Relaxed);
+            api::log(
+                ctx,
+                "warning",
+                &format!(
+                    "idmp: db {db}: module stream '{shown}' NOT converted, left as it was: {e}"
+                ),
+            );
+        }
+    }
 }
 
 extern "C" fn collect(
@@ -158,27 +259,8 @@ pub fn convert_all(ctx: *mut raw::RedisModuleCtx) {
     let mut db: c_int = 0;
     while rm!(RedisModule_SelectDb(ctx, db)) == Some(raw::Status::Ok as c_int) {
         for name in module_keys(ctx) {
-            let shown = String::from_utf8_lossy(&name).into_owned();
-            match convert_key(ctx, &name) {
-                Ok(()) => {
-                    MIGRATED.fetch_add(1, Ordering::Relaxed);
-                    api::log(
-                        ctx,
-                        "verbose",
-                        &format!("idmp: db {db}: module stream '{shown}' is now a native stream"),
-                    );
-                }
-                Err(e) => {
-                    FAILED.fetch_add(1, Ordering::Relaxed);
-                    api::log(
-                        ctx,
-                        "warning",
-                        &format!(
-                            "idmp: db {db}: module stream '{shown}' NOT converted, left as it was: {e}"
-                        ),
-                    );
-                }
-            }
+            let r = convert_key(ctx, &name);
+            report(ctx, db, &name, r);
         }
         db += 1;
     }

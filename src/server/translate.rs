@@ -65,7 +65,10 @@ extern "C" fn handler(
                 matches!(key_kind(k.0), Kind::Module(_))
             };
             if is_module {
-                if let Err(e) = crate::server::migrate::convert_key(ctx, key) {
+                let r = crate::server::migrate::convert_key(ctx, key);
+                let db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+                crate::server::migrate::report(ctx, db, key, r.clone());
+                if let Err(e) = r {
                     ModuleReply::new(ctx)
                         .error(&format!("ERR idmp: migration of the key failed: {e}"));
                     return true;
