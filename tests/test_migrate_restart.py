@@ -166,6 +166,8 @@ def test_corrupt_module_payloads_on_863(server_factory):
         with pytest.raises(ServerDied) as died:
             x.start()
         assert "exited with 1" in str(died.value), str(died.value)[-2000:]
+        assert "idmp: cannot load an idmp-strm value: truncated or unreadable payload" \
+            in str(died.value)
         assert "BUG REPORT" not in str(died.value) and "crashed" not in str(died.value)
     finally:
         shutil.rmtree(bad, ignore_errors=True)
