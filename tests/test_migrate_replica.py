@@ -100,3 +100,30 @@ def test_replica_on_863_then_promotion(server_factory):
     bad = retries(rc, sent)
     assert not bad, bad[:5]
     assert db_state(rc, KEYS) == replica_state
+
+
+def test_conversion_on_an_863_master_reaches_its_replica(server_factory):
+    """A conversion on 8.6.3 (here: a module stream arriving by RESTORE) is
+    propagated as native commands: a replica *without* the module ends with
+    the same native stream."""
+    b86 = native86_binary()
+    m = server_factory()
+    c = client(m)
+    sent = populate(c)
+    dump = c.execute_command("DUMP", "s2")
+    before = db_state(c, ["s2"])
+    n = server_factory(binary=b86, extra=["--repl-diskless-sync-delay", "0"])
+    nc = client(n)
+    r = server_factory(binary=b86, module=False,
+                       extra=["--replicaof", "127.0.0.1", str(n.port)])
+    rc = client(r)
+    wait_link(rc)
+    assert nc.execute_command("RESTORE", "s2", "0", dump) == b"OK"
+    wait_offset(nc, rc)
+    assert info_idmp(nc)["idmp_migrated_streams"] == 1
+    assert db_state(nc, ["s2"]) == before
+    assert db_state(rc, ["s2"]) == before
+    assert nc.execute_command("DEBUG", "DIGEST-VALUE", "s2") == \
+        rc.execute_command("DEBUG", "DIGEST-VALUE", "s2")
+    assert rc.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
+    assert not retries(rc, [s for s in sent if s[0] == "s2"])
