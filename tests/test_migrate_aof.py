@@ -153,10 +153,13 @@ def test_preamble_aof_on_863_with_the_module(server_factory):
     assert not retries(c, sent)
     c.close()
     n.stop()
-    # the conversion reached 8.6.3's own AOF: it replays (with the module)
+    # the conversion reached 8.6.3's own AOF: it replays (with the module).
+    # s2, s3 and empty come back native from it; s1 is converted again when
+    # the replayed tail's first idmp.xadd reaches it (a conversion inside the
+    # AOF loader is not propagated: the loader writes nothing), the rest stays.
     n.start()
     c = client(n)
-    assert info_idmp(c)["idmp_migrated_streams"] == 0, n.log_tail()
+    assert info_idmp(c)["idmp_migrated_streams"] == 1, n.log_tail()
     assert_same(before, db_state(c, keys))
     c.execute_command("BGREWRITEAOF")
     wait_rewrite(c)
