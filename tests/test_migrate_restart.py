@@ -26,7 +26,8 @@ KEYS = ["s1", "s2", "s3", "empty"]
 
 def test_restart_with_the_module_then_without(server_factory):
     b86 = native86_binary()
-    m = server_factory()  # Redis 7.0.15 with the module
+    cfg = {"idmp.stream-idmp-duration": "300", "idmp.stream-idmp-maxsize": "50"}
+    m = server_factory(module_args=cfg)  # Redis 7.0.15 with the module
     c = client(m)
     sent = populate(c)
     assert c.execute_command("TYPE", "s1") == b"stream"
@@ -43,7 +44,7 @@ def test_restart_with_the_module_then_without(server_factory):
     m.stop()
 
     # 1. the same configuration on native 8.6.3 (on the same port)
-    n = server_factory(binary=b86, workdir=m.dir, start=False)
+    n = server_factory(binary=b86, workdir=m.dir, start=False, module_args=cfg)
     n.port = m.port
     n.start()
     c = client(n)
@@ -54,6 +55,9 @@ def test_restart_with_the_module_then_without(server_factory):
     assert info["idmp_module_streams"] == 0
     # the module routes nothing: the host's own XADD, no idmp.* twin
     assert c.execute_command("COMMAND", "INFO", "idmp.xrange") == [None]
+    xadd_flags = c.execute_command("COMMAND", "INFO", "XADD")[0][2]
+    assert b"module" not in xadd_flags, xadd_flags
+    assert [b"name", b"idmp"] == c.execute_command("MODULE", "LIST")[0][:2]
     for k in KEYS:
         assert c.execute_command("OBJECT", "ENCODING", k) == b"stream"
     assert c.execute_command("GET", "plain-string") == b"v"

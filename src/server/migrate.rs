@@ -93,7 +93,9 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> raw::Status {
     ));
     // A module stream that arrives later by RESTORE (MIGRATE from a 7.x
     // node) is converted right after the command.
-    if unsafe { { raw::RedisModule_AddPostNotificationJob }.is_some() } {
+    // SAFETY: reading a function pointer the server filled at load (7.2+).
+    let jobs = unsafe { { raw::RedisModule_AddPostNotificationJob }.is_some() };
+    if jobs {
         let _ = rm!(RedisModule_SubscribeToKeyspaceEvents(
             ctx,
             raw::REDISMODULE_NOTIFY_GENERIC,
