@@ -103,7 +103,24 @@ pub fn native_commands(
     now_ms: Option<u64>,
     form: Form,
 ) -> Vec<Vec<Vec<u8>>> {
-    let mut out: Vec<Vec<Vec<u8>>> = Vec::new();
+    let mut out = Vec::new();
+    let _ = for_each_native_command(key, s, now_ms, form, &mut |argv| {
+        out.push(argv);
+        Ok::<(), std::convert::Infallible>(())
+    });
+    out
+}
+
+/// [`native_commands`] one command at a time, without holding them all (a
+/// conversion or an AOF rewrite of a large stream); stops at the first error
+/// `emit` returns.
+pub fn for_each_native_command<E>(
+    key: &[u8],
+    s: &Stream,
+    now_ms: Option<u64>,
+    form: Form,
+    emit: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), E>,
+) -> Result<(), E> {
     let ghosts = placeholders(s, now_ms);
     let xadd = |id: StreamId, fields: &mut dyn Iterator<Item = &[u8]>| {
         let mut argv = vec![b"XADD".to_vec(), key.to_vec(), id.to_bytes()];
@@ -111,21 +128,24 @@ pub fn native_commands(
         argv
     };
     // 1. Entries and placeholders, merged in ID order.
+    let mut any = false;
     let mut g = ghosts.iter().copied().peekable();
     for e in s.store.range(StreamId::MIN, StreamId::MAX) {
         while let Some(id) = g.next_if(|&id| id < e.id()) {
-            out.push(xadd(id, &mut PLACEHOLDER.iter().copied()));
+            emit(xadd(id, &mut PLACEHOLDER.iter().copied()))?;
         }
-        out.push(xadd(
+        emit(xadd(
             e.id(),
             &mut e.fields().flat_map(|(f, v)| [f, v].into_iter()),
-        ));
+        ))?;
+        any = true;
     }
     for id in g {
-        out.push(xadd(id, &mut PLACEHOLDER.iter().copied()));
+        emit(xadd(id, &mut PLACEHOLDER.iter().copied()))?;
+        any = true;
     }
-    if out.is_empty() {
-        out.push(vec![
+    if !any && ghosts.is_empty() {
+        emit(vec![
             b"XADD".to_vec(),
             key.to_vec(),
             b"MAXLEN".to_vec(),
@@ -133,10 +153,10 @@ pub fn native_commands(
             b"0-1".to_vec(),
             b"x".to_vec(),
             b"y".to_vec(),
-        ]);
+        ])?;
     }
     // 2. Stream metadata.
-    out.push(vec![
+    emit(vec![
         b"XSETID".to_vec(),
         key.to_vec(),
         s.last_id.to_bytes(),
@@ -144,10 +164,10 @@ pub fn native_commands(
         num(s.entries_added),
         b"MAXDELETEDID".to_vec(),
         s.max_deleted_id.to_bytes(),
-    ]);
+    ])?;
     // 3. Groups, consumers, pending entries.
     for (name, cg) in s.groups.iter() {
-        out.push(vec![
+        emit(vec![
             b"XGROUP".to_vec(),
             b"CREATE".to_vec(),
             key.to_vec(),
@@ -155,21 +175,21 @@ pub fn native_commands(
             cg.last_id.to_bytes(),
             b"ENTRIESREAD".to_vec(),
             num(cg.entries_read),
-        ]);
+        ])?;
         for c in cg.consumers() {
-            out.push(vec![
+            emit(vec![
                 b"XGROUP".to_vec(),
                 b"CREATECONSUMER".to_vec(),
                 key.to_vec(),
                 name.to_vec(),
                 c.name().to_vec(),
-            ]);
+            ])?;
         }
         for (id, n) in cg.pel() {
             if id > s.last_id {
                 continue;
             }
-            out.push(vec![
+            emit(vec![
                 b"XCLAIM".to_vec(),
                 key.to_vec(),
                 name.to_vec(),
@@ -182,32 +202,32 @@ pub fn native_commands(
                 num(n.delivery_count),
                 b"FORCE".to_vec(),
                 b"JUSTID".to_vec(),
-            ]);
+            ])?;
         }
     }
     // 4. Settings (before the records: a change clears them).
     let st = s.idmp.settings();
-    out.push(vec![
+    emit(vec![
         b"XCFGSET".to_vec(),
         key.to_vec(),
         b"IDMP-DURATION".to_vec(),
         num(st.duration_secs),
         b"IDMP-MAXSIZE".to_vec(),
         num(st.maxsize),
-    ]);
+    ])?;
     // 5. Records, oldest first.
     for (pid, iid, id) in carried_records(s, now_ms) {
-        out.push(vec![
+        emit(vec![
             b"XIDMPRECORD".to_vec(),
             key.to_vec(),
             pid.to_vec(),
             iid.to_vec(),
             id.to_bytes(),
-        ]);
+        ])?;
     }
     // 6. The placeholders go.
     if ghosts.is_empty() {
-        return out;
+        return Ok(());
     }
     match form {
         Form::Aof => {
@@ -219,7 +239,7 @@ pub fn native_commands(
                 num(ghosts.len()),
             ];
             argv.extend(ghosts.iter().map(|id| id.to_bytes()));
-            out.push(argv);
+            emit(argv)?;
         }
         Form::Convert => {
             let first_live = s
@@ -231,7 +251,7 @@ pub fn native_commands(
                 .iter()
                 .partition(|&&id| first_live.is_none_or(|f| id < f));
             if !lead.is_empty() {
-                out.push(match first_live {
+                emit(match first_live {
                     Some(f) => vec![
                         b"XTRIM".to_vec(),
                         key.to_vec(),
@@ -246,16 +266,16 @@ pub fn native_commands(
                         b"=".to_vec(),
                         b"0".to_vec(),
                     ],
-                });
+                })?;
             }
             if !rest.is_empty() {
                 let mut argv = vec![b"XDEL".to_vec(), key.to_vec()];
                 argv.extend(rest.iter().map(|id| id.to_bytes()));
-                out.push(argv);
+                emit(argv)?;
             }
         }
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use redis_module::raw;
 
-use crate::persist::native_aof::{native_commands, Form};
+use crate::persist::native_aof::{for_each_native_command, Form};
 use crate::rm;
 use crate::server::api::{self, c_string, create_string, str_bytes};
 use crate::server::call::{call_v, Elem, REPLY_INTEGER};
@@ -388,23 +388,20 @@ pub fn convert_key(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> Result<(), Str
             String::from_utf8_lossy(&tmp)
         ));
     }
-    let (cmds, want) = {
-        let key = OpenKey::open(ctx, create_string(ctx, name), false);
-        let Kind::Module(p) = key_kind(key.0) else {
-            return Err("not a module stream any more".to_string());
-        };
-        // SAFETY: the value belongs to the open key and nothing else runs
-        // while it is borrowed here.
-        let s = unsafe { &*p };
-        (
-            native_commands(&tmp, s, Some(api::now_ms()), Form::Convert),
-            Expect::of(s),
-        )
+    let key = OpenKey::open(ctx, create_string(ctx, name), false);
+    let Kind::Module(p) = key_kind(key.0) else {
+        return Err("not a module stream any more".to_string());
     };
-    let built = cmds
-        .iter()
-        .try_for_each(|argv| run(ctx, argv))
-        .and_then(|()| verify(ctx, &tmp, &want));
+    // SAFETY: the value belongs to the open key; the commands below write the
+    // temporary key only, so the original value stays alive and unchanged
+    // while it is read, command by command.
+    let s = unsafe { &*p };
+    let want = Expect::of(s);
+    let built = for_each_native_command(&tmp, s, Some(api::now_ms()), Form::Convert, &mut |argv| {
+        run(ctx, &argv)
+    })
+    .and_then(|()| verify(ctx, &tmp, &want));
+    drop(key);
     if let Err(e) = built {
         let _ = run(ctx, &[b"DEL".to_vec(), tmp]);
         return Err(e);
