@@ -281,3 +281,31 @@ def test_random_workloads_move_by_restart(server_factory, seed):
         for f in (b"pids-tracked", b"iids-tracked"):
             st["info"].pop(f)
     assert after == before
+
+
+def test_binary_key_names_and_other_databases(server_factory):
+    """Every database is converted; key names are bytes (NUL, a hash tag,
+    non-UTF-8); a TTL in another database is kept."""
+    b86 = native86_binary()
+    m = server_factory()
+    c = client(m)
+    key = b"b\x00{t}\xff"
+    c.execute_command("SELECT", "3")
+    id3 = c.execute_command("XADD", key, "IDMP", b"p\x00", b"\xfe", "*", "f", b"\x00")
+    c.execute_command("PEXPIRE", key, "50000000")
+    c.execute_command("SELECT", "0")
+    id0 = c.execute_command("XADD", key, "IDMP", "p", "i", "*", "f", "v")
+    assert c.execute_command("SAVE") == b"OK"
+    c.close()
+    m.stop()
+    n = server_factory(binary=b86, workdir=m.dir, start=False)
+    n.start()
+    c = client(n)
+    assert info_idmp(c)["idmp_migrated_streams"] == 2
+    assert c.execute_command("XADD", key, "IDMP", "p", "i", "*", "f", "v") == id0
+    c.execute_command("SELECT", "3")
+    assert c.execute_command("OBJECT", "ENCODING", key) == b"stream"
+    assert c.execute_command("XADD", key, "IDMP", b"p\x00", b"\xfe", "*", "x", "y") == id3
+    assert 0 < c.execute_command("PTTL", key) <= 50000000
+    assert c.execute_command("XRANGE", key, "-", "+") == [[id3, [b"f", b"\x00"]]]
+    assert c.execute_command("KEYS", "*") == [key]
