@@ -218,8 +218,7 @@ pub fn check_server(ctx: *mut raw::RedisModuleCtx) -> Result<(), String> {
     Ok(())
 }
 
-/// Does the host have the command `name` (COMMAND INFO)?
-pub fn native_command_exists(ctx: *mut raw::RedisModuleCtx, name: &str) -> bool {
+fn native_command_exists(ctx: *mut raw::RedisModuleCtx, name: &str) -> bool {
     let mut args = [
         api::create_string(ctx, b"INFO"),
         api::create_string(ctx, name.as_bytes()),

@@ -34,9 +34,15 @@ pub fn active() -> bool {
     MIGRATION.load(Ordering::Relaxed)
 }
 
-/// Does the host serve idempotent streams itself (native `XCFGSET`)?
+/// Does the host serve idempotent streams itself (native `XCFGSET`, as
+/// `COMMAND INFO xcfgset` shows before the module registers anything)? The
+/// host layer's `native_idmp` capability answers the same once it merges.
 pub fn host_has_native_idmp(ctx: *mut raw::RedisModuleCtx) -> bool {
-    crate::server::commands::native_command_exists(ctx, "xcfgset")
+    let mut args = [create_string(ctx, b"INFO"), create_string(ctx, b"xcfgset")];
+    match call_v(ctx, "COMMAND", "", &mut args) {
+        Some(r) => r.elem().at(0).is_some_and(|e| !e.is_empty()),
+        None => false,
+    }
 }
 
 fn field_u64(ctx: *mut raw::RedisModuleInfoCtx, name: &str, value: u64) {
