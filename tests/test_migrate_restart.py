@@ -97,7 +97,7 @@ def test_a_failed_conversion_leaves_the_key_and_says_so(server_factory):
     m = server_factory()
     c = client(m)
     sent = populate(c)
-    c.execute_command("SET", "s1:idmp-migrate-tmp", "in the way")
+    c.execute_command("SET", "{s1}:idmp-migrate-tmp", "in the way")
     before = db_state(c, KEYS)
     assert c.execute_command("SAVE") == b"OK"
     c.close()
@@ -109,11 +109,11 @@ def test_a_failed_conversion_leaves_the_key_and_says_so(server_factory):
     assert (info["idmp_migrated_streams"], info["idmp_migration_failures"]) == (3, 1)
     assert info["idmp_module_streams"] == 1
     assert c.execute_command("TYPE", "s1") == b"idmp-strm"
-    assert c.execute_command("GET", "s1:idmp-migrate-tmp") == b"in the way"
+    assert c.execute_command("GET", "{s1}:idmp-migrate-tmp") == b"in the way"
     with open(n.logfile, encoding="utf-8", errors="replace") as f:
         assert "module stream 's1' NOT converted, left as it was: " \
-            "the temporary key 's1:idmp-migrate-tmp' exists" in f.read()
-    c.execute_command("DEL", "s1:idmp-migrate-tmp")
+            "the temporary key '{s1}:idmp-migrate-tmp' exists" in f.read()
+    c.execute_command("DEL", "{s1}:idmp-migrate-tmp")
     assert c.execute_command("DEBUG", "RELOAD") == b"OK"
     assert info_idmp(c)["idmp_module_streams"] == 0
     assert db_state(c, KEYS) == before

@@ -61,6 +61,36 @@ pub enum Form {
 /// The field/value of a placeholder entry (removed again at step 6).
 pub const PLACEHOLDER: [&[u8]; 2] = [b"idmp-placeholder", b""];
 
+/// The part of a key name Redis Cluster hashes: the first `{...}` with
+/// something inside, else the whole name.
+pub fn hash_tag(key: &[u8]) -> &[u8] {
+    if let Some(open) = key.iter().position(|&b| b == b'{') {
+        if let Some(len) = key[open + 1..].iter().position(|&b| b == b'}') {
+            if len > 0 {
+                return &key[open + 1..open + 1 + len];
+            }
+        }
+    }
+    key
+}
+
+/// The temporary key a conversion builds under: in the same cluster slot as
+/// `key` whenever a name can be (not for the empty name, nor for a name with
+/// a `}` but no hash tag).
+pub fn temporary_key(key: &[u8]) -> Vec<u8> {
+    const SUFFIX: &[u8] = b":idmp-migrate-tmp";
+    let mut out = Vec::with_capacity(key.len() + SUFFIX.len() + 2);
+    if !key.is_empty() && hash_tag(key).len() == key.len() && !key.contains(&b'}') {
+        out.push(b'{');
+        out.extend_from_slice(key);
+        out.push(b'}');
+    } else {
+        out.extend_from_slice(key);
+    }
+    out.extend_from_slice(SUFFIX);
+    out
+}
+
 fn num<T: ToString>(v: T) -> Vec<u8> {
     v.to_string().into_bytes()
 }
@@ -309,6 +339,28 @@ mod tests {
         s.idmp.record(b"p", b"i3", StreamId::new(3, 0), 1_001);
         s.idmp.record(b"q", b"j4", StreamId::new(4, 0), 1_002);
         s
+    }
+
+    #[test]
+    fn temporary_keys_share_the_slot() {
+        for key in [
+            &b"s1"[..],
+            b"{orders}a",
+            b"a{b",
+            b"x{y}z{w}",
+            b"b\0{t}\xff",
+            b"{",
+        ] {
+            let tmp = temporary_key(key);
+            assert_ne!(tmp, key);
+            assert_eq!(hash_tag(&tmp), hash_tag(key), "{key:?}");
+        }
+        assert_eq!(temporary_key(b"s1"), b"{s1}:idmp-migrate-tmp");
+        assert_eq!(temporary_key(b"{orders}a"), b"{orders}a:idmp-migrate-tmp");
+        // A '}' without a hash tag: no name shares the slot by its tag.
+        assert_eq!(temporary_key(b"a}b"), b"a}b:idmp-migrate-tmp");
+        assert_eq!(temporary_key(b"a{}b"), b"a{}b:idmp-migrate-tmp");
+        assert_eq!(temporary_key(b""), b":idmp-migrate-tmp");
     }
 
     #[test]

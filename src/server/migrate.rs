@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use redis_module::raw;
 
-use crate::persist::native_aof::{for_each_native_command, Form};
+use crate::persist::native_aof::{for_each_native_command, temporary_key, Form};
 use crate::rm;
 use crate::server::api::{self, c_string, create_string, str_bytes};
 use crate::server::call::{call_v, Elem, REPLY_INTEGER};
@@ -24,10 +24,6 @@ use crate::stream::{Stream, StreamId};
 static MIGRATION: AtomicBool = AtomicBool::new(false);
 static MIGRATED: AtomicU64 = AtomicU64::new(0);
 static FAILED: AtomicU64 = AtomicU64::new(0);
-
-/// The suffix of the temporary key a conversion builds (same hash tag, so
-/// the same cluster slot, when the key has one).
-pub const TMP_SUFFIX: &[u8] = b":idmp-migrate-tmp";
 
 /// True once the module runs in migration mode.
 pub fn active() -> bool {
@@ -386,8 +382,7 @@ fn integer_call(ctx: *mut raw::RedisModuleCtx, cmd: &str, key: &[u8]) -> Option<
 /// Converts the module stream at `name` (selected database) into a native
 /// stream, or leaves it untouched and says why.
 pub fn convert_key(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> Result<(), String> {
-    let mut tmp = name.to_vec();
-    tmp.extend_from_slice(TMP_SUFFIX);
+    let tmp = temporary_key(name);
     if integer_call(ctx, "EXISTS", &tmp) != Some(0) {
         return Err(format!(
             "the temporary key '{}' exists",
