@@ -37,6 +37,8 @@ fn op() -> impl Strategy<Value = String> {
 
 type Pending = Vec<(StreamId, Vec<u8>, u64, u64)>;
 type GroupView = (Vec<u8>, StreamId, i64, Pending, Vec<Vec<u8>>);
+type Entries = Vec<(StreamId, Vec<Vec<u8>>)>;
+type View = (Entries, [StreamId; 2], u64, Vec<GroupView>);
 
 /// Everything the native form carries (not: lifetime counters, consumers'
 /// times, iids' insertion times).
