@@ -42,14 +42,7 @@ type View = (Entries, [StreamId; 2], u64, Vec<GroupView>);
 
 /// Everything the native form carries (not: lifetime counters, consumers'
 /// times, iids' insertion times).
-fn view(
-    s: &Stream,
-) -> (
-    Vec<(StreamId, Vec<Vec<u8>>)>,
-    [StreamId; 2],
-    u64,
-    Vec<GroupView>,
-) {
+fn view(s: &Stream) -> View {
     let entries = s
         .store
         .range(StreamId::MIN, StreamId::MAX)
