@@ -7,6 +7,8 @@ REPLICAOF NO ONE answers every retried (pid, iid) with its original ID."""
 
 import time
 
+import redis
+
 from migrate_util import (Retrier, client, db_state, info_idmp, native86_binary,
                           populate, retries)
 
@@ -127,3 +129,16 @@ def test_conversion_on_an_863_master_reaches_its_replica(server_factory):
         rc.execute_command("DEBUG", "DIGEST-VALUE", "s2")
     assert rc.execute_command("REPLICAOF", "NO", "ONE") == b"OK"
     assert not retries(rc, [s for s in sent if s[0] == "s2"])
+
+
+def test_translators_refuse_clients(server_factory):
+    """The translators exist for the master link and the AOF loader only: a
+    client cannot write through them (its ACL would not be checked)."""
+    n = server_factory(binary=native86_binary())
+    c = client(n)
+    try:
+        c.execute_command("idmp.xadd", "s", "5-1", "f", "v")
+        raise AssertionError("idmp.xadd accepted from a client")
+    except redis.ResponseError as e:
+        assert "accepted only from a master or the AOF" in str(e), e
+    assert c.execute_command("EXISTS", "s") == 0

@@ -51,6 +51,16 @@ extern "C" fn handler(
             unsafe { std::slice::from_raw_parts(argv, argc as usize) }
         };
         let bytes: Vec<&[u8]> = args.iter().map(|&a| str_bytes(a)).collect();
+        // Only what the server must obey: a client could otherwise write
+        // through here what its ACL denies it natively.
+        let obey = raw::REDISMODULE_CTX_FLAGS_LOADING | raw::REDISMODULE_CTX_FLAGS_REPLICATED;
+        if crate::server::api::ctx_flags(ctx) & obey == 0 {
+            let name = String::from_utf8_lossy(bytes.first().copied().unwrap_or_default());
+            ModuleReply::new(ctx).error(&format!(
+                "ERR idmp: {name} is accepted only from a master or the AOF (migration mode)"
+            ));
+            return true;
+        }
         let key_pos = if bytes
             .first()
             .is_some_and(|n| n.eq_ignore_ascii_case(b"idmp.xgroup"))
