@@ -153,11 +153,25 @@ def test_refuses_a_server_older_than_7_0(server_factory):
     _refused(server_factory, binary, "Redis 6.2.5 is older than 7.0", [])
 
 
-def test_refuses_native_idmp_and_says_so(server_factory):
+def test_native_idmp_loads_in_migration_mode_and_says_so(server_factory):
+    """On a host with native IDMP the module never shadows it: MODULE LOAD
+    succeeds in migration mode (the way out), the log line says so, the host's
+    own XADD IDMP and XCFGSET keep answering, and the module's commands are not
+    there."""
     binary = cached_server("redis-8.6.3")
     if binary is None:
         pytest.skip("Redis 8.6.3 is not cached: run servers/get.sh redis-8.6.3 "
                     "(make test-matrix does)")
-    _refused(server_factory, binary,
-             "Redis 8.6.3 already has native idempotent streams (XCFGSET exists)",
-             ["--enable-module-command", "yes"])
+    s = RedisServer(module=False, binary=binary,
+                    extra=["--enable-module-command", "yes"])
+    server_factory.servers.append(s)
+    s.start()
+    with s.raw() as c:
+        assert c.call("MODULE", "LOAD", module_path()).value == b"OK"
+        assert wait_for_log(s, "loaded in migration mode"), s.log_tail()
+        assert c.call("XADD", "s", "IDMP", "p", "i", "*", "f", "v")
+        assert c.call("XCFGSET", "s", "IDMP-MAXSIZE", "5").value == b"OK"
+        assert c.call("OBJECT", "ENCODING", "s") == b"stream"
+        assert c.call("TYPE", "s").value == b"stream"
+        assert isinstance(c.call("idmp.xadd", "s", "*", "f", "v"), Err)
+        assert isinstance(c.call("idmp.xrange", "s", "-", "+"), Err)

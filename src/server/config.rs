@@ -18,6 +18,10 @@ pub static MAXSIZE: AtomicI64 = AtomicI64::new(100);
 /// `idmp.capture-new-streams`: every new stream is a module stream.
 pub static CAPTURE: AtomicBool = AtomicBool::new(true);
 
+/// `idmp.aof-rewrite-native`: the AOF rewrite emits only commands native
+/// Redis 8.6 understands (the way out, issue 15; see `persist::native_aof`).
+pub static AOF_NATIVE: AtomicBool = AtomicBool::new(false);
+
 /// The IDMP settings a new stream starts with.
 pub fn defaults() -> IdmpSettings {
     IdmpSettings {
@@ -32,7 +36,8 @@ pub fn capture() -> bool {
 }
 
 /// Registers the module configs (`idmp.stream-idmp-duration`,
-/// `idmp.stream-idmp-maxsize`, `idmp.capture-new-streams`), taking defaults
+/// `idmp.stream-idmp-maxsize`, `idmp.capture-new-streams`,
+/// `idmp.aof-rewrite-native`), taking defaults
 /// from the module arguments as well (`loadmodule ... stream-idmp-maxsize 5`),
 /// then loads the values the server was given. Called once the host is known
 /// to have module configs (`RedisModule_RegisterNumericConfig`, Redis 7.0+).
@@ -43,6 +48,8 @@ pub fn register(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
     let maxsize = get_i64_default_config_value(args, "stream-idmp-maxsize", 100)
         .map_err(|e| e.to_string())?;
     let capture = get_bool_default_config_value(args, "capture-new-streams", true)
+        .map_err(|e| e.to_string())?;
+    let aof_native = get_bool_default_config_value(args, "aof-rewrite-native", false)
         .map_err(|e| e.to_string())?;
     register_i64_configuration(
         ctx,
@@ -69,6 +76,14 @@ pub fn register(ctx: &Context, args: &[RedisString]) -> Result<(), String> {
         "capture-new-streams",
         &CAPTURE,
         capture,
+        ConfigurationFlags::DEFAULT,
+        None,
+    );
+    register_bool_configuration(
+        ctx,
+        "aof-rewrite-native",
+        &AOF_NATIVE,
+        aof_native,
         ConfigurationFlags::DEFAULT,
         None,
     );

@@ -8,7 +8,7 @@ use std::ptr;
 use redis_module::native_types::RedisType;
 use redis_module::raw;
 
-use crate::persist::{aof, rdb};
+use crate::persist::{aof, native_aof, rdb};
 use crate::rm;
 use crate::server::api::{c_string, create_string, str_bytes};
 use crate::server::guard::guard;
@@ -148,34 +148,56 @@ extern "C" fn aof_rewrite(
     guard((), || {
         let Some(s) = stream_ref(value) else { return };
         let keyname = str_bytes(key);
-        let fmt = c_string("v");
-        for argv in aof::rewrite_commands_at(keyname, s, crate::server::api::now_ms()) {
-            let Some((name, rest)) = argv.split_first() else {
-                continue;
-            };
-            let cname = c_string(&String::from_utf8_lossy(name));
-            let mut strs: Vec<*mut raw::RedisModuleString> = rest
-                .iter()
-                .map(|a| create_string(ptr::null_mut(), a))
-                .collect();
-            // SAFETY: EmitAOF with "v" takes an array of strings and its length;
-            // the strings are ours and freed right after.
-            if let Some(f) = unsafe { raw::RedisModule_EmitAOF } {
-                unsafe {
-                    f(
-                        aof,
-                        cname.as_ptr(),
-                        fmt.as_ptr(),
-                        strs.as_mut_ptr(),
-                        strs.len(),
-                    )
-                };
-            }
-            for s in strs {
-                crate::server::api::free_string(ptr::null_mut(), s);
+        let now = crate::server::api::now_ms();
+        let native = crate::server::migrate::active()
+            || crate::server::config::AOF_NATIVE.load(std::sync::atomic::Ordering::Relaxed);
+        let mut emit = |argv: Vec<Vec<u8>>| -> Result<(), std::convert::Infallible> {
+            emit_aof(aof, &argv);
+            Ok(())
+        };
+        if native {
+            let _ = native_aof::for_each_native_command(
+                keyname,
+                s,
+                Some(now),
+                native_aof::Form::Aof,
+                &mut emit,
+            );
+        } else {
+            for argv in aof::rewrite_commands_at(keyname, s, now) {
+                emit_aof(aof, &argv);
             }
         }
     })
+}
+
+/// Writes one command to the AOF being rewritten.
+fn emit_aof(aof: *mut raw::RedisModuleIO, argv: &[Vec<u8>]) {
+    let Some((name, rest)) = argv.split_first() else {
+        return;
+    };
+    let fmt = c_string("v");
+    let cname = c_string(&String::from_utf8_lossy(name));
+    let mut strs: Vec<*mut raw::RedisModuleString> = rest
+        .iter()
+        .map(|a| create_string(ptr::null_mut(), a))
+        .collect();
+    // SAFETY: EmitAOF with "v" takes an array of strings and its length;
+    // the strings are ours and freed right after.
+    if let Some(f) = unsafe { raw::RedisModule_EmitAOF } {
+        unsafe {
+            f(
+                aof,
+                cname.as_ptr(),
+                fmt.as_ptr(),
+                strs.as_mut_ptr(),
+                strs.len(),
+            )
+        };
+    }
+    for s in strs {
+        crate::server::api::free_string(ptr::null_mut(), s);
+    }
 }
 
 extern "C" fn mem_usage(value: *const c_void) -> usize {

@@ -142,13 +142,6 @@ impl Host {
                 version_str(self.version)
             ));
         }
-        if self.native_idmp {
-            return Err(format!(
-                "{} {} already has native idempotent streams (XCFGSET exists); the module is not needed",
-                self.server_title(),
-                version_str(self.version)
-            ));
-        }
         Ok(())
     }
 
@@ -414,15 +407,6 @@ fn native_option(ctx: *mut raw::RedisModuleCtx, cmd: &str, token: &str) -> bool 
         .is_some_and(|r| reply_has_token(r.elem(), token.as_bytes(), 0))
 }
 
-/// Finds out what the host is and has, stores the record and checks it
-/// ([`Host::check`]: no native IDMP). `Err` carries the one-line reason to
-/// refuse the load.
-pub fn init(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
-    let host = detect(ctx)?;
-    host.check()?;
-    Ok(host)
-}
-
 /// Finds out what the host is and has and stores the record, also for a host
 /// with native IDMP (`native_idmp`, for a migration mode to read). `Err` only
 /// for a server the module cannot even describe: unknown, older than 7.0, or
@@ -516,7 +500,7 @@ mod tests {
     }
 
     #[test]
-    fn old_servers_and_native_idmp_are_refused() {
+    fn old_servers_are_refused_native_idmp_is_not() {
         assert!(record(Server::Redis, (7, 0, 15)).check().is_ok());
         assert!(record(Server::Valkey, (8, 0, 1)).check().is_ok());
         let old = record(Server::Redis, (6, 2, 14)).check().unwrap_err();
@@ -526,10 +510,8 @@ mod tests {
         );
         let mut native = record(Server::Redis, (8, 6, 3));
         native.native_idmp = true;
-        assert!(native
-            .check()
-            .unwrap_err()
-            .contains("native idempotent streams"));
+        // Served, by the migration mode (server::migrate).
+        assert!(native.check().is_ok());
     }
 
     #[test]

@@ -18,10 +18,12 @@ pub mod guard;
 pub mod host;
 pub mod info;
 pub mod limits;
+pub mod migrate;
 pub mod reply;
 pub mod route;
 pub mod scan;
 pub mod stats;
+pub mod translate;
 pub mod wake;
 pub mod xinfo_native;
 pub mod xread;
@@ -33,14 +35,15 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// Git revision the module was built from.
 pub const GIT_REV: &str = env!("IDMP_GIT_REV");
 
-/// Module initialisation after the data type is registered: the host check
-/// ([`host::init`]) first, then the configs, commands, filter and INFO.
+/// Module initialisation after the data type is registered: the host record
+/// ([`host::detect`]) first, then the configs; on a host with native IDMP the
+/// migration mode ([`migrate::init`]), elsewhere the commands, filter and INFO.
 pub fn init(ctx: &Context, args: &[RedisString]) -> Status {
     let raw_ctx = ctx.ctx;
     api::auto_memory(raw_ctx);
     guard::install_panic_hook();
     // What the host is and has: one record, read by everything below.
-    let host = match host::init(raw_ctx) {
+    let host = match host::detect(raw_ctx) {
         Ok(h) => h,
         Err(msg) => {
             api::log(
@@ -51,6 +54,8 @@ pub fn init(ctx: &Context, args: &[RedisString]) -> Status {
             return Status::Err;
         }
     };
+    // Configs before the mode is chosen: a `loadmodule` line that carries
+    // them must load in migration mode too.
     if let Err(msg) = config::register(ctx, args) {
         api::log(
             raw_ctx,
@@ -58,6 +63,13 @@ pub fn init(ctx: &Context, args: &[RedisString]) -> Status {
             &format!("idmp: refusing to load: a module argument is invalid: {msg}"),
         );
         return Status::Err;
+    }
+    // A host with native IDMP (8.6+): the way out, nothing else.
+    if host.native_idmp {
+        return match migrate::init(raw_ctx) {
+            redis_module::raw::Status::Ok => Status::Ok,
+            _ => Status::Err,
+        };
     }
     if !commands::register_all(raw_ctx) {
         api::log(raw_ctx, "warning", "idmp: failed to register the commands");
