@@ -30,7 +30,6 @@ pub fn active() -> bool {
     MIGRATION.load(Ordering::Relaxed)
 }
 
-
 fn field_u64(ctx: *mut raw::RedisModuleInfoCtx, name: &str, value: u64) {
     let n = c_string(name);
     let _ = rm!(RedisModule_InfoAddFieldULongLong(ctx, n.as_ptr(), value));
