@@ -11,7 +11,7 @@ use redis_module::raw;
 
 use crate::rm;
 use crate::server::api::create_string;
-use crate::server::{aclcat, call};
+use crate::server::{aclcache, aclcat, call};
 
 /// The caller's ACL user, freed on drop.
 struct User(*mut raw::RedisModuleUser);
@@ -84,6 +84,15 @@ pub fn check(
     argv: &[*mut raw::RedisModuleString],
     cmd_words: usize,
 ) -> Option<String> {
+    let flags = crate::server::api::ctx_flags(ctx);
+    let cached = if cmd_words == 1 {
+        aclcache::key(ctx, native, flags)
+    } else {
+        None
+    };
+    if cached.is_some_and(aclcache::allowed) {
+        return None;
+    }
     let (user, user_name) = current_user(ctx)?;
     let new_texts = host_has_72_texts();
     let name = create_string(ctx, native.as_bytes());
@@ -92,6 +101,9 @@ pub fn check(
         cmd.extend(argv.get(1).copied());
     }
     if permitted(&user, &mut cmd) {
+        if let Some(k) = cached {
+            aclcache::remember(k);
+        }
         return None;
     }
     let fullname = if cmd_words >= 2 {

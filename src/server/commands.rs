@@ -110,14 +110,46 @@ fn routed_acl_check(
     let native = name
         .get(5..)
         .filter(|_| name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp."))?;
-    let native = std::str::from_utf8(native).ok()?.to_ascii_lowercase();
-    match native.as_str() {
+    // The routed names, lower case (no allocation on the hot path).
+    const NATIVE: &[&str] = &[
+        "xadd",
+        "xrange",
+        "xrevrange",
+        "xlen",
+        "xdel",
+        "xtrim",
+        "xsetid",
+        "xinfo",
+        "type",
+        "xread",
+        "xreadgroup",
+        "xgroup",
+        "xack",
+        "xpending",
+        "xclaim",
+        "xautoclaim",
+        "configget",
+        "idmpcounters",
+        "scan",
+    ];
+    let lower;
+    let native: &str = match NATIVE
+        .iter()
+        .find(|n| native.eq_ignore_ascii_case(n.as_bytes()))
+    {
+        Some(n) => n,
+        None => {
+            lower = std::str::from_utf8(native).ok()?.to_ascii_lowercase();
+            &lower
+        }
+    };
+    match native {
         "xinfo" => acl::check(ctx, "xinfo", args, 2),
         "xgroup" => acl::check(ctx, "xgroup", args, 2),
         "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2),
         "idmpcounters" => None,
         "scan" => acl::check(ctx, "scan", args, 1),
-        _ => acl::check(ctx, &native, args, 1),
+        _ => acl::check(ctx, native, args, 1),
     }
 }
 

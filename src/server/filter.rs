@@ -123,6 +123,9 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             return;
         }
         let name = str_bytes(a0);
+        if crate::server::aclcache::invalidates(name) {
+            crate::server::aclcache::invalidate();
+        }
         if name.len() < 4 || name.len() > 10 {
             // ("scan" is 4 letters, "xreadgroup" 10.)
             return;

@@ -2,6 +2,7 @@
 //! command filter and routing. All `unsafe` of the crate lives here.
 
 pub mod acl;
+pub mod aclcache;
 pub mod aclcat;
 pub mod api;
 pub mod call;
