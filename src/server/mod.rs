@@ -18,6 +18,7 @@ pub mod getkeys;
 pub mod guard;
 pub mod info;
 pub mod limits;
+pub mod native_fast;
 pub mod reply;
 pub mod route;
 pub mod scan;

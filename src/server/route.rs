@@ -15,6 +15,7 @@ use crate::server::api::{self, ctx_flags, str_bytes};
 use crate::server::call::call_v;
 use crate::server::convert::convert_native;
 use crate::server::dtype::raw_type;
+use crate::server::native_fast;
 use crate::server::reply::ModuleReply;
 use crate::server::{config, limits, stats};
 use crate::stream::Stream;
@@ -255,6 +256,17 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
             None
         }
         Kind::Native => {
+            if !needs_module {
+                let fast = match &req {
+                    Request::Xadd(_) => native_fast::xadd(ctx, &key, keyname, argv),
+                    Request::Xlen(_) => native_fast::xlen(ctx, &key),
+                    _ => false,
+                };
+                if fast {
+                    stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+            }
             drop(key);
             if !needs_module {
                 on_native(ctx, &req, native, write, argv);
@@ -321,6 +333,9 @@ pub fn run_type(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleStri
         let key = OpenKey::open(ctx, argv[1], false);
         if let Kind::Module(_) = key_kind(key.0) {
             ModuleReply::new(ctx).simple("stream");
+            return;
+        }
+        if native_fast::type_reply(ctx, &key) {
             return;
         }
     }
