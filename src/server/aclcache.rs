@@ -134,6 +134,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn invalidating_names_skip_the_routed_letters() {
+        // filter.rs checks `invalidates` only for names that do not start
+        // with x, t, s or c, or that hold a dot
+        for n in [&b"acl"[..], b"auth", b"hello", b"reset", b"module", b"exec"] {
+            assert!(!matches!(n[0], b'x' | b't' | b's' | b'c'));
+        }
+    }
+
+    #[test]
     fn permission_changing_names() {
         for n in [
             "ACL",

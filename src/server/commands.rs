@@ -76,7 +76,10 @@ extern "C" fn handler(
         if name.eq_ignore_ascii_case(b"idmp.debugpanic") {
             panic!("idmp.debugpanic: a panic injected on request");
         }
-        if let Some(err) = routed_acl_check(ctx, name, args) {
+        // The context flags, asked for once (they cost a few hundred
+        // instructions) for the ACL check and the command.
+        let flags = api::ctx_flags(ctx);
+        if let Some(err) = routed_acl_check(ctx, name, args, flags) {
             ModuleReply::new(ctx).error(&err);
             return true;
         }
@@ -87,7 +90,7 @@ extern "C" fn handler(
         } else if name.eq_ignore_ascii_case(b"idmp.configget") {
             crate::server::configget::run(ctx, args);
         } else {
-            route::run(ctx, args);
+            route::run(ctx, args, flags);
         }
         true
     });
@@ -103,6 +106,7 @@ fn routed_acl_check(
     ctx: *mut raw::RedisModuleCtx,
     name: &[u8],
     args: &[*mut raw::RedisModuleString],
+    flags: u32,
 ) -> Option<String> {
     if let Some(err) = acl::check_own(ctx, name) {
         return Some(err);
@@ -144,12 +148,12 @@ fn routed_acl_check(
         }
     };
     match native {
-        "xinfo" => acl::check(ctx, "xinfo", args, 2),
-        "xgroup" => acl::check(ctx, "xgroup", args, 2),
-        "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2),
+        "xinfo" => acl::check(ctx, "xinfo", args, 2, flags),
+        "xgroup" => acl::check(ctx, "xgroup", args, 2, flags),
+        "configget" => acl::check(ctx, "config", &config_get_argv(ctx, args), 2, flags),
         "idmpcounters" => None,
-        "scan" => acl::check(ctx, "scan", args, 1),
-        _ => acl::check(ctx, native, args, 1),
+        "scan" => acl::check(ctx, "scan", args, 1, flags),
+        _ => acl::check(ctx, native, args, 1, flags),
     }
 }
 

@@ -17,13 +17,13 @@
 //! `false` with nothing changed, and the caller forwards as before.
 
 use std::ffi::{c_char, c_int, c_long};
-use std::io::Write;
 
 use redis_module::raw;
 
 use crate::rm;
 use crate::server::api::{self, str_bytes};
 use crate::server::route::OpenKey;
+use crate::stream::StreamId;
 
 /// `TYPE`: answers the name of a built-in type; `false` for a module type.
 pub fn type_reply(ctx: *mut raw::RedisModuleCtx, key: &OpenKey) -> bool {
@@ -88,13 +88,8 @@ pub fn xadd(
     if !ok {
         return false;
     }
-    let mut buf = [0u8; 48];
-    let len = {
-        let mut w = &mut buf[..];
-        let _ = write!(w, "{}-{}", id.ms, id.seq);
-        48 - w.len()
-    };
-    let idb = buf.get(..len).unwrap_or_default();
+    let mut buf = [0u8; 41];
+    let idb = StreamId::new(id.ms, id.seq).format_into(&mut buf);
     let _ = rm!(RedisModule_ReplyWithStringBuffer(
         ctx,
         idb.as_ptr().cast::<c_char>(),

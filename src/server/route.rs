@@ -45,7 +45,11 @@ pub fn forward(
 
 /// The execution context of the current call.
 pub fn exec_ctx(ctx: *mut raw::RedisModuleCtx) -> ExecCtx {
-    let flags = ctx_flags(ctx);
+    exec_ctx_with(ctx_flags(ctx))
+}
+
+/// The execution context of the current call, whose context flags are `flags`.
+pub fn exec_ctx_with(flags: u32) -> ExecCtx {
     ExecCtx {
         now_ms: api::now_ms(),
         limits: limits::node_limits(),
@@ -202,17 +206,30 @@ fn denied_for_memory(req: &Request<'_>, ectx: &ExecCtx) -> bool {
 }
 
 /// Runs a routed command: the body of every `idmp.*` command handler.
-pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
-    let mut args: Vec<&[u8]> = argv.iter().map(|&s| str_bytes(s)).collect();
+/// `flags`: the context flags of `ctx`.
+pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString], flags: u32) {
+    // The arguments' bytes, on the stack for the usual short commands.
+    let mut stack: [&[u8]; 16] = [&[]; 16];
+    let mut heap: Vec<&[u8]>;
+    let args: &mut [&[u8]] = if argv.len() <= stack.len() {
+        for (d, &s) in stack.iter_mut().zip(argv) {
+            *d = str_bytes(s);
+        }
+        stack.get_mut(..argv.len()).unwrap_or_default()
+    } else {
+        heap = argv.iter().map(|&s| str_bytes(s)).collect();
+        &mut heap
+    };
     // Errors name the standard command: `idmp.xadd` answers as `xadd`.
     if let Some(a0) = args.first_mut() {
         if a0.len() > 5 && a0[..5].eq_ignore_ascii_case(b"idmp.") {
             *a0 = &a0[5..];
         }
     }
-    let ectx = exec_ctx(ctx);
+    let ectx = exec_ctx_with(flags);
     let mut out = ModuleReply::new(ctx);
-    let req = match parse(&args, &ectx) {
+    let args: &[&[u8]] = args;
+    let req = match parse(args, &ectx) {
         Ok(r) => r,
         Err(e) => {
             out.error(&e);
@@ -220,7 +237,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
         }
     };
     if let Request::Xread(x) = &req {
-        crate::server::xread::run(ctx, argv, &args, x);
+        crate::server::xread::run(ctx, argv, args, x);
         return;
     }
     if denied_for_memory(&req, &ectx) {
@@ -303,7 +320,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
     }
     drop(key);
     let own = api::OwnArgs {
-        bytes: &args,
+        bytes: args,
         strs: argv,
     };
     apply_effects(ctx, keyname, &fx, own);
