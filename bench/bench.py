@@ -13,7 +13,7 @@ IDMPAUTO in the same rounds, so the cost of IDMP over plain XADD can be compared
 with native's own; otherwise the column says it is absent. It prints one table
 and writes the same as JSON and Markdown to target/bench/.
 
-Environment: BENCH_QUICK=1 for a ~1-minute smoke run (smaller counts, 3 rounds),
+Environment: BENCH_QUICK=1 for a run of a few minutes (smaller counts, 3 rounds),
 BENCH_PORT (default 7600; the bench uses PORT .. PORT+5), BENCH_MODULE,
 BENCH_LOADGEN, BENCH_OUT, BENCH_NATIVE86 (the 8.6.3 binary). BENCH_ONLY=persist runs only the SAVE / RDB load
 section (at full size unless BENCH_QUICK is set; its table is only printed).
@@ -44,7 +44,7 @@ RUNDIR = os.path.join(OUT, "run")
 ROUNDS = 3 if QUICK else 5
 # Request counts of the redis-benchmark workloads: the numbers in the code times
 # SCALE (full: runs of about 1 s on the machine of the README when it is quiet).
-SCALE = 0.05 if QUICK else 0.6
+SCALE = 0.25 if QUICK else 0.6
 MEM_ENTRIES = 100_000 if QUICK else 1_000_000
 BIG_PRODUCERS = 10_000 if QUICK else 100_000
 IID_MEM_COUNT = 10_000 if QUICK else 50_000

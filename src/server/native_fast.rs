@@ -7,7 +7,8 @@
 //!
 //! - `TYPE` of a key of a built-in type: the type's name;
 //! - `XLEN` of a native stream: its length;
-//! - `XADD key * field value ...` (no options) on an existing native stream:
+//! - `XADD key * field value ...` (no options) on a native stream, or on a
+//!   missing key where new streams are native (`capture-new-streams no`):
 //!   the entry appended with `RedisModule_StreamAdd`, answered with its ID,
 //!   propagated as the native command propagates itself (`XADD key <id>
 //!   field value ...`), with the `xadd` keyspace event, the modified-key
@@ -56,12 +57,15 @@ pub fn xlen(ctx: *mut raw::RedisModuleCtx, key: &OpenKey) -> bool {
 }
 
 /// `XADD key * field value ...` on the native stream open for writing at
-/// `key`; `argv` is the routed command's (`idmp.xadd key * ...`).
+/// `key`, or on the empty key when `create` (a new native stream, as the
+/// host's XADD creates it); `argv` is the routed command's
+/// (`idmp.xadd key * ...`).
 pub fn xadd(
     ctx: *mut raw::RedisModuleCtx,
     key: &OpenKey,
     keyname: *mut raw::RedisModuleString,
     argv: &[*mut raw::RedisModuleString],
+    create: bool,
 ) -> bool {
     let Some((&star, fields)) = argv.get(2..).and_then(|r| r.split_first()) else {
         return false;
@@ -70,7 +74,7 @@ pub fn xadd(
         return false;
     }
     let t = rm!(RedisModule_KeyType(key.0)).unwrap_or(-1) as isize;
-    if t != raw::REDISMODULE_KEYTYPE_STREAM {
+    if !(t == raw::REDISMODULE_KEYTYPE_STREAM || create && t == raw::REDISMODULE_KEYTYPE_EMPTY) {
         return false;
     }
     let mut id = raw::RedisModuleStreamID { ms: 0, seq: 0 };

@@ -266,6 +266,12 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString], 
         Kind::Module(p) => Some(p),
         Kind::Empty => {
             if req.creates_key() && !needs_module && !config::capture() {
+                if matches!(req, Request::Xadd(_))
+                    && native_fast::xadd(ctx, &key, keyname, argv, true)
+                {
+                    stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
                 drop(key);
                 on_native(ctx, &req, native, write, argv);
                 return;
@@ -275,7 +281,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString], 
         Kind::Native => {
             if !needs_module {
                 let fast = match &req {
-                    Request::Xadd(_) => native_fast::xadd(ctx, &key, keyname, argv),
+                    Request::Xadd(_) => native_fast::xadd(ctx, &key, keyname, argv, false),
                     Request::Xlen(_) => native_fast::xlen(ctx, &key),
                     _ => false,
                 };
