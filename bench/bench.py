@@ -13,7 +13,7 @@ IDMPAUTO in the same rounds, so the cost of IDMP over plain XADD can be compared
 with native's own; otherwise the column says it is absent. It prints one table
 and writes the same as JSON and Markdown to target/bench/.
 
-Environment: BENCH_QUICK=1 for a run of a few minutes (smaller counts, 3 rounds),
+Environment: BENCH_QUICK=1 for a run of about a minute (smaller counts, 3 rounds),
 BENCH_PORT (default 7600; the bench uses PORT .. PORT+5), BENCH_MODULE,
 BENCH_LOADGEN, BENCH_OUT, BENCH_NATIVE86 (the 8.6.3 binary). BENCH_ONLY=persist runs only the SAVE / RDB load
 section (at full size unless BENCH_QUICK is set; its table is only printed).
