@@ -114,9 +114,10 @@ lint:
 clean:
 	$(CARGO) clean
 
-# make bench: module streams against native streams, side by side (issue 5):
-# prints a table of medians and module/native ratios, writes target/bench/bench.json.
-# BENCH_QUICK=1 make bench is a ~1-minute smoke run. Uses ports BENCH_PORT..+3.
+# make bench: the host without the module (C) against the host with it, native
+# streams (A) and module streams (B), side by side (issue 13): prints a table of
+# medians, B/C and A/C, writes target/bench/bench.json.
+# BENCH_QUICK=1 make bench is a run of about a minute. Uses ports BENCH_PORT..+5.
 BENCH_PORT ?= 7600
 LOADGEN := target/bench/loadgen
 

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""make bench: module streams against native streams, side by side (issue 5).
+"""make bench: the host with the module against the host without it (issues 5, 13).
 
-One redis-server 7.0.15 with the module loaded serves both kinds of stream: a
-native stream is created after `CONFIG SET idmp.capture-new-streams no`, a module
-stream after `... yes` (each is checked with OBJECT ENCODING: "stream" for a
-native stream, "raw" for a module value). Every workload runs native (A) and module
-(B) alternately, A B A B ..., ROUNDS rounds each, with redis-benchmark, or with
-bench/loadgen.rs where redis-benchmark cannot express the workload. It prints one
-table of medians and B/A ratios and writes the same as JSON to target/bench/.
+Three servers of the same host binary run side by side: C without the module,
+A with the module and native streams (capture-new-streams no), B with the module
+and module streams (each stream is checked with OBJECT ENCODING: "stream" for a
+native stream, "raw" for a module value). Every workload runs C, A, B in turn,
+ROUNDS rounds, with redis-benchmark, or with bench/loadgen.rs where
+redis-benchmark cannot express the workload; every row prints B/C and A/C of the
+medians (min-max in the JSON). Where native Redis 8.6.3 is built
+(servers/get.sh redis-8.6.3), a fourth server runs its own XADD, IDMP and
+IDMPAUTO in the same rounds, so the cost of IDMP over plain XADD can be compared
+with native's own; otherwise the column says it is absent. It prints one table
+and writes the same as JSON and Markdown to target/bench/.
 
-Environment: BENCH_QUICK=1 for a ~1-minute smoke run (smaller counts, 3 rounds),
-BENCH_PORT (default 7600; the bench uses PORT .. PORT+3), BENCH_MODULE,
-BENCH_LOADGEN, BENCH_OUT. BENCH_ONLY=persist runs only the SAVE / RDB load
+Environment: BENCH_QUICK=1 for a run of about a minute (smaller counts, 3 rounds),
+BENCH_PORT (default 7600; the bench uses PORT .. PORT+5), BENCH_MODULE,
+BENCH_LOADGEN, BENCH_OUT, BENCH_NATIVE86 (the 8.6.3 binary). BENCH_ONLY=persist runs only the SAVE / RDB load
 section (at full size unless BENCH_QUICK is set; its table is only printed).
 """
 
@@ -40,7 +44,7 @@ RUNDIR = os.path.join(OUT, "run")
 ROUNDS = 3 if QUICK else 5
 # Request counts of the redis-benchmark workloads: the numbers in the code times
 # SCALE (full: runs of about 1 s on the machine of the README when it is quiet).
-SCALE = 0.05 if QUICK else 0.6
+SCALE = 0.25 if QUICK else 0.6
 MEM_ENTRIES = 100_000 if QUICK else 1_000_000
 BIG_PRODUCERS = 10_000 if QUICK else 100_000
 IID_MEM_COUNT = 10_000 if QUICK else 50_000
@@ -73,8 +77,9 @@ def no_retry():
 class Server:
     """A redis-server we start and stop by PID (127.0.0.1 only)."""
 
-    def __init__(self, name, port, module=True, capture=True):
+    def __init__(self, name, port, module=True, capture=True, binary="redis-server"):
         self.name, self.port, self.module, self.capture = name, port, module, capture
+        self.binary = binary
         self.dir = os.path.join(RUNDIR, name)
         self.logfile = os.path.join(self.dir, "server.log")
         self.proc = None
@@ -88,7 +93,7 @@ class Server:
             raise SystemExit(f"port {self.port} is in use by another server: set BENCH_PORT")
         except redis.ConnectionError:
             pass
-        args = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
+        args = [self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--save", "", "--appendonly", "no", "--daemonize", "no",
                 "--dir", self.dir, "--logfile", self.logfile]
         if self.module:
@@ -208,23 +213,33 @@ def verdict(r, bar, higher_better):
 
 
 def add(section, name, unit, a_runs, b_runs, c_runs=None, bar=None, higher_better=True,
-        a_label="native", b_label="module", note="", ratio_of=None, no_ratio=False):
-    """Records one line: medians of A, B (and C), B/A or B against ratio_of,
-    and B/C. A is the native stream on the module's server, B the module
-    stream, C a native stream on a server without the module."""
-    a_med = statistics.median(a_runs) if a_runs else None
-    b_med = statistics.median(b_runs)
-    c_med = statistics.median(c_runs) if c_runs else None
+        a_label="native", b_label="module", note="", ratio_of=None, no_ratio=False, d_runs=None,
+        d_base=None, bar_a=None):
+    """Records one line: medians (and min-max) of A, B, C and native 8.6.3 (D).
+    A: native stream on the server with the module, B: module stream on the
+    server with the module, C: native stream on the server without it; B/C and
+    A/C against the bars (bar for B/C, bar_a for A/C). Lines without C (scale,
+    memory) keep B/A, or B against ratio_of. d_base: 8.6.3's plain XADD median,
+    for its own IDMP cost (D / d_base)."""
+    med = lambda runs: statistics.median(runs) if runs else None
+    a_med, b_med, c_med, d_med = med(a_runs), med(b_runs), med(c_runs), med(d_runs)
     r = None if no_ratio else ratio(ratio_of if ratio_of is not None else a_med, b_med)
     rc = None if no_ratio else ratio(c_med, b_med)
+    rac = None if no_ratio else ratio(c_med, a_med)
+    rd = ratio(d_base, d_med) if d_base and d_med else None
     line = dict(section=section, name=name, unit=unit, a_label=a_label, b_label=b_label,
-                a_runs=a_runs, b_runs=b_runs, c_runs=c_runs or [], a_median=a_med, b_median=b_med,
-                c_median=c_med, ratio=r, ratio_c=rc,
+                a_runs=a_runs, b_runs=b_runs, c_runs=c_runs or [], d_runs=d_runs or [],
+                a_median=a_med, b_median=b_med, c_median=c_med, d_median=d_med,
+                minmax={k: [min(v), max(v)] for k, v in
+                        (("a", a_runs), ("b", b_runs), ("c", c_runs), ("d", d_runs)) if v},
+                ratio=r, ratio_c=rc, ratio_ac=rac, ratio_d=rd,
                 bar=None if bar is None else (">=" if higher_better else "<=") + f" {bar}",
+                bar_a=None if bar_a is None else f">= {bar_a}",
                 meets_bar=verdict(r, bar, higher_better), meets_bar_c=verdict(rc, bar, higher_better),
-                note=note)
+                meets_bar_a=verdict(rac, bar_a, True), note=note)
     RESULTS.append(line)
-    log(f"{name}: A {fmt(a_med)} B {fmt(b_med)} C {fmt(c_med)} {unit}: B/A {fmt(r, 3)} B/C {fmt(rc, 3)}")
+    log(f"{name}: C {fmt(c_med)} A {fmt(a_med)} B {fmt(b_med)} 8.6.3 {fmt(d_med)} {unit}: "
+        f"B/C {fmt(rc, 3)} A/C {fmt(rac, 3)} B/A {fmt(r, 3)}")
     return line
 
 
@@ -256,19 +271,22 @@ def alternate(rounds, *runs):
 
 
 def fresh_stream(srv, key, kind):
-    """A one-entry stream: native or module on the module server, plain native
-    on the server without it."""
-    if srv.module:
+    """A one-entry stream: native or module on the module server B (which
+    captures new streams), native on A (which does not) and on C and 8.6.3."""
+    if srv.module and srv.capture:
         make_stream(srv.r, key, kind)
     else:
         srv.r.delete(key)
         srv.r.execute_command("XADD", key, "*", "f", "v")
+        if srv.module:
+            check_kind(srv.r, key, "native")
 
 
-def bench_xadd(s, plain):
-    """XADD * with one small field, P1 and P16; IDMP; IDMPAUTO. Arms: A native
-    stream on s, B module stream on s, C native stream on the server without
-    the module."""
+def bench_xadd(a_srv, b_srv, c_srv, d_srv):
+    """XADD * with one small field, P1 and P16; IDMP; IDMPAUTO. Arms, in this
+    order each round: C native stream without the module, A native stream with
+    it, B module stream with it, and native 8.6.3 (D) when present: its plain
+    XADD for the plain rows, its own IDMP/IDMPAUTO for the others."""
 
     def xadd_run(srv, kind, count, pipeline, cmd, rand=None, expect=None, prep=None):
         key = cmd[1]
@@ -282,39 +300,95 @@ def bench_xadd(s, plain):
             want = 1 + count if expect is None else expect
             if abs(length - want) > max(2, want // 1000):
                 raise SystemExit(f"{' '.join(cmd)}: XLEN {length}, expected about {want}: errors?")
-            check_kind(srv.r, key, kind)
+            if srv.module:
+                check_kind(srv.r, key, kind)
             return rps
         return run
 
-    def three(count, pipeline, b_cmd, rand=None, expect=None, prep=None, value="v"):
-        return alternate(
-            ROUNDS,
-            xadd_run(s, "native", count, pipeline, ["XADD", "bn", "*", "f", value], rand=rand),
-            xadd_run(s, "module", count, pipeline, b_cmd, rand=rand, expect=expect, prep=prep),
-            xadd_run(plain, "native", count, pipeline, ["XADD", "bc", "*", "f", value], rand=rand))
+    def arms(count, pipeline, b_cmd, rand=None, expect=None, prep=None, value="v"):
+        runs = [xadd_run(c_srv, "native", count, pipeline, ["XADD", "bc", "*", "f", value], rand=rand),
+                xadd_run(a_srv, "native", count, pipeline, ["XADD", "bn", "*", "f", value], rand=rand),
+                xadd_run(b_srv, "module", count, pipeline, b_cmd, rand=rand, expect=expect, prep=prep)]
+        if d_srv:
+            runs.append(xadd_run(d_srv, "native", count, pipeline, ["XADD", "bd", *b_cmd[2:]], rand=rand,
+                                 expect=expect, prep=prep))
+        out = alternate(ROUNDS, *runs)
+        return out if d_srv else out + [None]
 
+    d_plain = None
     for pipeline, count in ((1, n(28_000)), (16, n(160_000))):
-        a, b, c = three(count, pipeline, ["XADD", "bm", "*", "f", "v"])
-        add("XADD", f"XADD * 1 field, P{pipeline}", "ops/s", a, b, c, bar=0.97)
+        c, a, b, d = arms(count, pipeline, ["XADD", "bm", "*", "f", "v"])
+        add("XADD", f"XADD * 1 field, P{pipeline}", "ops/s", a, b, c, bar=0.95, bar_a=0.95, d_runs=d)
+        if pipeline == 16 and d:
+            d_plain = statistics.median(d)
 
     count = n(144_000)
-    a, b, c = three(count, 16, ["XADD", "bm", "IDMP", "p1", "iid-__rand_int__", "*", "f", "v"], rand=RAND)
-    add("XADD", "XADD IDMP fresh 16 B iid, P16", "ops/s", a, b, c, bar=0.95, b_label="module IDMP",
-        note="A, C: plain native XADD; iid = 'iid-' + random 12 digits")
-    a, b, c = three(n(160_000), 16, ["XADD", "bm", "IDMP", "p1", "dup", "*", "f", "v"], expect=2,
-                    prep=fill_dup_stream)
-    add("XADD", "XADD IDMP duplicates only, P16", "ops/s", a, b, c, b_label="module IDMP dup",
-        note="A, C: plain native XADD; every B request answers the recorded ID")
+    c, a, b, d = arms(count, 16, ["XADD", "bm", "IDMP", "p1", "iid-__rand_int__", "*", "f", "v"], rand=RAND)
+    add("XADD", "XADD IDMP fresh 16 B iid, P16", "ops/s", a, b, c, bar=0.90, bar_a=0.95,
+        b_label="module IDMP", d_runs=d, d_base=d_plain,
+        note="C, A: plain native XADD; iid = 'iid-' + random 12 digits; 8.6.3: its own IDMP, "
+             "8.6.3 ratio = its IDMP / its plain XADD P16")
+    c, a, b, d = arms(n(160_000), 16, ["XADD", "bm", "IDMP", "p1", "dup", "*", "f", "v"], expect=2,
+                      prep=fill_dup_stream)
+    add("XADD", "XADD IDMP duplicates only, P16", "ops/s", a, b, c, bar=1.0, bar_a=0.95,
+        b_label="module IDMP dup", d_runs=d, d_base=d_plain,
+        note="C, A: plain native XADD; every B request answers the recorded ID")
 
     for size, count in ((16, n(144_000)), (1024, n(64_000))):
         value = "v" * (size - 12) + "__rand_int__"
-        a, b, c = three(count, 16, ["XADD", "bm", "IDMPAUTO", "p1", "*", "f", value], rand=RAND,
-                        value=value)
+        c, a, b, d = arms(count, 16, ["XADD", "bm", "IDMPAUTO", "p1", "*", "f", value], rand=RAND,
+                          value=value)
         add("XADD", f"XADD IDMPAUTO {size} B value, P16", "ops/s", a, b, c,
-            bar=0.90 if size == 16 else None, b_label="module IDMPAUTO",
-            note="A, C: plain native XADD of the same random value")
-    s.r.delete("bn", "bm")
-    plain.r.delete("bc")
+            bar=0.80 if size == 16 else None, bar_a=0.95, b_label="module IDMPAUTO", d_runs=d,
+            d_base=d_plain, note="C, A: plain native XADD of the same random value")
+    for srv, key in ((a_srv, "bn"), (b_srv, "bm"), (c_srv, "bc"), (d_srv, "bd")):
+        if srv:
+            srv.r.delete(key)
+
+
+def bench_keyops(a_srv, b_srv, c_srv):
+    """Commands on other keys and other ways in (issue 13): TYPE and EXISTS of
+    a one-entry stream, GET/SET of a string, XADD + DEL of a new one-entry
+    stream, XADD inside MULTI/EXEC and inside EVAL."""
+    def prep(srv, kind):
+        fresh_stream(srv, "ko", kind)
+        srv.r.set("str", "v")
+
+    def rb(srv, kind, cmd, count, rand=None):
+        def run():
+            prep(srv, kind)
+            return redis_benchmark(srv.port, count, 16, cmd, rand=rand)
+        return run
+
+    def lg(srv, kind, mode, count):
+        def run():
+            prep(srv, kind)
+            rps = loadgen(srv.port, "ko", mode, count, max_secs=RUN_SECS)
+            if srv.module:
+                check_kind(srv.r, "ko", kind)
+            return rps
+        return run
+
+    def three(make):
+        return alternate(ROUNDS, make(c_srv, "native"), make(a_srv, "native"), make(b_srv, "module"))
+
+    script = "return redis.call('XADD', KEYS[1], '*', 'f', 'v')"
+    work = [
+        ("TYPE of a stream, P16", lambda s, k: rb(s, k, ["TYPE", "ko"], n(240_000))),
+        ("EXISTS of a stream, P16", lambda s, k: rb(s, k, ["EXISTS", "ko"], n(240_000))),
+        ("GET of a string, P16", lambda s, k: rb(s, k, ["GET", "str"], n(240_000))),
+        ("SET of a string, P16", lambda s, k: rb(s, k, ["SET", "str", "__rand_int__"], n(240_000), RAND)),
+        ("XADD inside EVAL, P16", lambda s, k: rb(s, k, ["EVAL", script, "1", "ko"], n(80_000))),
+        ("XADD inside MULTI/EXEC, P16", lambda s, k: lg(s, k, "multi", 10_000_000)),
+        ("XADD + DEL of a new stream, P16", lambda s, k: lg(s, k, "del", 10_000_000)),
+    ]
+    for name, make in work:
+        c, a, b = three(make)
+        note = ("loadgen, 8 connections x P16, runs capped at "
+                f"{RUN_SECS} s" if "MULTI" in name or "DEL" in name else "redis-benchmark, 50 clients")
+        add("keys", name, "ops/s", a, b, c, bar=0.95 if "XADD" in name else None, bar_a=0.95, note=note)
+    for srv in (a_srv, b_srv, c_srv):
+        srv.r.delete("ko", "str")
 
 
 def fill_dup_stream(r, key):
@@ -322,9 +396,9 @@ def fill_dup_stream(r, key):
     r.execute_command("XADD", key, "IDMP", "p1", "dup", "*", "f", "v")
 
 
-def bench_reads(s, plain):
-    r = s.r
-    for srv, key, kind in ((s, "rn", "native"), (s, "rm", "module"), (plain, "rc", "native")):
+def bench_reads(a_srv, b_srv, c_srv):
+    arms = ((c_srv, "rc", "native"), (a_srv, "rn", "native"), (b_srv, "rm", "module"))
+    for srv, key, kind in arms:
         fresh_stream(srv, key, kind)
         pipe = srv.r.pipeline(transaction=False)
         for i in range(999):
@@ -343,8 +417,7 @@ def bench_reads(s, plain):
         return run
 
     def three(cmd, count, expect):
-        return alternate(ROUNDS, read_run(s, cmd, "rn", count, expect), read_run(s, cmd, "rm", count, expect),
-                         read_run(plain, cmd, "rc", count, expect))
+        return alternate(ROUNDS, *(read_run(srv, cmd, key, count, expect) for srv, key, _ in arms))
 
     work = [
         ("XRANGE - + COUNT 10", ["XRANGE", "KEY", "-", "+", "COUNT", "10"], n(56_000), lambda g: len(g) == 10),
@@ -352,44 +425,28 @@ def bench_reads(s, plain):
         ("XREVRANGE + - COUNT 10", ["XREVRANGE", "KEY", "+", "-", "COUNT", "10"], n(56_000), lambda g: len(g) == 10),
         ("XREVRANGE + - COUNT 100", ["XREVRANGE", "KEY", "+", "-", "COUNT", "100"], n(8_000), lambda g: len(g) == 100),
         ("XLEN", ["XLEN", "KEY"], n(240_000), lambda g: g == 1000),
+        ("XREAD COUNT 10", ["XREAD", "COUNT", "10", "STREAMS", "KEY", "0-0"], n(80_000), lambda g: True),
     ]
     for name, cmd, count, expect in work:
-        a, b, c = three(cmd, count, expect)
-        add("read", name + ", P16", "ops/s", a, b, c, bar=1.0, note="1000-entry stream")
+        c, a, b = three(cmd, count, expect)
+        add("read", name + ", P16", "ops/s", a, b, c, bar=0.95 if name == "XLEN" else 1.0, bar_a=0.95,
+            note="1000-entry stream")
 
-    # XREAD and consumer groups only where the module serves them.
-    try:
-        r.execute_command("XREAD", "COUNT", "10", "STREAMS", "rm", "0-0")
-        xread = True
-    except redis.ResponseError as e:
-        xread = False
-        SKIPPED.append(dict(name="XREAD COUNT 10",
-                            reason=f"the module does not serve XREAD on module streams yet ({e})"))
-    if xread:
-        a, b, c = three(["XREAD", "COUNT", "10", "STREAMS", "KEY", "0-0"], n(80_000), lambda g: True)
-        add("read", "XREAD COUNT 10, P16", "ops/s", a, b, c, bar=1.0, note="1000-entry stream")
-    try:
-        r.execute_command("XGROUP", "CREATE", "rm", "g", "0")
-        groups = True
-    except redis.ResponseError as e:
-        groups = False
-        SKIPPED.append(dict(name="XREADGROUP + XACK cycle",
-                            reason=f"the module does not serve consumer groups on module streams yet ({e})"))
-    if groups:
-        def cycle(srv, key):
-            def run():
-                srv.r.execute_command("XGROUP", "DESTROY", key, "g")
-                srv.r.execute_command("XGROUP", "CREATE", key, "g", "0")
-                return loadgen(srv.port, key, "group", 10_000_000, max_secs=RUN_SECS)
-            return run
+    def cycle(srv, key):
+        def run():
+            srv.r.execute_command("XGROUP", "DESTROY", key, "g")
+            srv.r.execute_command("XGROUP", "CREATE", key, "g", "0")
+            return loadgen(srv.port, key, "group", 10_000_000, max_secs=RUN_SECS)
+        return run
 
-        a, b, c = alternate(ROUNDS, cycle(s, "rn"), cycle(s, "rm"), cycle(plain, "rc"))
-        check_kind(r, "rm", "module")
-        add("read", "XREADGROUP COUNT 10 + XACK cycle", "cycles/s", a, b, c,
-            note=f"loadgen, 8 connections, no pipelining, runs of {RUN_SECS} s; 1000-entry stream read "
-                 "over and over (XGROUP SETID 0 when read through); no bar in issue 5")
-    r.delete("rn", "rm")
-    plain.r.delete("rc")
+    c, a, b = alternate(ROUNDS, *(cycle(srv, key) for srv, key, _ in arms))
+    check_kind(b_srv.r, "rm", "module")
+    check_kind(a_srv.r, "rn", "native")
+    add("read", "XREADGROUP COUNT 10 + XACK cycle", "cycles/s", a, b, c, bar=0.95, bar_a=0.95,
+        note=f"loadgen, 8 connections, no pipelining, runs of {RUN_SECS} s; 1000-entry stream read "
+             "over and over (XGROUP SETID 0 when read through)")
+    for srv, key, _ in arms:
+        srv.r.delete(key)
 
 
 def bench_scale(s):
@@ -584,20 +641,26 @@ def machine():
                 loadavg_start=open("/proc/loadavg").read().split()[:3], redis=rv, commit=commit)
 
 
-LEGEND = ("A: native stream on the server with the module loaded (capture-new-streams no); "
-          "B: module stream on the same server (or the module case named); "
-          "C: native stream on a server without the module. "
+LEGEND = ("C: native stream on the host without the module; "
+          "A: native stream on the host with the module loaded (capture-new-streams no); "
+          "B: module stream on the host with the module (or the module case named); "
+          "8.6.3: native Redis 8.6.3's own command (plain XADD on the plain rows, its IDMP/IDMPAUTO on "
+          "the others; '8.6.3 ratio' = that over its plain XADD P16). Rounds alternate C, A, B(, 8.6.3). "
           "Throughput in ops/s (higher is better), memory in bytes and times in seconds (lower is better). "
-          "'vs A' / 'vs C': issue 5's bar applied to B/A and B/C.")
+          "Scale and memory rows have no C: their A is the named baseline on the module's server. "
+          "'B/C ok' and 'A/C ok': issue 13's bars.")
 
 
 def table():
-    rows = [("workload", "B", "A median", "B median", "C median", "unit", "B/A", "B/C", "bar", "vs A", "vs C")]
+    rows = [("workload", "B", "C median", "A median", "B median", "8.6.3 median", "unit", "B/C", "A/C",
+             "B/A", "8.6.3 ratio", "bar B/C", "B/C ok", "A/C ok")]
     marks = {True: "ok", False: "MISS", None: ""}
     for x in RESULTS:
-        rows.append((x["name"], x["b_label"], fmt(x["a_median"]), fmt(x["b_median"]), fmt(x["c_median"]),
-                     x["unit"], fmt(x["ratio"], 3), fmt(x["ratio_c"], 3), x["bar"] or "",
-                     marks[x["meets_bar"]], marks[x["meets_bar_c"]]))
+        rows.append((x["name"], x["b_label"], fmt(x["c_median"]), fmt(x["a_median"]), fmt(x["b_median"]),
+                     fmt(x.get("d_median")), x["unit"], fmt(x["ratio_c"], 3), fmt(x.get("ratio_ac"), 3),
+                     fmt(x["ratio"], 3), fmt(x.get("ratio_d"), 3), x["bar"] or "",
+                     marks[x["meets_bar_c"] if x["c_median"] is not None else x["meets_bar"]],
+                     marks[x.get("meets_bar_a")]))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     out = []
     for i, row in enumerate(rows):
@@ -608,6 +671,17 @@ def table():
     for sk in SKIPPED:
         out.append(f"skipped: {sk['name']}: {sk['reason']}")
     return "\n".join(out)
+
+
+def native_863():
+    """The native Redis 8.6.3 binary servers/get.sh builds and caches, or None
+    with the reason (the bench never starts that build itself)."""
+    cache = os.environ.get("IDMP_CACHE", os.path.expanduser("~/.cache/redis-idmp"))
+    path = os.environ.get("BENCH_NATIVE86",
+                          os.path.join(cache, "servers", "redis-8.6.3", "src", "src", "redis-server"))
+    if os.access(path, os.X_OK):
+        return path, ""
+    return None, f"{path} is absent (servers/get.sh redis-8.6.3 builds it)"
 
 
 def main():
@@ -633,20 +707,30 @@ def main():
         raise SystemExit(f"BENCH_ONLY={ONLY}: only 'persist' is supported")
     info = machine()
     log(f"mode {'quick' if QUICK else 'full'}, {ROUNDS} rounds, machine {info}")
-    main_srv = Server("main", PORT)
+    b_srv = Server("B-module", PORT)
     sn = Server("persist-native", PORT + 1, capture=False)
     sm = Server("persist-module", PORT + 2)
-    plain = Server("no-module", PORT + 3, module=False)
-    servers = [main_srv, sn, sm, plain]
+    c_srv = Server("C-no-module", PORT + 3, module=False)
+    a_srv = Server("A-module-native", PORT + 4, capture=False)
+    d_bin, why = native_863()
+    d_srv = Server("native-8.6.3", PORT + 5, module=False, binary=d_bin) if d_bin else None
+    info["native_863"] = d_bin or f"absent: {why}"
+    if not d_srv:
+        SKIPPED.append(dict(name="8.6.3 column", reason=info["native_863"]))
+    servers = [x for x in (b_srv, sn, sm, c_srv, a_srv, d_srv) if x]
     try:
         for x in servers:
             x.start()
-        bench_xadd(main_srv, plain)
-        bench_reads(main_srv, plain)
-        plain.stop()
-        bench_scale(main_srv)
-        bench_iid_memory(main_srv)
-        main_srv.stop()
+        bench_xadd(a_srv, b_srv, c_srv, d_srv)
+        if d_srv:
+            d_srv.stop()
+        bench_reads(a_srv, b_srv, c_srv)
+        bench_keyops(a_srv, b_srv, c_srv)
+        c_srv.stop()
+        a_srv.stop()
+        bench_scale(b_srv)
+        bench_iid_memory(b_srv)
+        b_srv.stop()
         bench_memory(sn, sm)
         bench_persist(sn, sm)
     finally:
@@ -655,7 +739,7 @@ def main():
     info["loadavg_end"] = open("/proc/loadavg").read().split()[:3]
     info["seconds"] = round(time.time() - T0, 1)
     text = table()
-    head = (f"redis-idmp bench ({'quick' if QUICK else 'full'}, {ROUNDS} rounds A B (C) A B (C) ..., "
+    head = (f"redis-idmp bench ({'quick' if QUICK else 'full'}, {ROUNDS} rounds C A B (8.6.3) ..., "
             f"medians): {info['date']}, nproc {info['nproc']}, {info['cpu']}, {info['redis']}, commit "
             f"{info['commit']}, load avg {' '.join(info['loadavg_start'])} -> "
             f"{' '.join(info['loadavg_end'])}, {info['seconds']} s")

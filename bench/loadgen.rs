@@ -6,7 +6,7 @@
 //! so it never touches the library or its Cargo.toml.
 //!
 //! Usage:
-//!   loadgen --port P --key K --mode plain|idmp [--conns C] [--pipeline D]
+//!   loadgen --port P --key K --mode plain|idmp|group|multi|del [--conns C] [--pipeline D]
 //!           [--requests N] [--producers M] [--start S] [--fields F] [--value-size V]
 //!           [--max-secs T]   (each connection stops sending after T seconds)
 //!
@@ -18,6 +18,8 @@
 //! Request number g (S <= g < S+N) is sent as
 //!   idmp:  XADD K IDMP p<g % M, 8 digits> <g / M, 16 digits> * f0 v ... (fresh iid)
 //!   plain: XADD K * f0 v ...
+//!   multi: MULTI, XADD K * f0 v ..., EXEC
+//!   del:   XADD K:<g> * f0 v ..., DEL K:<g>
 //! so consecutive runs with S advanced by N never repeat an iid. It prints one
 //! JSON line (ops = requests answered):
 //! {"ops":..,"secs":..,"rps":..,"errors":..,"first_error":".."}.
@@ -35,6 +37,10 @@ struct Opts {
     key: String,
     idmp: bool,
     group: bool,
+    /// Each request is MULTI, the XADD, EXEC.
+    multi: bool,
+    /// Each request is an XADD to key K:<g> (a new one-entry stream), then DEL K:<g>.
+    del: bool,
     conns: u64,
     pipeline: u64,
     requests: u64,
@@ -50,6 +56,8 @@ fn parse_opts() -> Result<Opts, String> {
         port: 6379,
         key: "loadgen".into(),
         idmp: false,
+        multi: false,
+        del: false,
         group: false,
         conns: 8,
         pipeline: 16,
@@ -72,6 +80,8 @@ fn parse_opts() -> Result<Opts, String> {
                 "idmp" => o.idmp = true,
                 "plain" => o.idmp = false,
                 "group" => o.group = true,
+                "multi" => o.multi = true,
+                "del" => o.del = true,
                 _ => return Err(format!("bad mode {val}")),
             },
             "--conns" => o.conns = num()?.max(1),
@@ -97,10 +107,19 @@ fn bulk(buf: &mut Vec<u8>, arg: &[u8]) {
 
 /// Appends request number `g` as a RESP command.
 fn command(buf: &mut Vec<u8>, o: &Opts, value: &[u8], g: u64) {
+    if o.multi {
+        buf.extend_from_slice(b"*1\r\n");
+        bulk(buf, b"MULTI");
+    }
+    let key = if o.del {
+        format!("{}:{g}", o.key)
+    } else {
+        o.key.clone()
+    };
     let n = 3 + if o.idmp { 3 } else { 0 } + 2 * o.fields;
     buf.extend_from_slice(format!("*{n}\r\n").as_bytes());
     bulk(buf, b"XADD");
-    bulk(buf, o.key.as_bytes());
+    bulk(buf, key.as_bytes());
     if o.idmp {
         bulk(buf, b"IDMP");
         bulk(buf, format!("p{:08}", g % o.producers).as_bytes());
@@ -110,6 +129,27 @@ fn command(buf: &mut Vec<u8>, o: &Opts, value: &[u8], g: u64) {
     for f in 0..o.fields {
         bulk(buf, format!("f{f}").as_bytes());
         bulk(buf, value);
+    }
+    if o.multi {
+        buf.extend_from_slice(b"*1\r\n");
+        bulk(buf, b"EXEC");
+    }
+    if o.del {
+        buf.extend_from_slice(b"*2\r\n");
+        bulk(buf, b"DEL");
+        bulk(buf, key.as_bytes());
+    }
+}
+
+/// Replies per request: MULTI's +OK, the XADD's +QUEUED and EXEC's array;
+/// the XADD's ID and DEL's count; or the XADD's ID alone.
+fn replies_per_request(o: &Opts) -> u64 {
+    if o.multi {
+        3
+    } else if o.del {
+        2
+    } else {
+        1
     }
 }
 
@@ -319,8 +359,20 @@ fn worker(
             command(&mut buf, o, &value, i);
         }
         w.write_all(&buf).map_err(|e| e.to_string())?;
-        for _ in g..end {
-            if let Some(e) = read_reply(&mut r, &mut line)? {
+        for _ in 0..(end - g) * replies_per_request(o) {
+            let err = if o.multi {
+                match read_value(&mut r, &mut line)? {
+                    Value::Err(e) => Some(e),
+                    Value::Arr(v) => v.into_iter().find_map(|x| match x {
+                        Value::Err(e) => Some(e),
+                        _ => None,
+                    }),
+                    _ => None,
+                }
+            } else {
+                read_reply(&mut r, &mut line)?
+            };
+            if let Some(e) = err {
                 errors += 1;
                 first.get_or_insert(e);
             }

@@ -400,7 +400,8 @@ def test_config_get_pattern_also_lists_module_names(raw, o86):
     assert native == {b"stream-idmp-duration": b"100", b"stream-idmp-maxsize": b"100"}
     assert mine == {**native, b"idmp.stream-idmp-duration": b"100",
                     b"idmp.stream-idmp-maxsize": b"100",
-                    b"idmp.capture-new-streams": b"yes"}
+                    b"idmp.capture-new-streams": b"yes",
+                    b"idmp.aof-rewrite-native": b"no"}
 
 
 @pytest.mark.parametrize("name,value", [

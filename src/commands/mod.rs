@@ -218,10 +218,45 @@ pub enum Request<'a> {
 /// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
 /// or the module's `idmp.xadd`); errors name the native command in lowercase
 /// (`'xadd'`, also for `idmp.xadd`: clients only know the native names).
+/// The command names [`parse`] serves (after `idmp.`), lower case.
+const PARSED: &[&str] = &[
+    "xadd",
+    "xrange",
+    "xrevrange",
+    "xlen",
+    "xdel",
+    "xtrim",
+    "xsetid",
+    "xinfo",
+    "xcfgset",
+    "xidmprecord",
+    "idmpcounters",
+    "xgroup",
+    "xread",
+    "xreadgroup",
+    "xack",
+    "xpending",
+    "xclaim",
+    "xautoclaim",
+    "xdelex",
+    "xackdel",
+];
+
 pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdError> {
     let name0 = argv.first().copied().unwrap_or_default();
-    let name = util::lower_name(name0);
-    let base = name.strip_prefix("idmp.").unwrap_or(&name);
+    // The command name without allocating: `idmp.` stripped, matched
+    // case-insensitively against the names served (the hot path of every
+    // routed command).
+    let c = util::cstr(name0);
+    let stripped = match c.get(..5) {
+        Some(p) if c.len() > 5 && p.eq_ignore_ascii_case(b"idmp.") => c.get(5..).unwrap_or(c),
+        _ => c,
+    };
+    let base: &str = PARSED
+        .iter()
+        .find(|n| stripped.eq_ignore_ascii_case(n.as_bytes()))
+        .copied()
+        .unwrap_or("");
     Ok(match base {
         "xadd" => Request::Xadd(xadd::XaddRequest::parse(argv, ctx, base)?),
         "xrange" => Request::Range(range::RangeRequest::parse(argv, false, base)?),
@@ -235,7 +270,11 @@ pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdErr
         "xidmprecord" => {
             Request::Xidmprecord(xidmprecord::XidmprecordRequest::parse(argv, ctx, base)?)
         }
-        "idmpcounters" => Request::Counters(counters::CountersRequest::parse(argv, ctx, &name)?),
+        "idmpcounters" => Request::Counters(counters::CountersRequest::parse(
+            argv,
+            ctx,
+            &util::lower_name(name0),
+        )?),
         "xgroup" => Request::Xgroup(xgroup::XgroupRequest::parse_ctx(argv, base, ctx.trusted)?),
         "xread" => Request::Xread(xread::XreadRequest::parse(argv, false, base)?),
         "xreadgroup" => Request::Xread(xread::XreadRequest::parse(argv, true, base)?),

@@ -11,7 +11,7 @@ use redis_module::raw;
 
 use crate::rm;
 use crate::server::api::create_string;
-use crate::server::{aclcat, call};
+use crate::server::{aclcache, aclcat, call};
 
 /// The caller's ACL user, freed on drop.
 struct User(*mut raw::RedisModuleUser);
@@ -31,8 +31,10 @@ impl Drop for User {
 /// check on Redis 7.0, so it is only used for scripts, whose client always
 /// carries the caller's user; other clients are asked by ID, which answers
 /// NULL for a client without a user or without an ID (temporary clients).
-fn current_user_name(ctx: *mut raw::RedisModuleCtx) -> Option<*mut raw::RedisModuleString> {
-    let flags = crate::server::api::ctx_flags(ctx);
+fn current_user_name(
+    ctx: *mut raw::RedisModuleCtx,
+    flags: u32,
+) -> Option<*mut raw::RedisModuleString> {
     if flags & (raw::REDISMODULE_CTX_FLAGS_REPLICATED | raw::REDISMODULE_CTX_FLAGS_LOADING) != 0 {
         return None;
     }
@@ -48,8 +50,8 @@ fn current_user_name(ctx: *mut raw::RedisModuleCtx) -> Option<*mut raw::RedisMod
 }
 
 /// The caller's ACL user and its name.
-fn current_user(ctx: *mut raw::RedisModuleCtx) -> Option<(User, Vec<u8>)> {
-    let name = current_user_name(ctx)?;
+fn current_user(ctx: *mut raw::RedisModuleCtx, flags: u32) -> Option<(User, Vec<u8>)> {
+    let name = current_user_name(ctx, flags)?;
     let u = rm!(RedisModule_GetModuleUserFromUserName(name)).unwrap_or(std::ptr::null_mut());
     let name_bytes = crate::server::api::str_bytes(name).to_vec();
     crate::server::api::free_string(ctx, name);
@@ -76,14 +78,24 @@ fn permitted(user: &User, argv: &mut [*mut raw::RedisModuleString]) -> bool {
 /// subcommand in argv\[1\] too, as in `XINFO STREAM`) against the caller's
 /// ACL. Keys need no check here: the server has checked them against the
 /// module command, whose key specs are the native command's. Returns the
-/// NOPERM error to answer, or `None` when the call is allowed.
+/// NOPERM error to answer, or `None` when the call is allowed. `flags`:
+/// the context flags of `ctx`.
 pub fn check(
     ctx: *mut raw::RedisModuleCtx,
     native: &str,
     argv: &[*mut raw::RedisModuleString],
     cmd_words: usize,
+    flags: u32,
 ) -> Option<String> {
-    let (user, user_name) = current_user(ctx)?;
+    let cached = if cmd_words == 1 {
+        aclcache::key(ctx, native, flags)
+    } else {
+        None
+    };
+    if cached.is_some_and(aclcache::allowed) {
+        return None;
+    }
+    let (user, user_name) = current_user(ctx, flags)?;
     let new_texts = host_has_72_texts();
     let name = create_string(ctx, native.as_bytes());
     let mut cmd: Vec<*mut raw::RedisModuleString> = vec![name];
@@ -91,6 +103,9 @@ pub fn check(
         cmd.extend(argv.get(1).copied());
     }
     if permitted(&user, &mut cmd) {
+        if let Some(k) = cached {
+            aclcache::remember(k);
+        }
         return None;
     }
     let fullname = if cmd_words >= 2 {
@@ -160,7 +175,7 @@ pub fn check_own(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> Option<String> {
     }
     let lname = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
     let categories = aclcat::categories_of(&lname)?;
-    let (user, user_name) = current_user(ctx)?;
+    let (user, user_name) = current_user(ctx, crate::server::api::ctx_flags(ctx))?;
     let mut args = [
         create_string(ctx, b"GETUSER"),
         create_string(ctx, &user_name),

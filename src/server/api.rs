@@ -158,13 +158,21 @@ pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Cow<'_, [u8]>], own: Own
         return;
     };
     let cname = name_cstr(name);
-    let mut strs: Vec<*mut raw::RedisModuleString> = rest
-        .iter()
-        .map(|a| match a {
+    // On the stack for the usual lengths (one propagated command per write).
+    let mut stack: [*mut raw::RedisModuleString; 24] = [std::ptr::null_mut(); 24];
+    let mut heap: Vec<*mut raw::RedisModuleString>;
+    let strs: &mut [*mut raw::RedisModuleString] = if rest.len() <= stack.len() {
+        stack.get_mut(..rest.len()).unwrap_or_default()
+    } else {
+        heap = vec![std::ptr::null_mut(); rest.len()];
+        &mut heap
+    };
+    for (d, a) in strs.iter_mut().zip(rest) {
+        *d = match a {
             Cow::Borrowed(b) => own.find(b).unwrap_or_else(|| create_string(ctx, b)),
             Cow::Owned(v) => create_string(ctx, v),
-        })
-        .collect();
+        };
+    }
     let fmt = c"v";
     // SAFETY: `strs` holds valid strings, owned by `ctx` (freed automatically)
     // or the command's arguments (alive during the call); the "v" format

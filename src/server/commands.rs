@@ -84,7 +84,10 @@ extern "C" fn handler(
         if name.eq_ignore_ascii_case(b"idmp.debugpanic") {
             panic!("idmp.debugpanic: a panic injected on request");
         }
-        if let Some(err) = routed_acl_check(ctx, name, args) {
+        // The context flags, asked for once (they cost a few hundred
+        // instructions) for the ACL check and the command.
+        let flags = api::ctx_flags(ctx);
+        if let Some(err) = routed_acl_check(ctx, name, args, flags) {
             ModuleReply::new(ctx).error(&err);
             return true;
         }
@@ -97,7 +100,7 @@ extern "C" fn handler(
         } else if name.eq_ignore_ascii_case(b"idmp.configset") {
             crate::server::configget::run_set(ctx, args);
         } else {
-            route::run(ctx, args);
+            route::run(ctx, args, flags);
         }
         true
     });
@@ -113,6 +116,7 @@ fn routed_acl_check(
     ctx: *mut raw::RedisModuleCtx,
     name: &[u8],
     args: &[*mut raw::RedisModuleString],
+    flags: u32,
 ) -> Option<String> {
     if let Some(err) = acl::check_own(ctx, name) {
         return Some(err);
@@ -120,15 +124,50 @@ fn routed_acl_check(
     let native = name
         .get(5..)
         .filter(|_| name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp."))?;
-    let native = std::str::from_utf8(native).ok()?.to_ascii_lowercase();
-    match native.as_str() {
-        "xinfo" => acl::check(ctx, "xinfo", args, 2),
-        "xgroup" => acl::check(ctx, "xgroup", args, 2),
-        "configget" => acl::check(ctx, "config", &config_argv(ctx, b"get", args), 2),
-        "configset" => acl::check(ctx, "config", &config_argv(ctx, b"set", args), 2),
+    // The routed names, lower case (no allocation on the hot path).
+    const NATIVE: &[&str] = &[
+        "xadd",
+        "xrange",
+        "xrevrange",
+        "xlen",
+        "xdel",
+        "xtrim",
+        "xsetid",
+        "xinfo",
+        "type",
+        "xread",
+        "xreadgroup",
+        "xgroup",
+        "xack",
+        "xpending",
+        "xclaim",
+        "xautoclaim",
+        "xdelex",
+        "xackdel",
+        "configget",
+        "configset",
+        "idmpcounters",
+        "scan",
+    ];
+    let lower;
+    let native: &str = match NATIVE
+        .iter()
+        .find(|n| native.eq_ignore_ascii_case(n.as_bytes()))
+    {
+        Some(n) => n,
+        None => {
+            lower = std::str::from_utf8(native).ok()?.to_ascii_lowercase();
+            &lower
+        }
+    };
+    match native {
+        "xinfo" => acl::check(ctx, "xinfo", args, 2, flags),
+        "xgroup" => acl::check(ctx, "xgroup", args, 2, flags),
+        "configget" => acl::check(ctx, "config", &config_argv(ctx, b"get", args), 2, flags),
+        "configset" => acl::check(ctx, "config", &config_argv(ctx, b"set", args), 2, flags),
         "idmpcounters" => None,
-        "scan" => acl::check(ctx, "scan", args, 1),
-        _ => acl::check(ctx, &native, args, 1),
+        "scan" => acl::check(ctx, "scan", args, 1, flags),
+        _ => acl::check(ctx, native, args, 1, flags),
     }
 }
 

@@ -141,7 +141,17 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             return;
         }
         let name = str_bytes(a0);
-        if name.len() < 4 || name.len() > 10 {
+        // Every command passes here: look at the first letter before
+        // comparing names (x: stream commands, t: TYPE, s: SCAN,
+        // c: CONFIG; the others only for the ACL cache).
+        // (The names that invalidate start with none of these letters, or
+        // hold a dot.)
+        let first = name.first().map_or(0, u8::to_ascii_lowercase);
+        let routable = matches!(first, b'x' | b't' | b's' | b'c');
+        if (!routable || name.contains(&b'.')) && crate::server::aclcache::invalidates(name) {
+            crate::server::aclcache::invalidate();
+        }
+        if !routable || name.len() < 4 || name.len() > 10 {
             // ("scan" is 4 letters, "xreadgroup" 10.)
             return;
         }

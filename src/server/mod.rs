@@ -2,6 +2,7 @@
 //! command filter and routing. All `unsafe` of the crate lives here.
 
 pub mod acl;
+pub mod aclcache;
 pub mod aclcat;
 pub mod api;
 pub mod call;
@@ -19,6 +20,7 @@ pub mod host;
 pub mod info;
 pub mod limits;
 pub mod migrate;
+pub mod native_fast;
 pub mod reply;
 pub mod route;
 pub mod scan;

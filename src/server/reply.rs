@@ -12,16 +12,23 @@ use crate::server::api::{c_string, ctx_flags};
 /// Replies to the client of `ctx`.
 pub struct ModuleReply {
     ctx: *mut raw::RedisModuleCtx,
-    resp3: bool,
+    /// The client's protocol, asked for on first use (most replies never
+    /// need it, and the context flags cost a few hundred instructions).
+    resp3: std::cell::Cell<Option<bool>>,
 }
 
 impl ModuleReply {
     /// A sink for the client of `ctx`.
     pub fn new(ctx: *mut raw::RedisModuleCtx) -> Self {
-        let resp3 = ctx_flags(ctx) & raw::REDISMODULE_CTX_FLAGS_RESP3 != 0;
-        ModuleReply { ctx, resp3 }
+        ModuleReply {
+            ctx,
+            resp3: std::cell::Cell::new(None),
+        }
     }
 }
+
+/// Simple-string replies the commands give, as C strings (no allocation).
+const SIMPLE: &[&std::ffi::CStr] = &[c"OK", c"stream"];
 
 impl Reply for ModuleReply {
     fn array(&mut self, len: usize) {
@@ -40,6 +47,10 @@ impl Reply for ModuleReply {
         ));
     }
     fn simple(&mut self, s: &str) {
+        if let Some(c) = SIMPLE.iter().find(|c| c.to_bytes() == s.as_bytes()) {
+            let _ = rm!(RedisModule_ReplyWithSimpleString(self.ctx, c.as_ptr()));
+            return;
+        }
         let c = c_string(s);
         let _ = rm!(RedisModule_ReplyWithSimpleString(self.ctx, c.as_ptr()));
     }
@@ -57,6 +68,13 @@ impl Reply for ModuleReply {
         let _ = rm!(RedisModule_ReplyWithNullArray(self.ctx));
     }
     fn is_resp3(&self) -> bool {
-        self.resp3
+        match self.resp3.get() {
+            Some(v) => v,
+            None => {
+                let v = ctx_flags(self.ctx) & raw::REDISMODULE_CTX_FLAGS_RESP3 != 0;
+                self.resp3.set(Some(v));
+                v
+            }
+        }
     }
 }

@@ -16,6 +16,7 @@ use crate::server::call::call_v;
 use crate::server::convert::convert_native;
 use crate::server::dtype::raw_type;
 use crate::server::host::host;
+use crate::server::native_fast;
 use crate::server::reply::ModuleReply;
 use crate::server::{config, limits, stats};
 use crate::stream::Stream;
@@ -45,7 +46,11 @@ pub fn forward(
 
 /// The execution context of the current call.
 pub fn exec_ctx(ctx: *mut raw::RedisModuleCtx) -> ExecCtx {
-    let flags = ctx_flags(ctx);
+    exec_ctx_with(ctx_flags(ctx))
+}
+
+/// The execution context of the current call, whose context flags are `flags`.
+pub fn exec_ctx_with(flags: u32) -> ExecCtx {
     ExecCtx {
         now_ms: api::now_ms(),
         limits: limits::node_limits(),
@@ -202,17 +207,30 @@ fn denied_for_memory(req: &Request<'_>, ectx: &ExecCtx) -> bool {
 }
 
 /// Runs a routed command: the body of every `idmp.*` command handler.
-pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
-    let mut args: Vec<&[u8]> = argv.iter().map(|&s| str_bytes(s)).collect();
+/// `flags`: the context flags of `ctx`.
+pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString], flags: u32) {
+    // The arguments' bytes, on the stack for the usual short commands.
+    let mut stack: [&[u8]; 16] = [&[]; 16];
+    let mut heap: Vec<&[u8]>;
+    let args: &mut [&[u8]] = if argv.len() <= stack.len() {
+        for (d, &s) in stack.iter_mut().zip(argv) {
+            *d = str_bytes(s);
+        }
+        stack.get_mut(..argv.len()).unwrap_or_default()
+    } else {
+        heap = argv.iter().map(|&s| str_bytes(s)).collect();
+        &mut heap
+    };
     // Errors name the standard command: `idmp.xadd` answers as `xadd`.
     if let Some(a0) = args.first_mut() {
         if a0.len() > 5 && a0[..5].eq_ignore_ascii_case(b"idmp.") {
             *a0 = &a0[5..];
         }
     }
-    let ectx = exec_ctx(ctx);
+    let ectx = exec_ctx_with(flags);
     let mut out = ModuleReply::new(ctx);
-    let req = match parse(&args, &ectx) {
+    let args: &[&[u8]] = args;
+    let req = match parse(args, &ectx) {
         Ok(r) => r,
         Err(e) => {
             out.error(&e);
@@ -220,7 +238,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
         }
     };
     if let Request::Xread(x) = &req {
-        crate::server::xread::run(ctx, argv, &args, x);
+        crate::server::xread::run(ctx, argv, args, x);
         return;
     }
     if denied_for_memory(&req, &ectx) {
@@ -249,6 +267,12 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
         Kind::Module(p) => Some(p),
         Kind::Empty => {
             if req.creates_key() && !needs_module && !config::capture() {
+                if matches!(req, Request::Xadd(_))
+                    && native_fast::xadd(ctx, &key, keyname, argv, true)
+                {
+                    stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
                 drop(key);
                 on_native(ctx, &req, native, write, argv);
                 return;
@@ -256,6 +280,17 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
             None
         }
         Kind::Native => {
+            if !needs_module {
+                let fast = match &req {
+                    Request::Xadd(_) => native_fast::xadd(ctx, &key, keyname, argv, false),
+                    Request::Xlen(_) => native_fast::xlen(ctx, &key),
+                    _ => false,
+                };
+                if fast {
+                    stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    return;
+                }
+            }
             drop(key);
             if !needs_module {
                 on_native(ctx, &req, native, write, argv);
@@ -300,7 +335,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) 
     }
     drop(key);
     let own = api::OwnArgs {
-        bytes: &args,
+        bytes: args,
         strs: argv,
     };
     apply_effects(ctx, keyname, &fx, own);
@@ -330,6 +365,9 @@ pub fn run_type(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleStri
         let key = OpenKey::open(ctx, argv[1], false);
         if let Kind::Module(_) = key_kind(key.0) {
             ModuleReply::new(ctx).simple("stream");
+            return;
+        }
+        if native_fast::type_reply(ctx, &key) {
             return;
         }
     }

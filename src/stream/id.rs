@@ -78,19 +78,32 @@ impl StreamId {
 }
 
 fn write_u64(buf: &mut [u8], mut v: u64) -> usize {
+    // Two digits per division (IDs are 13 + 1 digits on every XADD reply).
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
     let mut tmp = [0u8; 20];
-    let mut n = 0;
-    loop {
-        tmp[n] = b'0' + (v % 10) as u8;
-        n += 1;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+    let mut i = tmp.len();
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        tmp[i] = PAIRS[d];
+        tmp[i + 1] = PAIRS[d + 1];
     }
-    for i in 0..n {
-        buf[i] = tmp[n - 1 - i];
+    if v >= 10 {
+        let d = v as usize * 2;
+        i -= 2;
+        tmp[i] = PAIRS[d];
+        tmp[i + 1] = PAIRS[d + 1];
+    } else {
+        i -= 1;
+        tmp[i] = b'0' + v as u8;
     }
+    let n = tmp.len() - i;
+    buf[..n].copy_from_slice(&tmp[i..]);
     n
 }
 
@@ -403,6 +416,16 @@ mod tests {
         );
         assert_eq!(StreamId::new(0, 0).to_bytes(), b"0-0");
         assert_eq!(StreamId::new(12, 3).to_string(), "12-3");
+        // every digit count, both sides of each power of ten
+        let mut p = 1u64;
+        for _ in 0..20 {
+            for v in [p - 1, p, p + 1, p.wrapping_mul(7) / 3, 1_796_437_276_108] {
+                let mut out = [0u8; 20];
+                let n = write_u64(&mut out, v);
+                assert_eq!(&out[..n], v.to_string().as_bytes(), "{v}");
+            }
+            p = p.saturating_mul(10);
+        }
     }
 
     #[test]

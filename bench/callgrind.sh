@@ -1,0 +1,58 @@
+#!/bin/sh
+# Instructions per command, deterministic (valgrind callgrind), for the server
+# without the module (C), with the module and a native stream (A), and with the
+# module and a module stream (B). Each case: start redis-server under callgrind
+# with instrumentation off, prepare the key, switch instrumentation on, send N
+# commands (redis-benchmark, 1 client, pipeline 16), switch it off, stop; the
+# instruction count divided by N is the row.
+#   bench/callgrind.sh [module.so]   (env: CG_N requests, CG_PORT, CG_OUT)
+set -euf
+MODULE=${1:-$(pwd)/target/release/libredis_idmp.so}
+N=${CG_N:-20000}
+PORT=${CG_PORT:-7690}
+OUT=${CG_OUT:-$(pwd)/target/bench/callgrind}
+SERVER=${CG_SERVER:-/usr/bin/redis-server}
+mkdir -p "$OUT"
+cli() { redis-cli -p "$PORT" "$@" >/dev/null; }
+
+run_case() { # arm workload prep... -- command...
+    arm=$1; name=$2; shift 2
+    case $arm in
+        C) load="" ;;
+        A) load="--loadmodule $MODULE capture-new-streams no" ;;
+        B) load="--loadmodule $MODULE" ;;
+    esac
+    f="$OUT/$arm-$name.out"
+    # shellcheck disable=SC2086
+    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$f" \
+        "$SERVER" --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no $load \
+        >"$OUT/$arm-$name.log" 2>&1 &
+    pid=$!
+    i=0; until redis-cli -p "$PORT" ping >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 300 ] || { kill $pid; return 1; }; sleep 0.1; done
+    while [ "$1" != "--" ]; do cli $1; shift; done; shift
+    enc=$(redis-cli -p "$PORT" object encoding s 2>&1 | tr -d '\n')
+    callgrind_control -i on $pid >/dev/null 2>&1
+    redis-benchmark -p "$PORT" -c 1 -P 16 -n "$N" -r 1000000000 "$@" >/dev/null
+    callgrind_control -i off $pid >/dev/null 2>&1
+    redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
+    wait $pid || true
+    ir=$(sed -n 's/^totals: //p' "$f" | head -1)
+    echo "$arm $name $(( ir / N )) (key s: ${enc:-none})"
+}
+
+W=${CG_WORKLOADS:-"xadd type xlen idmp get"}
+for w in $W; do
+  for arm in C A B; do
+    case $w in
+      xadd) run_case $arm $w "del s" "xadd s * f v" -- XADD s '*' f v ;;
+      type) run_case $arm $w "del s" "xadd s * f v" -- TYPE s ;;
+      xlen) run_case $arm $w "del s" "xadd s * f v" -- XLEN s ;;
+      xrange) run_case $arm $w "del s" "xadd s * f v" -- XRANGE s - + COUNT 10 ;;
+      get) run_case $arm $w "set k v" -- GET k ;;
+      dup) [ $arm = B ] || continue
+            run_case $arm $w "del s" "xadd s IDMP p1 dup * f v" -- XADD s IDMP p1 dup '*' f v ;;
+      idmp) [ $arm = C ] && continue; [ $arm = A ] && continue
+            run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMP p1 'iid-__rand_int__' '*' f v ;;
+    esac
+  done
+done

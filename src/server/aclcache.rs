@@ -1,0 +1,197 @@
+//! A cache of the routed commands' permission decisions (issue 13): the
+//! check in [`crate::server::acl::check`] looks the caller's user up by name
+//! on every call, which costs as much as a native XADD's own work. A client
+//! that was allowed a command stays allowed until something that can change
+//! permissions runs, so "allowed" is remembered per client ID and command,
+//! under a generation that the command filter advances whenever such a
+//! command passes it ([`invalidates`]): ACL (any subcommand), AUTH, HELLO,
+//! RESET, MODULE, EXEC (a transaction may hold a queued ACL SETUSER or AUTH:
+//! it ran the filter at queue time), and every command of another module
+//! (one could authenticate its client as another user).
+//!
+//! Never cached: denials (they always take the full path, with its ACL LOG
+//! entry), calls inside MULTI/EXEC or a script (a script's client is shared
+//! by every caller; a transaction can change permissions between its own
+//! commands), replicated or loading calls (they are not checked at all), and
+//! subcommand checks (XINFO STREAM, XGROUP CREATE, CONFIG GET).
+
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use redis_module::raw;
+
+/// The permission generation; advanced by the filter, read by every check.
+static GENERATION: AtomicU64 = AtomicU64::new(0);
+
+/// The single-word commands whose decisions are cached; a decision is one
+/// bit at the command's index.
+const CACHED: &[&str] = &[
+    "xadd",
+    "xrange",
+    "xrevrange",
+    "xlen",
+    "xdel",
+    "xtrim",
+    "xsetid",
+    "type",
+    "xread",
+    "xreadgroup",
+    "xack",
+    "xpending",
+    "xclaim",
+    "xautoclaim",
+];
+
+/// Slots of the cache (direct-mapped on the client ID).
+const SLOTS: usize = 256;
+
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    client: u64,
+    generation: u64,
+    allowed: u32,
+}
+
+thread_local! {
+    static CACHE: RefCell<[Slot; SLOTS]> = const { RefCell::new([Slot { client: 0, generation: 0, allowed: 0 }; SLOTS]) };
+}
+
+/// Contexts whose calls are never answered from the cache.
+const UNCACHED_FLAGS: u32 = raw::REDISMODULE_CTX_FLAGS_MULTI
+    | raw::REDISMODULE_CTX_FLAGS_LUA
+    | raw::REDISMODULE_CTX_FLAGS_REPLICATED
+    | raw::REDISMODULE_CTX_FLAGS_LOADING;
+
+/// The cache position of a call: client ID and command bit, or `None` where
+/// the call is not cacheable.
+#[derive(Clone, Copy)]
+pub struct Key {
+    client: u64,
+    bit: u32,
+}
+
+/// The key of the call `native` (lower case) from the client of `ctx`.
+pub fn key(ctx: *mut raw::RedisModuleCtx, native: &str, flags: u32) -> Option<Key> {
+    if flags & UNCACHED_FLAGS != 0 {
+        return None;
+    }
+    let idx = CACHED.iter().position(|&c| c == native)?;
+    let client = crate::rm!(RedisModule_GetClientId(ctx)).unwrap_or(0);
+    (client != 0).then_some(Key {
+        client,
+        bit: 1 << idx,
+    })
+}
+
+/// Whether the call was allowed under the current generation.
+pub fn allowed(k: Key) -> bool {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    CACHE.with(|c| {
+        let c = c.borrow();
+        c.get((k.client as usize) % SLOTS).is_some_and(|s| {
+            s.client == k.client && s.generation == generation && s.allowed & k.bit != 0
+        })
+    })
+}
+
+/// Remembers that the call was allowed (by a full check just made).
+pub fn remember(k: Key) {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(s) = c.get_mut((k.client as usize) % SLOTS) {
+            if s.client != k.client || s.generation != generation {
+                *s = Slot {
+                    client: k.client,
+                    generation,
+                    allowed: 0,
+                };
+            }
+            s.allowed |= k.bit;
+        }
+    });
+}
+
+/// Forgets every decision.
+pub fn invalidate() {
+    GENERATION.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Whether a command named `name` (as a client sent it) may change what a
+/// client is permitted, so that the cache must be dropped before it runs.
+pub fn invalidates(name: &[u8]) -> bool {
+    const NAMES: &[&[u8]] = &[b"acl", b"auth", b"hello", b"reset", b"module", b"exec"];
+    if NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+        return true;
+    }
+    // Another module's command (they are named `module.command`): it could
+    // authenticate its client as another user. The module's own names do not.
+    name.contains(&b'.') && !(name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp."))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalidating_names_skip_the_routed_letters() {
+        // filter.rs checks `invalidates` only for names that do not start
+        // with x, t, s or c, or that hold a dot
+        for n in [&b"acl"[..], b"auth", b"hello", b"reset", b"module", b"exec"] {
+            assert!(!matches!(n[0], b'x' | b't' | b's' | b'c'));
+        }
+    }
+
+    #[test]
+    fn permission_changing_names() {
+        for n in [
+            "ACL",
+            "acl",
+            "Auth",
+            "HELLO",
+            "reset",
+            "module",
+            "EXEC",
+            "other.auth",
+        ] {
+            assert!(invalidates(n.as_bytes()), "{n}");
+        }
+        for n in [
+            "xadd",
+            "get",
+            "multi",
+            "idmp.xadd",
+            "IDMP.TYPE",
+            "config",
+            "client",
+        ] {
+            assert!(!invalidates(n.as_bytes()), "{n}");
+        }
+    }
+
+    #[test]
+    fn remembered_until_invalidated() {
+        let k = Key {
+            client: 7,
+            bit: 1 << 3,
+        };
+        let other_cmd = Key {
+            client: 7,
+            bit: 1 << 4,
+        };
+        let other_client = Key {
+            client: 7 + SLOTS as u64,
+            bit: 1 << 3,
+        };
+        assert!(!allowed(k));
+        remember(k);
+        assert!(allowed(k));
+        assert!(!allowed(other_cmd));
+        assert!(!allowed(other_client));
+        remember(other_client); // same slot: evicts client 7
+        assert!(!allowed(k));
+        assert!(allowed(other_client));
+        invalidate();
+        assert!(!allowed(other_client));
+    }
+}
