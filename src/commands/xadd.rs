@@ -392,14 +392,15 @@ mod tests {
         assert_eq!((t.approx, t.limit), (false, 0));
         assert!(!r.needs_module_stream());
 
-        // 8.2 options: one of them only.
+        // 8.2 options: one of them only; Redis 8.6 reads a second one as the
+        // ID.
         assert_eq!(
             perr("XADD s KEEPREF DELREF * f v"),
-            Some("ERR syntax error".into())
+            Some("ERR Invalid stream ID specified as stream command argument".into())
         );
         assert_eq!(
             perr("XADD s ACKED acked * f v"),
-            Some("ERR syntax error".into())
+            Some("ERR Invalid stream ID specified as stream command argument".into())
         );
         assert_eq!(
             perr("XTRIM s MAXLEN 1 DELREF KEEPREF"),
