@@ -7,6 +7,8 @@
 #   make test-cluster  a local 6-node Redis Cluster with the module (tests/test_cluster.py)
 #   make lint   rustfmt and clippy, warnings are errors
 #   make fuzz   the cargo-fuzz targets, FUZZ_SECONDS each (make fuzz-ci: 15 s each)
+#   make difftest-long  the differential suite against native Redis 8.6.3 with
+#               many more random sequences (DIFF_EXAMPLES, DIFF_STEPS)
 
 PORT ?= 6380
 MODULE := target/release/libredis_idmp.so
@@ -74,6 +76,17 @@ test-valkey: build-debug build
 	"$$vk" --version && \
 	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) IDMP_DEBUG_MODULE=$(CURDIR)/$(DEBUG_MODULE) \
 	  IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
+
+# tests/differential against native Redis 8.6.3 (ORACLE86_SERVER, default the
+# servers/get.sh build) with a long random run: DIFF_EXAMPLES examples of
+# DIFF_STEPS commands per protocol (make test runs 120 x 40).
+DIFF_EXAMPLES ?= 3000
+DIFF_STEPS ?= 100
+
+.PHONY: difftest-long
+difftest-long: build
+	DIFF_EXAMPLES=$(DIFF_EXAMPLES) DIFF_STEPS=$(DIFF_STEPS) IDMP_MODULE=$(CURDIR)/$(MODULE) \
+	  IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests/differential -q
 
 lint:
 	$(CARGO) fmt --all -- --check
