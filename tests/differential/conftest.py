@@ -7,8 +7,8 @@
 
 import pytest
 
-from harness import ExactClient, Side, oracle86_binary
-from server import HOST, RedisServer, module_available, module_path
+from harness import ExactClient, Side
+from server import HOST, RedisServer, module_available, module_path, oracle86_binary
 
 
 def _start(s):

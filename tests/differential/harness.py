@@ -1,7 +1,7 @@
 """Differential harness (issue 12): native Redis 8.6.3 against the module host.
 
 Native 8.6.3 (``ORACLE86_SERVER``, default: the build ``servers/get.sh redis-8.6.3``
-caches) is the authority on every reply of a module stream. The same commands go
+caches; see ``server.oracle86_binary``) is the authority on every reply of a module stream. The same commands go
 to it and to ``REDIS_SERVER`` (Redis 7.0.15 by default, or Valkey) with the
 module loaded, where every new stream is a module stream.
 
@@ -23,23 +23,9 @@ Nothing else is masked: no field dropped, no address-dependent value exists in
 these replies.
 """
 
-import os
-
 import pytest
 
 from resp import BigNum, Err, Push, RespClient, RMap, RSet, Simple, Verbatim
-
-CACHE = os.environ.get("IDMP_CACHE", os.path.expanduser("~/.cache/redis-idmp"))
-DEFAULT_ORACLE86 = os.path.join(CACHE, "servers", "redis-8.6.3", "src", "src", "redis-server")
-
-
-def oracle86_binary():
-    """The native Redis 8.6.3 binary (ORACLE86_SERVER), or a clear failure."""
-    path = os.environ.get("ORACLE86_SERVER", DEFAULT_ORACLE86)
-    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
-        pytest.fail("native Redis 8.6.3 not found at %s: run `servers/get.sh redis-8.6.3` "
-                    "(it builds and caches it) or set ORACLE86_SERVER" % path)
-    return path
 
 
 class Null:

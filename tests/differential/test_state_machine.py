@@ -10,7 +10,6 @@ inputs: min-idle-time and IDLE are 0 or far above any real idle time.
 
 import os
 
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, \
