@@ -79,7 +79,7 @@ test-valkey: build-debug build
 
 # tests/differential against native Redis 8.6.3 (ORACLE86_SERVER, default the
 # servers/get.sh build) with a long random run: DIFF_EXAMPLES examples of
-# DIFF_STEPS commands per protocol (make test runs 120 x 40).
+# DIFF_STEPS commands per protocol (make test runs 400 x 50).
 DIFF_EXAMPLES ?= 3000
 DIFF_STEPS ?= 100
 

@@ -51,7 +51,16 @@ for _n in ("config-get/stream-idmp-*", "config-get/stream-*", "config-set-idmp")
     HOST70[_n] = HOST_CONFIG
 
 
+# Valkey as the host: its own command table answers COMMAND INFO of the
+# standard commands too (Redis 7.0 happens to match 8.6.3's there).
+HOST_OTHER = {"command-info/" + _c: HOST_DOCS for _c in (
+    "XADD", "XRANGE", "XREVRANGE", "XLEN", "XDEL", "XTRIM", "XSETID", "XREADGROUP", "XREAD",
+    "XACK", "XPENDING", "XCLAIM", "XAUTOCLAIM")}
+
+
 def _marks(name):
+    if name in HOST_OTHER and not host_is_redis70():
+        return [pytest.mark.xfail(reason=HOST_OTHER[name], strict=False)]
     if name in ("command-info/XINFO", "command-info/XGROUP"):
         return [pytest.mark.xfail(reason=HOST_SUBORDER, strict=False)]
     if name in KNOWN:

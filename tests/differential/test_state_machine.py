@@ -2,8 +2,8 @@
 and consumers (a Hypothesis state machine), each command sent to native Redis
 8.6.3 and to the module host, every reply compared (harness.compare_sequence).
 
-Derandomized: CI runs DIFF_EXAMPLES examples per protocol (default 120,
-DIFF_STEPS steps each, default 40); `make difftest-long` raises both. Times
+Derandomized: CI runs DIFF_EXAMPLES examples per protocol (default 400,
+DIFF_STEPS steps each, default 50); `make difftest-long` raises both. Times
 that would make the two servers disagree by a millisecond are kept out of the
 inputs: min-idle-time and IDLE are 0 or far above any real idle time.
 """
@@ -17,8 +17,8 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from harness import compare_sequence
 
-EXAMPLES = int(os.environ.get("DIFF_EXAMPLES", "120"))
-STEPS = int(os.environ.get("DIFF_STEPS", "40"))
+EXAMPLES = int(os.environ.get("DIFF_EXAMPLES", "400"))
+STEPS = int(os.environ.get("DIFF_STEPS", "50"))
 
 KEYS = st.sampled_from(["a", "b"])
 GROUPS = st.sampled_from(["g1", "g2"])
