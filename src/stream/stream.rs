@@ -179,7 +179,11 @@ impl Stream {
     }
 
     /// Removes entries as a trim does (no max-deleted-entry-id change): the
-    /// replay of a DELREF/ACKED trim (`idmp.xtrim key TRIMIDS id ...`).
+    /// replay of a DELREF/ACKED trim (`idmp.xtrim key TRIMIDS id ...`). A node
+    /// left without live entries goes, as on the master, except in one case:
+    /// a MINID trim on the master keeps such a node when its last (deleted)
+    /// entry is at or above the MINID; the replica then has one node less
+    /// (`radix-tree-keys`), the entries are the same.
     pub fn trim_ids(&mut self, ids: &[StreamId]) -> u64 {
         let n = ids.iter().filter(|id| self.store.delete(**id)).count() as u64;
         self.after_trim(n);
