@@ -71,9 +71,12 @@ class DiffMachine(RuleBasedStateMachine):
         if kind == "none":
             return []
         op = data.draw(st.sampled_from([[], ["="], ["~"]]))
-        val = str(data.draw(st.integers(0, 8))) if kind == "maxlen" else self.some_id(data)
-        limit = ["LIMIT", str(data.draw(st.integers(0, 5)))] if op == ["~"] and \
-            data.draw(st.booleans()) else []
+        if kind == "maxlen":
+            val = str(data.draw(st.sampled_from([0, 1, 2, 3, 5, 8, 50, 99, 100, 101, 150, 250])))
+        else:
+            val = self.some_id(data)
+        limit = ["LIMIT", str(data.draw(st.sampled_from([0, 1, 5, 99, 100, 150, 1000])))] \
+            if op == ["~"] and data.draw(st.booleans()) else []
         return [kind.upper()] + op + [val] + limit
 
     # -- rules ---------------------------------------------------------------
@@ -105,6 +108,17 @@ class DiffMachine(RuleBasedStateMachine):
         reply = self.send("XADD", key, *opts, idarg, *fields)
         if isinstance(reply, bytes) and idarg != "*":
             self.ids.append(reply.decode())
+
+    @rule(key=KEYS, n=st.integers(20, 160), wide=st.booleans())
+    def bulk(self, key, n, wide):
+        """Many entries at once, so that nodes fill and split (100 entries or
+        4 KiB by default) and trims act on node boundaries."""
+        value = "v" * (60 if wide else 1)
+        for i in range(n):
+            self.ms += 1
+            reply = self.send("XADD", key, "%d-1" % self.ms, "f", value, "n", str(i))
+            if isinstance(reply, bytes):
+                self.ids.append(reply.decode())
 
     @rule(key=KEYS, data=st.data())
     def xdel(self, key, data):
