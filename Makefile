@@ -32,7 +32,7 @@ deps:
 	   $(SUDO) apt-get update -qq && \
 	   DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server redis-tools libclang-dev; \
 	fi
-	@$(PYTHON) -c 'import redis, pytest' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
+	@$(PYTHON) -c 'import redis, pytest, hypothesis' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
 
 build: deps
 	$(CARGO) build --release
