@@ -15,7 +15,8 @@ HOST_DOCS = ("host: COMMAND INFO/DOCS of the standard commands are the host's ow
 HOST_MODCMD = ("host: a module command is flagged `module` and, on Redis 7.0, has no "
                "ACL categories (RedisModule_SetCommandACLCategories is 7.2+); XACKDEL's key "
                "spec lacks UPDATE (7.0 refuses UPDATE with DELETE in a module key spec)")
-HOST_HELP = "host: XINFO HELP / XGROUP HELP have no key and are answered by the host's own command"
+HOST_HELP = ("not routed: XINFO HELP / XGROUP HELP have no key and are answered by the "
+             "host's own command")
 HOST_ENCODING = "host: OBJECT ENCODING of a module data type is `raw`"
 HOST_CONFIG = ("host: module configs are registered under the module's prefix "
                "(`idmp.stream-idmp-*`), so globs and CONFIG SET errors use that name")
