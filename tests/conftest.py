@@ -4,12 +4,10 @@
   every test using ``r``/``raw``/``raw3``/``r3`` starts from FLUSHALL.
 - ``native_srv``: one plain redis-server (no module) for the whole session: the
   oracle for native behaviour (the host's own, for forwarded native streams).
-- ``oracle70_srv``: one plain Redis 7.0 server for the whole session: the oracle
-  for module streams, which keep Redis 7.0 stream semantics on every host. On a
-  Redis 7.0 host it runs the host's binary, elsewhere (Valkey) ORACLE70_SERVER.
-- ``oracle86_srv``: one plain native Redis 8.6.3 for the whole session
-  (``ORACLE86_SERVER`` or ``servers/get.sh redis-8.6.3``): the authority on IDMP
-  replies; ``o86``/``o86_3`` are its exact RESP2/RESP3 clients after FLUSHALL.
+- ``oracle86_srv``: one native Redis 8.6.3 server for the whole session
+  (``ORACLE86_SERVER`` or ``servers/get.sh redis-8.6.3``): the oracle for module
+  streams on every host (issue 12); ``oraw``/``o86`` and ``o86_3`` are its exact
+  RESP2 and RESP3 clients after FLUSHALL.
 - ``server_factory``: start servers with custom module configs / arguments; they
   are stopped at the end of the test.
 
@@ -21,8 +19,8 @@ import os
 
 import pytest
 
-from server import (RedisServer, check_oracle70, module_available, module_path,
-                    oracle70_host_binary, oracle86_binary, server_version)
+from server import (RedisServer, module_available, module_path, oracle86_binary,
+                    server_version)
 
 
 def _require_module():
@@ -87,23 +85,8 @@ def native_srv():
 
 
 @pytest.fixture(scope="session")
-def oracle70_srv():
-    binary = oracle70_host_binary()
-    check_oracle70(binary)
-    s = RedisServer(module=False, binary=binary)
-    _start_or_cleanup(s)
-    yield s
-    s.cleanup()
-
-
-@pytest.fixture(scope="session")
 def oracle86_srv():
     binary = oracle86_binary()
-    if binary is None:
-        msg = "native Redis 8.6.3 not available (ORACLE86_SERVER, servers/get.sh redis-8.6.3)"
-        if os.environ.get("IDMP_REQUIRE_MODULE") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
     flavor, version = server_version(binary)
     assert (flavor, version) == ("redis", (8, 6, 3)), \
         "the Redis 8.6.3 oracle %s is %s %s" % (binary, flavor, version)
@@ -183,10 +166,10 @@ def nraw(native_srv):
 
 
 @pytest.fixture
-def oraw(oracle70_srv):
-    """Exact RESP2 client on the plain Redis 7.0 oracle server, after FLUSHALL."""
-    _fresh(oracle70_srv)
-    c = oracle70_srv.raw()
+def oraw(oracle86_srv):
+    """Exact RESP2 client on the native Redis 8.6.3 oracle, after FLUSHALL."""
+    _fresh(oracle86_srv)
+    c = oracle86_srv.raw()
     yield c
     c.close()
 

@@ -4,9 +4,9 @@ Environment:
 - ``REDIS_SERVER``: the server binary (default ``redis-server``).
 - ``IDMP_MODULE``: the built module (default ``<repo>/target/release/libredis_idmp.so``).
 - ``IDMP_TEST_PORTS``: port range for test servers, ``lo-hi`` (default ``7400-7999``).
-- ``ORACLE70_SERVER``: a Redis 7.0 server binary (default ``redis-server``), used as
-  the oracle for module streams when ``REDIS_SERVER`` is not Redis 7.0 (Valkey):
-  module streams implement Redis 7.0 stream semantics on every server.
+- ``ORACLE86_SERVER``: the native Redis 8.6.3 binary (default: the build
+  ``servers/get.sh redis-8.6.3`` caches), the oracle for module streams on every
+  host (issue 12: native 8.6.3 is the authority on every reply).
 """
 
 import functools
@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 
+import pytest
 import redis
 
 from resp import RespClient
@@ -31,8 +32,22 @@ def server_binary():
     return os.environ.get("REDIS_SERVER", "redis-server")
 
 
-def oracle70_binary():
-    return os.environ.get("ORACLE70_SERVER", "redis-server")
+CACHE = os.environ.get("IDMP_CACHE", os.path.expanduser("~/.cache/redis-idmp"))
+DEFAULT_ORACLE86 = os.path.join(CACHE, "servers", "redis-8.6.3", "src", "src", "redis-server")
+
+
+def oracle86_binary():
+    """The native Redis 8.6.3 binary: ``ORACLE86_SERVER``, else the build that
+    ``servers/get.sh redis-8.6.3`` caches (run here once when the cache is
+    missing); a clear failure when neither gives one, never another server."""
+    path = os.environ.get("ORACLE86_SERVER", DEFAULT_ORACLE86)
+    if "ORACLE86_SERVER" not in os.environ and not os.path.isfile(path):
+        subprocess.run([os.path.join(REPO, "servers", "get.sh"), "redis-8.6.3"],
+                       capture_output=True, timeout=1200, check=False)
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail("native Redis 8.6.3 not found at %s: run `servers/get.sh redis-8.6.3` "
+                    "(it builds and caches it) or set ORACLE86_SERVER" % path)
+    return path
 
 
 @functools.lru_cache(maxsize=None)
@@ -48,44 +63,10 @@ def server_version(binary=None):
 
 
 def host_is_redis70():
-    """True when REDIS_SERVER is Redis 7.0: its native streams are then exactly the
-    stream semantics module streams implement. On newer servers (Valkey 9) native
-    streams differ from module streams in a few documented ways (README,
-    "Valkey"): XSETID's max-deleted-entry-id check, consumers'
-    ``active-time``/``inactive``."""
+    """True when REDIS_SERVER is Redis 7.0 (host-side features: module command
+    ACL categories, the native command table)."""
     flavor, (major, minor, _) = server_version()
     return flavor == "redis" and (major, minor) == (7, 0)
-
-
-def oracle70_host_binary():
-    """The binary of a plain Redis 7.0 server, the oracle for module streams: the
-    host's own binary when it is Redis 7.0, else ORACLE70_SERVER (Valkey: its
-    native streams have moved on, module streams keep Redis 7.0 semantics)."""
-    return server_binary() if host_is_redis70() else oracle70_binary()
-
-
-def oracle86_binary():
-    """The native Redis 8.6.3 binary, the authority on every IDMP reply:
-    ``ORACLE86_SERVER``, else what ``servers/get.sh redis-8.6.3`` prints (it
-    builds the server once per machine and caches it). None when neither works."""
-    b = os.environ.get("ORACLE86_SERVER")
-    if b:
-        return b
-    try:
-        out = subprocess.run([os.path.join(REPO, "servers", "get.sh"), "redis-8.6.3"],
-                             capture_output=True, timeout=900, check=True)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    b = out.stdout.decode().strip().splitlines()[-1:] or [""]
-    return b[0] if os.path.isfile(b[0]) else None
-
-
-def check_oracle70(binary):
-    """Fail loudly when the oracle binary is not Redis 7.0 (a wrong ORACLE70_SERVER
-    would otherwise compare module streams with some other stream semantics)."""
-    flavor, version = server_version(binary)
-    assert (flavor, version[:2]) == ("redis", (7, 0)), \
-        "the Redis 7.0 oracle %s is %s %s" % (binary, flavor, version)
 
 
 def rdb_magic():

@@ -213,6 +213,8 @@ def test_unlink_and_del(server_factory):
         assert isinstance(a, bytes)
         assert meta(c, "big")[b"iids-added"] == 1
         assert meta(c, "big")[b"length"] == 1
+        # a new millisecond, so that the new entry's ID differs from the old one
+        time.sleep(0.002)
         b = c.call("XADD", "small", "IDMP", "p", "i", "*", "f", "v")
         assert key_state(c, "small") != keep and isinstance(b, bytes)
     assert srv.alive(), srv.log_tail()

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 
-from migrate_util import (UNMOVABLE, client, db_state, info_idmp,
+from migrate_util import (client, db_state, info_idmp,
                           native86_binary, populate, retries)
 from pworkload import parse_aof
 

@@ -105,6 +105,25 @@ def _snapshot(c, key="s", groups=True):
     return snap
 
 
+def _as_host(snap):
+    """A converted stream's snapshot as its native original showed it. On a
+    Redis 7.0 host native consumers have no active-time: the conversion gives
+    each its seen-time (as Redis 8.6 does loading a consumer saved before 7.2),
+    checked here, then left out of the comparison."""
+    if not host_is_redis70():
+        return snap
+    full = []
+    for k, v in snap["full"]:
+        if k == b"groups":
+            for g in v:
+                for cons in dict(pairs(g))[b"consumers"]:
+                    cd = dict(pairs(cons))
+                    assert cd[b"active-time"] == cd[b"seen-time"], cd
+            v = full_groups_as_70(v)
+        full.append((k, v))
+    return dict(snap, full=full)
+
+
 def _pttl_ok(c, key="s"):
     t = c.call("PTTL", key)
     assert 900000 < t <= 1000000, t
@@ -116,11 +135,6 @@ def test_conversion_keeps_everything(capoff, nraw, trigger, groups):
     build_native(capoff, groups=groups)
     build_native(nraw, groups=groups)
     before = _snapshot(capoff, groups=groups)
-    if not host_is_redis70():
-        # Valkey: native consumers carry active-time, which module streams (Redis 7.0
-        # consumers) do not have, so the conversion drops it (README, "Valkey")
-        before["full"] = [(k, full_groups_as_70(v) if k == b"groups" else v)
-                          for k, v in before["full"]]
     assert capoff.call("CONFIG", "SET", "idmp.capture-new-streams", "yes") == OK
     # still native until a command needs a module stream
     assert capoff.call("XLEN", "s") == 5
@@ -131,13 +145,13 @@ def test_conversion_keeps_everything(capoff, nraw, trigger, groups):
         assert capoff.call("XIDMPRECORD", "s", "p", "i", "7-7") == OK
     if trigger in ("xcfgset", "xidmprecord"):
         # nothing but the representation changed
-        after = _snapshot(capoff, groups=groups)
+        after = _as_host(_snapshot(capoff, groups=groups))
         assert after == before
     else:
         opt = ["IDMP", "p", "i"] if trigger == "idmp" else ["IDMPAUTO", "p"]
         new = capoff.call("XADD", "s", *opt, "*", "f", "v")
         assert isinstance(new, bytes), new
-        after = _snapshot(capoff, groups=groups)
+        after = _as_host(_snapshot(capoff, groups=groups))
         assert after["range"] == before["range"] + [[new, [b"f", b"v"]]]
         bi, ai = dict(before["info"]), dict(after["info"])
         assert ai[b"last-generated-id"] == new

@@ -113,12 +113,9 @@ def full_as_70(full):
 
 
 def full_groups_as_70(groups):
-    """The ``groups`` of a native XINFO STREAM FULL (RESP2) as Redis 7.0 shows them.
-
-    Redis 7.2+ and Valkey add ``active-time`` to every consumer; module streams
-    implement Redis 7.0 consumers, which have no such field (README, "Valkey").
-    Tests comparing a module stream with a native stream of a newer host drop it
-    from the native side only, so the module side is still compared in full."""
+    """The ``groups`` of an XINFO STREAM FULL (RESP2) as Redis 7.0 shows them:
+    without the consumers' ``active-time`` (Redis 7.2+), for comparisons with a
+    Redis 7.0 host's own native streams."""
     out = []
     for g in groups:
         ng = []

@@ -77,6 +77,14 @@ impl<'a> XsetidRequest<'a> {
             reply.error(ERR_NO_SUCH_KEY);
             return fx;
         };
+        // Redis 7.2+: never below the max-deleted-entry-id (a trusted caller,
+        // the AOF or the master link, restores what a legacy payload held).
+        if self.id < s.max_deleted_id && !ctx.trusted {
+            reply.error(
+                "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
+            );
+            return fx;
+        }
         if !s.is_empty() {
             let maxid = s.store.last_id().unwrap_or(StreamId::MIN);
             if self.id < maxid {
@@ -142,9 +150,19 @@ mod tests {
             repl(&fx),
             vec!["idmp.xsetid s 3-0 ENTRIESADDED 2 MAXDELETEDID 0-0"]
         );
-        // The top entry deleted, then XSETID below it: max-deleted (2-1) > id.
+        // The top entry deleted, then XSETID below it: Redis 7.2+ refuses a
+        // client; a trusted caller (a legacy payload's AOF rewrite) may, and
+        // then max-deleted (2-1) > id.
         run(&mut slot, "XDEL s 2-1", &c);
         let (out, fx) = run(&mut slot, "XSETID s 1-5 ENTRIESADDED 9", &c);
+        assert_eq!(
+            out,
+            "-ERR The ID specified in XSETID is smaller than current max_deleted_entry_id\r\n"
+        );
+        assert!(fx.replicate.is_empty());
+        let mut tc = ctx(1);
+        tc.trusted = true;
+        let (out, fx) = run(&mut slot, "XSETID s 1-5 ENTRIESADDED 9", &tc);
         assert_eq!(out, "+OK\r\n");
         assert_eq!(repl(&fx), vec!["idmp.xsetid s 1-5 ENTRIESADDED 9"]);
         // Replaying on a copy works.

@@ -233,6 +233,10 @@ mod tests {
             "XDEL s 5-0",
             "XSETID s 2-0",
         ] {
+            // Redis 7.2+ refuses that XSETID to clients; a legacy payload
+            // (trusted replay) still has such a stream.
+            let mut c = c;
+            c.trusted = line.starts_with("XSETID");
             let (out, _) = run(&mut s, line, &c);
             assert!(!out.starts_with('-'), "{line}: {out}");
         }

@@ -56,7 +56,9 @@ fn add_group(s: &mut Stream, g: Elem<'_>) -> Result<(), String> {
             let cp = pairs(c);
             let cname = field(&cp, b"name").ok_or_else(corrupt)?.bytes();
             let seen = int_of(field(&cp, b"seen-time")).unwrap_or(0).max(0) as u64;
-            let active = int_of(field(&cp, b"active-time")).unwrap_or(-1);
+            // A host without active-time (Redis 7.0): its seen-time, as Redis
+            // 8.6 does when it loads a consumer saved before 7.2.
+            let active = int_of(field(&cp, b"active-time")).unwrap_or(seen as i64);
             group.insert_consumer(cname, seen, active);
         }
     }

@@ -8,7 +8,7 @@ def load(p):
     return out
 a=load('out2.txt'); b=load('out3.txt')
 assert len(a)==len(b)
-print("//! Replies of a native Redis 7.0.15 stream to a command sequence, recorded")
+print("//! Replies of a native Redis 8.6.3 stream to a command sequence, recorded")
 print("//! with a raw RESP client (RESP2 and RESP3 runs on a flushed server).")
 print("//! Generated; see the test in `oracle_tests.rs`.")
 print()

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates ../groups_oracle_fixture.rs from a native redis-server (7.0.15)
+# Regenerates ../groups_oracle_fixture.rs from a native Redis 8.6.3 (servers/get.sh redis-8.6.3)
 # on port $1: runs groups_seq.txt on a flushed server in RESP2 and RESP3.
 set -e
 cd "$(dirname "$0")"

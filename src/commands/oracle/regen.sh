@@ -1,5 +1,5 @@
 #!/bin/sh
-# Regenerates ../oracle_fixture.rs from a native redis-server (7.0.15) on port $1:
+# Regenerates ../oracle_fixture.rs from a native Redis 8.6.3 (servers/get.sh redis-8.6.3) on port $1:
 # runs seq.txt on a flushed server in RESP2 and RESP3 and records raw replies.
 set -e
 cd "$(dirname "$0")"

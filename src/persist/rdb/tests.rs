@@ -1112,6 +1112,10 @@ fn append_below_a_tombstone_round_trips() {
         "XADD s 5-0 f w",
         "XADD s 4-1 f x",
     ] {
+        // Redis 7.2+ refuses that XSETID to clients; a trusted replay of a
+        // legacy payload still makes such a stream.
+        let mut c = c;
+        c.trusted = line.starts_with("XSETID");
         outs.push(run(&mut slot, line, &c).0);
     }
     assert_eq!(outs[4], "$3\r\n5-0\r\n");
