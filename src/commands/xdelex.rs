@@ -15,7 +15,6 @@
 //! Propagation: the exact effects with commands every module version has:
 //! `idmp.xack` for acknowledgements and removed references, then `idmp.xdel`.
 
-use super::cg::nogroup_key_or_group;
 use super::reply::Reply;
 use super::util::{check_arity, is_kw, ERR_SYNTAX};
 use super::{CmdError, Effects};
@@ -44,12 +43,16 @@ pub struct XdelexRequest<'a> {
     pub group: Option<&'a [u8]>,
     /// The reference policy.
     pub policy: RefPolicy,
-    /// The IDs, parsed.
-    pub ids: Vec<StreamId>,
+    /// The IDs as given: Redis 8.6 validates them only once the key (and
+    /// XACKDEL's group) exist, so a missing key answers -1s even for bad IDs.
+    pub ids: Vec<&'a [u8]>,
 }
 
 impl<'a> XdelexRequest<'a> {
-    /// Parses XDELEX (`ack` false) or XACKDEL.
+    /// Parses XDELEX (`ack` false) or XACKDEL as Redis 8.6's
+    /// `streamParseAckDelArgsOrReply`: options may follow the IDs, a second
+    /// policy is a syntax error, `numids` may not exceed the arguments left
+    /// (fewer leaves the rest to be parsed as options).
     pub fn parse(argv: &[&'a [u8]], ack: bool, name: &str) -> Result<Self, CmdError> {
         check_arity(argv, if ack { -6 } else { -5 }, name)?;
         let arg = |i: usize| argv.get(i).copied().unwrap_or_default();
@@ -57,7 +60,6 @@ impl<'a> XdelexRequest<'a> {
         let mut policy = None;
         let mut ids = None;
         while i < argv.len() {
-            let more = argv.len() - i - 1;
             let o = arg(i);
             let p = if is_kw(o, "KEEPREF") {
                 Some(RefPolicy::KeepRef)
@@ -68,34 +70,30 @@ impl<'a> XdelexRequest<'a> {
             } else {
                 None
             };
-            if let Some(p) = p {
-                if policy.is_some() {
-                    return Err(ERR_SYNTAX.into());
-                }
+            if let (Some(p), None) = (p, policy) {
                 policy = Some(p);
                 i += 1;
-            } else if is_kw(o, "IDS") && more > 0 {
+            } else if is_kw(o, "IDS") && i + 1 < argv.len() {
                 let n = string2ll(arg(i + 1))
                     .filter(|n| *n > 0)
                     .ok_or("ERR Number of IDs must be a positive integer")?;
-                let rest = argv.get(i + 2..).unwrap_or_default();
-                if u64::try_from(n).ok() != Some(rest.len() as u64) {
+                let left = (argv.len() - i - 2) as u64;
+                let n = u64::try_from(n).unwrap_or(u64::MAX);
+                if n > left {
                     return Err(
                         "ERR The `numids` parameter must match the number of arguments".into(),
                     );
                 }
-                let mut parsed = Vec::with_capacity(rest.len());
-                for a in rest {
-                    parsed.push(parse_strict_id(a).ok_or(ERR_INVALID_ID)?);
-                }
-                ids = Some(parsed);
-                break;
+                let start = i + 2;
+                let end = start + n as usize;
+                ids = Some(argv.get(start..end).unwrap_or_default().to_vec());
+                i = end;
             } else {
                 return Err(ERR_SYNTAX.into());
             }
         }
         let Some(ids) = ids else {
-            return Err(ERR_SYNTAX.into());
+            return Err("ERR IDS option is required".into());
         };
         Ok(XdelexRequest {
             key: arg(1),
@@ -105,38 +103,46 @@ impl<'a> XdelexRequest<'a> {
         })
     }
 
-    /// Acknowledges (XACKDEL) and deletes.
+    /// Acknowledges (XACKDEL) and deletes. As Redis 8.6: a missing key (or
+    /// XACKDEL's missing group) answers -1 for every ID; XACKDEL acts only on
+    /// IDs pending in the group (-1 for the others) and answers 1 for an
+    /// acknowledged ID deleted (or already gone), 2 when ACKED keeps it;
+    /// XDELEX's ACKED answers 2 for any referenced ID, present or not.
     pub fn exec(&self, stream: Option<&mut Stream>, reply: &mut dyn Reply) -> Effects<'_> {
         let mut fx = Effects::default();
         let s = match (stream, self.group) {
-            (Some(s), Some(g)) if s.groups.get(g).is_some() => s,
-            (_, Some(g)) => {
-                reply.error(&nogroup_key_or_group(self.key, g));
-                return fx;
-            }
-            (Some(s), None) => s,
-            (None, None) => {
-                reply.array(self.ids.len());
-                for _ in &self.ids {
-                    reply.int(-1);
-                }
-                return fx;
-            }
+            (Some(s), Some(g)) if s.groups.get(g).is_some() => Some(s),
+            (Some(s), None) => Some(s),
+            _ => None,
         };
+        let Some(s) = s else {
+            reply.array(self.ids.len());
+            for _ in &self.ids {
+                reply.int(-1);
+            }
+            return fx;
+        };
+        let mut ids = Vec::with_capacity(self.ids.len());
+        for a in &self.ids {
+            match parse_strict_id(a) {
+                Some(id) => ids.push(id),
+                None => {
+                    reply.error(ERR_INVALID_ID);
+                    return fx;
+                }
+            }
+        }
         let mut acked: Vec<StreamId> = Vec::new();
         let mut unref: Vec<(Vec<u8>, StreamId)> = Vec::new();
         let mut deleted: Vec<StreamId> = Vec::new();
-        let mut results: Vec<i64> = Vec::with_capacity(self.ids.len());
-        for id in &self.ids {
-            let id = *id;
+        let mut results: Vec<i64> = Vec::with_capacity(ids.len());
+        for id in ids {
             if let Some(g) = self.group {
-                if s.groups.get_mut(g).is_some_and(|cg| cg.ack(id)) {
-                    acked.push(id);
+                if !s.groups.get_mut(g).is_some_and(|cg| cg.ack(id)) {
+                    results.push(-1);
+                    continue;
                 }
-            }
-            if s.store.get(id).is_none() {
-                results.push(-1);
-                continue;
+                acked.push(id);
             }
             match self.policy {
                 RefPolicy::Acked if s.groups.is_referenced(id) => {
@@ -154,7 +160,7 @@ impl<'a> XdelexRequest<'a> {
                 deleted.push(id);
                 results.push(1);
             } else {
-                results.push(-1);
+                results.push(if self.group.is_some() { 1 } else { -1 });
             }
         }
         if let (Some(g), false) = (self.group, acked.is_empty()) {
