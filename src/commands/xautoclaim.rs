@@ -3,7 +3,7 @@
 //! pending entries whose stream entry is gone are dropped and listed.
 //! Every change propagates as `idmp.xclaim` (`streamPropagateXCLAIM`).
 
-use super::cg::{nogroup_key_or_group, propagate_xclaim};
+use super::cg::{nogroup_key_or_group, propagate_consumer_creation, propagate_xclaim};
 use super::range::reply_entry;
 use super::reply::Reply;
 use super::util::{check_arity, is_kw, ERR_SYNTAX};
@@ -93,7 +93,12 @@ impl<'a> XautoclaimRequest<'a> {
         let mut attempts = count.saturating_mul(10);
         let mut cursor = Some(self.start);
         let mut eof = false;
-        let mut consumer_ready = false;
+        // Redis 7.2+: the consumer is looked up (seen-time refreshed) or
+        // created before anything is claimed, even when nothing is.
+        if g.ensure_consumer(self.consumer, now) {
+            fx.events.push("xgroup-createconsumer");
+            propagate_consumer_creation(&mut fx, self.key, self.group, self.consumer);
+        }
         let mut claimed: Vec<StreamId> = Vec::new();
         let mut deleted: Vec<StreamId> = Vec::new();
         loop {
@@ -125,12 +130,6 @@ impl<'a> XautoclaimRequest<'a> {
                 if idle < self.min_idle {
                     continue;
                 }
-            }
-            if !consumer_ready {
-                if g.ensure_consumer(self.consumer, now) {
-                    fx.events.push("xgroup-createconsumer");
-                }
-                consumer_ready = true;
             }
             let last = g.last_id;
             if let Some(n) = g.claim(id, self.consumer, now, None, !self.justid) {

@@ -5,7 +5,7 @@
 //! RETRYCOUNT FORCE JUSTID LASTID` (`streamPropagateXCLAIM`); a LASTID that
 //! moved the group and was not carried by such a claim as `idmp.xgroup SETID`.
 
-use super::cg::{nogroup_key_or_group, propagate_group_id, propagate_xclaim};
+use super::cg::{nogroup_key_or_group, propagate_consumer_creation, propagate_group_id, propagate_xclaim};
 use super::range::reply_entry;
 use super::reply::Reply;
 use super::util::{check_arity, is_kw, show};
@@ -149,7 +149,12 @@ impl<'a> XclaimRequest<'a> {
             _ => ctx.now_ms,
         };
         let retry = a.retry.filter(|r| *r >= 0).map(|r| r as u64);
-        let mut consumer_ready = false;
+        // Redis 7.2+: the consumer is looked up (seen-time refreshed) or
+        // created before anything is claimed, even when nothing is.
+        if g.ensure_consumer(self.consumer, ctx.now_ms) {
+            fx.events.push("xgroup-createconsumer");
+            propagate_consumer_creation(&mut fx, self.key, self.group, self.consumer);
+        }
         let mut claimed: Vec<StreamId> = Vec::new();
         for id in &a.ids {
             let id = *id;
@@ -174,12 +179,6 @@ impl<'a> XclaimRequest<'a> {
                 if idle < a.min_idle {
                     continue;
                 }
-            }
-            if !consumer_ready {
-                if g.ensure_consumer(self.consumer, ctx.now_ms) {
-                    fx.events.push("xgroup-createconsumer");
-                }
-                consumer_ready = true;
             }
             let last = g.last_id;
             if let Some(n) = g.claim(id, self.consumer, delivery_time, retry, !a.justid) {

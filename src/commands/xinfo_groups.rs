@@ -44,7 +44,8 @@ pub fn groups_info(s: &Stream, reply: &mut dyn Reply) {
     }
 }
 
-/// XINFO CONSUMERS key group (idle from seen-time, never negative).
+/// XINFO CONSUMERS key group (idle from seen-time, never negative; inactive
+/// from active-time, as Redis 7.2+).
 pub fn consumers_info(s: &Stream, key: &[u8], group: &[u8], now: u64, reply: &mut dyn Reply) {
     let Some(g) = s.groups.get(group) else {
         reply.error(&nogroup_for_key(key, group));
@@ -52,13 +53,20 @@ pub fn consumers_info(s: &Stream, key: &[u8], group: &[u8], now: u64, reply: &mu
     };
     reply.array(usize::try_from(g.consumer_count()).unwrap_or(0));
     for c in g.consumers() {
-        reply.map(3);
+        reply.map(4);
         reply.bulk(b"name");
         reply.bulk(c.name());
         reply.bulk(b"pending");
         reply.int(ms(c.pending()));
         reply.bulk(b"idle");
         reply.int(ms(now.saturating_sub(c.seen_time)));
+        // Redis 7.2+: ms since the consumer was last given entries, -1 never.
+        reply.bulk(b"inactive");
+        reply.int(if c.active_time == -1 {
+            -1
+        } else {
+            ms(now).wrapping_sub(c.active_time)
+        });
     }
 }
 
@@ -97,11 +105,13 @@ pub fn full_groups(s: &Stream, count: u64, reply: &mut dyn Reply) {
         reply.bulk(b"consumers");
         reply.array(usize::try_from(g.consumer_count()).unwrap_or(0));
         for c in g.consumers() {
-            reply.map(4);
+            reply.map(5);
             reply.bulk(b"name");
             reply.bulk(c.name());
             reply.bulk(b"seen-time");
             reply.int(ms(c.seen_time));
+            reply.bulk(b"active-time");
+            reply.int(c.active_time);
             reply.bulk(b"pel-count");
             reply.int(ms(c.pending()));
             reply.bulk(b"pending");
