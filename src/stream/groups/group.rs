@@ -281,7 +281,11 @@ impl ConsumerGroup {
         if id <= self.last_id {
             return false;
         }
-        if self.entries_read != INVALID_ENTRIES_READ && !range_has_tombstones(meta, Some(id), None)
+        // Redis 8.6: no tombstone after the group's last ID (7.0 looked after
+        // `id`), and the last ID not behind the first entry.
+        if self.entries_read != INVALID_ENTRIES_READ
+            && self.last_id >= meta.first_id
+            && !range_has_tombstones(meta, Some(self.last_id), None)
         {
             self.entries_read = self.entries_read.wrapping_add(1);
         } else if meta.entries_added != 0 {

@@ -1,4 +1,4 @@
-//! The read-counter arithmetic of Redis 7.0: `streamRangeHasTombstones`,
+//! The read-counter arithmetic of Redis 8.6 (native 8.6.3 is the authority): `streamRangeHasTombstones`,
 //! `streamEstimateDistanceFromFirstEverEntry` and `streamReplyWithCGLag`.
 
 use super::group::ConsumerGroup;
@@ -44,9 +44,8 @@ pub fn range_has_tombstones(
     if s.length == 0 || s.max_deleted_id == StreamId::MIN {
         return false;
     }
-    if s.first_id > s.max_deleted_id {
-        return false;
-    }
+    // Redis 7.0 also answered false for a tombstone behind the first entry;
+    // 8.6 does not (so a group whose last ID is behind it re-estimates).
     let start = start.unwrap_or(StreamId::MIN);
     let end = end.unwrap_or(StreamId::MAX);
     start <= s.max_deleted_id && s.max_deleted_id <= end
@@ -61,6 +60,10 @@ pub fn estimate_distance_from_first_ever_entry(s: &StreamMeta, id: StreamId) -> 
     }
     if s.length == 0 && id <= s.last_id {
         return added;
+    }
+    // Redis 7.2+: a tombstone after `id` (fragmentation ahead) makes it unknown.
+    if id != StreamId::MIN && id < s.max_deleted_id {
+        return INVALID_ENTRIES_READ;
     }
     if id == s.last_id {
         return added;
@@ -82,8 +85,12 @@ pub fn estimate_distance_from_first_ever_entry(s: &StreamMeta, id: StreamId) -> 
 /// (a null reply).
 pub fn group_lag(s: &StreamMeta, cg: &ConsumerGroup) -> Option<i64> {
     let added = s.entries_added as i64;
-    if s.entries_added == 0 {
+    if s.entries_added == 0 || s.length == 0 {
         return Some(0);
+    }
+    if cg.last_id < s.first_id && s.max_deleted_id < s.first_id {
+        // Redis 7.2+: the group is behind every entry and so is every tombstone.
+        return Some(s.length as i64);
     }
     if cg.entries_read != INVALID_ENTRIES_READ && !range_has_tombstones(s, Some(cg.last_id), None) {
         return Some(added.wrapping_sub(cg.entries_read));
