@@ -77,6 +77,12 @@ impl<'a> XsetidRequest<'a> {
             reply.error(ERR_NO_SUCH_KEY);
             return fx;
         };
+        // Redis 7.2+: never below the max-deleted-entry-id (a trusted caller,
+        // the AOF or the master link, restores what a legacy payload held).
+        if self.id < s.max_deleted_id && !ctx.trusted {
+            reply.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
+            return fx;
+        }
         if !s.is_empty() {
             let maxid = s.store.last_id().unwrap_or(StreamId::MIN);
             if self.id < maxid {
