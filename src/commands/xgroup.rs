@@ -177,7 +177,7 @@ impl<'a> XgroupRequest<'a> {
                 reply.simple(l);
             }
             reply.simple("HELP");
-            reply.simple("    Prints this help.");
+            reply.simple("    Print this help.");
             return fx;
         }
         let key = self.arg(2);

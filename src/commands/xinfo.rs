@@ -187,7 +187,7 @@ impl<'a> XinfoRequest<'a> {
             reply.simple(l);
         }
         reply.simple("HELP");
-        reply.simple("    Prints this help.");
+        reply.simple("    Print this help.");
     }
 }
 

@@ -19,6 +19,7 @@
 //! `$`. XREADGROUP answers an error for it. XREADGROUP's `CLAIM
 //! min-idle-time` (Redis 8.4): see [`super::xreadgroup`].
 
+use super::cg::propagate_consumer_creation;
 use super::range::reply_entry;
 use super::recorder::Recorder;
 use super::reply::Reply;
@@ -153,11 +154,17 @@ impl<'a> XreadRequest<'a> {
                 streams_arg = i + 1;
                 let n = argc - streams_arg;
                 if !n.is_multiple_of(2) {
-                    return Err(
-                        "ERR Unbalanced XREAD list of streams: for each stream key an \
-                                ID or '$' must be specified."
-                            .into(),
-                    );
+                    // Redis 7.4+ names the command and the IDs it takes.
+                    let (cmd, symbol) = if xreadgroup {
+                        ("xreadgroup", "ID or '>'")
+                    } else {
+                        ("xread", "ID, '+', or '$'")
+                    };
+                    return Err(format!(
+                        "ERR Unbalanced '{cmd}' list of streams: for each stream key an \
+                         {symbol} must be specified."
+                    )
+                    .into());
                 }
                 let half = n / 2;
                 r.keys = argv
@@ -181,7 +188,8 @@ impl<'a> XreadRequest<'a> {
                         .into());
                 }
                 i += 1;
-                let v = parse_ll(arg(i))?;
+                let v = string2ll(arg(i))
+                    .ok_or("ERR min-idle-time is not an integer or out of range")?;
                 if v < 0 {
                     return Err("ERR min-idle-time must be a positive integer".into());
                 }
@@ -346,6 +354,22 @@ impl<'a> XreadRequest<'a> {
                 return (XreadOutcome::Replied, effects);
             }
         };
+        // Redis 7.2+: XREADGROUP looks its consumer up (seen-time) or creates
+        // it on every key whose group exists, whether or not it is served.
+        if let Some((group, consumer)) = self.group {
+            for key in &self.keys {
+                if let Ok(Some(s)) = lookup.stream(key) {
+                    if let Some(g) = s.groups.get_mut(group) {
+                        if g.ensure_consumer(consumer, ctx.now_ms) {
+                            let mut fx = Effects::default();
+                            fx.events.push("xgroup-createconsumer");
+                            propagate_consumer_creation(&mut fx, key, group, consumer);
+                            effects.push((*key, fx));
+                        }
+                    }
+                }
+            }
+        }
         let count = match resume {
             Some(r) => r.count,
             None => self.count,

@@ -98,7 +98,6 @@ pub fn serve_group(
             .map(|c| c.pel_range(o.from, StreamId::MAX).take(limit).collect())
             .unwrap_or_default();
         reply.array(ids.len());
-        let mut delivered = false;
         for id in ids {
             match store.get(id) {
                 Some(e) => {
@@ -108,7 +107,6 @@ pub fn serve_group(
                         let n = n.clone();
                         propagate_xclaim(&mut fx, key, group, id, &n, last);
                     }
-                    delivered = true;
                 }
                 None => {
                     reply.array(2);
@@ -117,9 +115,7 @@ pub fn serve_group(
                 }
             }
         }
-        if delivered {
-            g.mark_active(consumer, now);
-        }
+        // Redis 8.6 leaves active-time alone for history reads.
         return fx;
     }
     let claims: Vec<(StreamId, u64)> = claims.into_iter().take(limit).collect();
@@ -176,7 +172,9 @@ pub fn serve_group(
             }
         }
     }
-    if !entries.is_empty() || !claims.is_empty() {
+    // Redis 8.6: active-time moves when entries enter the consumer's PEL
+    // (not under NOACK) or are claimed.
+    if (!entries.is_empty() && !o.noack) || !claims.is_empty() {
         g.mark_active(consumer, now);
     }
     if propagate_last_id {
