@@ -171,7 +171,9 @@ impl<'a> XaddRequest<'a> {
             if removed > 0 {
                 fx.events.push("xtrim");
             }
-            trim_argv = Some(exact_trim_argv(&ran, s.len(), s.store.first_id_any()));
+            if let super::trim_refs::TrimDone::Ran(ran) = ran {
+                trim_argv = Some(exact_trim_argv(&ran, s.len(), s.store.first_id_any()));
+            }
         }
 
         // The key, pid, iid (IDMP) and fields are the client's own strings.

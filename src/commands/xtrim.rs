@@ -3,10 +3,13 @@
 
 use super::reply::Reply;
 use super::trim_args::{exact_trim_argv, parse_add_or_trim, DeleteStrategy};
-use super::trim_refs::trim_with_policy;
-use super::util::check_arity;
+use super::trim_refs::{trim_with_policy, TrimDone};
+use super::util::{check_arity, is_kw};
 use super::{CmdError, Effects, ExecCtx};
+use crate::stream::id::{parse_strict_id, ERR_INVALID_ID};
 use crate::stream::stream::{Stream, TrimArgs};
+use crate::stream::store::TrimStrategy;
+use crate::stream::StreamId;
 
 /// A parsed XTRIM.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,12 +20,31 @@ pub struct XtrimRequest<'a> {
     pub trim: TrimArgs,
     /// KEEPREF / DELREF / ACKED if given.
     pub delete_strategy: Option<DeleteStrategy>,
+    /// Internal (trusted callers only): `TRIMIDS id ...`, the exact effect of
+    /// a DELREF/ACKED trim on the master (see `trim_refs`).
+    pub trim_ids: Option<Vec<StreamId>>,
 }
 
 impl<'a> XtrimRequest<'a> {
     /// Parses `XTRIM key MAXLEN|MINID [=|~] threshold [LIMIT n] [KEEPREF|DELREF|ACKED]`.
     pub fn parse(argv: &[&'a [u8]], ctx: &ExecCtx, name: &str) -> Result<Self, CmdError> {
         check_arity(argv, -4, name)?;
+        if ctx.trusted && argv.get(2).is_some_and(|a| is_kw(a, "TRIMIDS")) {
+            let mut ids = Vec::new();
+            for a in argv.get(3..).unwrap_or_default() {
+                ids.push(parse_strict_id(a).ok_or(ERR_INVALID_ID)?);
+            }
+            return Ok(XtrimRequest {
+                key: argv.get(1).copied().unwrap_or_default(),
+                trim: TrimArgs {
+                    strategy: TrimStrategy::MaxLen(u64::MAX),
+                    approx: false,
+                    limit: 0,
+                },
+                delete_strategy: None,
+                trim_ids: Some(ids),
+            });
+        }
         let args = parse_add_or_trim(argv, false, ctx.trusted, ctx.limits.max_entries)?;
         let Some(trim) = args.trim else {
             // parse_add_or_trim already refuses XTRIM without a strategy.
@@ -32,6 +54,7 @@ impl<'a> XtrimRequest<'a> {
             key: argv.get(1).copied().unwrap_or_default(),
             trim,
             delete_strategy: args.delete_strategy,
+            trim_ids: None,
         })
     }
 
@@ -53,14 +76,27 @@ impl<'a> XtrimRequest<'a> {
             return fx;
         };
         s.idmp.expire(ctx.now_ms);
+        if let Some(ids) = &self.trim_ids {
+            let removed = s.trim_ids(ids);
+            if removed > 0 {
+                fx.events.push("xtrim");
+                let mut argv = vec![b"idmp.xtrim".to_vec(), self.key.to_vec(), b"TRIMIDS".to_vec()];
+                argv.extend(ids.iter().map(|id| id.to_bytes()));
+                fx.push_owned(argv);
+            }
+            reply.int(i64::try_from(removed).unwrap_or(i64::MAX));
+            return fx;
+        }
         let mut acks = Effects::default();
-        let (removed, ran) =
+        let (removed, done) =
             trim_with_policy(s, self.key, &self.trim, self.delete_strategy, &mut acks);
         if removed > 0 {
             fx.events.push("xtrim");
-            let mut argv = vec![b"idmp.xtrim".to_vec(), self.key.to_vec()];
-            argv.extend(exact_trim_argv(&ran, s.len(), s.store.first_id_any()));
-            fx.push_owned(argv);
+            if let TrimDone::Ran(ran) = done {
+                let mut argv = vec![b"idmp.xtrim".to_vec(), self.key.to_vec()];
+                argv.extend(exact_trim_argv(&ran, s.len(), s.store.first_id_any()));
+                fx.push_owned(argv);
+            }
         }
         fx.replicate.extend(acks.replicate);
         reply.int(i64::try_from(removed).unwrap_or(i64::MAX));

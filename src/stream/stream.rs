@@ -152,6 +152,48 @@ impl Stream {
         deleted
     }
 
+    /// Trims with the Redis 8.6 DELREF (`delref`) or ACKED strategy (see
+    /// [`EntryStore::trim_referenced`]):
+    /// ACKED keeps every entry a group references, DELREF removes the
+    /// trimmed entries from every PEL and returns each `(group, id)` removed
+    /// in the second vector. Returns the IDs trimmed, ascending.
+    pub fn trim_referenced(
+        &mut self,
+        args: &TrimArgs,
+        delref: bool,
+    ) -> (Vec<StreamId>, Vec<(Vec<u8>, StreamId)>) {
+        let Stream { store, groups, .. } = self;
+        let mut unref = Vec::new();
+        let removed = store.trim_referenced(args.strategy, args.limit, |id| {
+            if delref {
+                for g in groups.remove_refs(id) {
+                    unref.push((g, id));
+                }
+                true
+            } else {
+                !groups.is_referenced(id)
+            }
+        });
+        self.after_trim(removed.len() as u64);
+        (removed, unref)
+    }
+
+    /// Removes entries as a trim does (no max-deleted-entry-id change): the
+    /// replay of a DELREF/ACKED trim (`idmp.xtrim key TRIMIDS id ...`).
+    pub fn trim_ids(&mut self, ids: &[StreamId]) -> u64 {
+        let n = ids.iter().filter(|id| self.store.delete(**id)).count() as u64;
+        self.after_trim(n);
+        n
+    }
+
+    fn after_trim(&mut self, deleted: u64) {
+        if self.store.is_empty() {
+            self.first_id = StreamId::MIN;
+        } else if deleted > 0 {
+            self.first_id = self.store.first_id().unwrap_or(StreamId::MAX);
+        }
+    }
+
     /// Deletes one entry as one ID of XDEL does; updates `max_deleted_id`.
     /// Call [`Stream::refresh_first_id`] after the last ID of the command.
     pub fn delete(&mut self, id: StreamId) -> bool {

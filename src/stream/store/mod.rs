@@ -17,6 +17,8 @@ mod native_diff;
 #[cfg(test)]
 mod tests;
 
+use std::ops::Bound;
+
 use std::collections::BTreeMap;
 
 use self::node::{pair_count, Node, FLAG_DELETED};
@@ -293,6 +295,76 @@ impl EntryStore {
             break;
         }
         deleted
+    }
+
+    /// Redis 8.6 `streamTrim` with the DELREF or ACKED strategy: no node is
+    /// dropped whole up front and `approx` is ignored (only `limit` counts,
+    /// node by node); every live entry the strategy reaches is offered to
+    /// `can_delete` (ACKED: not referenced; DELREF: its references removed,
+    /// true), which may refuse it, and the trim goes on past it. A node the
+    /// strategy would have removed whole is removed once all its entries
+    /// are, and the trim continues into the next node; otherwise it stops
+    /// after the node. Returns the IDs removed, ascending.
+    pub fn trim_referenced(
+        &mut self,
+        strategy: TrimStrategy,
+        limit: u64,
+        mut can_delete: impl FnMut(StreamId) -> bool,
+    ) -> Vec<StreamId> {
+        let mut removed = Vec::new();
+        let mut cursor = self.nodes.keys().next().copied();
+        while let Some(master_id) = cursor {
+            cursor = self
+                .nodes
+                .range((Bound::Excluded(master_id), Bound::Unbounded))
+                .next()
+                .map(|(k, _)| *k);
+            if let TrimStrategy::MaxLen(maxlen) = strategy {
+                if self.length <= maxlen {
+                    break;
+                }
+            }
+            let Some(node) = self.nodes.get_mut(&master_id) else {
+                break;
+            };
+            let entries = node.live;
+            if limit != 0 && (removed.len() as u64).saturating_add(entries) > limit {
+                break;
+            }
+            let eligible = match strategy {
+                TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
+                TrimStrategy::MinId(min) => node.last_id(master_id).is_none_or(|last| last < min),
+            };
+            let mut from_node = 0u64;
+            let mut pos = node.first_pos();
+            while let Some(raw) = node.entry_at(master_id, pos) {
+                let id = raw.entry.id();
+                let stop = match strategy {
+                    TrimStrategy::MaxLen(maxlen) => self.length <= maxlen,
+                    TrimStrategy::MinId(min) => id >= min,
+                };
+                if stop {
+                    break;
+                }
+                let live = raw.flags & FLAG_DELETED == 0;
+                let next = raw.next;
+                if live && can_delete(id) && node.mark_deleted(pos) {
+                    self.length = self.length.saturating_sub(1);
+                    from_node += 1;
+                    removed.push(id);
+                }
+                pos = next;
+            }
+            if eligible && from_node == entries {
+                self.nodes.remove(&master_id);
+                continue;
+            }
+            if eligible {
+                continue;
+            }
+            break;
+        }
+        removed
     }
 
     /// Heap bytes used: node buffers plus an estimate of the tree's own
