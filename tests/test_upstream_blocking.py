@@ -158,3 +158,24 @@ def test_blocked_xreadgroup_claim_wakes_when_an_entry_becomes_claimable(srv, n86
     r1, r2 = both(srv, n86, scenario)
     assert r1 == [[b"mystream", [[b"2-0", [b"f", b"v2"], 0, 0]]]]
     assert r2 == [b"mystream", [[b"2-0", [b"f", b"v2"], 1]]]
+
+
+def test_xreadgroup_creates_its_consumer_even_when_nothing_is_served(srv, n86):
+    # stream-cgroups.tcl "Consumer seen-time and active-time" (Redis 7.2+:
+    # 7.0 created the consumer only when serving)
+    def scenario(s, c):
+        c.call("XGROUP", "CREATE", "mystream", "mygroup", "$", "MKSTREAM")
+        first = c.call("XREADGROUP", "GROUP", "mygroup", "Alice", "COUNT", "1",
+                       "STREAMS", "mystream", ">")
+        with s.raw() as rd:
+            rd.send("XREADGROUP", "GROUP", "mygroup", "Bob", "BLOCK", "50",
+                    "STREAMS", "mystream", ">")
+            blocked = rd.read()
+        consumers = c.call("XINFO", "CONSUMERS", "mystream", "mygroup")
+        # [name, n, pending, 0, idle, ms, inactive, -1]: idle varies
+        shape = [[x for j, x in enumerate(cons) if j != 5] for cons in consumers]
+        return first, blocked, shape, c.call("XINFO", "GROUPS", "mystream")[0][3]
+
+    first, blocked, shape, n = both(srv, n86, scenario)
+    assert first is None and blocked is None and n == 2
+    assert [cons[1] for cons in shape] == [b"Alice", b"Bob"]
