@@ -170,8 +170,7 @@ pub fn parse_add_or_trim<'a>(
             i += 1;
         } else if xadd && is_kw(opt, "nomkstream") {
             out.nomkstream = true;
-        } else if let Some(ds) = delete_strategy_kw(opt).filter(|_| out.delete_strategy.is_none())
-        {
+        } else if let Some(ds) = delete_strategy_kw(opt).filter(|_| out.delete_strategy.is_none()) {
             // A second strategy falls through, as in Redis 8.6: XADD reads it
             // as the ID (an invalid one), XTRIM answers a syntax error.
             out.delete_strategy = Some(ds);

@@ -5,7 +5,9 @@
 //! RETRYCOUNT FORCE JUSTID LASTID` (`streamPropagateXCLAIM`); a LASTID that
 //! moved the group and was not carried by such a claim as `idmp.xgroup SETID`.
 
-use super::cg::{nogroup_key_or_group, propagate_consumer_creation, propagate_group_id, propagate_xclaim};
+use super::cg::{
+    nogroup_key_or_group, propagate_consumer_creation, propagate_group_id, propagate_xclaim,
+};
 use super::range::reply_entry;
 use super::reply::Reply;
 use super::util::{check_arity, is_kw, show};

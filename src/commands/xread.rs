@@ -163,8 +163,7 @@ impl<'a> XreadRequest<'a> {
                     return Err(format!(
                         "ERR Unbalanced '{cmd}' list of streams: for each stream key an \
                          {symbol} must be specified."
-                    )
-                    .into());
+                    ));
                 }
                 let half = n / 2;
                 r.keys = argv

@@ -80,7 +80,9 @@ impl<'a> XsetidRequest<'a> {
         // Redis 7.2+: never below the max-deleted-entry-id (a trusted caller,
         // the AOF or the master link, restores what a legacy payload held).
         if self.id < s.max_deleted_id && !ctx.trusted {
-            reply.error("ERR The ID specified in XSETID is smaller than current max_deleted_entry_id");
+            reply.error(
+                "ERR The ID specified in XSETID is smaller than current max_deleted_entry_id",
+            );
             return fx;
         }
         if !s.is_empty() {

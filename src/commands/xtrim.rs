@@ -7,8 +7,8 @@ use super::trim_refs::{trim_with_policy, TrimDone};
 use super::util::{check_arity, is_kw};
 use super::{CmdError, Effects, ExecCtx};
 use crate::stream::id::{parse_strict_id, ERR_INVALID_ID};
-use crate::stream::stream::{Stream, TrimArgs};
 use crate::stream::store::TrimStrategy;
+use crate::stream::stream::{Stream, TrimArgs};
 use crate::stream::StreamId;
 
 /// A parsed XTRIM.
@@ -80,7 +80,11 @@ impl<'a> XtrimRequest<'a> {
             let removed = s.trim_ids(ids);
             if removed > 0 {
                 fx.events.push("xtrim");
-                let mut argv = vec![b"idmp.xtrim".to_vec(), self.key.to_vec(), b"TRIMIDS".to_vec()];
+                let mut argv = vec![
+                    b"idmp.xtrim".to_vec(),
+                    self.key.to_vec(),
+                    b"TRIMIDS".to_vec(),
+                ];
                 argv.extend(ids.iter().map(|id| id.to_bytes()));
                 fx.push_owned(argv);
             }
