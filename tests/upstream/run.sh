@@ -88,13 +88,15 @@ ok=$(grep -c '^\[ok\]' "$log" || true)
 err=$(grep -c '^\[err\]' "$log" || true)
 exc=$(grep -c '^\[exception\]' "$log" || true)
 skip=$(grep -c '^\[skip\]' "$log" || true)
-grep -E '^\[(err|exception|skip|TIMEOUT)\]|^Killing|Valgrind error|crashed by signal|ASSERTION FAILED' "$log" || true
-echo "test-upstream: $ok ok, $err failed, $exc exceptions, $skip skipped by name, $((end - start)) s (log: $log)"
+grep -E '^\[(err|exception|skip|TIMEOUT)\]|^Killing|Logged crash report|Valgrind error|crashed by signal|ASSERTION FAILED' "$log" || true
+# A server that crashed after its test had passed is reported only this way.
+crashes=$(grep -c 'Logged crash report' "$log" || true)
+echo "test-upstream: $((ok + err + skip)) tests: $ok ok, $err failed, $exc exceptions, $crashes crashes, $skip skipped by name, $((end - start)) s (log: $log)"
 if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     echo "test-upstream: TIMEOUT after $budget s" >&2
     exit 1
 fi
-if [ "$rc" != 0 ] || [ "$err" != 0 ] || [ "$exc" != 0 ]; then
+if [ "$rc" != 0 ] || [ "$err" != 0 ] || [ "$exc" != 0 ] || [ "$crashes" != 0 ]; then
     [ "$rc" != 0 ] && echo "test-upstream: harness exit status $rc" >&2
     tail -n 40 "$log" >&2
     exit 1
