@@ -12,6 +12,9 @@
 #   make fuzz   the cargo-fuzz targets, FUZZ_SECONDS each (make fuzz-ci: 15 s each)
 #   make difftest-long  the differential suite against native Redis 8.6.3 with
 #               many more random sequences (DIFF_EXAMPLES, DIFF_STEPS)
+#   make test-upstream  Redis's own 8.6.3 stream Tcl suites (stream.tcl,
+#               stream-cgroups.tcl) with every spawned server the host
+#               (REDIS_SERVER) plus the module (tests/upstream/run.sh)
 
 PORT ?= 6380
 MODULE := target/release/libredis_idmp.so
@@ -153,3 +156,14 @@ fuzz:
 
 fuzz-ci:
 	fuzz/fuzz.sh 15
+
+# Redis's own 8.6.3 stream suites from the cached source tree
+# (servers/get.sh redis-8.6.3-src; needs tclsh8.6), every server they spawn
+# being REDIS_SERVER (default /usr/bin/redis-server) with the module loaded.
+# Skips by name: tests/upstream/skip-<host version>.txt. Harness ports
+# UPSTREAM_PORTS (default 21000-21999). Fails on any failure, exception,
+# crash or timeout (UPSTREAM_TIMEOUT s).
+.PHONY: test-upstream
+test-upstream: build
+	@command -v tclsh8.6 >/dev/null || { echo "test-upstream needs tclsh8.6 (apt-get install tcl8.6)"; exit 2; }
+	IDMP_MODULE=$(CURDIR)/$(MODULE) tests/upstream/run.sh

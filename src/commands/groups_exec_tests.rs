@@ -370,7 +370,8 @@ fn xread_plus_reads_the_last_entry() {
         XreadOutcome::Block(BlockSpec {
             timeout_ms: 0,
             starts: vec![ReadStart::After(StreamId::MIN)],
-            count: 1000
+            count: 1000,
+            claim_wake_ms: None
         })
     );
     let (out, _, _) = xread(&mut db, "XREADGROUP GROUP g c STREAMS s +", 1000, None);
@@ -596,6 +597,7 @@ fn resumed_reads_treat_another_type_as_missing() {
         timeout_ms: 0,
         starts: vec![ReadStart::New],
         count: 1000,
+        claim_wake_ms: None,
     };
     // "str" is another type in the test lookup.
     let (out, _, _) = xread(
@@ -612,6 +614,7 @@ fn resumed_reads_treat_another_type_as_missing() {
         timeout_ms: 0,
         starts: vec![ReadStart::After(StreamId::MIN)],
         count: 1000,
+        claim_wake_ms: None,
     };
     let (out, o, _) = xread(&mut db, "XREAD BLOCK 0 STREAMS str 0", 1000, Some(&spec));
     assert_eq!(out, "");
@@ -677,4 +680,49 @@ fn replica_applies_the_masters_read_counter_uncapped() {
     // A client's ENTRIESREAD is still capped to entries-added.
     let (_, fx) = run(&mut m, "XGROUP SETID s g 0 ENTRIESREAD 9", &c);
     assert_eq!(repl(&fx), vec!["idmp.xgroup SETID s g 0-0 ENTRIESREAD 1"]);
+}
+
+#[test]
+fn blocked_xreadgroup_claim_knows_when_an_entry_becomes_claimable() {
+    let mut db = HashMap::new();
+    db.insert(b"s".to_vec(), setup().unwrap());
+    // alice takes both entries at t=1000.
+    xread(&mut db, "XREADGROUP GROUP g alice STREAMS s >", 1000, None);
+    // Nothing new, nothing idle 100 ms at t=1050: blocks until 1100.
+    let (out, o, _) = xread(
+        &mut db,
+        "XREADGROUP GROUP g bob BLOCK 0 CLAIM 100 STREAMS s >",
+        1050,
+        None,
+    );
+    assert_eq!(out, "");
+    match o {
+        XreadOutcome::Block(spec) => assert_eq!(spec.claim_wake_ms, Some(1100)),
+        other => panic!("{other:?}"),
+    }
+    // Without CLAIM there is nothing to wake for.
+    let (_, o, _) = xread(
+        &mut db,
+        "XREADGROUP GROUP g bob BLOCK 0 STREAMS s >",
+        1050,
+        None,
+    );
+    match o {
+        XreadOutcome::Block(spec) => assert_eq!(spec.claim_wake_ms, None),
+        other => panic!("{other:?}"),
+    }
+    // Empty PEL: now + min-idle-time (8.4 wakes the reader then).
+    let mut slot = db.remove(&b"s"[..]);
+    run(&mut slot, "XACK s g 1-1 2-1", &ctx(1060));
+    db.insert(b"s".to_vec(), slot.unwrap());
+    let (_, o, _) = xread(
+        &mut db,
+        "XREADGROUP GROUP g bob BLOCK 0 CLAIM 100 STREAMS s >",
+        1060,
+        None,
+    );
+    match o {
+        XreadOutcome::Block(spec) => assert_eq!(spec.claim_wake_ms, Some(1160)),
+        other => panic!("{other:?}"),
+    }
 }

@@ -61,6 +61,12 @@ pub struct BlockSpec {
     pub starts: Vec<ReadStart>,
     /// The COUNT used when served after blocking.
     pub count: u64,
+    /// XREADGROUP CLAIM: when (ms since the epoch) a pending entry of one of
+    /// the keys becomes claimable, so the blocked read must run again even
+    /// without a write (Redis 8.4's stream_claim_pending_keys): the oldest
+    /// delivery time of the keys' PELs plus min-idle-time, or now plus
+    /// min-idle-time when the PELs are empty.
+    pub claim_wake_ms: Option<u64>,
 }
 
 /// The result of [`XreadRequest::exec_multi`].
@@ -401,6 +407,7 @@ impl<'a> XreadRequest<'a> {
         match self.block {
             Some(timeout_ms) => (
                 XreadOutcome::Block(BlockSpec {
+                    claim_wake_ms: self.claim_wake(lookup, ctx.now_ms),
                     timeout_ms,
                     starts: starts
                         .into_iter()
@@ -422,6 +429,28 @@ impl<'a> XreadRequest<'a> {
                 (XreadOutcome::Replied, effects)
             }
         }
+    }
+
+    /// See [`BlockSpec::claim_wake_ms`]: the oldest delivery time among the
+    /// keys' group PELs (entries still in the stream) plus min-idle-time.
+    fn claim_wake(&self, lookup: &mut dyn KeyLookup, now: u64) -> Option<u64> {
+        let min_idle = self.claim?;
+        let (group, _) = self.group?;
+        let mut oldest: Option<u64> = None;
+        for key in &self.keys {
+            let Ok(Some(s)) = lookup.stream(key) else {
+                continue;
+            };
+            let Some(g) = s.groups.get(group) else {
+                continue;
+            };
+            for (id, n) in g.pel() {
+                if s.store.get(id).is_some() {
+                    oldest = Some(oldest.map_or(n.delivery_time, |o| o.min(n.delivery_time)));
+                }
+            }
+        }
+        Some(oldest.unwrap_or(now).saturating_add(min_idle))
     }
 
     /// Decides and serves each key in turn; returns how many were served.

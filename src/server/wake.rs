@@ -16,6 +16,8 @@ use redis_module::raw;
 use crate::rm;
 use crate::server::api::{create_string, str_bytes};
 use crate::server::guard::guard;
+use crate::server::route::Kind;
+use crate::server::xread::Gone;
 
 type Waiting = HashMap<(i32, Vec<u8>), Vec<usize>>;
 
@@ -52,6 +54,11 @@ pub fn remove(db: i32, keys: &[Vec<u8>], token: usize) {
     });
 }
 
+/// Whether the blocked read `token` is still registered (not yet freed).
+pub fn is_waiting(token: usize) -> bool {
+    with_waiting(|w| w.values().any(|v| v.contains(&token))).unwrap_or(false)
+}
+
 /// What to do for a waited key after an event: a key that is gone (or no
 /// longer a stream) ends the waits that cannot survive it; a stream is
 /// signalled so that its readers run again.
@@ -63,16 +70,20 @@ fn touched(ctx: *mut raw::RedisModuleCtx, db: i32, key: &[u8]) {
     }
     let s = create_string(ctx, key);
     let k = crate::server::route::OpenKey::open(ctx, s, false);
-    let is_stream = matches!(
-        crate::server::route::key_kind(k.0),
-        crate::server::route::Kind::Module(_) | crate::server::route::Kind::Native
-    );
+    let why = match crate::server::route::key_kind(k.0) {
+        Kind::Module(_) | Kind::Native => None,
+        Kind::Empty => Some(Gone::Missing),
+        Kind::Other => Some(Gone::WrongType),
+    };
     drop(k);
-    if is_stream {
-        let _ = rm!(RedisModule_SignalKeyAsReady(ctx, s));
-    } else {
-        for t in tokens {
-            crate::server::xread::key_gone(t);
+    match why {
+        None => {
+            let _ = rm!(RedisModule_SignalKeyAsReady(ctx, s));
+        }
+        Some(why) => {
+            for t in tokens {
+                crate::server::xread::key_gone(ctx, t, why);
+            }
         }
     }
 }

@@ -38,15 +38,30 @@ struct Blocked {
     /// The blocked client's handle (set right after blocking).
     bc: *mut raw::RedisModuleBlockedClient,
     /// Set when a waited key went away: the timeout callback then answers
-    /// the group error instead of a timeout.
-    gone: bool,
+    /// this instead of a timeout.
+    gone: Option<Gone>,
+    /// XREADGROUP CLAIM: the timer that re-runs the read when a pending
+    /// entry becomes claimable (0: none).
+    timer: raw::RedisModuleTimerID,
+}
+
+/// Why a blocked XREADGROUP was ended by a change of one of its keys.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Gone {
+    /// The key no longer exists (deleted, renamed away, flushed, swapped
+    /// out): the group error.
+    Missing,
+    /// The key now holds another type (SET, a transaction, SWAPDB): the
+    /// re-run command's WRONGTYPE, as Redis 7.2+ answers.
+    WrongType,
 }
 
 /// A key a blocked read waits on is gone (deleted, renamed away, flushed,
 /// swapped out, or overwritten with another type). XREADGROUP can no longer
-/// be served and is answered with the group error, as Redis 7.2+ does; XREAD
-/// keeps waiting for the key to come back.
-pub fn key_gone(token: usize) {
+/// be served and is answered with the group error (or WRONGTYPE when the key
+/// holds another type), as Redis 7.2+ does; XREAD keeps waiting for the key
+/// to come back.
+pub fn key_gone(ctx: *mut raw::RedisModuleCtx, token: usize, why: Gone) {
     let p = token as *mut Blocked;
     // SAFETY: tokens are the private data of blocked clients, registered at
     // block time and removed in `free_blocked` before the box is freed.
@@ -57,11 +72,15 @@ pub fn key_gone(token: usize) {
         .argv
         .first()
         .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"));
-    if !group || b.gone || b.bc.is_null() {
+    if !group || b.gone.is_some() || b.bc.is_null() {
         return;
     }
-    b.gone = true;
-    let _ = rm!(RedisModule_UnblockClient(b.bc, std::ptr::null_mut()));
+    b.gone = Some(why);
+    // Not at once: 7.0 answers a client blocked on keys from inside
+    // RM_UnblockClient (its timeout callback), which would be in the middle
+    // of the command or transaction that changed the key, where Redis
+    // answers after it (see `gone_now`). A 0 ms timer runs right after.
+    arm_timer(ctx, b, 0);
 }
 
 /// 7.0's NOGROUP text for XREADGROUP on a missing key or group.
@@ -249,7 +268,60 @@ fn block(
     if let Some(b) = unsafe { raw_blocked.as_mut() } {
         b.bc = bc;
         wake::add(b.db, &b.keys, raw_blocked as usize);
+        if let Some(at) = b.spec.as_ref().and_then(|s| s.claim_wake_ms) {
+            arm_timer(ctx, b, at.saturating_sub(crate::server::api::now_ms()));
+        }
     }
+}
+
+/// Arms (or re-arms) the blocked read's timer, `delay_ms` from now. When
+/// it fires: a gone key ([`key_gone`]) ends the read; otherwise it is the
+/// XREADGROUP CLAIM wake-up, which signals the read's keys when one of
+/// their pending entries becomes claimable: no write would wake the reader
+/// then (Redis 8.4 checks these times in beforeSleep,
+/// handleClaimableStreamEntries).
+fn arm_timer(ctx: *mut raw::RedisModuleCtx, b: &mut Blocked, delay_ms: u64) {
+    if b.timer != 0 {
+        let _ = rm!(RedisModule_StopTimer(ctx, b.timer, std::ptr::null_mut()));
+    }
+    let delay = delay_ms;
+    let data = (b as *mut Blocked).cast::<c_void>();
+    b.timer = rm!(RedisModule_CreateTimer(
+        ctx,
+        delay.min(i64::MAX as u64) as raw::mstime_t,
+        Some(on_timer),
+        data
+    ))
+    .unwrap_or(0);
+}
+
+extern "C" fn on_timer(ctx: *mut raw::RedisModuleCtx, data: *mut c_void) {
+    crate::server::api::auto_memory(ctx);
+    crate::server::guard::guard((), || {
+        // The timer is stopped in free_blocked, and a token no longer
+        // registered with `wake` is not dereferenced.
+        if !wake::is_waiting(data as usize) {
+            return;
+        }
+        // SAFETY: `data` is a Box<Blocked> still registered with `wake`, so
+        // free_blocked has not run for it.
+        let Some(b) = (unsafe { data.cast::<Blocked>().as_mut() }) else {
+            return;
+        };
+        b.timer = 0;
+        if b.gone.is_some() {
+            if !b.bc.is_null() {
+                let _ = rm!(RedisModule_UnblockClient(b.bc, std::ptr::null_mut()));
+            }
+            return;
+        }
+        let current = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+        let _ = rm!(RedisModule_SelectDb(ctx, b.db));
+        for k in &b.keys {
+            let _ = rm!(RedisModule_SignalKeyAsReady(ctx, create_string(ctx, k)));
+        }
+        let _ = rm!(RedisModule_SelectDb(ctx, current));
+    });
 }
 
 /// Serves the request through the module; returns the block spec when it
@@ -334,7 +406,8 @@ pub fn run(
                 db: 0,
                 keys: Vec::new(),
                 bc: std::ptr::null_mut(),
-                gone: false,
+                gone: None,
+                timer: 0,
             },
         );
         return;
@@ -353,7 +426,8 @@ pub fn run(
                     db: 0,
                     keys: Vec::new(),
                     bc: std::ptr::null_mut(),
-                    gone: false,
+                    gone: None,
+                    timer: 0,
                 },
             );
         } else {
@@ -362,8 +436,9 @@ pub fn run(
     }
 }
 
-/// Re-runs a blocked read; OK when it replied, ERR to keep waiting.
-fn retry(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> bool {
+/// Re-runs a blocked read; OK when it replied, ERR to keep waiting (with
+/// the new claim wake-up time of XREADGROUP CLAIM).
+fn retry(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> Result<(), Option<u64>> {
     let slices: Vec<&[u8]> = b.argv.iter().map(|a| a.as_slice()).collect();
     let xreadgroup = slices
         .first()
@@ -374,17 +449,46 @@ fn retry(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> bool {
         if xreadgroup { "xreadgroup" } else { "xread" },
     ) else {
         ModuleReply::new(ctx).null_array();
-        return true;
+        return Ok(());
     };
     let strings: Vec<*mut raw::RedisModuleString> =
         slices.iter().map(|a| create_string(ctx, a)).collect();
     let names = key_names(&strings, &req);
     if !any_module_key(ctx, &names) {
-        return forward_once(ctx, &req, &strings, false);
+        return if forward_once(ctx, &req, &strings, false) {
+            Ok(())
+        } else {
+            Err(None)
+        };
     }
     let ectx = exec_ctx(ctx);
     let mut out = ModuleReply::new(ctx);
-    serve_module(ctx, &req, &names, &ectx, b.spec.as_ref(), &mut out).is_none()
+    match serve_module(ctx, &req, &names, &ectx, b.spec.as_ref(), &mut out) {
+        None => Ok(()),
+        Some(spec) => Err(spec.claim_wake_ms),
+    }
+}
+
+/// Whether the key that woke a blocked read lets it be re-run. As Redis
+/// serves a client blocked on a stream key only when the key now holds a
+/// stream (blocked.c, handleClientsBlockedOnKey), XREAD keeps waiting when
+/// the key is missing or of another type (`XADD + DEL + LPUSH` in one
+/// transaction); XREADGROUP is re-run on any change, as the server does for
+/// it (unblock_on_nokey), and answers what the key now holds.
+fn ready_key_serves(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> bool {
+    let group = b
+        .argv
+        .first()
+        .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"));
+    if group {
+        return true;
+    }
+    let key = rm!(RedisModule_GetBlockedClientReadyKey(ctx)).unwrap_or(std::ptr::null_mut());
+    if key.is_null() {
+        return true;
+    }
+    let k = OpenKey::open(ctx, key, false);
+    matches!(key_kind(k.0), Kind::Module(_) | Kind::Native)
 }
 
 extern "C" fn on_ready(
@@ -397,8 +501,17 @@ extern "C" fn on_ready(
         let p = rm!(RedisModule_GetBlockedClientPrivateData(ctx)).unwrap_or(std::ptr::null_mut());
         // SAFETY: the private data is the Box<Blocked> given at block time,
         // alive until free_blocked.
-        match unsafe { p.cast::<Blocked>().as_ref() } {
-            Some(b) => retry(ctx, b),
+        match unsafe { p.cast::<Blocked>().as_mut() } {
+            Some(b) if !ready_key_serves(ctx, b) => false,
+            Some(b) => match retry(ctx, b) {
+                Ok(()) => true,
+                Err(wake_at) => {
+                    if let Some(at) = wake_at {
+                        arm_timer(ctx, b, at.saturating_sub(crate::server::api::now_ms()));
+                    }
+                    false
+                }
+            },
             None => {
                 ModuleReply::new(ctx).null_array();
                 true
@@ -412,6 +525,25 @@ extern "C" fn on_ready(
     }
 }
 
+/// What a gone key holds when the ended XREADGROUP is answered, after the
+/// whole command (or transaction) that ended it: `MULTI; DEL k; SADD k e;
+/// EXEC` first deletes the key, then gives it another type, and Redis, which
+/// serves blocked clients only after EXEC, answers WRONGTYPE.
+fn gone_now(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> Gone {
+    let current = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+    let _ = rm!(RedisModule_SelectDb(ctx, b.db));
+    let other = b.keys.iter().any(|k| {
+        let key = OpenKey::open(ctx, create_string(ctx, k), false);
+        matches!(key_kind(key.0), Kind::Other)
+    });
+    let _ = rm!(RedisModule_SelectDb(ctx, current));
+    if other {
+        Gone::WrongType
+    } else {
+        b.gone.unwrap_or(Gone::Missing)
+    }
+}
+
 extern "C" fn on_timeout(
     ctx: *mut raw::RedisModuleCtx,
     _argv: *mut *mut raw::RedisModuleString,
@@ -422,20 +554,26 @@ extern "C" fn on_timeout(
         let p = rm!(RedisModule_GetBlockedClientPrivateData(ctx)).unwrap_or(std::ptr::null_mut());
         // SAFETY: the private data is the Box<Blocked> given at block time.
         match unsafe { p.cast::<Blocked>().as_ref() } {
-            Some(b) if b.gone => ModuleReply::new(ctx).error(&nogroup(b)),
+            Some(b) if b.gone.is_some() => match gone_now(ctx, b) {
+                Gone::Missing => ModuleReply::new(ctx).error(&nogroup(b)),
+                Gone::WrongType => ModuleReply::new(ctx).error(WRONGTYPE),
+            },
             _ => ModuleReply::new(ctx).null_array(),
         }
     });
     raw::Status::Ok as c_int
 }
 
-extern "C" fn free_blocked(_ctx: *mut raw::RedisModuleCtx, p: *mut c_void) {
+extern "C" fn free_blocked(ctx: *mut raw::RedisModuleCtx, p: *mut c_void) {
     crate::server::guard::guard((), || {
         if !p.is_null() {
             // SAFETY: `p` is the Box<Blocked> given at block time; the server
             // frees it exactly once.
             let b = unsafe { Box::from_raw(p.cast::<Blocked>()) };
             wake::remove(b.db, &b.keys, p as usize);
+            if b.timer != 0 && !ctx.is_null() {
+                let _ = rm!(RedisModule_StopTimer(ctx, b.timer, std::ptr::null_mut()));
+            }
         }
     });
 }
