@@ -3,44 +3,20 @@ failures `make test-upstream` found on Redis 7.0 with the module), each
 scenario run on the module server and on native Redis 8.6.3 (the authority),
 whose answers must be equal.
 
-NATIVE86_SERVER names the 8.6.3 binary (default: `servers/get.sh redis-8.6.3`
-when it is already built); without one the tests are skipped, naming why.
+The 8.6.3 binary: ``ORACLE86_SERVER``, else the ``servers/get.sh redis-8.6.3``
+build (``server.oracle86_binary``; a missing one fails, naming get.sh).
 """
 
-import os
-import subprocess
 import time
 
 import pytest
 
 from resp import Err
-from server import RedisServer
-
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
-
-def _native86_binary():
-    b = os.environ.get("NATIVE86_SERVER")
-    if b:
-        return b
-    cache = os.path.expanduser("~/.cache/redis-idmp/servers/redis-8.6.3/src/src/redis-server")
-    if os.path.exists(cache):
-        return cache
-    try:
-        out = subprocess.run([os.path.join(ROOT, "servers", "get.sh"), "redis-8.6.3"],
-                             capture_output=True, text=True, timeout=5)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    path = out.stdout.strip()
-    return path if out.returncode == 0 and os.path.exists(path) else None
-
+from server import RedisServer, oracle86_binary
 
 @pytest.fixture(scope="module")
 def n86():
-    binary = _native86_binary()
-    if not binary:
-        pytest.skip("native Redis 8.6.3 not built (servers/get.sh redis-8.6.3 or NATIVE86_SERVER)")
-    s = RedisServer(module=False, binary=binary)
+    s = RedisServer(module=False, binary=oracle86_binary())
     s.start()
     yield s
     s.cleanup()

@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/usr/bin/env bash
 # Redis's own 8.6.3 stream suites (tests/unit/type/stream.tcl and
 # stream-cgroups.tcl) against the host server with the module loaded
 # (issue 12). Every server the Tcl harness spawns is the host binary
@@ -106,9 +106,24 @@ if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
     echo "test-upstream: TIMEOUT after $budget s" >&2
     exit 1
 fi
-if [ "$rc" != 0 ] || [ "$err" != 0 ] || [ "$exc" != 0 ] || [ "$crashes" != 0 ]; then
+# Known differences (tests/upstream/known-differences.txt, "<name> # <reason>",
+# each a row of the README's "Differences from Redis 8.6.3"): tests that run and
+# fail for a documented reason. Strict, like an xfail: every listed test must
+# fail, and no other may.
+known=$here/known-differences.txt
+failed_names=$(sed -n 's/^\[err\]: \(.*\) in tests\/unit\/.*/\1/p' "$log" | sort -u)
+known_names=$( [ -f "$known" ] && grep -v '^#' "$known" | grep -v '^$' | sed 's/ # .*//' | sort -u || true)
+unexpected=$(comm -23 <(echo "$failed_names" | sed '/^$/d') <(echo "$known_names" | sed '/^$/d'))
+now_pass=$(comm -13 <(echo "$failed_names" | sed '/^$/d') <(echo "$known_names" | sed '/^$/d'))
+if [ "$exc" != 0 ] || [ "$crashes" != 0 ] || [ -n "$unexpected" ] || [ -n "$now_pass" ] ||
+    { [ "$rc" != 0 ] && [ "$err" = 0 ]; }; then
     [ "$rc" != 0 ] && echo "test-upstream: harness exit status $rc" >&2
+    [ -n "$unexpected" ] && printf 'test-upstream: failed:\n%s\n' "$unexpected" >&2
+    [ -n "$now_pass" ] && printf 'test-upstream: listed in %s but passed (remove it):\n%s\n' "$(basename "$known")" "$now_pass" >&2
     tail -n 40 "$log" >&2
     exit 1
 fi
-grep -q 'All tests passed' "$log" || { echo "test-upstream: harness did not report success" >&2; exit 1; }
+if [ "$err" = 0 ]; then
+    grep -q 'All tests passed' "$log" || { echo "test-upstream: harness did not report success" >&2; exit 1; }
+fi
+echo "test-upstream: passed; $err known differences failed as listed in $(basename "$known")"
