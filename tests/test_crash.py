@@ -21,6 +21,16 @@ KILLS = 15
 # messages in flight at once: one at a time, or a pipeline whose unanswered tail is resent
 PIPELINE = {"plain": 1, "rewrites": 1, "pipelined": 40}
 TIME_LIMIT = 60.0
+# mode "rewrites": a BGREWRITEAOF is started when the producer reaches each of these
+REWRITE_AT = (600, 1400, 2200, 3000, 3800, 4400)
+
+
+def _ahead(k, thresholds, done):
+    """Pacing: the producer, about to send message k, may run at most one
+    threshold ahead of the thread that acts at them (kills, rewrites), so the
+    kills and rewrites all happen during the run however fast the server is;
+    the moment of each kill relative to the requests stays random."""
+    return sum(1 for t in thresholds if t < k) - 1 > done
 
 
 def _connect(srv, deadline, failures):
@@ -64,10 +74,38 @@ def test_sigkill_producer_exactly_once(server_factory, mode):
         except Exception as e:   # reported by the main thread
             failures.append(e)
 
+    rewrites_started = [0]
+
+    def rewriter():
+        # A rewrite at each threshold, while the producer goes on: the next one
+        # only once the previous one has ended (finished, or died with a kill).
+        try:
+            for t in REWRITE_AT:
+                while progress[0] < t and not stop.is_set():
+                    time.sleep(0.001)
+                while not stop.is_set():
+                    try:
+                        with RespClient(HOST, srv.port, timeout=10) as cl:
+                            info = cl.call("INFO", "persistence")
+                            if isinstance(info, bytes) and b"aof_rewrite_in_progress:0" in info \
+                                    and b"aof_rewrite_scheduled:0" in info \
+                                    and not isinstance(cl.call("BGREWRITEAOF"), Err):
+                                break
+                    except (OSError, ConnectionDropped):
+                        pass
+                    time.sleep(0.005)
+                rewrites_started[0] += 1
+        except Exception as e:   # reported by the main thread
+            failures.append(e)
+
     th = threading.Thread(target=killer, daemon=True)
+    threads = [th]
+    if mode == "rewrites":
+        threads.append(threading.Thread(target=rewriter, daemon=True))
     t0 = time.time()
     deadline = t0 + TIME_LIMIT * 2
-    th.start()
+    for t in threads:
+        t.start()
     told = {}
     resends = loading = 0
     c = None
@@ -79,6 +117,10 @@ def test_sigkill_producer_exactly_once(server_factory, mode):
             assert time.time() < deadline, "producer stuck at n=%d" % n
             assert not failures, failures
             todo = list(range(n, min(N, n + batch - 1) + 1))
+            if _ahead(todo[-1], thresholds, restarts[0]) or (
+                    mode == "rewrites" and _ahead(todo[-1], REWRITE_AT, rewrites_started[0])):
+                time.sleep(0.001)
+                continue
             try:
                 if c is None:
                     c = _connect(srv, deadline, failures)
@@ -106,7 +148,8 @@ def test_sigkill_producer_exactly_once(server_factory, mode):
                 time.sleep(0.002)
     finally:
         stop.set()
-        th.join(60)
+        for t in threads:
+            t.join(60)
         if c is not None:
             c.close()
     elapsed = time.time() - t0
