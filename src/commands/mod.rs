@@ -215,9 +215,6 @@ pub enum Request<'a> {
     Xdelex(xdelex::XdelexRequest<'a>),
 }
 
-/// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
-/// or the module's `idmp.xadd`); errors name the native command in lowercase
-/// (`'xadd'`, also for `idmp.xadd`: clients only know the native names).
 /// The command names [`parse`] serves (after `idmp.`), lower case.
 const PARSED: &[&str] = &[
     "xadd",
@@ -242,6 +239,9 @@ const PARSED: &[&str] = &[
     "xackdel",
 ];
 
+/// Parses a routed command. argv\[0\] is the name as typed (`XADD`, `xadd`,
+/// or the module's `idmp.xadd`); errors name the native command in lowercase
+/// (`'xadd'`, also for `idmp.xadd`: clients only know the native names).
 pub fn parse<'a>(argv: &[&'a [u8]], ctx: &ExecCtx) -> Result<Request<'a>, CmdError> {
     let name0 = argv.first().copied().unwrap_or_default();
     // The command name without allocating: `idmp.` stripped, matched
