@@ -56,6 +56,15 @@ pub enum Form {
     Convert,
     /// In an AOF that replays both on native 8.6 and on 7.x with the module.
     Aof,
+    /// [`Form::Aof`] written on a host whose own `XDELEX` its AOF loader runs
+    /// (Redis 8.2/8.4 with the module: the module's is `idmp.xdelex`, and the
+    /// loader runs no filter), so nothing can remove a placeholder once
+    /// `XCFGSET` has made the stream a module stream there. The placeholders
+    /// of pending entries go with `XDEL` before `XCFGSET` (then `XSETID`
+    /// again: its max-deleted-entry-id and entries-added are exact), and
+    /// records naming deleted entries are left out (README, "What does not
+    /// move").
+    AofHostXdelex,
 }
 
 /// The field/value of a placeholder entry (removed again at step 6).
@@ -110,8 +119,13 @@ pub fn carried_records(s: &Stream, now_ms: Option<u64>) -> Vec<(&[u8], &[u8], St
 /// IDs that records or pending entries name, that hold no live entry and
 /// are not above last-generated-id.
 pub fn placeholders(s: &Stream, now_ms: Option<u64>) -> BTreeSet<StreamId> {
+    placeholders_of(s, now_ms, true)
+}
+
+/// [`placeholders`], of the pending entries alone when `records` is false.
+fn placeholders_of(s: &Stream, now_ms: Option<u64>, records: bool) -> BTreeSet<StreamId> {
     let mut out = BTreeSet::new();
-    for (_, _, id) in carried_records(s, now_ms) {
+    for (_, _, id) in carried_records(s, now_ms).into_iter().filter(|_| records) {
         out.insert(id);
     }
     for (_, g) in s.groups.iter() {
@@ -151,7 +165,7 @@ pub fn for_each_native_command<E>(
     form: Form,
     emit: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let ghosts = placeholders(s, now_ms);
+    let ghosts = placeholders_of(s, now_ms, form != Form::AofHostXdelex);
     let xadd = |id: StreamId, fields: &mut dyn Iterator<Item = &[u8]>| {
         let mut argv = vec![b"XADD".to_vec(), key.to_vec(), id.to_bytes()];
         argv.extend(fields.map(<[u8]>::to_vec));
@@ -235,6 +249,11 @@ pub fn for_each_native_command<E>(
             ])?;
         }
     }
+    // (AofHostXdelex: the placeholders go while the stream is still native
+    // on the host that replays it.)
+    if form == Form::AofHostXdelex && !ghosts.is_empty() {
+        remove_placeholders(key, s, &ghosts, emit)?;
+    }
     // 4. Settings (before the records: a change clears them).
     let st = s.idmp.settings();
     emit(vec![
@@ -246,7 +265,10 @@ pub fn for_each_native_command<E>(
         num(st.maxsize),
     ])?;
     // 5. Records, oldest first.
-    for (pid, iid, id) in carried_records(s, now_ms) {
+    for (pid, iid, id) in carried_records(s, now_ms)
+        .into_iter()
+        .filter(|&(_, _, id)| form != Form::AofHostXdelex || s.store.get(id).is_some())
+    {
         emit(vec![
             b"XIDMPRECORD".to_vec(),
             key.to_vec(),
@@ -260,6 +282,7 @@ pub fn for_each_native_command<E>(
         return Ok(());
     }
     match form {
+        Form::AofHostXdelex => {}
         Form::Aof => {
             let mut argv = vec![
                 b"XDELEX".to_vec(),
@@ -271,39 +294,50 @@ pub fn for_each_native_command<E>(
             argv.extend(ghosts.iter().map(|id| id.to_bytes()));
             emit(argv)?;
         }
-        Form::Convert => {
-            let first_live = s
-                .store
-                .range(StreamId::MIN, StreamId::MAX)
-                .next()
-                .map(|e| e.id());
-            let (lead, rest): (Vec<StreamId>, Vec<StreamId>) = ghosts
-                .iter()
-                .partition(|&&id| first_live.is_none_or(|f| id < f));
-            if !lead.is_empty() {
-                emit(match first_live {
-                    Some(f) => vec![
-                        b"XTRIM".to_vec(),
-                        key.to_vec(),
-                        b"MINID".to_vec(),
-                        b"=".to_vec(),
-                        f.to_bytes(),
-                    ],
-                    None => vec![
-                        b"XTRIM".to_vec(),
-                        key.to_vec(),
-                        b"MAXLEN".to_vec(),
-                        b"=".to_vec(),
-                        b"0".to_vec(),
-                    ],
-                })?;
-            }
-            if !rest.is_empty() {
-                let mut argv = vec![b"XDEL".to_vec(), key.to_vec()];
-                argv.extend(rest.iter().map(|id| id.to_bytes()));
-                emit(argv)?;
-            }
-        }
+        Form::Convert => remove_placeholders(key, s, &ghosts, emit)?,
+    }
+    Ok(())
+}
+
+/// Removes the placeholders exactly: `XTRIM key MINID = <first live>` for
+/// those below the first live entry (a trim leaves max-deleted-entry-id
+/// alone), `XDEL` for the others (deleted entries, so at or below it).
+fn remove_placeholders<E>(
+    key: &[u8],
+    s: &Stream,
+    ghosts: &BTreeSet<StreamId>,
+    emit: &mut dyn FnMut(Vec<Vec<u8>>) -> Result<(), E>,
+) -> Result<(), E> {
+    let first_live = s
+        .store
+        .range(StreamId::MIN, StreamId::MAX)
+        .next()
+        .map(|e| e.id());
+    let (lead, rest): (Vec<StreamId>, Vec<StreamId>) = ghosts
+        .iter()
+        .partition(|&&id| first_live.is_none_or(|f| id < f));
+    if !lead.is_empty() {
+        emit(match first_live {
+            Some(f) => vec![
+                b"XTRIM".to_vec(),
+                key.to_vec(),
+                b"MINID".to_vec(),
+                b"=".to_vec(),
+                f.to_bytes(),
+            ],
+            None => vec![
+                b"XTRIM".to_vec(),
+                key.to_vec(),
+                b"MAXLEN".to_vec(),
+                b"=".to_vec(),
+                b"0".to_vec(),
+            ],
+        })?;
+    }
+    if !rest.is_empty() {
+        let mut argv = vec![b"XDEL".to_vec(), key.to_vec()];
+        argv.extend(rest.iter().map(|id| id.to_bytes()));
+        emit(argv)?;
     }
     Ok(())
 }

@@ -101,7 +101,7 @@ proptest! {
         prop_assume!(records(&s).iter().all(|r| r.2 <= s.last_id));
         let mut loader = ctx(now);
         loader.trusted = true;
-        for form in [Form::Convert, Form::Aof] {
+        for form in [Form::Convert, Form::Aof, Form::AofHostXdelex] {
             let mut back: Option<Stream> = None;
             for argv in native_commands(b"s", &s, Some(now), form) {
                 let (out, _) = run_args(&mut back, &argv, &loader, false);
@@ -110,10 +110,15 @@ proptest! {
             }
             let b = back.expect("rebuilt");
             prop_assert_eq!(view(&b), view(&s), "{:?}", form);
-            prop_assert_eq!(records(&b), records(&s), "{:?}", form);
+            // AofHostXdelex leaves out records naming deleted entries.
+            let want_records: Vec<_> = records(&s)
+                .into_iter()
+                .filter(|r| form != Form::AofHostXdelex || s.store.get(r.2).is_some())
+                .collect();
+            prop_assert_eq!(records(&b), want_records, "{:?}", form);
             prop_assert_eq!(b.idmp.settings(), s.idmp.settings());
             let want_md = match form {
-                Form::Convert => s.max_deleted_id,
+                Form::Convert | Form::AofHostXdelex => s.max_deleted_id,
                 // XDELEX of placeholders below the first entry (README, AOF).
                 Form::Aof => {
                     let first = s.store.range(StreamId::MIN, StreamId::MAX).next().map(|e| e.id());

@@ -156,13 +156,13 @@ extern "C" fn aof_rewrite(
             Ok(())
         };
         if native {
-            let _ = native_aof::for_each_native_command(
-                keyname,
-                s,
-                Some(now),
-                native_aof::Form::Aof,
-                &mut emit,
-            );
+            let host = crate::server::host::host();
+            let form = if host.native_xdelex && !host.native_idmp {
+                native_aof::Form::AofHostXdelex
+            } else {
+                native_aof::Form::Aof
+            };
+            let _ = native_aof::for_each_native_command(keyname, s, Some(now), form, &mut emit);
         } else {
             for argv in aof::rewrite_commands_at(keyname, s, now) {
                 emit_aof(aof, &argv);
