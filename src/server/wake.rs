@@ -9,6 +9,7 @@
 
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use redis_module::raw;
@@ -25,13 +26,23 @@ type Waiting = HashMap<(i32, Vec<u8>), Vec<usize>>;
 /// waiting on it.
 static WAITING: Mutex<Option<Waiting>> = Mutex::new(None);
 
+/// How many keys [`WAITING`] holds, kept beside it so that the keyspace
+/// events of every other write (a SET, an LPUSH, ...: the module hears them
+/// all) cost one load while no reader is blocked.
+static WAITED_KEYS: AtomicUsize = AtomicUsize::new(0);
+
 fn with_waiting<T>(f: impl FnOnce(&mut Waiting) -> T) -> Option<T> {
     let mut g = WAITING.lock().ok()?;
-    Some(f(g.get_or_insert_with(HashMap::new)))
+    let w = g.get_or_insert_with(HashMap::new);
+    let out = f(w);
+    WAITED_KEYS.store(w.len(), Ordering::Relaxed);
+    Some(out)
 }
 
-/// Records that the blocked read `token` waits on `keys` of `db`.
-pub fn add(db: i32, keys: &[Vec<u8>], token: usize) {
+/// Records that the blocked read `token` waits on `keys` of `db` (and, the
+/// first time a reader blocks, subscribes to the key events).
+pub fn add(ctx: *mut raw::RedisModuleCtx, db: i32, keys: &[Vec<u8>], token: usize) {
+    subscribe_key_events(ctx);
     with_waiting(|w| {
         for k in keys {
             w.entry((db, k.clone())).or_default().push(token);
@@ -94,6 +105,10 @@ extern "C" fn on_key_event(
     _event: *const c_char,
     key: *mut raw::RedisModuleString,
 ) -> c_int {
+    // (Set and cleared on the main thread, as the events run there.)
+    if WAITED_KEYS.load(Ordering::Relaxed) == 0 {
+        return 0;
+    }
     crate::server::api::auto_memory(ctx);
     guard((), || {
         let db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
@@ -158,8 +173,17 @@ extern "C" fn on_swapdb(
     })
 }
 
-/// Subscribes to the key and server events.
-pub fn init(ctx: *mut raw::RedisModuleCtx) {
+/// Whether [`subscribe_key_events`] has run.
+static SUBSCRIBED: AtomicBool = AtomicBool::new(false);
+
+/// Subscribes to the events of every key type, once, when the first reader
+/// blocks: not at load, since the server then builds a module context for
+/// each event of every write (a SET costs about 10 % more), on servers where
+/// no reader ever blocks too. (Redis 7.0 has no way to unsubscribe.)
+fn subscribe_key_events(ctx: *mut raw::RedisModuleCtx) {
+    if SUBSCRIBED.swap(true, Ordering::Relaxed) {
+        return;
+    }
     let types = raw::REDISMODULE_NOTIFY_GENERIC
         | raw::REDISMODULE_NOTIFY_STRING
         | raw::REDISMODULE_NOTIFY_LIST
@@ -174,6 +198,11 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) {
         types,
         Some(on_key_event)
     ));
+}
+
+/// Subscribes to the server events (FLUSHDB, SWAPDB); the key events follow
+/// when a reader first blocks ([`add`]).
+pub fn init(ctx: *mut raw::RedisModuleCtx) {
     let flush = raw::RedisModuleEvent {
         id: raw::REDISMODULE_EVENT_FLUSHDB,
         dataver: 1,

@@ -267,7 +267,7 @@ fn block(
     // SAFETY: the box is alive until free_blocked; nothing else uses it now.
     if let Some(b) = unsafe { raw_blocked.as_mut() } {
         b.bc = bc;
-        wake::add(b.db, &b.keys, raw_blocked as usize);
+        wake::add(ctx, b.db, &b.keys, raw_blocked as usize);
         if let Some(at) = b.spec.as_ref().and_then(|s| s.claim_wake_ms) {
             arm_timer(ctx, b, at.saturating_sub(crate::server::api::now_ms()));
         }
