@@ -9,6 +9,7 @@ use crate::commands::reply::Reply;
 use crate::rm;
 use crate::server::acl;
 use crate::server::api::{self, c_string};
+use crate::server::filter::ROUTES;
 use crate::server::getkeys;
 use crate::server::guard::guard;
 use crate::server::reply::ModuleReply;
@@ -124,37 +125,15 @@ fn routed_acl_check(
     let native = name
         .get(5..)
         .filter(|_| name.len() > 5 && name[..5].eq_ignore_ascii_case(b"idmp."))?;
-    // The routed names, lower case (no allocation on the hot path).
-    const NATIVE: &[&str] = &[
-        "xadd",
-        "xrange",
-        "xrevrange",
-        "xlen",
-        "xdel",
-        "xtrim",
-        "xsetid",
-        "xinfo",
-        "type",
-        "xread",
-        "xreadgroup",
-        "xgroup",
-        "xack",
-        "xpending",
-        "xclaim",
-        "xautoclaim",
-        "xdelex",
-        "xackdel",
-        "configget",
-        "configset",
-        "idmpcounters",
-        "scan",
-    ];
+    // The routed names come from the filter's table, lower case (no
+    // allocation on the hot path); the module's other `idmp.*` names
+    // (configget, idmpcounters, ...) are lowered here.
     let lower;
-    let native: &str = match NATIVE
+    let native: &str = match ROUTES
         .iter()
-        .find(|n| native.eq_ignore_ascii_case(n.as_bytes()))
+        .find(|(n, _, _)| native.eq_ignore_ascii_case(n.as_bytes()))
     {
-        Some(n) => n,
+        Some(&(n, _, _)) => n,
         None => {
             lower = std::str::from_utf8(native).ok()?.to_ascii_lowercase();
             &lower
