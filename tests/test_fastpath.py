@@ -215,3 +215,104 @@ def test_type_and_xlen_answer_as_the_host(server_factory):
 
     got = run(server_factory(module_args=NO_CAPTURE))
     assert got == run(server_factory(module=False))
+
+
+def _hot_xadds(c, name):
+    """Plain XADDs on a module stream through `name` (XADD: the hot path of
+    src/server/hot_xadd.rs; IDMP.XADD: the general path), every ID form, an
+    error, a transaction and a script."""
+    out = [c.call(name, "s", "5-1", "f", "v")]  # creates the stream
+    out.append(c.call(name, "s", "*", "a", "1", "b", "2"))
+    out.append(c.call(name, "s", "99999999999999", "f", "v"))  # ms: seq 0
+    out.append(c.call(name, "s", "99999999999999-*", "f", "v"))
+    out.append(c.call(name, "s", "99999999999999-7", "f", "v"))  # explicit
+    out.append(c.call(name, "s", "99999999999999-7", "f", "v"))  # not greater
+    out.append(c.call(name, "s", "0-0", "f", "v"))
+    out.append(c.call(name, "s", "1-x", "f", "v"))
+    out.append(c.call(name, "s", "*", "odd", "count", "x"))
+    assert c.call("MULTI") == OK
+    c.call(name, "s", "*", "m", "1")
+    c.call(name, "s", "99999999999999-*", "m", "2")
+    out.append(c.call("EXEC"))
+    out.append(c.call("EVAL", "return redis.call(ARGV[1], KEYS[1], '*', 'x', 'y')",
+                      "1", "s", name))
+    out.append(c.call("EVAL", "return redis.call(ARGV[1], KEYS[1], '100000000000000', 'x', 'y')",
+                      "1", "s", name))
+    return out
+
+
+def test_hot_xadd_propagates_as_the_general_path(server_factory):
+    """The hot path's AOF is the general path's, command for command."""
+    extra = ["--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "no"]
+
+    def run(name):
+        srv = server_factory(extra=extra)
+        with srv.raw() as c:
+            replies = _hot_xadds(c, name)
+            entries = c.call("XRANGE", "s", "-", "+")
+            info = c.call("XINFO", "STREAM", "s")
+        data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
+        cmds = [a for a in parse_aof(data) if a[0].lower() != b"select"]
+        srv.restart()
+        with srv.raw() as c:
+            assert c.call("XRANGE", "s", "-", "+") == entries
+            assert c.call("OBJECT", "ENCODING", "s") != b"stream"  # a module stream
+        return replies, entries, info, cmds
+
+    hot = run("XADD")
+    general = run("IDMP.XADD")
+    ids_hot = [e[0] for e in hot[1]]
+    ids_gen = [e[0] for e in general[1]]
+
+    def shape(x, ids):
+        # only the `*` IDs differ between the two servers
+        pos = {i: b"<id%d>" % n for n, i in enumerate(ids)}
+        if isinstance(x, list):
+            return [shape(a, ids) for a in x]
+        return pos.get(x, x)
+
+    assert shape(hot[0], ids_hot) == shape(general[0], ids_gen)
+    assert shape(hot[3], ids_hot) == shape(general[3], ids_gen)
+    assert [e[1] for e in hot[1]] == [e[1] for e in general[1]]
+    assert len(hot[1]) == 9
+    # the propagated name is the module's, the `*` replaced by the ID
+    adds = [a for a in hot[3] if a[0].lower().endswith(b"xadd")]
+    assert all(a[0] == b"idmp.xadd" for a in adds), adds
+    assert b"*" not in [a[2] for a in adds]
+    assert [a[2] for a in adds][2:5] == [b"99999999999999-0", b"99999999999999-1",
+                                         b"99999999999999-7"]
+    assert isinstance(hot[0][5], Err) and isinstance(hot[0][6], Err)
+
+
+def test_hot_xadd_replicates(server_factory):
+    master = server_factory(extra=["--repl-diskless-sync-delay", "0"])
+    replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
+    with replica.raw() as r, master.raw() as m:
+        wait_link(r)
+        _hot_xadds(m, "XADD")
+        for i in range(50):
+            m.call("XADD", "s", "*", "f", str(i))
+        sync(m)
+        assert r.call("XRANGE", "s", "-", "+") == m.call("XRANGE", "s", "-", "+")
+        assert r.call("DEBUG", "DIGEST-VALUE", "s") == m.call("DEBUG", "DIGEST-VALUE", "s")
+        info = m.call("XINFO", "STREAM", "s")
+        assert r.call("XINFO", "STREAM", "s") == info
+
+
+def test_hot_xadd_events_watch_and_blocked_readers(server_factory):
+    srv = server_factory()
+    with srv.raw() as c, srv.raw() as sub, srv.raw() as w, srv.raw() as blocked:
+        c.call("XADD", "s", "*", "f", "v")
+        assert c.call("CONFIG", "SET", "notify-keyspace-events", "KEA") == OK
+        sub.call("SUBSCRIBE", "__keyspace@0__:s")
+        w.call("WATCH", "s")
+        blocked.send("XREAD", "BLOCK", "5000", "STREAMS", "s", "$")
+        time.sleep(0.1)
+        new = c.call("XADD", "s", "*", "g", "w")
+        assert sub.read() == [b"message", b"__keyspace@0__:s", b"xadd"]
+        assert blocked.read() == [[b"s", [[new, [b"g", b"w"]]]]]
+        w.call("MULTI")
+        w.call("XLEN", "s")
+        assert w.call("EXEC") is None  # the XADD touched the watched key
+        assert c.call("XADD", "s", "1-1", "f", "v") == Err(
+            "ERR The ID specified in XADD is equal or smaller than the target stream top item")

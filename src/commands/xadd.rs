@@ -130,20 +130,13 @@ impl<'a> XaddRequest<'a> {
             }
         }
 
-        let id = match s.resolve_id(self.args.id, ctx.now_ms) {
+        let id = match append_entry(s, self.args.id, &self.fields, ctx) {
             Ok(id) => id,
             Err(e) => {
-                reply.error(e.message());
+                reply.error(e);
                 return false;
             }
         };
-        // streamAppendItem's ERANGE: a listpack cannot hold more.
-        let total: u64 = self.fields.iter().map(|f| f.len() as u64).sum();
-        if total > ELEMENTS_MAX_SIZE {
-            reply.error("ERR Elements are too large to be stored");
-            return false;
-        }
-        s.append(id, &self.fields, ctx.limits);
         let recorded_at = idmp.map(|(pid, iid)| {
             let t = match self.args.idmp_at {
                 Some(t) => {
@@ -211,6 +204,40 @@ impl<'a> XaddRequest<'a> {
         fx.signal_ready = true;
         true
     }
+}
+
+/// Appends `fields` as one entry with the ID `id` resolves to, as 7.0's
+/// `streamAppendItem` does; the error reply text when the ID is not
+/// greater than the stream's last one (or the stream is exhausted) or the
+/// entry is too large, with nothing changed.
+pub fn append_entry(
+    s: &mut Stream,
+    id: IdRequest,
+    fields: &[&[u8]],
+    ctx: &ExecCtx,
+) -> Result<StreamId, &'static str> {
+    let id = s.resolve_id(id, ctx.now_ms).map_err(|e| e.message())?;
+    // streamAppendItem's ERANGE: a listpack cannot hold more.
+    let total: u64 = fields.iter().map(|f| f.len() as u64).sum();
+    if total > ELEMENTS_MAX_SIZE {
+        return Err("ERR Elements are too large to be stored");
+    }
+    s.append(id, fields, ctx.limits);
+    Ok(id)
+}
+
+/// The ID argument of a plain `XADD key <id> field value ...` (no option):
+/// `*`, `ms`, `ms-seq` or `ms-*`. `None` for anything else, an option
+/// keyword or `0-0` included: the general parser answers those.
+pub fn plain_id(arg: &[u8]) -> Option<IdRequest> {
+    if arg == b"*" {
+        return Some(IdRequest::Auto);
+    }
+    let parsed = crate::stream::id::parse_id(arg, 0, true, true)?;
+    if !parsed.seq_given {
+        return Some(IdRequest::AutoSeq(parsed.id.ms));
+    }
+    (parsed.id != StreamId::MIN).then_some(IdRequest::Explicit(parsed.id))
 }
 
 #[cfg(test)]

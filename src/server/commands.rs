@@ -67,12 +67,13 @@ extern "C" fn handler(
 ) -> c_int {
     crate::server::api::auto_memory(ctx);
     let ok = guard(false, || {
-        let args: &[*mut raw::RedisModuleString] = if argv.is_null() || argc <= 0 {
-            &[]
+        let args: &mut [*mut raw::RedisModuleString] = if argv.is_null() || argc <= 0 {
+            &mut []
         } else {
             // SAFETY: the server passes `argc` valid string pointers in `argv`
-            // for the duration of the call.
-            unsafe { std::slice::from_raw_parts(argv, argc as usize) }
+            // for the duration of the call; the vector is the client's, which
+            // the command may change (see host::Host::argv_in_place).
+            unsafe { std::slice::from_raw_parts_mut(argv, argc as usize) }
         };
         // A key position request (cluster routing of XREAD/XREADGROUP): answer
         // the positions, run nothing.

@@ -70,6 +70,14 @@ pub struct Host {
     pub noperm_72_texts: bool,
     /// Module configurations exist (`RedisModule_RegisterNumericConfig`).
     pub module_configs: bool,
+    /// A module command's `argv` is the client's own argument vector, which
+    /// `RedisModule_ReplicateVerbatim` propagates: a command may replace one
+    /// of its arguments in place (the XADD ID) and propagate the rest as the
+    /// client sent them (`RedisModuleCommandDispatcher` passes `c->argv`;
+    /// scripts, MULTI and `RedisModule_Call` free the client's vector
+    /// afterwards). Not askable: read in the sources of Redis 7.0 to 8.6 and
+    /// Valkey 8 and 9; a later major version is not assumed to keep it.
+    pub argv_in_place: bool,
     /// Optional module APIs the host lacks, by name (informational).
     pub missing_apis: Vec<&'static str>,
 }
@@ -89,6 +97,7 @@ static FALLBACK: Host = Host {
     filter_client_id: false,
     noperm_72_texts: false,
     module_configs: false,
+    argv_in_place: false,
     missing_apis: Vec::new(),
 };
 
@@ -315,7 +324,7 @@ fn required_apis() -> [(&'static str, bool); 10] {
 }
 
 /// Optional module APIs (see PLATFORM-NOTES): presence, by name.
-fn optional_apis() -> [(&'static str, bool); 10] {
+fn optional_apis() -> [(&'static str, bool); 11] {
     // SAFETY: reading (copying) function pointers the server filled at load.
     unsafe {
         [
@@ -345,6 +354,10 @@ fn optional_apis() -> [(&'static str, bool); 10] {
                 { raw::RedisModule_ReplyWithErrorFormat }.is_some(),
             ),
             ("RdbLoad", { raw::RedisModule_RdbLoad }.is_some()),
+            (
+                "ReplicateVerbatim",
+                { raw::RedisModule_ReplicateVerbatim }.is_some(),
+            ),
             (
                 "AddACLCategory",
                 { raw::RedisModule_AddACLCategory }.is_some(),
@@ -451,6 +464,11 @@ pub fn detect(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
         filter_client_id: has("CommandFilterGetClientId"),
         noperm_72_texts: server == Server::Valkey || version >= (7, 2, 0),
         module_configs: has("RegisterNumericConfig"),
+        argv_in_place: has("ReplicateVerbatim")
+            && match server {
+                Server::Redis => version < (9, 0, 0),
+                Server::Valkey => version < (10, 0, 0),
+            },
         missing_apis: optional
             .iter()
             .filter(|(_, p)| !p)

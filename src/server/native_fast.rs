@@ -64,7 +64,7 @@ pub fn xadd(
     ctx: *mut raw::RedisModuleCtx,
     key: &OpenKey,
     keyname: *mut raw::RedisModuleString,
-    argv: &[*mut raw::RedisModuleString],
+    argv: &mut [*mut raw::RedisModuleString],
     create: bool,
 ) -> bool {
     let Some((&star, fields)) = argv.get(2..).and_then(|r| r.split_first()) else {
@@ -100,22 +100,26 @@ pub fn xadd(
         idb.len()
     ));
     // Propagated as native XADD propagates itself: the ID in place of `*`.
-    fv.clear();
-    fv.push(keyname);
-    fv.push(api::create_string(ctx, idb));
-    fv.extend_from_slice(fields);
-    // SAFETY: `fv` holds valid strings (the command's own and one owned by
-    // the auto-memory of `ctx`); the "v" format takes the array and its length.
-    if let Some(f) = unsafe { raw::RedisModule_Replicate } {
-        unsafe {
-            f(
-                ctx,
-                c"XADD".as_ptr(),
-                c"v".as_ptr(),
-                fv.as_mut_ptr(),
-                fv.len(),
-            )
-        };
+    if crate::server::host::host().argv_in_place {
+        crate::server::hot_xadd::propagate_with_id(ctx, argv, idb, true);
+    } else {
+        fv.clear();
+        fv.push(keyname);
+        fv.push(api::create_string(ctx, idb));
+        fv.extend_from_slice(fields);
+        // SAFETY: `fv` holds valid strings (the command's own and one owned by
+        // the auto-memory of `ctx`); the "v" format takes the array and its length.
+        if let Some(f) = unsafe { raw::RedisModule_Replicate } {
+            unsafe {
+                f(
+                    ctx,
+                    c"XADD".as_ptr(),
+                    c"v".as_ptr(),
+                    fv.as_mut_ptr(),
+                    fv.len(),
+                )
+            };
+        }
     }
     let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
     api::notify(ctx, "xadd", keyname);

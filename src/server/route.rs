@@ -208,12 +208,12 @@ fn denied_for_memory(req: &Request<'_>, ectx: &ExecCtx) -> bool {
 
 /// Runs a routed command: the body of every `idmp.*` command handler.
 /// `flags`: the context flags of `ctx`.
-pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString], flags: u32) {
+pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleString], flags: u32) {
     // The arguments' bytes, on the stack for the usual short commands.
     let mut stack: [&[u8]; 16] = [&[]; 16];
     let mut heap: Vec<&[u8]>;
     let args: &mut [&[u8]] = if argv.len() <= stack.len() {
-        for (d, &s) in stack.iter_mut().zip(argv) {
+        for (d, &s) in stack.iter_mut().zip(argv.iter()) {
             *d = str_bytes(s);
         }
         stack.get_mut(..argv.len()).unwrap_or_default()
@@ -227,9 +227,12 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString], 
             *a0 = &a0[5..];
         }
     }
+    let args: &[&[u8]] = args;
+    if crate::server::hot_xadd::run(ctx, argv, args, flags) {
+        return;
+    }
     let ectx = exec_ctx_with(flags);
     let mut out = ModuleReply::new(ctx);
-    let args: &[&[u8]] = args;
     let req = match parse(args, &ectx) {
         Ok(r) => r,
         Err(e) => {
