@@ -48,7 +48,7 @@ pub fn run(
     args: &[&[u8]],
     flags: u32,
 ) -> bool {
-    if args.len() < 5 || (args.len() - 3) % 2 != 0 || !host().argv_in_place {
+    if args.len() < 5 || !(args.len() - 3).is_multiple_of(2) || !host().argv_in_place {
         return false;
     }
     let (Some(&name), Some(&keyname)) = (argv.first(), argv.get(1)) else {
