@@ -316,3 +316,117 @@ def test_hot_xadd_events_watch_and_blocked_readers(server_factory):
         assert w.call("EXEC") is None  # the XADD touched the watched key
         assert c.call("XADD", "s", "1-1", "f", "v") == Err(
             "ERR The ID specified in XADD is equal or smaller than the target stream top item")
+
+
+def _hot_idmp_xadds(c, name):
+    """XADD IDMP/IDMPAUTO through `name` (XADD: the filter reserves the
+    propagated slots and src/server/hot_idmp.rs serves it; IDMP.XADD: the
+    general path): fresh, duplicate, keyword spellings, errors, options after
+    IDMP, a client's own IDMPAT, a transaction, a script, a new key."""
+    many = []
+    for i in range(20):
+        many += ["f%d" % i, "v%d" % i]
+    out = [c.call(name, "s", "1-1", "f", "v")]
+    out.append(c.call(name, "s", "IDMP", "p1", "i1", "*", "f", "v"))
+    out.append(c.call(name, "s", "IDMP", "p1", "i1", "*", "f", "other"))  # duplicate
+    out.append(c.call(name, "s", "idmp", "p1", "i2", "*", "f", "v"))
+    out.append(c.call(name, "s", "IDMPAUTO", "p2", "*", "a", "1"))
+    out.append(c.call(name, "s", "IdmpAuto", "p2", "*", "a", "1"))  # duplicate
+    out.append(c.call(name, "s", "IDMPAUTO", "p2", "*", *many))
+    out.append(c.call(name, "s", "IDMP", "p1", "i3", "*", *many))
+    out.append(c.call(name, "s", "IDMP", "p1", "i4", "5-5", "f", "v"))  # explicit ID
+    out.append(c.call(name, "s", "IDMP", "", "i4", "*", "f", "v"))
+    out.append(c.call(name, "s", "IDMP", "p1", "", "*", "f", "v"))
+    out.append(c.call(name, "s", "IDMPAUTO", "", "*", "f", "v"))
+    out.append(c.call(name, "s", "IDMP", "p1", "i4", "IDMPAT", "5", "*", "f", "v"))
+    out.append(c.call(name, "s", "IDMP", "p1", "i4", "*", "odd"))
+    out.append(c.call(name, "s", "IDMP", "p1", "i5", "MAXLEN", "100", "*", "f", "v"))
+    out.append(c.call(name, "s", "IDMP", "p1", "i6", "IDMP", "p1", "i7", "*", "f", "v"))
+    assert c.call("MULTI") == OK
+    c.call(name, "s", "IDMP", "p3", "m1", "*", "x", "y")
+    c.call(name, "s", "IDMP", "p3", "m1", "*", "x", "y")
+    c.call(name, "s", "IDMPAUTO", "p3", "*", "x", "y")
+    out.append(c.call("EXEC"))
+    script = "return redis.call(ARGV[1], KEYS[1], ARGV[2], 'p4', ARGV[3], '*', 'x', 'y')"
+    out.append(c.call("EVAL", script, "1", "s", name, "IDMP", "e1"))
+    out.append(c.call("EVAL", script, "1", "s", name, "IDMP", "e1"))
+    out.append(c.call(name, "new", "IDMP", "p1", "i1", "*", "f", "v"))  # creates
+    out.append(c.call(name, "new", "IDMP", "p1", "i1", "*", "f", "v"))
+    out.append(c.call(name, "new", "IDMPAUTO", "p1", "*", "f", "v"))
+    return out
+
+
+def _idmp_fields(info):
+    d = dict(zip(info[::2], info[1::2]))
+    return {k: d[k] for k in (b"length", b"pids-tracked", b"iids-tracked", b"iids-added",
+                              b"iids-duplicates", b"idmp-duration", b"idmp-maxsize")}
+
+
+def test_hot_idmp_propagates_as_the_general_path(server_factory):
+    extra = ["--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "no"]
+
+    def run(name):
+        srv = server_factory(extra=extra)
+        with srv.raw() as c:
+            replies = _hot_idmp_xadds(c, name)
+            entries = {k: c.call("XRANGE", k, "-", "+") for k in ("s", "new")}
+            info = {k: _idmp_fields(c.call("XINFO", "STREAM", k)) for k in ("s", "new")}
+        data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
+        cmds = [a for a in parse_aof(data) if a[0].lower() != b"select"]
+        srv.restart()
+        with srv.raw() as c:
+            for k in ("s", "new"):
+                assert c.call("XRANGE", k, "-", "+") == entries[k]
+                assert _idmp_fields(c.call("XINFO", "STREAM", k)) == info[k]
+            # the replayed mappings still answer retries with the first IDs
+            again = c.call("XADD", "s", "IDMP", "p1", "i1", "*", "f", "v")
+            assert again == replies[1], (again, replies[1])
+            assert c.call("XADD", "s", "IDMPAUTO", "p2", "*", "a", "1") == replies[4]
+        return replies, entries, info, cmds
+
+    hot = run("XADD")
+    general = run("IDMP.XADD")
+    # the `*` IDs and the IDMPAT times differ between the two servers: an ID
+    # is put as its position in its stream (the streams may share an ID)
+    ids_hot = {k: [e[0] for e in hot[1][k]] for k in ("s", "new")}
+    ids_gen = {k: [e[0] for e in general[1][k]] for k in ("s", "new")}
+
+    def shape(x, ids, key="s"):
+        pos = {i: b"<id%d>" % n for n, i in enumerate(ids[key])}
+        if isinstance(x, list):
+            if len(x) > 1 and x[0] in (b"idmp.xadd", b"idmp.idmpcounters"):
+                key = x[1].decode()
+            out = [shape(a, ids, key) for a in x]
+            for i, a in enumerate(x[:-1]):
+                if a == b"IDMPAT":
+                    out[i + 1] = b"<t>"
+            return out
+        return pos.get(x, x)
+
+    def replies(r, ids):
+        return shape(r[:-3], ids) + shape(r[-3:], ids, "new")
+
+    assert replies(hot[0], ids_hot) == replies(general[0], ids_gen)
+    assert shape(hot[3], ids_hot) == shape(general[3], ids_gen)
+    assert hot[2] == general[2]
+    assert [[e[1] for e in hot[1][k]] for k in ("s", "new")] == \
+        [[e[1] for e in general[1][k]] for k in ("s", "new")]
+    assert hot[0][2] == hot[0][1] and hot[0][5] == hot[0][4]  # duplicates answered
+    assert all(isinstance(hot[0][i], Err) for i in range(8, 14)), hot[0][8:14]
+    fresh = [a for a in hot[3] if a[:2] == [b"idmp.xadd", b"s"] and b"IDMPAT" in a]
+    assert len(fresh) == 9 and all(a[2] == b"IDMP" and a[5] == b"IDMPAT" for a in fresh), fresh
+    assert [a for a in hot[3] if a[0] == b"idmp.idmpcounters"]
+
+
+def test_hot_idmp_replicates(server_factory):
+    master = server_factory(extra=["--repl-diskless-sync-delay", "0"])
+    replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])
+    with replica.raw() as r, master.raw() as m:
+        wait_link(r)
+        _hot_idmp_xadds(m, "XADD")
+        sync(m)
+        for k in ("s", "new"):
+            assert r.call("XRANGE", k, "-", "+") == m.call("XRANGE", k, "-", "+")
+            assert r.call("DEBUG", "DIGEST-VALUE", k) == m.call("DEBUG", "DIGEST-VALUE", k)
+            assert _idmp_fields(r.call("XINFO", "STREAM", k)) == \
+                _idmp_fields(m.call("XINFO", "STREAM", k))

@@ -112,42 +112,44 @@ impl<'a> XaddRequest<'a> {
             }
             None => None,
         };
-        match self.args.idmp_at {
-            Some(t) => s.idmp.expire(t),
-            None => s.idmp.expire(ctx.now_ms),
-        }
-        if let (Some((pid, iid)), None) = (idmp, self.args.idmp_at) {
-            if let Some(id) = s.idmp.lookup(pid, iid, ctx.now_ms) {
-                s.idmp.iids_duplicates = s.idmp.iids_duplicates.saturating_add(1);
-                reply.stream_id(id);
-                fx.propagate([
-                    b"idmp.idmpcounters".to_vec(),
-                    self.key.to_vec(),
-                    s.idmp.iids_added.to_string().into_bytes(),
-                    s.idmp.iids_duplicates.to_string().into_bytes(),
-                ]);
-                return false;
+        let (id, recorded_at) = match (idmp, self.args.idmp_at) {
+            (Some((pid, iid)), None) => {
+                match idmp_add(s, pid, iid, self.args.id, &self.fields, ctx) {
+                    IdmpAdd::Added { id, at } => (id, Some(at)),
+                    IdmpAdd::Duplicate(id) => {
+                        reply.stream_id(id);
+                        fx.propagate(counters_argv(self.key, s));
+                        return false;
+                    }
+                    IdmpAdd::Failed(e) => {
+                        reply.error(e);
+                        return false;
+                    }
+                }
             }
-        }
-
-        let id = match append_entry(s, self.args.id, &self.fields, ctx) {
-            Ok(id) => id,
-            Err(e) => {
-                reply.error(e);
-                return false;
+            (idmp, idmp_at) => {
+                s.idmp.expire(idmp_at.unwrap_or(ctx.now_ms));
+                let id = match append_entry(s, self.args.id, &self.fields, ctx) {
+                    Ok(id) => id,
+                    Err(e) => {
+                        reply.error(e);
+                        return false;
+                    }
+                };
+                let recorded_at = idmp.map(|(pid, iid)| {
+                    let t = match idmp_at {
+                        Some(t) => {
+                            s.idmp.record_at(pid, iid, id, t);
+                            t
+                        }
+                        None => s.idmp.record(pid, iid, id, ctx.now_ms),
+                    };
+                    s.idmp.iids_added = s.idmp.iids_added.saturating_add(1);
+                    t
+                });
+                (id, recorded_at)
             }
         };
-        let recorded_at = idmp.map(|(pid, iid)| {
-            let t = match self.args.idmp_at {
-                Some(t) => {
-                    s.idmp.record_at(pid, iid, id, t);
-                    t
-                }
-                None => s.idmp.record(pid, iid, id, ctx.now_ms),
-            };
-            s.idmp.iids_added = s.idmp.iids_added.saturating_add(1);
-            t
-        });
         reply.stream_id(id);
         fx.events.push("xadd");
 
@@ -224,6 +226,59 @@ pub fn append_entry(
     }
     s.append(id, fields, ctx.limits);
     Ok(id)
+}
+
+/// What an IDMP add did ([`idmp_add`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IdmpAdd {
+    /// A fresh iid: the entry `id` was appended and the iid recorded at `at`.
+    Added {
+        /// The entry's ID.
+        id: StreamId,
+        /// The iid's insertion time (milliseconds), propagated as `IDMPAT`.
+        at: u64,
+    },
+    /// The iid is tracked: nothing appended, the duplicate counted.
+    Duplicate(StreamId),
+    /// The append failed with this error reply; nothing changed but expiry.
+    Failed(&'static str),
+}
+
+/// `XADD key IDMP pid iid <id> fields...` (or IDMPAUTO, `iid` its digest) on
+/// a stream, as a client sends it (no `IDMPAT`): expires, then answers a
+/// tracked iid as a duplicate (counted), or appends the entry and records
+/// the iid (counted).
+pub fn idmp_add(
+    s: &mut Stream,
+    pid: &[u8],
+    iid: &[u8],
+    id: IdRequest,
+    fields: &[&[u8]],
+    ctx: &ExecCtx,
+) -> IdmpAdd {
+    s.idmp.expire(ctx.now_ms);
+    if let Some(id) = s.idmp.lookup(pid, iid, ctx.now_ms) {
+        s.idmp.iids_duplicates = s.idmp.iids_duplicates.saturating_add(1);
+        return IdmpAdd::Duplicate(id);
+    }
+    let id = match append_entry(s, id, fields, ctx) {
+        Ok(id) => id,
+        Err(e) => return IdmpAdd::Failed(e),
+    };
+    let at = s.idmp.record(pid, iid, id, ctx.now_ms);
+    s.idmp.iids_added = s.idmp.iids_added.saturating_add(1);
+    IdmpAdd::Added { id, at }
+}
+
+/// What a duplicate propagates: `idmp.idmpcounters key <added> <duplicates>`
+/// (the lifetime counters, so that a replica's stay equal).
+pub fn counters_argv(key: &[u8], s: &Stream) -> [Vec<u8>; 4] {
+    [
+        b"idmp.idmpcounters".to_vec(),
+        key.to_vec(),
+        s.idmp.iids_added.to_string().into_bytes(),
+        s.idmp.iids_duplicates.to_string().into_bytes(),
+    ]
 }
 
 /// The ID argument of a plain `XADD key <id> field value ...` (no option):

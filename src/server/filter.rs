@@ -175,6 +175,10 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
                     .get(i)
                     .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
                 replace_with_retained(fctx, 0, t);
+                if i == 0 {
+                    // XADD: reserve IDMP's propagated slots (hot_idmp).
+                    crate::server::hot_idmp::mark(fctx, argc);
+                }
                 return;
             }
         }
@@ -254,6 +258,9 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         return false;
     }
     SCAN.store(sc, Ordering::Relaxed);
+    if !crate::server::hot_idmp::init() {
+        return false;
+    }
     crate::server::acl::init_filter_check(ctx);
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,

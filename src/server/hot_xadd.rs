@@ -39,8 +39,9 @@ use crate::server::reply::ModuleReply;
 use crate::server::route::{exec_ctx_with, key_kind, Kind, OpenKey};
 use crate::server::stats;
 
-/// Serves `argv` (`idmp.xadd key <id> field value ...`, the client's own
-/// vector) when it has the hot shape; `false` with nothing done otherwise.
+/// Serves `argv` (`idmp.xadd key <id> field value ...`, which must be the
+/// client's own vector) when it has the hot shape; `false` with nothing
+/// done otherwise.
 /// `args`: the arguments' bytes; `flags`: the context flags.
 pub fn run(
     ctx: *mut raw::RedisModuleCtx,
@@ -66,7 +67,7 @@ pub fn run(
         Kind::Module(p) => p,
         Kind::Native if args.get(2).is_some_and(|a| *a == b"*") => {
             // The host's own stream: appended through the stream API.
-            let done = native_fast::xadd(ctx, &key, keyname, argv, false);
+            let done = native_fast::xadd(ctx, &key, keyname, argv, false, true);
             if done {
                 stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
@@ -99,7 +100,7 @@ pub fn run(
         id_bytes.len()
     ));
     drop(key);
-    propagate_with_id(ctx, argv, id_bytes, false);
+    propagate_replaced(ctx, argv, &[(2, Arg::Bytes(id_bytes))]);
     let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
     api::notify(ctx, "xadd", keyname);
     let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
@@ -109,55 +110,89 @@ pub fn run(
 /// The name a native stream's XADD propagates under, created once.
 static XADD_NAME: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 
-/// Propagates the client's vector with its ID argument (`argv[2]`) set to
-/// `id`, and its name set to `XADD` when `native` (the host's own XADD on a
-/// native stream propagates itself so). An argument is replaced only when
-/// its bytes differ (`*`, `5`, `5-*`; an explicit `5-0` stays). The vector is
-/// the client's, freed by the server after the command
-/// ([`Host::argv_in_place`]): a new string is handed to it and the replaced
-/// one released.
-///
-/// [`Host::argv_in_place`]: crate::server::host::Host::argv_in_place
-pub fn propagate_with_id(
-    ctx: *mut raw::RedisModuleCtx,
-    argv: &mut [*mut raw::RedisModuleString],
-    id: &[u8],
-    native: bool,
-) {
-    let name = if native { xadd_name() } else { None };
-    if native && name.is_none() {
-        fallback(ctx, argv, id, native);
-        return;
-    }
-    if let Some(slot) = argv.get_mut(2) {
-        if str_bytes(*slot) != id {
-            let new = api::create_string(std::ptr::null_mut(), id);
-            if new.is_null() {
-                fallback(ctx, argv, id, native);
-                return;
-            }
-            let old = std::mem::replace(slot, new);
-            api::free_string(std::ptr::null_mut(), old);
+/// A replacement for one argument of the client's vector.
+#[derive(Clone, Copy)]
+pub enum Arg<'b> {
+    /// A new string with these bytes.
+    Bytes(&'b [u8]),
+    /// One more reference to this long-lived string (created once).
+    Shared(*mut raw::RedisModuleString),
+}
+
+impl Arg<'_> {
+    fn bytes(&self) -> &[u8] {
+        match *self {
+            Arg::Bytes(b) => b,
+            Arg::Shared(s) => str_bytes(s),
         }
     }
-    if let (Some(name), Some(slot)) = (name, argv.first_mut()) {
-        // One reference for the vector, which releases it.
-        let _ = rm!(RedisModule_RetainString(std::ptr::null_mut(), name));
-        let old = std::mem::replace(slot, name);
+}
+
+/// Propagates the client's vector `argv` with the arguments at the given
+/// positions replaced, the way the host's own XADD propagates itself (its
+/// ID in place of `*`). An argument is replaced only when its bytes differ
+/// (an explicit `5-0` stays). The vector is the client's, freed by the
+/// server after the command ([`Host::argv_in_place`]): a new string is
+/// handed to it and the replaced one released; the caller must hold the
+/// client's own vector (not a copy) and not read the replaced arguments'
+/// bytes afterwards.
+///
+/// [`Host::argv_in_place`]: crate::server::host::Host::argv_in_place
+pub fn propagate_replaced(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: &mut [*mut raw::RedisModuleString],
+    repl: &[(usize, Arg<'_>)],
+) {
+    for &(i, arg) in repl {
+        let Some(slot) = argv.get_mut(i) else {
+            continue;
+        };
+        if str_bytes(*slot) == arg.bytes() {
+            continue;
+        }
+        let new = match arg {
+            Arg::Bytes(b) => api::create_string(std::ptr::null_mut(), b),
+            Arg::Shared(s) => {
+                // One reference for the vector, which releases it.
+                let _ = rm!(RedisModule_RetainString(std::ptr::null_mut(), s));
+                s
+            }
+        };
+        if new.is_null() {
+            fallback(ctx, argv, repl);
+            return;
+        }
+        let old = std::mem::replace(slot, new);
         api::free_string(std::ptr::null_mut(), old);
     }
     let _ = rm!(RedisModule_ReplicateVerbatim(ctx));
 }
 
-/// The retained `XADD` string (`None` if it cannot be made).
-fn xadd_name() -> Option<*mut raw::RedisModuleString> {
-    let s = XADD_NAME.load(Ordering::Relaxed);
+/// Propagates the native XADD's vector: named `XADD`, `id` in place of `*`.
+pub fn propagate_native_xadd(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: &mut [*mut raw::RedisModuleString],
+    id: &[u8],
+) {
+    match shared(&XADD_NAME, b"XADD") {
+        Some(name) => propagate_replaced(ctx, argv, &[(0, Arg::Shared(name)), (2, Arg::Bytes(id))]),
+        None => fallback(ctx, argv, &[(0, Arg::Bytes(b"XADD")), (2, Arg::Bytes(id))]),
+    }
+}
+
+/// The long-lived string `bytes` kept in `cell` (created on first use;
+/// `None` if it cannot be made).
+pub fn shared(
+    cell: &AtomicPtr<raw::RedisModuleString>,
+    bytes: &[u8],
+) -> Option<*mut raw::RedisModuleString> {
+    let s = cell.load(Ordering::Relaxed);
     if !s.is_null() {
         return Some(s);
     }
-    let s = api::create_string(std::ptr::null_mut(), b"XADD");
+    let s = api::create_string(std::ptr::null_mut(), bytes);
     (!s.is_null()).then(|| {
-        XADD_NAME.store(s, Ordering::Relaxed);
+        cell.store(s, Ordering::Relaxed);
         s
     })
 }
@@ -167,16 +202,14 @@ fn xadd_name() -> Option<*mut raw::RedisModuleString> {
 fn fallback(
     ctx: *mut raw::RedisModuleCtx,
     argv: &[*mut raw::RedisModuleString],
-    id: &[u8],
-    native: bool,
+    repl: &[(usize, Arg<'_>)],
 ) {
     let mut own: Vec<std::borrow::Cow<'_, [u8]>> =
         argv.iter().map(|&a| str_bytes(a).into()).collect();
-    if let Some(a) = own.get_mut(2) {
-        *a = id.into();
-    }
-    if let Some(a) = own.first_mut().filter(|_| native) {
-        *a = (&b"XADD"[..]).into();
+    for (i, arg) in repl {
+        if let Some(a) = own.get_mut(*i) {
+            *a = arg.bytes().to_vec().into();
+        }
     }
     api::replicate(ctx, &own, api::OwnArgs::default());
 }

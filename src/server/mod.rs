@@ -17,6 +17,7 @@ pub mod filter;
 pub mod getkeys;
 pub mod guard;
 pub mod host;
+pub mod hot_idmp;
 pub mod hot_xadd;
 pub mod info;
 pub mod limits;

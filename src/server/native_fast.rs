@@ -59,13 +59,15 @@ pub fn xlen(ctx: *mut raw::RedisModuleCtx, key: &OpenKey) -> bool {
 /// `XADD key * field value ...` on the native stream open for writing at
 /// `key`, or on the empty key when `create` (a new native stream, as the
 /// host's XADD creates it); `argv` is the routed command's
-/// (`idmp.xadd key * ...`).
+/// (`idmp.xadd key * ...`), `own` when it is the client's own vector (then
+/// it is propagated in place, see `hot_xadd::propagate_native_xadd`).
 pub fn xadd(
     ctx: *mut raw::RedisModuleCtx,
     key: &OpenKey,
     keyname: *mut raw::RedisModuleString,
     argv: &mut [*mut raw::RedisModuleString],
     create: bool,
+    own: bool,
 ) -> bool {
     let Some((&star, fields)) = argv.get(2..).and_then(|r| r.split_first()) else {
         return false;
@@ -100,8 +102,8 @@ pub fn xadd(
         idb.len()
     ));
     // Propagated as native XADD propagates itself: the ID in place of `*`.
-    if crate::server::host::host().argv_in_place {
-        crate::server::hot_xadd::propagate_with_id(ctx, argv, idb, true);
+    if own && crate::server::host::host().argv_in_place {
+        crate::server::hot_xadd::propagate_native_xadd(ctx, argv, idb);
     } else {
         fv.clear();
         fv.push(keyname);

@@ -209,6 +209,21 @@ fn denied_for_memory(req: &Request<'_>, ectx: &ExecCtx) -> bool {
 /// Runs a routed command: the body of every `idmp.*` command handler.
 /// `flags`: the context flags of `ctx`.
 pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleString], flags: u32) {
+    // An XADD IDMP/IDMPAUTO the filter reserved slots in: its hot path, or
+    // what the client sent for the general path (a copy: no in-place
+    // propagation from it).
+    let mut unmarked: Vec<*mut raw::RedisModuleString>;
+    let (argv, own): (&mut [*mut raw::RedisModuleString], bool) =
+        match crate::server::hot_idmp::marks(argv) {
+            Some(m) => {
+                if crate::server::hot_idmp::run(ctx, argv, m, flags) {
+                    return;
+                }
+                unmarked = crate::server::hot_idmp::without_marks(argv, m);
+                (&mut unmarked, false)
+            }
+            None => (argv, true),
+        };
     // The arguments' bytes, on the stack for the usual short commands.
     let mut stack: [&[u8]; 16] = [&[]; 16];
     let mut heap: Vec<&[u8]>;
@@ -228,7 +243,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
         }
     }
     let args: &[&[u8]] = args;
-    if crate::server::hot_xadd::run(ctx, argv, args, flags) {
+    if own && crate::server::hot_xadd::run(ctx, argv, args, flags) {
         return;
     }
     let ectx = exec_ctx_with(flags);
@@ -271,7 +286,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
         Kind::Empty => {
             if req.creates_key() && !needs_module && !config::capture() {
                 if matches!(req, Request::Xadd(_))
-                    && native_fast::xadd(ctx, &key, keyname, argv, true)
+                    && native_fast::xadd(ctx, &key, keyname, argv, true, own)
                 {
                     stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     return;
@@ -285,7 +300,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
         Kind::Native => {
             if !needs_module {
                 let fast = match &req {
-                    Request::Xadd(_) => native_fast::xadd(ctx, &key, keyname, argv, false),
+                    Request::Xadd(_) => native_fast::xadd(ctx, &key, keyname, argv, false, own),
                     Request::Xlen(_) => native_fast::xlen(ctx, &key),
                     _ => false,
                 };

@@ -1,0 +1,264 @@
+//! The hot path of `XADD key IDMP pid iid * field value ...` and
+//! `XADD key IDMPAUTO pid * field value ...` on a module stream (issue 13).
+//!
+//! A fresh add propagates `idmp.xadd key IDMP pid iid IDMPAT <time> <id>
+//! field value ...`: two arguments more than the client sent (three for
+//! IDMPAUTO, whose iid is computed). A module command cannot lengthen its
+//! client's argument vector, but the command filter can: when it routes such
+//! an XADD it reserves the slots, inserting long-lived strings right after
+//! the iid (IDMP) or the pid (IDMPAUTO):
+//!
+//! ```text
+//! client:  XADD      key IDMP     pid iid                 * f v
+//! routed:  idmp.xadd key IDMP     pid iid  IDMPAT <slot>  * f v
+//! client:  XADD      key IDMPAUTO pid                     * f v
+//! routed:  idmp.xadd key IDMPAUTO pid <slot> IDMPAT <slot> * f v
+//! ```
+//!
+//! The command recognises the reserved slots by the strings' addresses (a
+//! client's own `IDMPAT` argument is another string), fills them (the time,
+//! the computed iid, `IDMPAUTO` -> `IDMP`, the ID in place of `*`) and
+//! propagates its vector verbatim ([`propagate_replaced`]): the same bytes
+//! the general path propagates through `RedisModule_Replicate`. Every other
+//! case (a duplicate is answered here too, propagating its counters as the
+//! general path does) goes to the general path with the reserved slots
+//! removed ([`without_marks`]), so it sees exactly what the client sent.
+
+use std::borrow::Cow;
+use std::ffi::{c_char, c_int};
+use std::sync::atomic::{AtomicPtr, Ordering};
+
+use redis_module::raw;
+
+use crate::commands::reply::Reply;
+use crate::commands::xadd::{counters_argv, idmp_add, IdmpAdd};
+use crate::rm;
+use crate::server::api::{self, str_bytes};
+use crate::server::host::host;
+use crate::server::hot_xadd::{propagate_replaced, shared, Arg};
+use crate::server::reply::ModuleReply;
+use crate::server::route::{exec_ctx_with, key_kind, Kind, OpenKey};
+use crate::server::stats;
+use crate::stream::digest::idmpauto_iid;
+use crate::stream::stream::IdRequest;
+
+/// The `IDMPAT` keyword the filter reserves.
+static IDMPAT: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+/// A slot the command fills (the time; IDMPAUTO's iid).
+static SLOT: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+/// `IDMP`, which IDMPAUTO propagates as.
+static IDMP_WORD: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+
+/// Creates the long-lived strings (at load); false if one cannot be made.
+pub fn init() -> bool {
+    shared(&IDMPAT, b"IDMPAT").is_some()
+        && shared(&SLOT, b"0").is_some()
+        && shared(&IDMP_WORD, b"IDMP").is_some()
+}
+
+/// Which form a marked vector has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Marks {
+    /// `IDMP pid iid`: slots at 5 and 6.
+    Explicit,
+    /// `IDMPAUTO pid`: slots at 4, 5 and 6.
+    Auto,
+}
+
+/// Called by the filter for an XADD it routes (`argc` arguments): reserves
+/// the slots of an `IDMP pid iid` or `IDMPAUTO pid` given first.
+pub fn mark(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
+    if !host().argv_in_place {
+        return;
+    }
+    let a2 = rm!(RedisModule_CommandFilterArgGet(fctx, 2)).unwrap_or(std::ptr::null_mut());
+    if a2.is_null() {
+        return;
+    }
+    let opt = str_bytes(a2);
+    let (at, slots): (c_int, &[&AtomicPtr<raw::RedisModuleString>]) =
+        if argc >= 8 && opt.eq_ignore_ascii_case(b"idmp") {
+            (5, &[&IDMPAT, &SLOT])
+        } else if argc >= 7 && opt.eq_ignore_ascii_case(b"idmpauto") {
+            (4, &[&SLOT, &IDMPAT, &SLOT])
+        } else {
+            return;
+        };
+    for (n, cell) in slots.iter().enumerate() {
+        let s = cell.load(Ordering::Relaxed);
+        if s.is_null() {
+            return;
+        }
+        // The vector owns one reference (the filter API takes it).
+        let _ = rm!(RedisModule_RetainString(std::ptr::null_mut(), s));
+        let _ = rm!(RedisModule_CommandFilterArgInsert(fctx, at + n as c_int, s));
+    }
+}
+
+/// The marks `argv` carries, if the filter reserved slots in it.
+pub fn marks(argv: &[*mut raw::RedisModuleString]) -> Option<Marks> {
+    let (at, slot) = (IDMPAT.load(Ordering::Relaxed), SLOT.load(Ordering::Relaxed));
+    if at.is_null() || argv.get(5) != Some(&at) || argv.get(6) != Some(&slot) {
+        return None;
+    }
+    Some(if argv.get(4) == Some(&slot) {
+        Marks::Auto
+    } else {
+        Marks::Explicit
+    })
+}
+
+/// `argv` without its reserved slots: what the client sent.
+pub fn without_marks(
+    argv: &[*mut raw::RedisModuleString],
+    m: Marks,
+) -> Vec<*mut raw::RedisModuleString> {
+    let first = match m {
+        Marks::Explicit => 5,
+        Marks::Auto => 4,
+    };
+    argv.iter()
+        .enumerate()
+        .filter(|&(i, _)| !(first..7).contains(&i))
+        .map(|(_, &a)| a)
+        .collect()
+}
+
+/// Serves a marked `idmp.xadd` (the client's own vector) on a module stream;
+/// `false` with nothing done for anything the general path must answer.
+pub fn run(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: &mut [*mut raw::RedisModuleString],
+    m: Marks,
+    flags: u32,
+) -> bool {
+    // name key IDMP pid iid IDMPAT slot * f v ...
+    if argv.len() < 10 || !(argv.len() - 8).is_multiple_of(2) {
+        return false;
+    }
+    let (Some(&name), Some(&keyname)) = (argv.first(), argv.get(1)) else {
+        return false;
+    };
+    let (pid, given_iid, star) = (arg(argv, 3), arg(argv, 4), arg(argv, 7));
+    if str_bytes(name) != b"idmp.xadd"
+        || star != b"*"
+        || pid.is_empty()
+        || (m == Marks::Explicit && given_iid.is_empty())
+    {
+        return false;
+    }
+    let mut stack: [&[u8]; 16] = [&[]; 16];
+    let heap: Vec<&[u8]>;
+    let rest = argv.get(8..).unwrap_or_default();
+    let fields: &[&[u8]] = if rest.len() <= stack.len() {
+        for (d, &s) in stack.iter_mut().zip(rest) {
+            *d = str_bytes(s);
+        }
+        stack.get(..rest.len()).unwrap_or_default()
+    } else {
+        heap = rest.iter().map(|&s| str_bytes(s)).collect();
+        &heap
+    };
+    let key = OpenKey::open(ctx, keyname, true);
+    let Kind::Module(p) = key_kind(key.0) else {
+        return false;
+    };
+    // SAFETY: the pointer is the live value of the open key; the server is
+    // single-threaded here and nothing else borrows it during this call.
+    let Some(s) = (unsafe { p.as_mut() }) else {
+        return false;
+    };
+    let auto_iid;
+    let iid: &[u8] = match m {
+        Marks::Explicit => given_iid,
+        Marks::Auto => {
+            auto_iid = idmpauto_iid(fields);
+            &auto_iid
+        }
+    };
+    let ectx = exec_ctx_with(flags);
+    let before = stats::Tally::of(s);
+    let done = idmp_add(s, pid, iid, IdRequest::Auto, fields, &ectx);
+    stats::account(before, stats::Tally::of(s));
+    let mut buf = [0u8; 41];
+    match done {
+        IdmpAdd::Failed(e) => {
+            ModuleReply::new(ctx).error(e);
+        }
+        IdmpAdd::Duplicate(id) => {
+            reply_bulk(ctx, id.format_into(&mut buf));
+            let counters = counters_argv(arg(argv, 1), s);
+            drop(key);
+            let argv_cow: Vec<Cow<'_, [u8]>> =
+                counters.iter().map(|a| Cow::Borrowed(&a[..])).collect();
+            api::replicate(ctx, &argv_cow, api::OwnArgs::default());
+            let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
+        }
+        IdmpAdd::Added { id, at } => {
+            let id_bytes = id.format_into(&mut buf);
+            reply_bulk(ctx, id_bytes);
+            drop(key);
+            let tbuf = itoa_buf(at);
+            let word = IDMP_WORD.load(Ordering::Relaxed);
+            let word = if word.is_null() {
+                Arg::Bytes(b"IDMP")
+            } else {
+                Arg::Shared(word)
+            };
+            // (The client's iid and `IDMP` stay where their bytes are equal.)
+            let repl = [
+                (6, Arg::Bytes(tbuf.as_bytes())),
+                (7, Arg::Bytes(id_bytes)),
+                (4, Arg::Bytes(iid)),
+                (2, word),
+            ];
+            propagate_replaced(ctx, argv, &repl);
+            let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
+            api::notify(ctx, "xadd", keyname);
+            let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
+        }
+    }
+    true
+}
+
+/// The bytes of argument `i` (empty when absent). They live as long as the
+/// argument's string: the caller must not read them after replacing it.
+fn arg<'a>(argv: &[*mut raw::RedisModuleString], i: usize) -> &'a [u8] {
+    argv.get(i).map_or(&[][..], |&s| str_bytes(s))
+}
+
+fn reply_bulk(ctx: *mut raw::RedisModuleCtx, b: &[u8]) {
+    let _ = rm!(RedisModule_ReplyWithStringBuffer(
+        ctx,
+        b.as_ptr().cast::<c_char>(),
+        b.len()
+    ));
+}
+
+/// A decimal rendering of `v` on the stack.
+struct ItoaBuf {
+    buf: [u8; 20],
+    start: usize,
+}
+
+impl ItoaBuf {
+    fn as_bytes(&self) -> &[u8] {
+        self.buf.get(self.start..).unwrap_or_default()
+    }
+}
+
+fn itoa_buf(mut v: u64) -> ItoaBuf {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        if let Some(d) = buf.get_mut(i) {
+            *d = b'0' + (v % 10) as u8;
+        }
+        v /= 10;
+        if v == 0 || i == 0 {
+            break;
+        }
+    }
+    ItoaBuf { buf, start: i }
+}
