@@ -95,6 +95,8 @@ pub fn check(
     if cached.is_some_and(aclcache::allowed) {
         return None;
     }
+    // Strings and call replies are made with `ctx` from here on.
+    crate::server::api::auto_memory(ctx);
     let (user, user_name) = current_user(ctx, flags)?;
     let new_texts = host_has_72_texts();
     let name = create_string(ctx, native.as_bytes());

@@ -65,7 +65,9 @@ extern "C" fn handler(
     argv: *mut *mut raw::RedisModuleString,
     argc: c_int,
 ) -> c_int {
-    crate::server::api::auto_memory(ctx);
+    // Automatic memory is turned on where strings, keys or call replies are
+    // made with `ctx` (everything but the hot paths, which make none: the
+    // server then skips its bookkeeping for every key they open).
     let ok = guard(false, || {
         let args: &mut [*mut raw::RedisModuleString] = if argv.is_null() || argc <= 0 {
             &mut []
@@ -78,6 +80,7 @@ extern "C" fn handler(
         // A key position request (cluster routing of XREAD/XREADGROUP): answer
         // the positions, run nothing.
         if getkeys::is_request(ctx) {
+            api::auto_memory(ctx);
             getkeys::report_stream_keys(ctx, args);
             return true;
         }
@@ -95,13 +98,19 @@ extern "C" fn handler(
         }
         if name.eq_ignore_ascii_case(b"idmp.type") {
             route::run_type(ctx, args);
-        } else if name.eq_ignore_ascii_case(b"idmp.scan") {
+            return true;
+        }
+        if name.eq_ignore_ascii_case(b"idmp.scan") {
+            api::auto_memory(ctx);
             crate::server::scan::run(ctx, args);
         } else if name.eq_ignore_ascii_case(b"idmp.configget") {
+            api::auto_memory(ctx);
             crate::server::configget::run(ctx, args);
         } else if name.eq_ignore_ascii_case(b"idmp.configset") {
+            api::auto_memory(ctx);
             crate::server::configget::run_set(ctx, args);
         } else {
+            // (Turns automatic memory on past its hot paths.)
             route::run(ctx, args, flags);
         }
         true
@@ -121,6 +130,7 @@ fn routed_acl_check(
     flags: u32,
 ) -> Option<String> {
     if let Some(err) = acl::check_own(ctx, name) {
+        api::auto_memory(ctx);
         return Some(err);
     }
     let native = name
@@ -143,8 +153,15 @@ fn routed_acl_check(
     match native {
         "xinfo" => acl::check(ctx, "xinfo", args, 2, flags),
         "xgroup" => acl::check(ctx, "xgroup", args, 2, flags),
-        "configget" => acl::check(ctx, "config", &config_argv(ctx, b"get", args), 2, flags),
-        "configset" => acl::check(ctx, "config", &config_argv(ctx, b"set", args), 2, flags),
+        "configget" | "configset" => {
+            api::auto_memory(ctx);
+            let sub: &[u8] = if native == "configget" {
+                b"get"
+            } else {
+                b"set"
+            };
+            acl::check(ctx, "config", &config_argv(ctx, sub, args), 2, flags)
+        }
         "idmpcounters" => None,
         "scan" => acl::check(ctx, "scan", args, 1, flags),
         _ => acl::check(ctx, native, args, 1, flags),

@@ -191,6 +191,7 @@ pub fn run(
             drop(key);
             let argv_cow: Vec<Cow<'_, [u8]>> =
                 counters.iter().map(|a| Cow::Borrowed(&a[..])).collect();
+            api::auto_memory(ctx); // (replicate makes its strings with ctx)
             api::replicate(ctx, &argv_cow, api::OwnArgs::default());
             let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
         }

@@ -211,5 +211,6 @@ fn fallback(
             *a = arg.bytes().to_vec().into();
         }
     }
+    api::auto_memory(ctx); // (replicate makes its strings with ctx)
     api::replicate(ctx, &own, api::OwnArgs::default());
 }

@@ -246,6 +246,11 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
     if own && crate::server::hot_xadd::run(ctx, argv, args, flags) {
         return;
     }
+    if own && run_xlen(ctx, argv, args) {
+        return;
+    }
+    // The general path makes strings, keys and call replies with `ctx`.
+    api::auto_memory(ctx);
     let ectx = exec_ctx_with(flags);
     let mut out = ModuleReply::new(ctx);
     let req = match parse(args, &ectx) {
@@ -359,6 +364,43 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
     apply_effects(ctx, keyname, &fx, own);
 }
 
+/// `XLEN key` without the general path (it has nothing to parse but its
+/// arity, which the filter and the server checked): the module stream's
+/// length through the same [`XlenRequest::exec`], the native stream's
+/// through the API, 0 for a missing key, WRONGTYPE otherwise.
+///
+/// [`XlenRequest::exec`]: crate::commands::xlen::XlenRequest::exec
+fn run_xlen(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: &[*mut raw::RedisModuleString],
+    args: &[&[u8]],
+) -> bool {
+    let [name, key] = args else {
+        return false;
+    };
+    if !name.eq_ignore_ascii_case(b"xlen") {
+        return false;
+    }
+    let Some(&keyname) = argv.get(1) else {
+        return false;
+    };
+    let open = OpenKey::open(ctx, keyname, false);
+    let req = crate::commands::xlen::XlenRequest { key };
+    let mut out = ModuleReply::new(ctx);
+    match key_kind(open.0) {
+        // SAFETY: the live value of the open key, only read here.
+        Kind::Module(p) => {
+            let _ = req.exec(unsafe { p.as_ref() }, &mut out);
+        }
+        Kind::Empty => {
+            let _ = req.exec(None, &mut out);
+        }
+        Kind::Native => return native_fast::xlen(ctx, &open),
+        Kind::Other => out.error(WRONGTYPE),
+    }
+    true
+}
+
 /// The native-stream path: forward unchanged (XINFO STREAM adds the IDMP fields).
 fn on_native(
     ctx: *mut raw::RedisModuleCtx,
@@ -378,6 +420,7 @@ fn on_native(
 }
 
 /// `TYPE key`: `stream` for a module stream, the native answer otherwise.
+/// (Automatic memory is off until it forwards.)
 pub fn run_type(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) {
     if argv.len() == 2 {
         let key = OpenKey::open(ctx, argv[1], false);
@@ -389,5 +432,6 @@ pub fn run_type(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleStri
             return;
         }
     }
+    api::auto_memory(ctx);
     forward(ctx, "TYPE", false, argv);
 }
