@@ -3,6 +3,8 @@
 //! `streamPropagateConsumerCreation`) under the module's command names, and
 //! the subcommand syntax error.
 
+use std::borrow::Cow;
+
 use super::util::show;
 use super::Effects;
 use crate::stream::groups::Nack;
@@ -43,67 +45,69 @@ pub fn num<T: ToString>(v: T) -> Vec<u8> {
 }
 
 /// `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last`
-/// (`streamPropagateXCLAIM`) as `idmp.xclaim`.
-pub fn propagate_xclaim(
-    fx: &mut Effects<'_>,
-    key: &[u8],
-    group: &[u8],
+/// (`streamPropagateXCLAIM`) as `idmp.xclaim`. The key and group are
+/// borrowed (the glue passes the client's own strings on), the keywords are
+/// static.
+pub fn propagate_xclaim<'a>(
+    fx: &mut Effects<'a>,
+    key: &'a [u8],
+    group: &'a [u8],
     id: StreamId,
     nack: &Nack,
     last_id: StreamId,
 ) {
-    fx.propagate([
-        b"idmp.xclaim".to_vec(),
-        key.to_vec(),
-        group.to_vec(),
-        nack.consumer().to_vec(),
-        b"0".to_vec(),
-        id.to_bytes(),
-        b"TIME".to_vec(),
-        num(nack.delivery_time),
-        b"RETRYCOUNT".to_vec(),
-        num(nack.delivery_count),
-        b"FORCE".to_vec(),
-        b"JUSTID".to_vec(),
-        b"LASTID".to_vec(),
-        last_id.to_bytes(),
+    fx.replicate.push(vec![
+        Cow::Borrowed(b"idmp.xclaim"),
+        Cow::Borrowed(key),
+        Cow::Borrowed(group),
+        Cow::Owned(nack.consumer().to_vec()),
+        Cow::Borrowed(b"0"),
+        Cow::Owned(id.to_bytes()),
+        Cow::Borrowed(b"TIME"),
+        Cow::Owned(num(nack.delivery_time)),
+        Cow::Borrowed(b"RETRYCOUNT"),
+        Cow::Owned(num(nack.delivery_count)),
+        Cow::Borrowed(b"FORCE"),
+        Cow::Borrowed(b"JUSTID"),
+        Cow::Borrowed(b"LASTID"),
+        Cow::Owned(last_id.to_bytes()),
     ]);
 }
 
 /// `XGROUP SETID key group id ENTRIESREAD n` (`streamPropagateGroupID`) as
 /// `idmp.xgroup`.
-pub fn propagate_group_id(
-    fx: &mut Effects<'_>,
-    key: &[u8],
-    group: &[u8],
+pub fn propagate_group_id<'a>(
+    fx: &mut Effects<'a>,
+    key: &'a [u8],
+    group: &'a [u8],
     last_id: StreamId,
     entries_read: i64,
 ) {
-    fx.propagate([
-        b"idmp.xgroup".to_vec(),
-        b"SETID".to_vec(),
-        key.to_vec(),
-        group.to_vec(),
-        last_id.to_bytes(),
-        b"ENTRIESREAD".to_vec(),
-        num(entries_read),
+    fx.replicate.push(vec![
+        Cow::Borrowed(b"idmp.xgroup"),
+        Cow::Borrowed(b"SETID"),
+        Cow::Borrowed(key),
+        Cow::Borrowed(group),
+        Cow::Owned(last_id.to_bytes()),
+        Cow::Borrowed(b"ENTRIESREAD"),
+        Cow::Owned(num(entries_read)),
     ]);
 }
 
 /// `XGROUP CREATECONSUMER key group consumer`
 /// (`streamPropagateConsumerCreation`) as `idmp.xgroup`.
-pub fn propagate_consumer_creation(
-    fx: &mut Effects<'_>,
-    key: &[u8],
-    group: &[u8],
-    consumer: &[u8],
+pub fn propagate_consumer_creation<'a>(
+    fx: &mut Effects<'a>,
+    key: &'a [u8],
+    group: &'a [u8],
+    consumer: &'a [u8],
 ) {
-    fx.propagate([
-        b"idmp.xgroup".to_vec(),
-        b"CREATECONSUMER".to_vec(),
-        key.to_vec(),
-        group.to_vec(),
-        consumer.to_vec(),
+    fx.replicate.push(vec![
+        Cow::Borrowed(b"idmp.xgroup"),
+        Cow::Borrowed(b"CREATECONSUMER"),
+        Cow::Borrowed(key),
+        Cow::Borrowed(group),
+        Cow::Borrowed(consumer),
     ]);
 }
 

@@ -332,7 +332,7 @@ impl<'a> XgroupRequest<'a> {
         }
     }
 
-    fn setid(&self, s: &mut Stream, trusted: bool, reply: &mut dyn Reply, fx: &mut Effects<'_>) {
+    fn setid(&self, s: &mut Stream, trusted: bool, reply: &mut dyn Reply, fx: &mut Effects<'a>) {
         let key = self.arg(2);
         let group = self.arg(3);
         let idarg = self.arg(4);

@@ -344,7 +344,7 @@ impl<'a> XreadRequest<'a> {
         ctx: &ExecCtx,
         reply: &mut dyn Reply,
         resume: Option<&BlockSpec>,
-    ) -> (XreadOutcome, Vec<(&'a [u8], Effects<'_>)>) {
+    ) -> (XreadOutcome, Vec<(&'a [u8], Effects<'a>)>) {
         let mut effects = Vec::new();
         let starts = match self.resolve(lookup, resume) {
             Ok(s) => s,
@@ -461,7 +461,7 @@ impl<'a> XreadRequest<'a> {
         reply: &mut dyn Reply,
         starts: &[ReadStart],
         count: u64,
-        effects: &mut Vec<(&'a [u8], Effects<'_>)>,
+        effects: &mut Vec<(&'a [u8], Effects<'a>)>,
     ) -> usize {
         let mut served = 0;
         for (key, start) in self.keys.iter().zip(starts) {

@@ -62,15 +62,15 @@ pub fn claimable<'a>(
 /// entry is then `[id, fields, idle-ms, delivery-count]`, where a claimed
 /// entry shows its idle time and delivery count from before this read and
 /// a new entry 0 and 0.
-pub fn serve_group(
+pub fn serve_group<'a>(
     s: &mut Stream,
-    key: &[u8],
-    group: &[u8],
-    consumer: &[u8],
+    key: &'a [u8],
+    group: &'a [u8],
+    consumer: &'a [u8],
     o: &ServeOpts,
     ctx: &ExecCtx,
     reply: &mut dyn Reply,
-) -> Effects<'static> {
+) -> Effects<'a> {
     let mut fx = Effects::default();
     let now = ctx.now_ms;
     let meta = StreamMeta::of(s);

@@ -169,7 +169,10 @@ pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Cow<'_, [u8]>], own: Own
     };
     for (d, a) in strs.iter_mut().zip(rest) {
         *d = match a {
-            Cow::Borrowed(b) => own.find(b).unwrap_or_else(|| create_string(ctx, b)),
+            Cow::Borrowed(b) => own
+                .find(b)
+                .or_else(|| shared_word(b))
+                .unwrap_or_else(|| create_string(ctx, b)),
             Cow::Owned(v) => create_string(ctx, v),
         };
     }
@@ -188,6 +191,44 @@ pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Cow<'_, [u8]>], own: Own
             );
         }
     }
+}
+
+/// The keywords of the propagated commands, passed on as long-lived
+/// strings (RM_Replicate takes a reference to each) instead of being made
+/// for every command.
+const WORDS: &[&[u8]] = &[
+    b"0",
+    b"TIME",
+    b"RETRYCOUNT",
+    b"FORCE",
+    b"JUSTID",
+    b"LASTID",
+    b"SETID",
+    b"ENTRIESREAD",
+    b"CREATECONSUMER",
+    b"IDMP",
+    b"IDMPAT",
+    b"IDMPCFG",
+];
+
+/// The long-lived strings of [`WORDS`], made on first use.
+static WORD_STRINGS: [std::sync::atomic::AtomicPtr<raw::RedisModuleString>; WORDS.len()] =
+    [const { std::sync::atomic::AtomicPtr::new(ptr::null_mut()) }; WORDS.len()];
+
+/// The long-lived string holding `b` when it is one of [`WORDS`].
+fn shared_word(b: &[u8]) -> Option<*mut raw::RedisModuleString> {
+    use std::sync::atomic::Ordering;
+    let i = WORDS.iter().position(|w| *w == b)?;
+    let cell = WORD_STRINGS.get(i)?;
+    let s = cell.load(Ordering::Relaxed);
+    if !s.is_null() {
+        return Some(s);
+    }
+    let s = create_string(ptr::null_mut(), b);
+    (!s.is_null()).then(|| {
+        cell.store(s, Ordering::Relaxed);
+        s
+    })
 }
 
 /// Fires a keyspace event of the stream class.

@@ -333,6 +333,7 @@ fn serve_module(
     ectx: &ExecCtx,
     resume: Option<&BlockSpec>,
     reply: &mut dyn Reply,
+    own: crate::server::api::OwnArgs<'_>,
 ) -> Option<BlockSpec> {
     let mut lookup = GlueLookup {
         ctx,
@@ -342,7 +343,7 @@ fn serve_module(
     let (outcome, per_key) = req.exec_multi(&mut lookup, ectx, reply, resume);
     for (key, fx) in per_key {
         if let Some(name) = lookup.name_of(key) {
-            apply_effects(ctx, name, &fx, Default::default());
+            apply_effects(ctx, name, &fx, own);
         }
     }
     match outcome {
@@ -413,7 +414,11 @@ pub fn run(
         return;
     }
     let mut out = ModuleReply::new(ctx);
-    if let Some(spec) = serve_module(ctx, req, &names, &ectx, None, &mut out) {
+    let own = crate::server::api::OwnArgs {
+        bytes: args,
+        strs: argv,
+    };
+    if let Some(spec) = serve_module(ctx, req, &names, &ectx, None, &mut out, own) {
         if blocking_ok {
             let timeout = spec.timeout_ms;
             block(
@@ -463,7 +468,11 @@ fn retry(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> Result<(), Option<u64>> 
     }
     let ectx = exec_ctx(ctx);
     let mut out = ModuleReply::new(ctx);
-    match serve_module(ctx, &req, &names, &ectx, b.spec.as_ref(), &mut out) {
+    let own = crate::server::api::OwnArgs {
+        bytes: &slices,
+        strs: &strings,
+    };
+    match serve_module(ctx, &req, &names, &ectx, b.spec.as_ref(), &mut out, own) {
         None => Ok(()),
         Some(spec) => Err(spec.claim_wake_ms),
     }
