@@ -118,7 +118,7 @@ impl<'a> XaddRequest<'a> {
                     IdmpAdd::Added { id, at } => (id, Some(at)),
                     IdmpAdd::Duplicate(id) => {
                         reply.stream_id(id);
-                        fx.propagate(counters_argv(self.key, s));
+                        fx.replicate.push(counters_argv(self.key, s));
                         return false;
                     }
                     IdmpAdd::Failed(e) => {
@@ -271,13 +271,14 @@ pub fn idmp_add(
 }
 
 /// What a duplicate propagates: `idmp.idmpcounters key <added> <duplicates>`
-/// (the lifetime counters, so that a replica's stay equal).
-pub fn counters_argv(key: &[u8], s: &Stream) -> [Vec<u8>; 4] {
-    [
-        b"idmp.idmpcounters".to_vec(),
-        key.to_vec(),
-        s.idmp.iids_added.to_string().into_bytes(),
-        s.idmp.iids_duplicates.to_string().into_bytes(),
+/// (the lifetime counters, so that a replica's stay equal); the key is
+/// borrowed (the glue passes the client's own string on).
+pub fn counters_argv<'a>(key: &'a [u8], s: &Stream) -> ReplArgv<'a> {
+    vec![
+        Cow::Borrowed(b"idmp.idmpcounters"),
+        Cow::Borrowed(key),
+        Cow::Owned(s.idmp.iids_added.to_string().into_bytes()),
+        Cow::Owned(s.idmp.iids_duplicates.to_string().into_bytes()),
     ]
 }
 

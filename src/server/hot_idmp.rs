@@ -24,7 +24,6 @@
 //! general path does) goes to the general path with the reserved slots
 //! removed ([`without_marks`]), so it sees exactly what the client sent.
 
-use std::borrow::Cow;
 use std::ffi::{c_char, c_int};
 use std::sync::atomic::{AtomicPtr, Ordering};
 
@@ -187,12 +186,15 @@ pub fn run(
         }
         IdmpAdd::Duplicate(id) => {
             reply_bulk(ctx, id.format_into(&mut buf));
-            let counters = counters_argv(arg(argv, 1), s);
+            let key_bytes = [arg(argv, 1)];
+            let counters = counters_argv(key_bytes[0], s);
             drop(key);
-            let argv_cow: Vec<Cow<'_, [u8]>> =
-                counters.iter().map(|a| Cow::Borrowed(&a[..])).collect();
             api::auto_memory(ctx); // (replicate makes its strings with ctx)
-            api::replicate(ctx, &argv_cow, api::OwnArgs::default());
+            let own = api::OwnArgs {
+                bytes: &key_bytes,
+                strs: std::slice::from_ref(&keyname),
+            };
+            api::replicate(ctx, &counters, own);
             let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
         }
         IdmpAdd::Added { id, at } => {
