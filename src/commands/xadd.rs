@@ -116,8 +116,11 @@ impl<'a> XaddRequest<'a> {
             Some(t) => s.idmp.expire(t),
             None => s.idmp.expire(ctx.now_ms),
         }
+        // The lookup's hashes and places are reused to record a fresh pair.
+        let mut probe = None;
         if let (Some((pid, iid)), None) = (idmp, self.args.idmp_at) {
-            if let Some(id) = s.idmp.lookup(pid, iid, ctx.now_ms) {
+            let found = s.idmp.probe(pid, iid, ctx.now_ms);
+            if let Some(id) = found.found() {
                 s.idmp.iids_duplicates = s.idmp.iids_duplicates.saturating_add(1);
                 reply.stream_id(id);
                 fx.propagate([
@@ -128,6 +131,7 @@ impl<'a> XaddRequest<'a> {
                 ]);
                 return false;
             }
+            probe = Some(found);
         }
 
         let id = match s.resolve_id(self.args.id, ctx.now_ms) {
@@ -150,7 +154,10 @@ impl<'a> XaddRequest<'a> {
                     s.idmp.record_at(pid, iid, id, t);
                     t
                 }
-                None => s.idmp.record(pid, iid, id, ctx.now_ms),
+                None => match probe {
+                    Some(p) => s.idmp.record_probed(p, id, ctx.now_ms),
+                    None => s.idmp.record(pid, iid, id, ctx.now_ms),
+                },
             };
             s.idmp.iids_added = s.idmp.iids_added.saturating_add(1);
             t
