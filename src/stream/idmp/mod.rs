@@ -19,13 +19,16 @@
 //!   ring sequence numbers keyed by the iid's hash: the iid bytes are stored
 //!   once, inline in the 40-byte record when at most 18 bytes long.
 //! * An expiry queue holds one `u32` slot number per recorded iid, in
-//!   insertion (= time) order. A record forgotten by capacity eviction leaves
-//!   a stale queue entry behind; the slot counts its stale entries (they are
-//!   always the slot's oldest ones in the queue), so [`IdmpState::expire`]
-//!   pops the queue front in amortised O(1) per iid: a stale entry is skipped,
-//!   a live one names the globally oldest record, which is its producer's
-//!   front. When the queue is full and at least an eighth of it is stale it is
-//!   compacted in place instead of growing.
+//!   insertion (= time) order. A record forgotten by capacity eviction pops
+//!   the queue front if that is its slot's, else leaves a stale queue entry
+//!   behind; the slot counts its stale entries (they are always the slot's
+//!   oldest ones in the queue), so [`IdmpState::expire`] pops the queue front
+//!   in amortised O(1) per iid: a stale entry is skipped, a live one names the
+//!   globally oldest record, which is its producer's front. When the queue is
+//!   full and at least an eighth of it is stale it is compacted in place
+//!   instead of growing. The state keeps a lower bound of the oldest
+//!   record's expiry time, so `expire` returns on one comparison while
+//!   nothing is due and no stale entry waits.
 //! * Memory follows the live size: a state left empty by expiry is reset;
 //!   when most slab slots are vacant (and the queue is not much larger than
 //!   the vacancy), the queue is compacted and the producers are renumbered
@@ -101,6 +104,9 @@ pub struct IdmpState {
     /// Number of records pushed (wrapping): a [`Probe`] that found its iid
     /// absent is still right while this has not moved.
     pushes: u64,
+    /// No record expires before this time (`u64::MAX`: none is known to
+    /// expire); a lower bound, exact after `expire`.
+    next_expiry: u64,
     epoch: u64,
     last_time_ms: u64,
     slots: Vec<Slot>,
@@ -216,6 +222,7 @@ impl IdmpState {
             settings,
             hasher: KeyedHasher::new(),
             pushes: 0,
+            next_expiry: u64::MAX,
             epoch: 0,
             last_time_ms: 0,
             slots: Vec::new(),
@@ -256,10 +263,24 @@ impl IdmpState {
             .is_some_and(|end| now_ms >= end)
     }
 
+    /// The time at which a record at relative time `t` expires (`u64::MAX`
+    /// if never: see [`IdmpState::expired_at`]).
+    fn expiry_of(&self, t: u32) -> u64 {
+        self.epoch
+            .saturating_add(u64::from(t))
+            .saturating_add(self.duration_ms())
+    }
+
     /// Forgets every iid expired at `now_ms` (recorded at or before
     /// `now_ms - duration`), and drops producers left empty. Amortised O(1)
-    /// per forgotten iid; O(1) when nothing is expired.
+    /// per forgotten iid; one comparison when nothing is due and no stale
+    /// queue entry waits (everything that freed memory since the last call
+    /// has already given it back).
     pub fn expire(&mut self, now_ms: u64) {
+        if now_ms < self.next_expiry && self.stale == 0 {
+            return;
+        }
+        self.next_expiry = u64::MAX;
         while let Some(&s) = self.queue.front() {
             let idx = s as usize;
             let (stale, front_t) = match self.slots.get(idx) {
@@ -284,6 +305,7 @@ impl IdmpState {
                 continue;
             };
             if !self.is_expired(t, now_ms) {
+                self.next_expiry = self.expiry_of(t);
                 break;
             }
             self.queue.pop_front();
@@ -478,13 +500,17 @@ impl IdmpState {
         self.long_iid_bytes += rec.heap_bytes();
         p.push(rec, probe.iid_hash, hasher, limit);
         self.pushes = self.pushes.wrapping_add(1);
+        // The newest record expires last: it matters only to an empty queue.
+        self.next_expiry = self.next_expiry.min(self.expiry_of(rel));
         self.live_iids = self.live_iids.saturating_add(1);
         self.push_queue(s32);
         self.evict(idx, limit);
     }
 
     /// Forgets the oldest iids of the producer in slot `idx` while it holds
-    /// more than `limit`; their queue entries become stale.
+    /// more than `limit`. Per forgotten record, the queue front is popped if
+    /// it is the slot's, else the record's entry becomes stale. Gives memory
+    /// back (`shrink`) when anything went.
     fn evict(&mut self, idx: usize, limit: usize) {
         let hasher = &self.hasher;
         let Some(slot) = self.slots.get_mut(idx) else {
@@ -493,6 +519,9 @@ impl IdmpState {
         let Some(p) = slot.producer.as_mut() else {
             return;
         };
+        if p.len() <= limit {
+            return;
+        }
         let mut evicted = 0u64;
         while p.len() > limit {
             let Some(rec) = p.pop_front(hasher) else {
@@ -500,15 +529,23 @@ impl IdmpState {
             };
             self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
             evicted += 1;
+            // The front entry, if the slot's, is its oldest: the record's,
+            // or a stale one while the record's becomes stale (the slot's
+            // count is the same either way).
+            if self.queue.front().is_some_and(|&q| q as usize == idx) {
+                self.queue.pop_front();
+            } else {
+                slot.stale += 1;
+                self.stale += 1;
+            }
         }
         let now_empty = p.is_empty();
-        slot.stale += evicted;
-        self.stale += evicted;
         self.live_iids = self.live_iids.saturating_sub(evicted);
         self.iids_evicted = self.iids_evicted.saturating_add(evicted);
         if now_empty {
             self.remove_producer(idx);
         }
+        self.shrink();
     }
 
     /// Creates an empty producer for `pid` (whose hash is `hash`) in a free
@@ -595,6 +632,7 @@ impl IdmpState {
     /// Forgets every producer and iid; keeps settings, counters and the
     /// latest insertion time.
     fn clear(&mut self) {
+        self.next_expiry = u64::MAX;
         self.slots = Vec::new();
         self.free = Vec::new();
         self.pids = HashTable::new();

@@ -139,6 +139,15 @@ fn maxsize_one_and_churn_keep_the_queue_bounded() {
     }
     assert_eq!((s.pids_tracked(), s.iids_tracked()), (2, 2));
     assert!(s.queue.len() <= 16, "queue len {}", s.queue.len());
+    // Alone, a producer at maxsize leaves no stale entry behind.
+    let mut one = st(100, 3);
+    for i in 0..1_000u64 {
+        one.record(b"p", &i.to_le_bytes(), id(i), 0);
+        assert_eq!(
+            (one.queue.len(), one.stale),
+            (one.iids_tracked() as usize, 0)
+        );
+    }
     assert_eq!(s.lookup(b"p", &9_999u64.to_le_bytes(), 0), Some(id(9_999)));
     assert_eq!(s.lookup(b"p", &9_998u64.to_le_bytes(), 0), None);
     assert_eq!(s.lookup(b"first", b"i", 0), Some(id(0)));
@@ -150,7 +159,12 @@ fn maxsize_one_and_churn_keep_the_queue_bounded() {
 #[test]
 fn maxsize_zero_tracks_nothing() {
     let mut s = st(100, 0);
+    let empty = s.mem_usage();
     s.record(b"p", b"i", id(1), 0);
+    // Given back at once, not at the next expiry.
+    assert_eq!(s.mem_usage(), empty);
+    s.expire(1);
+    assert_eq!(s.mem_usage(), empty);
     assert_eq!(s.lookup(b"p", b"i", 0), None);
     assert_eq!((s.pids_tracked(), s.iids_tracked()), (0, 0));
     s.expire(1_000_000);
