@@ -257,7 +257,9 @@ pub fn idmp_add(
     ctx: &ExecCtx,
 ) -> IdmpAdd {
     s.idmp.expire(ctx.now_ms);
-    if let Some(id) = s.idmp.lookup(pid, iid, ctx.now_ms) {
+    // The lookup's hashes and places are reused to record a fresh pair.
+    let probe = s.idmp.probe(pid, iid, ctx.now_ms);
+    if let Some(id) = probe.found() {
         s.idmp.iids_duplicates = s.idmp.iids_duplicates.saturating_add(1);
         return IdmpAdd::Duplicate(id);
     }
@@ -265,7 +267,7 @@ pub fn idmp_add(
         Ok(id) => id,
         Err(e) => return IdmpAdd::Failed(e),
     };
-    let at = s.idmp.record(pid, iid, id, ctx.now_ms);
+    let at = s.idmp.record_probed(probe, id, ctx.now_ms);
     s.idmp.iids_added = s.idmp.iids_added.saturating_add(1);
     IdmpAdd::Added { id, at }
 }

@@ -114,12 +114,20 @@ fn pair_input_ambiguous(f: &[u8], v: &[u8]) -> bool {
 /// True when some `region[j..j + 8]` holds `offset + j` as 8-byte
 /// little-endian. Such an offset is below 2^56 (it is a position in the
 /// input), so its last byte is 0: only windows ending at a zero byte are
-/// compared, found with `memchr`.
+/// compared, found with `memchr`; a short region (the usual field name or
+/// value) is scanned directly, cheaper than `memchr`'s set-up.
 fn windows_hold_offset(region: &[u8], offset: usize) -> bool {
-    memchr::memchr_iter(0, region).any(|z| {
+    let holds = |z: usize| {
         z >= 7 && le64(region.get(z - 7..=z).unwrap_or_default()) == Some((offset + z - 7) as u64)
-    })
+    };
+    if region.len() <= SHORT_REGION {
+        return (7..region.len()).any(|z| region.get(z) == Some(&0) && holds(z));
+    }
+    memchr::memchr_iter(0, region).any(holds)
 }
+
+/// Regions up to this long are scanned for zero bytes without `memchr`.
+const SHORT_REGION: usize = 32;
 
 fn le64(w: &[u8]) -> Option<u64> {
     <[u8; 8]>::try_from(w).ok().map(u64::from_le_bytes)
@@ -229,6 +237,34 @@ mod tests {
                 ambiguous_slow(&f, &v),
                 "{f:?} {v:?}"
             );
+        }
+    }
+
+    #[test]
+    fn ambiguity_around_the_short_region_scan() {
+        // Regions up to SHORT_REGION bytes are scanned directly, longer ones
+        // with memchr: plant each offset at every place around that length.
+        for fl in [0usize, 1, 7, 8, 30, 33] {
+            for vl in 24..=48usize {
+                for at in 0..vl.saturating_sub(7) {
+                    let f = vec![b'f'; fl];
+                    let mut v = vec![0u8; vl];
+                    let k = (fl + 8 + at) as u64;
+                    v[at..at + 8].copy_from_slice(&k.to_le_bytes());
+                    assert!(pair_input_ambiguous(&f, &v), "{fl} {vl} {at}");
+                    assert!(ambiguous_slow(&f, &v));
+                    v[at] ^= 0x80;
+                    assert_eq!(pair_input_ambiguous(&f, &v), ambiguous_slow(&f, &v));
+                }
+            }
+        }
+        for fl in 24..=48usize {
+            for at in 0..fl - 7 {
+                let mut f = vec![0u8; fl];
+                f[at..at + 8].copy_from_slice(&(at as u64).to_le_bytes());
+                assert_eq!(pair_input_ambiguous(&f, b"v"), ambiguous_slow(&f, b"v"));
+                assert!(ambiguous_slow(&f, b"v"), "{fl} {at}");
+            }
         }
     }
 

@@ -3,7 +3,7 @@
 
 use hashbrown::HashTable;
 
-use super::producer::{hash_bytes, Producer};
+use super::producer::Producer;
 use super::{IdmpState, Slot};
 
 /// Fewest vacant slots worth a renumbering (low in tests to exercise it).
@@ -91,7 +91,7 @@ impl IdmpState {
                 .and_then(|x| x.producer.as_ref())
                 .map(Producer::pid)
                 .unwrap_or(&[]);
-            hash_bytes(hasher, pid)
+            hasher.hash(pid)
         });
     }
 }

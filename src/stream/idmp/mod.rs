@@ -19,13 +19,16 @@
 //!   ring sequence numbers keyed by the iid's hash: the iid bytes are stored
 //!   once, inline in the 40-byte record when at most 18 bytes long.
 //! * An expiry queue holds one `u32` slot number per recorded iid, in
-//!   insertion (= time) order. A record forgotten by capacity eviction leaves
-//!   a stale queue entry behind; the slot counts its stale entries (they are
-//!   always the slot's oldest ones in the queue), so [`IdmpState::expire`]
-//!   pops the queue front in amortised O(1) per iid: a stale entry is skipped,
-//!   a live one names the globally oldest record, which is its producer's
-//!   front. When the queue is full and at least an eighth of it is stale it is
-//!   compacted in place instead of growing.
+//!   insertion (= time) order. A record forgotten by capacity eviction pops
+//!   the queue front if that is its slot's, else leaves a stale queue entry
+//!   behind; the slot counts its stale entries (they are always the slot's
+//!   oldest ones in the queue), so [`IdmpState::expire`] pops the queue front
+//!   in amortised O(1) per iid: a stale entry is skipped, a live one names the
+//!   globally oldest record, which is its producer's front. When the queue is
+//!   full and at least an eighth of it is stale it is compacted in place
+//!   instead of growing. The state keeps a lower bound of the oldest
+//!   record's expiry time, so `expire` returns on one comparison while
+//!   nothing is due and no stale entry waits.
 //! * Memory follows the live size: a state left empty by expiry is reset;
 //!   when most slab slots are vacant (and the queue is not much larger than
 //!   the vacancy), the queue is compacted and the producers are renumbered
@@ -37,10 +40,19 @@
 //!   the SPEC range 1..86400), records older than the representable range are
 //!   kept as if inserted at the new epoch.
 //!
-//! Hashing uses std's `RandomState` (SipHash with per-state random keys): pids
-//! and iids come from clients.
+//! # Hashing
+//!
+//! pids and iids come from clients, so their hash is keyed with secret random
+//! seeds (HashDoS): foldhash, with a process-wide seed and a per-state seed
+//! drawn from the OS random source (see `hash.rs`). Hash values are never
+//! persisted. A small producer (up to 8 iids) has no index and never hashes
+//! its iids. [`IdmpState::probe`] returns the pid's hash, the iid's hash (if
+//! computed), the producer's slot and whether the iid was absent, and
+//! [`IdmpState::record_probed`] reuses them, checking each is still true: an
+//! XADD IDMP hashes its pid and iid once each and searches once.
 
 mod compact;
+mod hash;
 mod producer;
 mod rec;
 
@@ -49,12 +61,12 @@ mod model_tests;
 #[cfg(test)]
 mod tests;
 
-use std::collections::hash_map::RandomState;
 use std::collections::VecDeque;
 
 use hashbrown::HashTable;
 
-use self::producer::{hash_bytes, Producer};
+use self::hash::KeyedHasher;
+use self::producer::Producer;
 use self::rec::Rec;
 use super::id::StreamId;
 
@@ -88,7 +100,13 @@ struct Slot {
 #[derive(Clone, Debug)]
 pub struct IdmpState {
     settings: IdmpSettings,
-    hasher: RandomState,
+    hasher: KeyedHasher,
+    /// Number of records pushed (wrapping): a [`Probe`] that found its iid
+    /// absent is still right while this has not moved.
+    pushes: u64,
+    /// No record expires before this time (`u64::MAX`: none is known to
+    /// expire); a lower bound, exact after `expire`.
+    next_expiry: u64,
     epoch: u64,
     last_time_ms: u64,
     slots: Vec<Slot>,
@@ -110,6 +128,33 @@ pub struct IdmpState {
     /// iids forgotten because their producer exceeded maxsize (this process
     /// only).
     pub iids_evicted: u64,
+}
+
+/// A looked-up `(pid, iid)`: the answer of [`IdmpState::probe`] and the
+/// hashes and places it found, which [`IdmpState::record_probed`] reuses.
+/// Holds no borrow of the state, so the stream can change in between.
+#[derive(Clone, Debug)]
+pub struct Probe<'k> {
+    pid: &'k [u8],
+    iid: &'k [u8],
+    /// The seed of the hasher that computed the hashes.
+    seed: u64,
+    pid_hash: u64,
+    /// Computed only when a producer's index was searched.
+    iid_hash: Option<u64>,
+    /// The slot of the pid's producer, if it had one.
+    slot: Option<u32>,
+    /// `Some(pushes)` when the iid was not held at all (expired or not).
+    absent_at: Option<u64>,
+    found: Option<StreamId>,
+}
+
+impl Probe<'_> {
+    /// The stream ID recorded for the pair, if tracked and not expired at
+    /// the probe's time (what [`IdmpState::lookup`] answers).
+    pub fn found(&self) -> Option<StreamId> {
+        self.found
+    }
 }
 
 /// The iids of one producer, oldest first: `(iid, stream id, time_ms)`.
@@ -175,7 +220,9 @@ impl IdmpState {
     pub fn new(settings: IdmpSettings) -> Self {
         IdmpState {
             settings,
-            hasher: RandomState::new(),
+            hasher: KeyedHasher::new(),
+            pushes: 0,
+            next_expiry: u64::MAX,
             epoch: 0,
             last_time_ms: 0,
             slots: Vec::new(),
@@ -216,10 +263,24 @@ impl IdmpState {
             .is_some_and(|end| now_ms >= end)
     }
 
+    /// The time at which a record at relative time `t` expires (`u64::MAX`
+    /// if never: see [`IdmpState::expired_at`]).
+    fn expiry_of(&self, t: u32) -> u64 {
+        self.epoch
+            .saturating_add(u64::from(t))
+            .saturating_add(self.duration_ms())
+    }
+
     /// Forgets every iid expired at `now_ms` (recorded at or before
     /// `now_ms - duration`), and drops producers left empty. Amortised O(1)
-    /// per forgotten iid; O(1) when nothing is expired.
+    /// per forgotten iid; one comparison when nothing is due and no stale
+    /// queue entry waits (everything that freed memory since the last call
+    /// has already given it back).
     pub fn expire(&mut self, now_ms: u64) {
+        if now_ms < self.next_expiry && self.stale == 0 {
+            return;
+        }
+        self.next_expiry = u64::MAX;
         while let Some(&s) = self.queue.front() {
             let idx = s as usize;
             let (stale, front_t) = match self.slots.get(idx) {
@@ -244,6 +305,7 @@ impl IdmpState {
                 continue;
             };
             if !self.is_expired(t, now_ms) {
+                self.next_expiry = self.expiry_of(t);
                 break;
             }
             self.queue.pop_front();
@@ -278,7 +340,7 @@ impl IdmpState {
         let Some(p) = slot.producer.take() else {
             return;
         };
-        let hash = hash_bytes(&self.hasher, p.pid());
+        let hash = self.hasher.hash(p.pid());
         if let Ok(entry) = self.pids.find_entry(hash, |&s| s as usize == idx) {
             entry.remove();
         }
@@ -288,8 +350,8 @@ impl IdmpState {
         }
     }
 
-    fn find_slot(&self, pid: &[u8]) -> Option<usize> {
-        let hash = hash_bytes(&self.hasher, pid);
+    /// The slot of the producer of `pid`, whose hash is `hash`.
+    fn find_slot(&self, hash: u64, pid: &[u8]) -> Option<usize> {
         let slots = &self.slots;
         self.pids
             .find(hash, |&s| {
@@ -301,29 +363,66 @@ impl IdmpState {
             .map(|&s| s as usize)
     }
 
-    fn producer(&self, pid: &[u8]) -> Option<&Producer> {
-        let idx = self.find_slot(pid)?;
-        self.slots.get(idx)?.producer.as_ref()
+    /// Hashes `(pid, iid)` and finds them: the stream ID recorded for the
+    /// pair if tracked and not expired at `now_ms` ([`Probe::found`], the
+    /// same as [`IdmpState::lookup`]), and what
+    /// [`IdmpState::record_probed`] needs to record the pair without hashing
+    /// or searching again. Exact whether or not [`IdmpState::expire`] has
+    /// run.
+    pub fn probe<'k>(&self, pid: &'k [u8], iid: &'k [u8], now_ms: u64) -> Probe<'k> {
+        let pid_hash = self.hasher.hash(pid);
+        let mut probe = Probe {
+            pid,
+            iid,
+            seed: self.hasher.seed(),
+            pid_hash,
+            iid_hash: None,
+            slot: None,
+            absent_at: None,
+            found: None,
+        };
+        let Some(idx) = self.find_slot(pid_hash, pid) else {
+            probe.absent_at = Some(self.pushes);
+            return probe;
+        };
+        probe.slot = u32::try_from(idx).ok();
+        let Some(p) = self.slots.get(idx).and_then(|x| x.producer.as_ref()) else {
+            return probe;
+        };
+        match p.position(&self.hasher, iid, &mut probe.iid_hash) {
+            None => probe.absent_at = Some(self.pushes),
+            Some(pos) => {
+                probe.found = p
+                    .get(pos)
+                    .filter(|r| !self.is_expired(r.t(), now_ms))
+                    .map(Rec::id);
+            }
+        }
+        probe
     }
 
     /// The stream ID recorded for `(pid, iid)`, if tracked and not expired at
     /// `now_ms`. Exact whether or not [`IdmpState::expire`] has run.
     pub fn lookup(&self, pid: &[u8], iid: &[u8], now_ms: u64) -> Option<StreamId> {
-        let p = self.producer(pid)?;
-        let r = p.find(&self.hasher, iid)?;
-        if self.is_expired(r.t(), now_ms) {
-            None
-        } else {
-            Some(r.id())
-        }
+        self.probe(pid, iid, now_ms).found()
     }
 
     /// Records a fresh `(pid, iid) -> id` (the caller looked it up first) at
     /// `max(now_ms, last_time_ms())`, evicts the pid's oldest iids beyond
     /// maxsize, and returns the time used. Does not count.
     pub fn record(&mut self, pid: &[u8], iid: &[u8], id: StreamId, now_ms: u64) -> u64 {
+        let probe = self.keys(pid, iid);
+        self.record_probed(probe, id, now_ms)
+    }
+
+    /// [`IdmpState::record`] of the pair of `probe` (which found nothing
+    /// live), reusing its hashes and search: a fresh IDMP add hashes the pid
+    /// and the iid once each. A probe taken from another state, or made
+    /// stale by records since, is still right (it is checked and redone as
+    /// needed), only slower.
+    pub fn record_probed(&mut self, probe: Probe<'_>, id: StreamId, now_ms: u64) -> u64 {
         let t = now_ms.max(self.last_time_ms);
-        self.record_at(pid, iid, id, t);
+        self.insert(probe, id, t);
         t
     }
 
@@ -332,6 +431,27 @@ impl IdmpState {
     /// pair is still tracked (callers look up first), only its stream ID is
     /// replaced and its age and place in the eviction order are kept.
     pub fn record_at(&mut self, pid: &[u8], iid: &[u8], id: StreamId, time_ms: u64) {
+        let probe = self.keys(pid, iid);
+        self.insert(probe, id, time_ms);
+    }
+
+    /// A probe of `(pid, iid)` that hashed the pid only and searched nothing.
+    fn keys<'k>(&self, pid: &'k [u8], iid: &'k [u8]) -> Probe<'k> {
+        Probe {
+            pid,
+            iid,
+            seed: self.hasher.seed(),
+            pid_hash: self.hasher.hash(pid),
+            iid_hash: None,
+            slot: None,
+            absent_at: None,
+            found: None,
+        }
+    }
+
+    /// [`IdmpState::record_at`] of the pair of `probe`, trusting of the probe
+    /// only what is still true.
+    fn insert(&mut self, mut probe: Probe<'_>, id: StreamId, time_ms: u64) {
         let time = time_ms.max(self.last_time_ms);
         self.last_time_ms = time;
         self.expire(time);
@@ -339,9 +459,21 @@ impl IdmpState {
         let rel = u32::try_from(time.saturating_sub(self.epoch)).unwrap_or(u32::MAX);
         let limit = self.settings.maxsize as usize;
 
-        let idx = match self.find_slot(pid) {
+        if probe.seed != self.hasher.seed() {
+            probe = self.keys(probe.pid, probe.iid);
+        }
+        let (pid, iid) = (probe.pid, probe.iid);
+        // The probe's slot is still the producer's if it holds a producer
+        // of this pid (pids are unique); expiry may have moved or removed it.
+        let hinted = probe.slot.map(|s| s as usize).filter(|&s| {
+            self.slots
+                .get(s)
+                .and_then(|x| x.producer.as_ref())
+                .is_some_and(|p| p.pid() == pid)
+        });
+        let idx = match hinted.or_else(|| self.find_slot(probe.pid_hash, pid)) {
             Some(idx) => idx,
-            None => match self.new_producer(pid) {
+            None => match self.new_producer(pid, probe.pid_hash) {
                 Some(idx) => idx,
                 None => return,
             },
@@ -349,24 +481,36 @@ impl IdmpState {
         let Ok(s32) = u32::try_from(idx) else {
             return;
         };
+        // Records only leave between the probe and now unless some were
+        // pushed: an iid absent then is absent now.
+        let absent = probe.absent_at == Some(self.pushes);
         let hasher = &self.hasher;
         let Some(p) = self.slots.get_mut(idx).and_then(|x| x.producer.as_mut()) else {
             return;
         };
-        if let Some(r) = p.find_mut(hasher, iid) {
-            r.set_id(id);
-            return;
+        if !absent {
+            if let Some(pos) = p.position(hasher, iid, &mut probe.iid_hash) {
+                if let Some(r) = p.get_mut(pos) {
+                    r.set_id(id);
+                }
+                return;
+            }
         }
         let rec = Rec::new(iid, id, rel);
         self.long_iid_bytes += rec.heap_bytes();
-        p.push(rec, hasher, limit);
+        p.push(rec, probe.iid_hash, hasher, limit);
+        self.pushes = self.pushes.wrapping_add(1);
+        // The newest record expires last: it matters only to an empty queue.
+        self.next_expiry = self.next_expiry.min(self.expiry_of(rel));
         self.live_iids = self.live_iids.saturating_add(1);
         self.push_queue(s32);
         self.evict(idx, limit);
     }
 
     /// Forgets the oldest iids of the producer in slot `idx` while it holds
-    /// more than `limit`; their queue entries become stale.
+    /// more than `limit`. Per forgotten record, the queue front is popped if
+    /// it is the slot's, else the record's entry becomes stale. Gives memory
+    /// back (`shrink`) when anything went.
     fn evict(&mut self, idx: usize, limit: usize) {
         let hasher = &self.hasher;
         let Some(slot) = self.slots.get_mut(idx) else {
@@ -375,6 +519,9 @@ impl IdmpState {
         let Some(p) = slot.producer.as_mut() else {
             return;
         };
+        if p.len() <= limit {
+            return;
+        }
         let mut evicted = 0u64;
         while p.len() > limit {
             let Some(rec) = p.pop_front(hasher) else {
@@ -382,19 +529,28 @@ impl IdmpState {
             };
             self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
             evicted += 1;
+            // The front entry, if the slot's, is its oldest: the record's,
+            // or a stale one while the record's becomes stale (the slot's
+            // count is the same either way).
+            if self.queue.front().is_some_and(|&q| q as usize == idx) {
+                self.queue.pop_front();
+            } else {
+                slot.stale += 1;
+                self.stale += 1;
+            }
         }
         let now_empty = p.is_empty();
-        slot.stale += evicted;
-        self.stale += evicted;
         self.live_iids = self.live_iids.saturating_sub(evicted);
         self.iids_evicted = self.iids_evicted.saturating_add(evicted);
         if now_empty {
             self.remove_producer(idx);
         }
+        self.shrink();
     }
 
-    /// Creates an empty producer for `pid` in a free slot; its index.
-    fn new_producer(&mut self, pid: &[u8]) -> Option<usize> {
+    /// Creates an empty producer for `pid` (whose hash is `hash`) in a free
+    /// slot; its index.
+    fn new_producer(&mut self, pid: &[u8], hash: u64) -> Option<usize> {
         let idx = match self.free.pop() {
             Some(s) => s as usize,
             None => {
@@ -409,13 +565,13 @@ impl IdmpState {
         self.live_pids += 1;
         let slots = &self.slots;
         let hasher = &self.hasher;
-        self.pids.insert_unique(hash_bytes(hasher, pid), s32, |&s| {
+        self.pids.insert_unique(hash, s32, |&s| {
             let pid = slots
                 .get(s as usize)
                 .and_then(|x| x.producer.as_ref())
                 .map(Producer::pid)
                 .unwrap_or(&[]);
-            hash_bytes(hasher, pid)
+            hasher.hash(pid)
         });
         Some(idx)
     }
@@ -476,6 +632,7 @@ impl IdmpState {
     /// Forgets every producer and iid; keeps settings, counters and the
     /// latest insertion time.
     fn clear(&mut self) {
+        self.next_expiry = u64::MAX;
         self.slots = Vec::new();
         self.free = Vec::new();
         self.pids = HashTable::new();

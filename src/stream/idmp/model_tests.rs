@@ -66,6 +66,9 @@ enum Op {
     Record(usize, usize, u64),
     RecordAt(usize, usize, u64),
     Lookup(usize, usize, u64),
+    /// XADD's path: probe, something in between (see `between`), then
+    /// record the probed pair.
+    Probed(usize, usize, u64, u8),
     Expire(u64),
     Configure(Option<u32>, Option<u32>),
     Jump(u64),
@@ -96,6 +99,8 @@ fn op() -> impl Strategy<Value = Op> {
         6 => (0..8usize, 0..24usize, 0..7u64).prop_map(|(p, i, d)| Op::Record(p, i, d * 250)),
         1 => (0..8usize, 0..24usize, 0..13u64).prop_map(|(p, i, d)| Op::RecordAt(p, i, d * 250)),
         4 => (0..8usize, 0..24usize, 0..13u64).prop_map(|(p, i, d)| Op::Lookup(p, i, d * 250)),
+        6 => (0..8usize, 0..24usize, 0..7u64, 0..8u8)
+            .prop_map(|(p, i, d, b)| Op::Probed(p, i, d * 250, b)),
         2 => (0..13u64).prop_map(|d| Op::Expire(d * 250)),
         1 => (proptest::option::of(1..4u32), proptest::option::of(prop_oneof![0..5u32, 8..16u32]))
             .prop_map(|(d, m)| Op::Configure(d, m)),
@@ -162,6 +167,48 @@ proptest! {
                         s.lookup(&pid_of(p), &iid_of(i), clock + d),
                         m.lookup(&pid_of(p), &iid_of(i), clock + d)
                     );
+                }
+                Op::Probed(p, i, d, between) => {
+                    let (pid, iid) = (pid_of(p), iid_of(i));
+                    let now = clock + d;
+                    let probe = s.probe(&pid, &iid, now);
+                    prop_assert_eq!(probe.found(), m.lookup(&pid, &iid, now));
+                    prop_assert_eq!(probe.found(), s.lookup(&pid, &iid, now));
+                    n += 1;
+                    // Changes between the probe and the record, which the
+                    // record must notice: expiry (removing the producer or
+                    // moving it in the slab), the same pair or another iid
+                    // recorded, another producer created, a reset.
+                    match between {
+                        1 => {
+                            s.expire(now + 2_000);
+                            m.expire(now + 2_000);
+                        }
+                        2 => {
+                            s.record(&pid, &iid, StreamId::new(n, 2), now);
+                            m.record_at(&pid, &iid, StreamId::new(n, 2), now);
+                        }
+                        3 => {
+                            let other = pid_of((p + 1) % 8);
+                            s.record(&other, &iid, StreamId::new(n, 3), now);
+                            m.record_at(&other, &iid, StreamId::new(n, 3), now);
+                        }
+                        4 => {
+                            let d = m.settings.duration_secs % 3 + 1;
+                            if s.configure(Some(d), None) {
+                                m.settings.duration_secs = d;
+                                m.recs.clear();
+                            }
+                        }
+                        5 => {
+                            let other = iid_of((i + 1) % 24);
+                            s.record_at(&pid, &other, StreamId::new(n, 5), now);
+                            m.record_at(&pid, &other, StreamId::new(n, 5), now);
+                        }
+                        _ => {}
+                    }
+                    let t = s.record_probed(probe, StreamId::new(n, 0), now);
+                    prop_assert_eq!(t, m.record_at(&pid, &iid, StreamId::new(n, 0), now));
                 }
                 Op::Expire(d) => {
                     s.expire(clock + d);

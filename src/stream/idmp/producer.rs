@@ -2,16 +2,11 @@
 //! the ring, so that each iid's bytes are stored exactly once.
 
 use std::collections::VecDeque;
-use std::hash::BuildHasher;
 
 use hashbrown::HashTable;
 
+use super::hash::KeyedHasher;
 use super::rec::Rec;
-
-/// Hashes bytes with the state's keyed (SipHash) hasher.
-pub(super) fn hash_bytes<S: BuildHasher>(hasher: &S, bytes: &[u8]) -> u64 {
-    hasher.hash_one(bytes)
-}
 
 /// Above this many iids a producer builds its hash index; up to it a linear
 /// scan of the ring is as fast and saves the index's allocation.
@@ -35,17 +30,17 @@ pub(super) struct Producer {
     index: HashTable<u32>,
 }
 
-fn rehash<'a, S: BuildHasher>(
+fn rehash<'a>(
     recs: &'a VecDeque<Rec>,
     head: u32,
-    hasher: &'a S,
+    hasher: &'a KeyedHasher,
 ) -> impl Fn(&u32) -> u64 + 'a {
     move |&s| {
         let iid = recs
             .get(s.wrapping_sub(head) as usize)
             .map(Rec::iid)
             .unwrap_or(&[]);
-        hash_bytes(hasher, iid)
+        hasher.hash(iid)
     }
 }
 
@@ -79,13 +74,21 @@ impl Producer {
         !self.index.is_empty()
     }
 
-    /// Ring position of `iid`, expired or not.
-    fn position<S: BuildHasher>(&self, hasher: &S, iid: &[u8]) -> Option<usize> {
+    /// Ring position of `iid`, expired or not. `hash` caches the iid's
+    /// hash: it is computed (and stored) only when the index is used, so a
+    /// small producer never hashes.
+    pub(super) fn position(
+        &self,
+        hasher: &KeyedHasher,
+        iid: &[u8],
+        hash: &mut Option<u64>,
+    ) -> Option<usize> {
         if !self.indexed() {
             return self.recs.iter().position(|r| r.iid() == iid);
         }
+        let h = *hash.get_or_insert_with(|| hasher.hash(iid));
         let head = self.head_seq;
-        let seq = self.index.find(hash_bytes(hasher, iid), |&s| {
+        let seq = self.index.find(h, |&s| {
             self.recs
                 .get(s.wrapping_sub(head) as usize)
                 .is_some_and(|r| r.iid() == iid)
@@ -93,14 +96,8 @@ impl Producer {
         Some(seq.wrapping_sub(head) as usize)
     }
 
-    /// The record of `iid`, expired or not.
-    pub(super) fn find<S: BuildHasher>(&self, hasher: &S, iid: &[u8]) -> Option<&Rec> {
-        self.recs.get(self.position(hasher, iid)?)
-    }
-
-    /// Mutable access to the record of `iid`.
-    pub(super) fn find_mut<S: BuildHasher>(&mut self, hasher: &S, iid: &[u8]) -> Option<&mut Rec> {
-        let pos = self.position(hasher, iid)?;
+    /// Mutable access to the record at position `pos` (0 = oldest).
+    pub(super) fn get_mut(&mut self, pos: usize) -> Option<&mut Rec> {
         self.recs.get_mut(pos)
     }
 
@@ -109,31 +106,31 @@ impl Producer {
         self.recs.front()
     }
 
-    /// Appends a record whose iid is not held. The ring grows by half its
-    /// size but never beyond `limit` (the maxsize), so a full producer
-    /// wastes no capacity.
-    pub(super) fn push<S: BuildHasher>(&mut self, rec: Rec, hasher: &S, limit: usize) {
+    /// Appends a record whose iid is not held; `hash` is the iid's hash if
+    /// already known. The ring grows by half its size but never beyond
+    /// `limit` (the maxsize), so a full producer wastes no capacity.
+    pub(super) fn push(&mut self, rec: Rec, hash: Option<u64>, hasher: &KeyedHasher, limit: usize) {
         let len = self.recs.len();
         if len == self.recs.capacity() {
             let target = (len + len / 2).max(len + 1).min(limit.max(len + 1));
             self.recs.reserve_exact(target - len);
         }
         let seq = self.head_seq.wrapping_add(len as u32);
-        let hash = hash_bytes(hasher, rec.iid());
+        let hash = if self.indexed() {
+            Some(hash.unwrap_or_else(|| hasher.hash(rec.iid())))
+        } else {
+            None
+        };
         self.recs.push_back(rec);
         let head = self.head_seq;
-        if self.indexed() {
+        if let Some(hash) = hash {
             self.index
                 .insert_unique(hash, seq, rehash(&self.recs, head, hasher));
         } else if self.recs.len() > INDEX_ABOVE {
             let mut index = HashTable::with_capacity(self.recs.len());
             for (k, r) in self.recs.iter().enumerate() {
                 let s = head.wrapping_add(k as u32);
-                index.insert_unique(
-                    hash_bytes(hasher, r.iid()),
-                    s,
-                    rehash(&self.recs, head, hasher),
-                );
+                index.insert_unique(hasher.hash(r.iid()), s, rehash(&self.recs, head, hasher));
             }
             self.index = index;
         }
@@ -141,7 +138,7 @@ impl Producer {
 
     /// Removes and returns the oldest record; shrinks the ring and the index
     /// when they are mostly empty, so memory follows the live size.
-    pub(super) fn pop_front<S: BuildHasher>(&mut self, hasher: &S) -> Option<Rec> {
+    pub(super) fn pop_front(&mut self, hasher: &KeyedHasher) -> Option<Rec> {
         let rec = self.recs.pop_front()?;
         let head = self.head_seq;
         self.head_seq = head.wrapping_add(1);
@@ -151,7 +148,7 @@ impl Producer {
                 self.index = HashTable::new();
             } else if let Ok(entry) = self
                 .index
-                .find_entry(hash_bytes(hasher, rec.iid()), |&s| s == head)
+                .find_entry(hasher.hash(rec.iid()), |&s| s == head)
             {
                 entry.remove();
             }

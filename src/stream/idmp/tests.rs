@@ -139,6 +139,15 @@ fn maxsize_one_and_churn_keep_the_queue_bounded() {
     }
     assert_eq!((s.pids_tracked(), s.iids_tracked()), (2, 2));
     assert!(s.queue.len() <= 16, "queue len {}", s.queue.len());
+    // Alone, a producer at maxsize leaves no stale entry behind.
+    let mut one = st(100, 3);
+    for i in 0..1_000u64 {
+        one.record(b"p", &i.to_le_bytes(), id(i), 0);
+        assert_eq!(
+            (one.queue.len(), one.stale),
+            (one.iids_tracked() as usize, 0)
+        );
+    }
     assert_eq!(s.lookup(b"p", &9_999u64.to_le_bytes(), 0), Some(id(9_999)));
     assert_eq!(s.lookup(b"p", &9_998u64.to_le_bytes(), 0), None);
     assert_eq!(s.lookup(b"first", b"i", 0), Some(id(0)));
@@ -150,7 +159,12 @@ fn maxsize_one_and_churn_keep_the_queue_bounded() {
 #[test]
 fn maxsize_zero_tracks_nothing() {
     let mut s = st(100, 0);
+    let empty = s.mem_usage();
     s.record(b"p", b"i", id(1), 0);
+    // Given back at once, not at the next expiry.
+    assert_eq!(s.mem_usage(), empty);
+    s.expire(1);
+    assert_eq!(s.mem_usage(), empty);
     assert_eq!(s.lookup(b"p", b"i", 0), None);
     assert_eq!((s.pids_tracked(), s.iids_tracked()), (0, 0));
     s.expire(1_000_000);
@@ -421,4 +435,63 @@ fn index_is_built_and_dropped_as_a_producer_grows_and_shrinks() {
     }
     s.record(b"p", b"again", id(50), 30_000);
     assert_eq!(s.lookup(b"p", b"again", 30_000), Some(id(50)));
+}
+
+#[test]
+fn a_probe_records_what_record_would() {
+    let mut s = st(10, 100);
+    for i in 0..20u64 {
+        s.record(b"p", &i.to_le_bytes(), id(i), 1_000);
+    }
+    // Fresh pair in an indexed producer, in a small one, and a new pid.
+    for (pid, iid, n) in [
+        (&b"p"[..], &b"fresh"[..], 100u64),
+        (b"q", b"one", 101),
+        (b"q", b"two", 102),
+    ] {
+        let probe = s.probe(pid, iid, 2_000);
+        assert_eq!(probe.found(), None);
+        assert_eq!(s.record_probed(probe, id(n), 2_000), 2_000);
+        assert_eq!(s.lookup(pid, iid, 2_000), Some(id(n)));
+    }
+    // A live pair is found; recording it anyway replaces its stream ID.
+    let (three, four) = (3u64.to_le_bytes(), 4u64.to_le_bytes());
+    let probe = s.probe(b"p", &three, 2_000);
+    assert_eq!(probe.found(), Some(id(3)));
+    s.record_probed(probe, id(103), 2_000);
+    assert_eq!(s.lookup(b"p", &three, 2_000), Some(id(103)));
+    assert_eq!(s.iids_tracked(), 23);
+    // An expired pair is not found, and is recorded anew.
+    let probe = s.probe(b"p", &four, 11_000);
+    assert_eq!(probe.found(), None);
+    s.record_probed(probe, id(104), 11_000);
+    assert_eq!(s.lookup(b"p", &four, 11_000), Some(id(104)));
+    assert_eq!(s.iids_tracked(), 4);
+    assert_eq!(iids_of(&s, b"p"), vec![b"fresh".to_vec(), four.to_vec()]);
+}
+
+#[test]
+fn a_probe_of_another_state_is_redone() {
+    let mut a = st(10, 100);
+    let mut b = st(10, 100);
+    for i in 0..20u64 {
+        a.record(b"p", &i.to_le_bytes(), id(i), 1_000);
+        b.record(b"p", &i.to_le_bytes(), id(i), 1_000);
+    }
+    let c = a.clone();
+    // Same number of records pushed, but only `a` holds "x": `b`'s probe
+    // (other hash keys, and "x" absent there) means nothing in `a`.
+    a.record(b"p", b"x", id(50), 1_000);
+    b.record(b"p", b"y", id(50), 1_000);
+    let probe = b.probe(b"p", b"x", 1_000);
+    assert_eq!(probe.found(), None);
+    a.record_probed(probe, id(51), 1_000);
+    assert_eq!(a.lookup(b"p", b"x", 1_000), Some(id(51)));
+    assert_eq!(a.iids_tracked(), 21);
+    assert_eq!(iids_of(&a, b"p").iter().filter(|i| *i == b"x").count(), 1);
+    // A clone hashes alike: its probes are valid in the original.
+    let probe = c.probe(b"p", b"new", 1_000);
+    a.record_probed(probe, id(52), 1_000);
+    assert_eq!(a.lookup(b"p", b"new", 1_000), Some(id(52)));
+    assert_eq!(a.iids_tracked(), 22);
 }
