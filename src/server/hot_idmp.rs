@@ -107,20 +107,18 @@ pub fn marks(argv: &[*mut raw::RedisModuleString]) -> Option<Marks> {
     })
 }
 
-/// `argv` without its reserved slots: what the client sent.
+/// `argv` without its reserved slots, wherever they are (another module's
+/// filter may have moved them): what the client sent. `None` when it has
+/// none.
 pub fn without_marks(
     argv: &[*mut raw::RedisModuleString],
-    m: Marks,
-) -> Vec<*mut raw::RedisModuleString> {
-    let first = match m {
-        Marks::Explicit => 5,
-        Marks::Auto => 4,
-    };
-    argv.iter()
-        .enumerate()
-        .filter(|&(i, _)| !(first..7).contains(&i))
-        .map(|(_, &a)| a)
-        .collect()
+) -> Option<Vec<*mut raw::RedisModuleString>> {
+    let (at, slot) = (IDMPAT.load(Ordering::Relaxed), SLOT.load(Ordering::Relaxed));
+    let is_mark = |a: &*mut raw::RedisModuleString| !at.is_null() && (*a == at || *a == slot);
+    if !argv.iter().any(is_mark) {
+        return None;
+    }
+    Some(argv.iter().filter(|a| !is_mark(a)).copied().collect())
 }
 
 /// Serves a marked `idmp.xadd` (the client's own vector) on a module stream;

@@ -212,14 +212,16 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
     // An XADD IDMP/IDMPAUTO the filter reserved slots in: its hot path, or
     // what the client sent for the general path (a copy: no in-place
     // propagation from it).
+    if let Some(m) = crate::server::hot_idmp::marks(argv) {
+        if crate::server::hot_idmp::run(ctx, argv, m, flags) {
+            return;
+        }
+    }
     let mut unmarked: Vec<*mut raw::RedisModuleString>;
     let (argv, own): (&mut [*mut raw::RedisModuleString], bool) =
-        match crate::server::hot_idmp::marks(argv) {
-            Some(m) => {
-                if crate::server::hot_idmp::run(ctx, argv, m, flags) {
-                    return;
-                }
-                unmarked = crate::server::hot_idmp::without_marks(argv, m);
+        match crate::server::hot_idmp::without_marks(argv) {
+            Some(v) => {
+                unmarked = v;
                 (&mut unmarked, false)
             }
             None => (argv, true),
