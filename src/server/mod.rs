@@ -20,6 +20,7 @@ pub mod host;
 pub mod info;
 pub mod limits;
 pub mod migrate;
+pub mod nameidx;
 pub mod native_fast;
 pub mod reply;
 pub mod route;
