@@ -12,6 +12,7 @@ use crate::commands::glob::{glob_match_nocase, is_pattern};
 use crate::rm;
 use crate::server::api::{create_string, str_bytes};
 use crate::server::guard::guard;
+use crate::server::skip::Skippable;
 
 /// Standard name -> (module command name, native arity).
 ///
@@ -47,6 +48,16 @@ pub const ROUTES: &[(&str, &str, i32)] = &[
 fn route_on(native: &str) -> bool {
     let host = crate::server::host::host();
     !matches!(native, "xdelex" | "xackdel") || host.serves(native)
+}
+
+/// The routed names the filter may leave to the host (skip.rs).
+fn skippable(native: &str) -> Option<Skippable> {
+    match native {
+        "type" => Some(Skippable::Type),
+        "xlen" => Some(Skippable::Xlen),
+        "xadd" => Some(Skippable::Xadd),
+        _ => None,
+    }
 }
 
 /// XINFO subcommands the module serves, with their native arity.
@@ -147,6 +158,10 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
         // (The names that invalidate start with none of these letters, or
         // hold a dot.)
         let first = name.first().map_or(0, u8::to_ascii_lowercase);
+        if first == b'm' && name.eq_ignore_ascii_case(b"multi") {
+            // Commands queued from now on run later: see skip.rs.
+            crate::server::skip::saw_multi();
+        }
         let routable = matches!(first, b'x' | b't' | b's' | b'c');
         if (!routable || name.contains(&b'.')) && crate::server::aclcache::invalidates(name) {
             crate::server::aclcache::invalidate();
@@ -165,6 +180,17 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
                 }
                 if native == "xgroup" && !sub_routed(fctx, argc, XGROUP_SUBS) {
                     return;
+                }
+                // A key that is certainly not a module stream: the host
+                // answers as the module would (skip.rs).
+                if let Some(which) = skippable(native) {
+                    let arg = |pos| {
+                        rm!(RedisModule_CommandFilterArgGet(fctx, pos))
+                            .unwrap_or(std::ptr::null_mut())
+                    };
+                    if crate::server::skip::leave_to_host(which, argc, arg) {
+                        return;
+                    }
                 }
                 // Valkey/7.2+: a caller the ACL denies keeps the native
                 // command, for the native denial (see acl::denied_natively).
@@ -228,6 +254,19 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
     })
 }
 
+/// Whether the server's `multi` is MULTI (not renamed away, nor another
+/// command renamed to it): the filter must see every MULTI by that name.
+fn multi_is_multi(ctx: *mut raw::RedisModuleCtx) -> bool {
+    let mut args = [create_string(ctx, b"INFO"), create_string(ctx, b"multi")];
+    let Some(reply) = crate::server::call::call_v(ctx, "COMMAND", "", &mut args) else {
+        return false;
+    };
+    let e = reply.elem();
+    e.at(0)
+        .and_then(|info| info.at(0))
+        .is_some_and(|n| n.bytes().eq_ignore_ascii_case(b"multi"))
+}
+
 /// Creates the route targets and registers the filter.
 pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
     for (i, (_, target, _)) in ROUTES.iter().enumerate() {
@@ -255,6 +294,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
     }
     SCAN.store(sc, Ordering::Relaxed);
     crate::server::acl::init_filter_check(ctx);
+    crate::server::skip::init(ctx, multi_is_multi(ctx));
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,
         Some(filter),

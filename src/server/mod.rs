@@ -25,6 +25,7 @@ pub mod native_fast;
 pub mod reply;
 pub mod route;
 pub mod scan;
+pub mod skip;
 pub mod stats;
 pub mod translate;
 pub mod wake;
