@@ -161,6 +161,13 @@ impl Index {
     /// Whether some database may hold a module stream named `name`; `false`
     /// is certain.
     pub fn may_hold(&self, name: &[u8]) -> bool {
+        self.may_hold_lazy(|| name)
+    }
+
+    /// [`Index::may_hold`], reading the name only when the index is not
+    /// empty (the filter's commonest case is a server without module
+    /// streams).
+    pub fn may_hold_lazy<'a>(&self, name: impl FnOnce() -> &'a [u8]) -> bool {
         if self.unsure.load(Ordering::Relaxed) || self.unnamed.load(Ordering::Relaxed) != 0 {
             return true;
         }
@@ -168,7 +175,7 @@ impl Index {
             return false;
         }
         self.counts
-            .get(self.bucket(name) as usize)
+            .get(self.bucket(name()) as usize)
             .is_none_or(|c| c.load(Ordering::Relaxed) != 0)
     }
 

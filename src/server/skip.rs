@@ -79,7 +79,7 @@ pub fn leave_to_host(
     {
         return false;
     }
-    if nameidx::INDEX.may_hold(str_bytes(arg(1))) {
+    if nameidx::INDEX.may_hold_lazy(|| str_bytes(arg(1))) {
         return false;
     }
     // A paused client's command runs later, unfiltered on Redis 7.2+.
