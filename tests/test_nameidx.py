@@ -228,6 +228,42 @@ def test_debug_reload_and_restart_bind_the_loaded_names(srv):
         assert exact(c)["name_index_values"] == 4
         module_stream_answers(c, "b", 2)
         assert is_left(c, "TYPE", "n") == (True, STREAM)
+        # The first values came from the loader: renames are followed too.
+        assert c.call("RENAME", "c", "n") == OK
+        module_stream_answers(c, "n", 2)
+        assert exact(c)["name_index_values"] == 4
+
+
+@pytest.mark.parametrize("preamble", ["no", "yes"])
+def test_aof_replay_binds_the_names(server_factory, preamble):
+    s = server_factory(module_args=NO_CAPTURE,
+                       extra=["--appendonly", "yes", "--aof-use-rdb-preamble", preamble])
+    with s.raw() as c:
+        make_module(c, "m", 2)
+        make_module(c, "gone")
+        assert c.call("RENAME", "m", "n") == OK
+        assert c.call("COPY", "n", "c", "DB", "1") == 1
+        assert c.call("DEL", "gone") == 1
+        c.call("XADD", "nat", "*", "f", "v")
+        if preamble == "yes":
+            assert c.call("BGREWRITEAOF") is not None
+            deadline = time.time() + 10
+            while "aof_rewrite_in_progress:1" in c.call("INFO", "persistence").decode() \
+                    or "aof_rewrite_scheduled:1" in c.call("INFO", "persistence").decode():
+                assert time.time() < deadline
+                time.sleep(0.05)
+            assert c.call("RENAME", "n", "n2") == OK  # after the rewrite: replayed
+    s.restart()
+    with s.raw() as c:
+        settle_multi(c)
+        name = "n2" if preamble == "yes" else "n"
+        assert exact(c)["name_index_values"] == 2
+        module_stream_answers(c, name, 2)
+        assert is_left(c, "TYPE", "m") == (True, Simple(b"none"))
+        assert is_left(c, "XLEN", "gone") == (True, 0)
+        assert is_left(c, "XLEN", "nat") == (True, 1)
+        assert c.call("SELECT", "1") == OK
+        module_stream_answers(c, "c", 2)
 
 
 def test_replica_full_sync_and_replicated_renames(server_factory):

@@ -36,6 +36,8 @@ pub static IDMP_TYPE: RedisType = RedisType::new(
         free_effort: None,
         unlink: None,
         copy: Some(copy),
+        // (A defrag callback would move values: the name index knows them
+        // by address, see nameidx.rs.)
         defrag: None,
         mem_usage2: None,
         free_effort2: None,
