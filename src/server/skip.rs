@@ -25,7 +25,10 @@
 //! - a command postponed while clients are paused (CLIENT PAUSE, FAILOVER,
 //!   shutdown, a manual cluster failover): Redis 7.2+ runs it later without
 //!   filtering it again, so nothing is left to the host while the server is
-//!   paused (`RedisModule_AvoidReplicaTraffic`).
+//!   paused (`RedisModule_AvoidReplicaTraffic`). (A command postponed
+//!   while another module yields in a long command is postponed before the
+//!   server looks it up, so it is filtered again when it runs; Redis 7.0
+//!   filters every postponed command again.)
 //!
 //! Scripts and `RedisModule_Call` filter each command when it runs.
 
