@@ -49,6 +49,7 @@ for w in $W; do
       xlen) run_case $arm $w "del s" "xadd s * f v" -- XLEN s ;;
       xrange) run_case $arm $w "del s" "xadd s * f v" -- XRANGE s - + COUNT 10 ;;
       get) run_case $arm $w "set k v" -- GET k ;;
+      eval) run_case $arm $w "del s" "xadd s * f v" -- EVAL "return redis.call('XADD', KEYS[1], '*', 'f', 'v')" 1 s ;;
       dup) [ $arm = B ] || continue
             run_case $arm $w "del s" "xadd s IDMP p1 dup * f v" -- XADD s IDMP p1 dup '*' f v ;;
       idmp) [ $arm = C ] && continue; [ $arm = A ] && continue

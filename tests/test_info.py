@@ -42,7 +42,10 @@ def test_counters_follow_the_streams(fresh):
     i = idmp_info(c)
     assert [i[k] for k in ("module_streams", "iids_tracked", "duplicates_answered",
                            "iids_expired", "iids_evicted")] == [0, 0, 0, 0, 0]
-    c.xadd("a", {"f": "v"})  # a native stream (capture off)
+    c.xadd("a", {"f": "v"})  # a native stream (capture off): the host's XADD
+    i = idmp_info(c)
+    assert (i["commands_left_to_host"], i["native_commands_forwarded"]) == (1, 0)
+    c.execute_command("XADD", "a", "MAXLEN", "5", "*", "f", "v")  # routed, forwarded
     assert idmp_info(c)["native_commands_forwarded"] == 1
     for key in ("m1", "m2"):
         for iid in ("i1", "i2", "i3"):

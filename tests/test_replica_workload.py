@@ -19,7 +19,10 @@ from pworkload import (CONSUMER_TIMES, Workload, db_state, diff_states, meta,
 
 MODULE_CMDS = {"xcfgset", "xidmprecord"}
 # what a replica's master link and our own checks may run besides the module's commands
-PLUMBING = {"ping", "replconf", "select", "multi", "exec", "config|resetstat", "info"}
+# (client|list: the module's own look for clients in MULTI, after the master
+# replicated a transaction: src/server/skip.rs.)
+PLUMBING = {"ping", "replconf", "select", "multi", "exec", "config|resetstat", "info",
+            "client|list"}
 
 
 def info_fields(c, section):

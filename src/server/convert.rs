@@ -12,7 +12,7 @@ use crate::rm;
 use crate::server::api::{self, create_string};
 use crate::server::call::{call_v, Elem, REPLY_ARRAY, REPLY_INTEGER};
 use crate::server::dtype::raw_type;
-use crate::server::{config, limits, stats};
+use crate::server::{config, limits, nameidx, stats};
 use crate::stream::id::parse_strict_id;
 use crate::stream::{Stream, StreamId};
 
@@ -154,9 +154,11 @@ pub fn convert_native(
     let ttl = rm!(RedisModule_GetExpire(k)).unwrap_or(-1);
     stats::stream_added(&s);
     let boxed = Box::into_raw(Box::new(s));
+    nameidx::bind(Some(ctx), boxed.cast(), Some(api::str_bytes(key)));
     let ok = rm!(RedisModule_ModuleTypeSetValue(k, raw_type(), boxed.cast()))
         .is_some_and(|r| r == raw::Status::Ok as c_int);
     if !ok {
+        nameidx::unbind(boxed.cast());
         // SAFETY: the server did not take the value; reclaim it.
         let s = unsafe { Box::from_raw(boxed) };
         stats::stream_removed(&s);

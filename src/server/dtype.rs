@@ -12,7 +12,7 @@ use crate::persist::{aof, native_aof, rdb};
 use crate::rm;
 use crate::server::api::{c_string, create_string, str_bytes};
 use crate::server::guard::guard;
-use crate::server::{limits, stats};
+use crate::server::{limits, nameidx, stats};
 use crate::stream::{Stream, StreamId};
 
 /// The type name, written into RDB files: fixed forever.
@@ -36,6 +36,8 @@ pub static IDMP_TYPE: RedisType = RedisType::new(
         free_effort: None,
         unlink: None,
         copy: Some(copy),
+        // (A defrag callback would move values: the name index knows them
+        // by address, see nameidx.rs.)
         defrag: None,
         mem_usage2: None,
         free_effort2: None,
@@ -115,7 +117,18 @@ extern "C" fn rdb_load(io: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_voi
         match rdb::load_stream(&mut r, encver, limits::node_limits()) {
             Ok(s) => {
                 stats::stream_added(&s);
-                Box::into_raw(Box::new(s)).cast::<c_void>()
+                let value = Box::into_raw(Box::new(s)).cast::<c_void>();
+                // RDB, RESTORE, DEBUG RELOAD, replica sync: the key's name
+                // (none for another module's LoadDataTypeFromString).
+                let name = rm!(RedisModule_GetKeyNameFromIO(io)).unwrap_or(ptr::null());
+                let name = (!name.is_null()).then(|| str_bytes(name.cast_mut()));
+                let ctx = if nameidx::wants_ctx() {
+                    rm!(RedisModule_GetContextFromIO(io))
+                } else {
+                    None
+                };
+                nameidx::bind(ctx.filter(|c| !c.is_null()), value, name);
+                value
             }
             Err(e) => {
                 log_io(io, &format!("idmp: cannot load an idmp-strm value: {e}"));
@@ -211,6 +224,8 @@ extern "C" fn mem_usage(value: *const c_void) -> usize {
 extern "C" fn free(value: *mut c_void) {
     guard((), || {
         if !value.is_null() {
+            // Before the memory can be reused by another value.
+            nameidx::unbind(value);
             // SAFETY: the value came from Box::into_raw(Box<Stream>) and the
             // server calls free exactly once.
             let s = unsafe { Box::from_raw(value.cast::<Stream>()) };
@@ -221,13 +236,16 @@ extern "C" fn free(value: *mut c_void) {
 
 extern "C" fn copy(
     _from: *mut raw::RedisModuleString,
-    _to: *mut raw::RedisModuleString,
+    to: *mut raw::RedisModuleString,
     value: *const c_void,
 ) -> *mut c_void {
     guard(ptr::null_mut(), || match stream_ref(value) {
         Some(s) => {
             stats::stream_added(s);
-            Box::into_raw(Box::new(s.clone())).cast::<c_void>()
+            let copy = Box::into_raw(Box::new(s.clone())).cast::<c_void>();
+            // COPY: the destination's name.
+            nameidx::bind(None, copy, (!to.is_null()).then(|| str_bytes(to)));
+            copy
         }
         None => ptr::null_mut(),
     })

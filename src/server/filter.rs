@@ -12,6 +12,7 @@ use crate::commands::glob::{glob_match_nocase, is_pattern};
 use crate::rm;
 use crate::server::api::{create_string, str_bytes};
 use crate::server::guard::guard;
+use crate::server::skip::Skippable;
 
 /// Standard name -> (module command name, native arity).
 ///
@@ -103,6 +104,75 @@ static SCAN: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_m
 static TARGETS: [AtomicPtr<raw::RedisModuleString>; ROUTES.len()] =
     [const { AtomicPtr::new(std::ptr::null_mut()) }; ROUTES.len()];
 
+/// What the filter checks before routing a name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Check {
+    /// Nothing more.
+    Plain,
+    /// The host may answer it (skip.rs).
+    Skip(Skippable),
+    /// A container: routed for these subcommands only.
+    Sub(&'static [(&'static str, i32)]),
+    /// Routed only where the host serves the command itself ([`route_on`]).
+    HostServes(&'static str),
+}
+
+/// A command name the filter acts on.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Target {
+    /// `ROUTES[i]`.
+    Route(usize, Check),
+    /// SCAN (TYPE stream).
+    Scan,
+    /// CONFIG (GET/SET of the Redis 8.6 names).
+    Config,
+    /// MULTI (skip.rs).
+    Multi,
+    /// A command that may change a client's permissions
+    /// ([`crate::server::aclcache::invalidates`]).
+    AclChange,
+}
+
+/// The target of a command name, case-insensitively: every command passes
+/// here, so one decision tree on the name (its letters lowered by setting
+/// bit 5, exact for letters, and every name matched is letters only) instead
+/// of a comparison per route. `ROUTES[i]` is checked by a unit test.
+fn lookup(name: &[u8]) -> Option<Target> {
+    let mut buf = [0u8; 10];
+    let lower = buf.get_mut(..name.len())?;
+    for (d, &c) in lower.iter_mut().zip(name) {
+        *d = c | 0x20;
+    }
+    use Check::*;
+    use Skippable::*;
+    let route = |i, c| Some(Target::Route(i, c));
+    match &*lower {
+        b"xadd" => route(0, Skip(Xadd)),
+        b"xrange" => route(1, Plain),
+        b"xrevrange" => route(2, Plain),
+        b"xlen" => route(3, Skip(Xlen)),
+        b"xdel" => route(4, Plain),
+        b"xtrim" => route(5, Plain),
+        b"xsetid" => route(6, Plain),
+        b"xinfo" => route(7, Sub(XINFO_SUBS)),
+        b"type" => route(8, Skip(Type)),
+        b"xread" => route(9, Plain),
+        b"xreadgroup" => route(10, Plain),
+        b"xgroup" => route(11, Sub(XGROUP_SUBS)),
+        b"xack" => route(12, Plain),
+        b"xpending" => route(13, Plain),
+        b"xclaim" => route(14, Plain),
+        b"xautoclaim" => route(15, Plain),
+        b"xdelex" => route(16, HostServes("xdelex")),
+        b"xackdel" => route(17, HostServes("xackdel")),
+        b"scan" => Some(Target::Scan),
+        b"config" => Some(Target::Config),
+        b"multi" => Some(Target::Multi),
+        b"acl" | b"auth" | b"hello" | b"reset" | b"module" | b"exec" => Some(Target::AclChange),
+        _ => None,
+    }
+}
+
 /// A container command (XINFO, XGROUP) is routed only for a subcommand the
 /// module serves, with its arity (HELP, unknown subcommands and arity errors
 /// stay native).
@@ -141,95 +211,126 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             return;
         }
         let name = str_bytes(a0);
-        // Every command passes here: look at the first letter before
-        // comparing names (x: stream commands, t: TYPE, s: SCAN,
-        // c: CONFIG; the others only for the ACL cache).
-        // (The names that invalidate start with none of these letters, or
-        // hold a dot.)
-        let first = name.first().map_or(0, u8::to_ascii_lowercase);
-        let routable = matches!(first, b'x' | b't' | b's' | b'c');
-        if (!routable || name.contains(&b'.')) && crate::server::aclcache::invalidates(name) {
-            crate::server::aclcache::invalidate();
-        }
-        if !routable || name.len() < 4 || name.len() > 10 {
-            // ("scan" is 4 letters, "xreadgroup" 10.)
-            return;
-        }
-        for (i, &(native, _, arity)) in ROUTES.iter().enumerate() {
-            if name.eq_ignore_ascii_case(native.as_bytes()) {
-                if !arity_ok(arity, argc) || !route_on(native) {
-                    return;
-                }
-                if native == "xinfo" && !sub_routed(fctx, argc, XINFO_SUBS) {
-                    return;
-                }
-                if native == "xgroup" && !sub_routed(fctx, argc, XGROUP_SUBS) {
-                    return;
-                }
-                // Valkey/7.2+: a caller the ACL denies keeps the native
-                // command, for the native denial (see acl::denied_natively).
-                if crate::server::acl::denied_natively(fctx, argc) {
-                    return;
-                }
-                let t = TARGETS
-                    .get(i)
-                    .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
-                replace_with_retained(fctx, 0, t);
-                if i == 0 {
-                    // XADD: reserve IDMP's propagated slots (hot_idmp).
-                    crate::server::hot_idmp::mark(fctx, argc);
+        // Every command passes here: one decision tree on the lowercase
+        // name picks the few the module cares about.
+        let (i, check) = match lookup(name) {
+            Some(Target::Route(i, check)) => (i, check),
+            Some(Target::Scan) => return filter_scan(fctx, argc),
+            Some(Target::Config) => return filter_config(fctx, argc),
+            // Commands queued from now on run later: see skip.rs.
+            Some(Target::Multi) => return crate::server::skip::saw_multi(),
+            Some(Target::AclChange) => return crate::server::aclcache::invalidate(),
+            None => {
+                // Another module's command (`module.command`) may change
+                // its client's user (aclcache.rs).
+                if name.contains(&b'.') && crate::server::aclcache::invalidates(name) {
+                    crate::server::aclcache::invalidate();
                 }
                 return;
             }
-        }
-        if name.eq_ignore_ascii_case(b"scan") && argc >= 4 {
-            // SCAN ... TYPE stream: module streams are streams too.
-            let wants_streams = (2..argc - 1).any(|pos| {
-                let a =
-                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
-                let b = rm!(RedisModule_CommandFilterArgGet(fctx, pos + 1))
-                    .unwrap_or(std::ptr::null_mut());
-                str_bytes(a).eq_ignore_ascii_case(b"type")
-                    && str_bytes(b).eq_ignore_ascii_case(b"stream")
-            });
-            if wants_streams {
-                replace_with_retained(fctx, 0, SCAN.load(Ordering::Relaxed));
-            }
+        };
+        let Some(&(_, _, arity)) = ROUTES.get(i) else {
+            return;
+        };
+        if !arity_ok(arity, argc) {
             return;
         }
-        if name.eq_ignore_ascii_case(b"config") && argc >= 3 {
-            let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
-            let sub = str_bytes(sub);
-            if sub.eq_ignore_ascii_case(b"set") && argc >= 4 && argc % 2 == 0 {
-                // CONFIG SET name value [name value ...] naming a Redis 8.6
-                // name goes to idmp.configset, which renames the names and
-                // answers errors under the names the client used (an arity
-                // error is left to the server's CONFIG SET).
-                let asks_native = (2..argc).step_by(2).any(|pos| {
-                    let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
-                        .unwrap_or(std::ptr::null_mut());
-                    module_config_name(str_bytes(a)).is_some()
-                });
-                if asks_native {
-                    replace_with_retained(fctx, 0, CONFIG_SET.load(Ordering::Relaxed));
-                    let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
-                }
-            } else if sub.eq_ignore_ascii_case(b"get") {
-                // CONFIG GET naming a Redis 8.6 name (or a pattern matching
-                // one) goes to idmp.configget, which answers under the names
-                // the client asked for.
-                let asks_native = (2..argc).any(|pos| {
-                    let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos))
-                        .unwrap_or(std::ptr::null_mut());
-                    asks_native_config(str_bytes(a))
-                });
-                if asks_native {
-                    replace_with_retained(fctx, 0, CONFIG_GET.load(Ordering::Relaxed));
-                    let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
+        match check {
+            Check::Plain => {}
+            Check::HostServes(native) if !route_on(native) => return,
+            Check::HostServes(_) => {}
+            Check::Sub(subs) if !sub_routed(fctx, argc, subs) => return,
+            Check::Sub(_) => {}
+            Check::Skip(which) => {
+                // A key that is certainly not a module stream: the host
+                // answers as the module would (skip.rs).
+                let arg = |pos| {
+                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut())
+                };
+                if crate::server::skip::leave_to_host(which, argc, arg) {
+                    return;
                 }
             }
         }
+        // Valkey/7.2+: a caller the ACL denies keeps the native
+        // command, for the native denial (see acl::denied_natively).
+        if crate::server::acl::denied_natively(fctx, argc) {
+            return;
+        }
+        let t = TARGETS
+            .get(i)
+            .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
+        replace_with_retained(fctx, 0, t);
+        if i == 0 {
+            // XADD: reserve IDMP's propagated slots (hot_idmp).
+            crate::server::hot_idmp::mark(fctx, argc);
+        }
     })
+}
+
+/// SCAN ... TYPE stream: module streams are streams too.
+fn filter_scan(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
+    if argc >= 4 {
+        let wants_streams = (2..argc - 1).any(|pos| {
+            let a = rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
+            let b =
+                rm!(RedisModule_CommandFilterArgGet(fctx, pos + 1)).unwrap_or(std::ptr::null_mut());
+            str_bytes(a).eq_ignore_ascii_case(b"type")
+                && str_bytes(b).eq_ignore_ascii_case(b"stream")
+        });
+        if wants_streams {
+            replace_with_retained(fctx, 0, SCAN.load(Ordering::Relaxed));
+        }
+    }
+}
+
+/// CONFIG GET/SET naming the Redis 8.6 configs.
+fn filter_config(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
+    if argc >= 3 {
+        let sub = rm!(RedisModule_CommandFilterArgGet(fctx, 1)).unwrap_or(std::ptr::null_mut());
+        let sub = str_bytes(sub);
+        if sub.eq_ignore_ascii_case(b"set") && argc >= 4 && argc % 2 == 0 {
+            // CONFIG SET name value [name value ...] naming a Redis 8.6
+            // name goes to idmp.configset, which renames the names and
+            // answers errors under the names the client used (an arity
+            // error is left to the server's CONFIG SET).
+            let asks_native = (2..argc).step_by(2).any(|pos| {
+                let a =
+                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
+                module_config_name(str_bytes(a)).is_some()
+            });
+            if asks_native {
+                replace_with_retained(fctx, 0, CONFIG_SET.load(Ordering::Relaxed));
+                let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
+            }
+        } else if sub.eq_ignore_ascii_case(b"get") {
+            // CONFIG GET naming a Redis 8.6 name (or a pattern matching
+            // one) goes to idmp.configget, which answers under the names
+            // the client asked for.
+            let asks_native = (2..argc).any(|pos| {
+                let a =
+                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
+                asks_native_config(str_bytes(a))
+            });
+            if asks_native {
+                replace_with_retained(fctx, 0, CONFIG_GET.load(Ordering::Relaxed));
+                let _ = rm!(RedisModule_CommandFilterArgDelete(fctx, 1));
+            }
+        }
+    }
+}
+
+/// Whether the server's `multi` is MULTI (not renamed away, nor another
+/// command renamed to it): the filter must see every MULTI by that name.
+fn multi_is_multi(ctx: *mut raw::RedisModuleCtx) -> bool {
+    let mut args = [create_string(ctx, b"INFO"), create_string(ctx, b"multi")];
+    let Some(reply) = crate::server::call::call_v(ctx, "COMMAND", "", &mut args) else {
+        return false;
+    };
+    let e = reply.elem();
+    e.at(0)
+        .and_then(|info| info.at(0))
+        .is_some_and(|n| n.bytes().eq_ignore_ascii_case(b"multi"))
 }
 
 /// Creates the route targets and registers the filter.
@@ -262,6 +363,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         return false;
     }
     crate::server::acl::init_filter_check(ctx);
+    crate::server::skip::init(ctx, multi_is_multi(ctx));
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,
         Some(filter),
@@ -269,4 +371,59 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
     ))
     .unwrap_or(std::ptr::null_mut());
     !f.is_null()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_finds_every_route_at_its_index() {
+        for (i, &(native, _, _)) in ROUTES.iter().enumerate() {
+            assert!(matches!(lookup(native.as_bytes()), Some(Target::Route(j, _)) if j == i));
+            let upper = native.to_ascii_uppercase();
+            assert!(matches!(lookup(upper.as_bytes()), Some(Target::Route(j, _)) if j == i));
+        }
+        assert_eq!(lookup(b"ScAn"), Some(Target::Scan));
+        assert_eq!(lookup(b"CONFIG"), Some(Target::Config));
+        // Bit 5 lowers letters only: no other byte reaches a name.
+        for name in [
+            &b"xad\x04"[..],
+            b"XADD ",
+            b"get",
+            b"",
+            b"xreadgroupx",
+            b"x@dd",
+        ] {
+            assert_eq!(lookup(name), None, "{name:?}");
+        }
+        assert!(matches!(
+            lookup(b"TYPE"),
+            Some(Target::Route(_, Check::Skip(Skippable::Type)))
+        ));
+        assert_eq!(lookup(b"Multi"), Some(Target::Multi));
+    }
+
+    #[test]
+    fn lookup_finds_the_names_that_change_permissions() {
+        for &name in crate::server::aclcache::PERMISSION_NAMES {
+            assert_eq!(lookup(name), Some(Target::AclChange));
+            let upper = name.to_ascii_uppercase();
+            assert_eq!(lookup(&upper), Some(Target::AclChange));
+        }
+        for name in [
+            &b"get"[..],
+            b"set",
+            b"aclx",
+            b"execute",
+            b"idmp.xadd",
+            b"xadd",
+        ] {
+            assert!(!crate::server::aclcache::invalidates(name));
+            assert_ne!(lookup(name), Some(Target::AclChange));
+        }
+        // The rest are other modules' names, told by their dot.
+        assert!(crate::server::aclcache::invalidates(b"other.cmd"));
+        assert_eq!(lookup(b"other.cmd"), None);
+    }
 }

@@ -39,6 +39,16 @@ extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) 
         for (name, value) in stats::snapshot() {
             field_u64(ctx, name, value);
         }
+        // The name index and the commands the filter left to the host
+        // (nameidx.rs, skip.rs).
+        let (named, unnamed, buckets, unsure) = crate::server::nameidx::INDEX.sizes();
+        field_u64(ctx, "name_index_values", named);
+        field_u64(ctx, "name_index_unnamed", unnamed);
+        field_u64(ctx, "name_index_buckets", buckets);
+        field_u64(ctx, "name_index_unsure", u64::from(unsure));
+        let (left, suspended) = crate::server::skip::counters();
+        field_u64(ctx, "commands_left_to_host", left);
+        field_u64(ctx, "left_to_host_suspended", u64::from(suspended));
     })
 }
 

@@ -18,7 +18,7 @@ use crate::server::dtype::raw_type;
 use crate::server::host::host;
 use crate::server::native_fast;
 use crate::server::reply::ModuleReply;
-use crate::server::{config, limits, stats};
+use crate::server::{config, limits, nameidx, stats};
 use crate::stream::Stream;
 
 /// The native error for a key of another type.
@@ -122,10 +122,17 @@ impl Drop for OpenKey {
     }
 }
 
-/// Stores `stream` at an empty key opened for writing.
-fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
+/// Stores `stream` at the empty key `keyname`, opened for writing, and
+/// binds it to the name in the name index.
+fn store_stream(
+    ctx: *mut raw::RedisModuleCtx,
+    key: &OpenKey,
+    keyname: *mut raw::RedisModuleString,
+    stream: Box<Stream>,
+) -> bool {
     stats::stream_added(&stream);
     let raw_stream = Box::into_raw(stream);
+    nameidx::bind(Some(ctx), raw_stream.cast(), Some(str_bytes(keyname)));
     let ok = rm!(RedisModule_ModuleTypeSetValue(
         key.0,
         raw_type(),
@@ -133,6 +140,7 @@ fn store_stream(key: &OpenKey, stream: Box<Stream>) -> bool {
     ))
     .is_some_and(|r| r == raw::Status::Ok as c_int);
     if !ok {
+        nameidx::unbind(raw_stream.cast());
         // SAFETY: the server did not take ownership; reclaim the box.
         let stream = unsafe { Box::from_raw(raw_stream) };
         stats::stream_removed(&stream);
@@ -349,7 +357,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
     let before = stream_ref.as_deref().map(stats::Tally::of);
     let mut fx = req.exec(stream_ref, &ectx, &mut out);
     if let Some(new_stream) = fx.new_stream.take() {
-        if !store_stream(&key, new_stream) {
+        if !store_stream(ctx, &key, keyname, new_stream) {
             api::log(ctx, "warning", "idmp: could not store a new stream");
         }
     } else if let Some(before) = before {

@@ -1,0 +1,361 @@
+//! The name index: which key names may hold a module stream, so that the
+//! command filter can leave a stream command on any other key to the host
+//! (see [`crate::server::skip`]).
+//!
+//! The filter cannot see the client's database on Redis 7.0, so the index
+//! answers by name across all databases, and MOVE and SWAPDB change nothing
+//! in it. It counts live module-stream values per bucket of names (a seeded
+//! hash of the name picks one of [`BUCKETS`]): a bucket at zero means that no
+//! database holds a module stream under any name of the bucket. Two names
+//! sharing a bucket only cost speed (the command is routed, as before the
+//! index). The counts are exact in both directions, so the index never
+//! grows, and a value's bucket is remembered by its address, since the
+//! type's `free` callback gets the value alone:
+//!
+//! - bound: when the module stores a new value ([`crate::server::route`],
+//!   [`crate::server::convert`]), when the type loads one (`rdb_load`: RDB,
+//!   RESTORE, DEBUG RELOAD, replica sync, AOF preamble; the name from
+//!   `RedisModule_GetKeyNameFromIO`) and when it copies one (`copy`: COPY,
+//!   with the destination name);
+//! - moved: on the `rename_to` key event (RENAME, RENAMENX), to which the
+//!   module subscribes when the first value is bound;
+//! - unbound: in `free` (DEL, UNLINK, expiry, eviction, overwrite, FLUSHDB,
+//!   FLUSHALL, a discarded load), possibly on a lazy-free thread: the map
+//!   sits behind a mutex and the counts are atomic; a count that lags only
+//!   keeps a name routed a little longer.
+//!
+//! A value loaded without a name (another module's
+//! `RedisModule_LoadDataTypeFromString`) makes every name possible until it
+//! is freed; a failed subscription makes every name possible for good.
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_int, c_void, CStr};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use redis_module::raw;
+
+use crate::rm;
+use crate::server::api::{self, str_bytes};
+use crate::server::guard::guard;
+use crate::server::route::{key_kind, Kind};
+
+/// log2 of the number of buckets.
+const BUCKET_BITS: u32 = 16;
+/// Buckets of names (a static array: its pages stay untouched, and cost no
+/// memory, on a server without module streams).
+pub const BUCKETS: usize = 1 << BUCKET_BITS;
+
+/// Live module-stream values per bucket of names, and where each value is
+/// bound.
+pub struct Index {
+    counts: [AtomicU32; BUCKETS],
+    /// Value address -> its bucket (`None`: its name is unknown).
+    values: Mutex<Option<HashMap<usize, Option<u32>>>>,
+    /// Live values bound to a name.
+    named: AtomicU64,
+    /// Live values whose name is unknown.
+    unnamed: AtomicU64,
+    /// Buckets whose count is not zero.
+    used: AtomicU64,
+    /// The index can no longer tell: every name may hold a module stream.
+    unsure: AtomicBool,
+    seed: AtomicU64,
+}
+
+impl Index {
+    /// An empty index.
+    pub const fn new() -> Index {
+        Index {
+            counts: [const { AtomicU32::new(0) }; BUCKETS],
+            values: Mutex::new(None),
+            named: AtomicU64::new(0),
+            unnamed: AtomicU64::new(0),
+            used: AtomicU64::new(0),
+            unsure: AtomicBool::new(false),
+            seed: AtomicU64::new(0),
+        }
+    }
+
+    /// Sets the hash seed; only before the first value is bound.
+    pub fn seed(&self, seed: u64) {
+        self.seed.store(seed, Ordering::Relaxed);
+    }
+
+    fn bucket(&self, name: &[u8]) -> u32 {
+        let h = xxhash_rust::xxh3::xxh3_64_with_seed(name, self.seed.load(Ordering::Relaxed));
+        (h >> (64 - BUCKET_BITS)) as u32
+    }
+
+    fn count(&self, b: Option<u32>, up: bool) {
+        let Some(b) = b else {
+            if up {
+                self.unnamed.fetch_add(1, Ordering::SeqCst);
+            } else {
+                self.unnamed.fetch_sub(1, Ordering::SeqCst);
+            }
+            return;
+        };
+        let Some(c) = self.counts.get(b as usize) else {
+            return;
+        };
+        if up {
+            if c.fetch_add(1, Ordering::SeqCst) == 0 {
+                self.used.fetch_add(1, Ordering::Relaxed);
+            }
+            self.named.fetch_add(1, Ordering::SeqCst);
+        } else {
+            if c.fetch_sub(1, Ordering::SeqCst) == 1 {
+                self.used.fetch_sub(1, Ordering::Relaxed);
+            }
+            self.named.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+
+    fn with_values<T>(&self, f: impl FnOnce(&mut HashMap<usize, Option<u32>>) -> T) -> Option<T> {
+        let Ok(mut g) = self.values.lock() else {
+            // A panic while the lock was held: the map may be off.
+            self.unsure.store(true, Ordering::SeqCst);
+            return None;
+        };
+        Some(f(g.get_or_insert_with(HashMap::new)))
+    }
+
+    /// The value at `value` became live under `name` (`None`: unknown).
+    pub fn bind(&self, value: usize, name: Option<&[u8]>) {
+        let b = name.map(|n| self.bucket(n));
+        self.with_values(|m| {
+            if let Some(old) = m.insert(value, b) {
+                self.count(old, false);
+            }
+            self.count(b, true);
+        });
+    }
+
+    /// The value at `value` is being freed.
+    pub fn unbind(&self, value: usize) {
+        self.with_values(|m| {
+            if let Some(old) = m.remove(&value) {
+                self.count(old, false);
+            }
+        });
+    }
+
+    /// The live value at `value` is now under `name` (RENAME).
+    pub fn rebind(&self, value: usize, name: &[u8]) {
+        let b = Some(self.bucket(name));
+        self.with_values(|m| {
+            // (A value the index never saw is bound now.)
+            if let Some(old) = m.insert(value, b) {
+                self.count(old, false);
+            }
+            self.count(b, true);
+        });
+    }
+
+    /// From now on every name may hold a module stream.
+    pub fn give_up(&self) {
+        self.unsure.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether some database may hold a module stream named `name`; `false`
+    /// is certain.
+    pub fn may_hold(&self, name: &[u8]) -> bool {
+        self.may_hold_lazy(|| name)
+    }
+
+    /// [`Index::may_hold`], reading the name only when the index is not
+    /// empty (the filter's commonest case is a server without module
+    /// streams).
+    pub fn may_hold_lazy<'a>(&self, name: impl FnOnce() -> &'a [u8]) -> bool {
+        if self.unsure.load(Ordering::Relaxed) || self.unnamed.load(Ordering::Relaxed) != 0 {
+            return true;
+        }
+        if self.named.load(Ordering::Relaxed) == 0 {
+            return false;
+        }
+        self.counts
+            .get(self.bucket(name()) as usize)
+            .is_none_or(|c| c.load(Ordering::Relaxed) != 0)
+    }
+
+    /// (values bound to a name, values without a name, buckets in use,
+    /// unsure) for INFO.
+    pub fn sizes(&self) -> (u64, u64, u64, bool) {
+        (
+            self.named.load(Ordering::Relaxed),
+            self.unnamed.load(Ordering::Relaxed),
+            self.used.load(Ordering::Relaxed),
+            self.unsure.load(Ordering::Relaxed),
+        )
+    }
+}
+
+impl Default for Index {
+    fn default() -> Self {
+        Index::new()
+    }
+}
+
+/// The server's index.
+pub static INDEX: Index = Index::new();
+
+/// The filter reads the index (not in migration mode).
+static ROUTING: AtomicBool = AtomicBool::new(false);
+/// The module listens to the generic key events (RENAME).
+static SUBSCRIBED: AtomicBool = AtomicBool::new(false);
+
+/// Seeds the index and marks it as read by the filter: called by the
+/// filter's init, before any value can be loaded.
+pub fn init() {
+    use std::hash::BuildHasher;
+    INDEX.seed(std::collections::hash_map::RandomState::new().hash_one(0x1d3b_u64));
+    ROUTING.store(true, Ordering::SeqCst);
+}
+
+/// Binds a value the module stores or loads; `ctx` subscribes to the rename
+/// events on the first call (`None` from a callback without a context,
+/// where a module stream already exists and has subscribed).
+pub fn bind(ctx: Option<*mut raw::RedisModuleCtx>, value: *const c_void, name: Option<&[u8]>) {
+    if ROUTING.load(Ordering::Relaxed) && !SUBSCRIBED.load(Ordering::Relaxed) {
+        match ctx {
+            Some(ctx) => subscribe(ctx),
+            None => INDEX.give_up(),
+        }
+    }
+    INDEX.bind(value as usize, name);
+}
+
+/// Whether the next [`bind`] wants a context (to subscribe).
+pub fn wants_ctx() -> bool {
+    ROUTING.load(Ordering::Relaxed) && !SUBSCRIBED.load(Ordering::Relaxed)
+}
+
+/// Unbinds a value being freed (any thread).
+pub fn unbind(value: *const c_void) {
+    INDEX.unbind(value as usize);
+}
+
+/// Subscribes to the generic key events, once: not at load, since the
+/// server builds a module context for every event (DEL, EXPIRE, ...) of a
+/// subscribed class, on servers without module streams too.
+fn subscribe(ctx: *mut raw::RedisModuleCtx) {
+    if SUBSCRIBED.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let ok = rm!(RedisModule_SubscribeToKeyspaceEvents(
+        ctx,
+        raw::REDISMODULE_NOTIFY_GENERIC as c_int,
+        Some(on_generic)
+    ))
+    .is_some_and(|r| r == raw::Status::Ok as c_int);
+    if !ok {
+        INDEX.give_up();
+        api::log(
+            ctx,
+            "warning",
+            "idmp: cannot subscribe to key events: every stream command is routed",
+        );
+    }
+}
+
+extern "C" fn on_generic(
+    ctx: *mut raw::RedisModuleCtx,
+    _type: c_int,
+    event: *const c_char,
+    key: *mut raw::RedisModuleString,
+) -> c_int {
+    guard((), || {
+        if event.is_null() {
+            return;
+        }
+        // SAFETY: the server passes the event name as a C string.
+        let event = unsafe { CStr::from_ptr(event) };
+        if event.to_bytes() != b"rename_to" {
+            return;
+        }
+        // The renamed value is the destination's: read it without touching
+        // its access time, the hit counters or its expiry.
+        let mode = raw::REDISMODULE_READ
+            | raw::REDISMODULE_OPEN_KEY_NOTOUCH
+            | raw::REDISMODULE_OPEN_KEY_NOSTATS
+            | raw::REDISMODULE_OPEN_KEY_NOEXPIRE;
+        let k = rm!(RedisModule_OpenKey(ctx, key, mode as c_int)).unwrap_or(std::ptr::null_mut());
+        if k.is_null() {
+            return;
+        }
+        if let Kind::Module(p) = key_kind(k) {
+            INDEX.rebind(p as usize, str_bytes(key));
+        }
+        let _ = rm!(RedisModule_CloseKey(k));
+    });
+    0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn index() -> Box<Index> {
+        let i = Box::new(Index::new());
+        i.seed(7);
+        i
+    }
+
+    #[test]
+    fn bound_names_are_held_until_freed() {
+        let i = index();
+        assert!(!i.may_hold(b"a"));
+        i.bind(1, Some(b"a"));
+        i.bind(2, Some(b"a")); // the same name in another database
+        assert!(i.may_hold(b"a"));
+        i.unbind(1);
+        assert!(i.may_hold(b"a"));
+        i.unbind(2);
+        assert!(!i.may_hold(b"a"));
+        assert_eq!(i.sizes(), (0, 0, 0, false));
+        i.unbind(2); // freed twice (never): no underflow
+        assert_eq!(i.sizes(), (0, 0, 0, false));
+    }
+
+    #[test]
+    fn rename_moves_the_value() {
+        let i = index();
+        i.bind(1, Some(b"a"));
+        i.rebind(1, b"b");
+        assert!(i.may_hold(b"b"));
+        assert_eq!(i.sizes().0, 1);
+        // (Another bucket unless the two names collide.)
+        if i.bucket(b"a") != i.bucket(b"b") {
+            assert!(!i.may_hold(b"a"));
+        }
+        i.unbind(1);
+        assert!(!i.may_hold(b"b"));
+        assert_eq!(i.sizes(), (0, 0, 0, false));
+    }
+
+    #[test]
+    fn an_unnamed_value_makes_every_name_possible_until_freed() {
+        let i = index();
+        i.bind(1, None);
+        assert!(i.may_hold(b"anything"));
+        i.rebind(1, b"x"); // renamed: now known
+        assert!(!i.may_hold(b"anything") || i.bucket(b"anything") == i.bucket(b"x"));
+        i.bind(2, None);
+        i.unbind(2);
+        i.unbind(1);
+        assert_eq!(i.sizes(), (0, 0, 0, false));
+        i.give_up();
+        assert!(i.may_hold(b"anything"));
+    }
+
+    #[test]
+    fn a_reused_address_is_bound_once() {
+        let i = index();
+        i.bind(1, Some(b"a"));
+        i.bind(1, Some(b"b")); // (a missed free: the old binding goes)
+        assert_eq!(i.sizes().0, 1);
+        i.unbind(1);
+        assert_eq!(i.sizes(), (0, 0, 0, false));
+    }
+}

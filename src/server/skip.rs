@@ -1,0 +1,201 @@
+//! When the command filter leaves a routed command to the host (issue 13):
+//! routing costs a command on a native stream or a missing key about as much
+//! as the command itself (the filter, the module's dispatch, the ACL check,
+//! the key opened twice). The host answers these exactly as the module
+//! would, whenever the key is not a module stream:
+//!
+//! - `TYPE key` (the module answers `stream` for a module stream only);
+//! - `XLEN key` (0 for a missing key, the length of a native stream, the
+//!   same WRONGTYPE text otherwise);
+//! - `XADD key * field value [field value ...]` while new streams are native
+//!   (`capture-new-streams no`): no option, so nothing the module adds and
+//!   no argument error whose text could differ from Redis 8.6.3's (an odd
+//!   field count is routed, and so is every option).
+//!
+//! The key is certainly not a module stream when the name index says no
+//! database holds one under its name ([`crate::server::nameidx`]). The
+//! filter's decision must hold when the command runs, which is at once
+//! except for:
+//!
+//! - a command queued in MULTI (it runs at EXEC, after the commands queued
+//!   before it and after other clients' commands): the filter sees every
+//!   MULTI and then routes everything until the server cron finds no client
+//!   in a transaction (`CLIENT LIST`, flag `x`; Redis 7.0's filter cannot
+//!   tell which client it filters);
+//! - a command postponed while clients are paused (CLIENT PAUSE, FAILOVER,
+//!   shutdown, a manual cluster failover): Redis 7.2+ runs it later without
+//!   filtering it again, so nothing is left to the host while the server is
+//!   paused (`RedisModule_AvoidReplicaTraffic`). (A command postponed
+//!   while another module yields in a long command is postponed before the
+//!   server looks it up, so it is filtered again when it runs; Redis 7.0
+//!   filters every postponed command again.)
+//!
+//! Scripts and `RedisModule_Call` filter each command when it runs.
+
+use std::ffi::{c_int, c_void};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+
+use redis_module::raw;
+
+use crate::rm;
+use crate::server::api::{self, str_bytes};
+use crate::server::call::{call_v, REPLY_STRING};
+use crate::server::guard::guard;
+use crate::server::{config, nameidx};
+
+/// The commands the filter may leave to the host.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Skippable {
+    /// `TYPE key`.
+    Type,
+    /// `XLEN key`.
+    Xlen,
+    /// `XADD key ...`.
+    Xadd,
+}
+
+/// Leaving commands to the host is possible on this server: MULTI is
+/// reachable under its own name and the cron runs (set at init).
+static ENABLED: AtomicBool = AtomicBool::new(false);
+/// A client may be in a transaction (MULTI seen since the cron last found
+/// none).
+static MULTI_SEEN: AtomicBool = AtomicBool::new(false);
+/// Commands left to the host (INFO).
+static LEFT: AtomicU64 = AtomicU64::new(0);
+
+/// The filter saw MULTI (or a command that may be MULTI).
+pub fn saw_multi() {
+    MULTI_SEEN.store(true, Ordering::SeqCst);
+}
+
+/// Whether the filter leaves this call to the host; `argc` has passed the
+/// native arity, `arg` reads an argument of the call.
+pub fn leave_to_host(
+    which: Skippable,
+    argc: c_int,
+    arg: impl Fn(c_int) -> *mut raw::RedisModuleString,
+) -> bool {
+    if !ENABLED.load(Ordering::Relaxed) || MULTI_SEEN.load(Ordering::Relaxed) {
+        return false;
+    }
+    if which == Skippable::Xadd && (config::capture() || argc % 2 == 0 || str_bytes(arg(2)) != b"*")
+    {
+        return false;
+    }
+    if nameidx::INDEX.may_hold_lazy(|| str_bytes(arg(1))) {
+        return false;
+    }
+    // A paused client's command runs later, unfiltered on Redis 7.2+.
+    if rm!(RedisModule_AvoidReplicaTraffic()).unwrap_or(1) != 0 {
+        return false;
+    }
+    LEFT.fetch_add(1, Ordering::Relaxed);
+    true
+}
+
+/// (commands left to the host, leaving suspended: off on this server or a
+/// client may be in a transaction) for INFO.
+pub fn counters() -> (u64, bool) {
+    (
+        LEFT.load(Ordering::Relaxed),
+        !ENABLED.load(Ordering::Relaxed) || MULTI_SEEN.load(Ordering::Relaxed),
+    )
+}
+
+/// Cron ticks to wait before the next `CLIENT LIST`, and the ticks waited.
+static WAIT: AtomicU32 = AtomicU32::new(0);
+static WAITED: AtomicU32 = AtomicU32::new(0);
+/// The longest wait, in cron ticks (a few seconds at the default `hz`),
+/// between two looks while clients stay in transactions.
+const MAX_WAIT: u32 = 64;
+
+/// Whether some client is in a transaction; `None` when CLIENT LIST fails.
+fn any_client_in_multi(ctx: *mut raw::RedisModuleCtx) -> Option<bool> {
+    let mut args = [api::create_string(ctx, b"LIST")];
+    let reply = call_v(ctx, "CLIENT", "", &mut args)?;
+    let e = reply.elem();
+    if e.kind() != REPLY_STRING {
+        return None;
+    }
+    Some(lists_a_multi_client(e.bytes()))
+}
+
+/// Whether a CLIENT LIST text has a client with the MULTI flag (`x`).
+pub fn lists_a_multi_client(text: &[u8]) -> bool {
+    text.split(|&b| b == b'\n').any(|line| {
+        line.windows(7)
+            .position(|w| w == b" flags=")
+            .and_then(|i| line.get(i + 7..))
+            .is_some_and(|rest| rest.iter().take_while(|&&b| b != b' ').any(|&b| b == b'x'))
+    })
+}
+
+extern "C" fn on_cron(
+    ctx: *mut raw::RedisModuleCtx,
+    _eid: raw::RedisModuleEvent,
+    _sub: u64,
+    _data: *mut c_void,
+) {
+    if !MULTI_SEEN.load(Ordering::Relaxed) {
+        return;
+    }
+    guard((), || {
+        let waited = WAITED.fetch_add(1, Ordering::Relaxed) + 1;
+        if waited < WAIT.load(Ordering::Relaxed) {
+            return;
+        }
+        WAITED.store(0, Ordering::Relaxed);
+        api::auto_memory(ctx);
+        if any_client_in_multi(ctx) == Some(false) {
+            // No client is queueing: nothing filtered so far runs later.
+            // (A MULTI after this sets the flag before its client queues.)
+            MULTI_SEEN.store(false, Ordering::SeqCst);
+            WAIT.store(0, Ordering::Relaxed);
+        } else {
+            // Look less often while transactions keep coming.
+            let w = WAIT.load(Ordering::Relaxed);
+            WAIT.store((w * 2).clamp(1, MAX_WAIT), Ordering::Relaxed);
+        }
+    })
+}
+
+/// Turns leaving commands to the host on, when the host's MULTI is reachable
+/// under its own name (a renamed MULTI would queue unseen) and the cron
+/// event can be subscribed.
+pub fn init(ctx: *mut raw::RedisModuleCtx, multi_is_multi: bool) {
+    nameidx::init();
+    if !multi_is_multi {
+        api::log(
+            ctx,
+            "notice",
+            "idmp: MULTI is renamed: every stream command is routed",
+        );
+        return;
+    }
+    let cron = raw::RedisModuleEvent {
+        id: raw::REDISMODULE_EVENT_CRON_LOOP,
+        dataver: 1,
+    };
+    let ok = rm!(RedisModule_SubscribeToServerEvent(ctx, cron, Some(on_cron)))
+        .is_some_and(|r| r == raw::Status::Ok as c_int);
+    ENABLED.store(ok, Ordering::SeqCst);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::lists_a_multi_client;
+
+    #[test]
+    fn client_list_flags() {
+        let none = b"id=3 addr=127.0.0.1:1 laddr=x fd=8 name=flags=x age=0 idle=0 flags=N db=0 sub=0 cmd=client|list\n\
+id=4 addr=127.0.0.1:2 laddr=x fd=9 name= age=0 idle=0 flags=M db=0 cmd=xadd\n";
+        assert!(!lists_a_multi_client(none));
+        let multi = b"id=3 addr=127.0.0.1:1 fd=8 name= age=0 idle=0 flags=N db=0\n\
+id=5 addr=127.0.0.1:3 fd=10 name= age=1 idle=1 flags=x db=0 sub=0 multi=2\n";
+        assert!(lists_a_multi_client(multi));
+        assert!(lists_a_multi_client(
+            b"id=6 addr=a fd=1 name=n flags=Mx db=0"
+        ));
+        assert!(!lists_a_multi_client(b""));
+    }
+}
