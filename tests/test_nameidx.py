@@ -1,6 +1,7 @@
-"""Issue 13: the filter leaves TYPE, XLEN and `XADD key * f v` (new streams
-native) to the host when no database holds a module stream under the key's
-name (src/server/nameidx.rs, src/server/skip.rs).
+"""Issue 13: the filter leaves TYPE, XLEN, `XADD key * f v` (new streams
+native) and the XRANGE/XREVRANGE calls the module parses to the host when no
+database holds a module stream under the key's name (src/server/nameidx.rs,
+src/server/skip.rs).
 
 A false negative would be a bug: the host's TYPE answers `idmp-strm` for a
 module stream, its XLEN and XADD answer WRONGTYPE. So every way a module
@@ -70,6 +71,8 @@ def module_stream_answers(c, key, n):
     assert c.call("XLEN", key) == n, key
     assert isinstance(c.call("XADD", key, "*", "f", "v"), bytes), key
     assert c.call("XLEN", key) == n + 1, key
+    assert len(c.call("XRANGE", key, "-", "+")) == n + 1, key
+    assert len(c.call("XREVRANGE", key, "+", "-", "COUNT", "1")) == 1, key
 
 
 def is_left(c, *cmd):
@@ -112,6 +115,35 @@ def test_native_keys_are_left_to_the_host_and_answer_as_before(server_factory, s
                     ("XADD", "n", "1-1", "f", "v"), ("XADD", "n", "NOMKSTREAM", "*", "f", "v")]:
             assert not is_left(c, *cmd)[0], cmd
         assert info(c)["name_index_values"] == 0
+
+
+def test_xrange_the_module_parses_is_left_to_the_host(server_factory, srv):
+    """XRANGE/XREVRANGE on a name without a module stream: left to the host
+    when the module's parser accepts the call (it would forward it unchanged,
+    or answer an empty array / WRONGTYPE as the host does), routed otherwise
+    (Redis 8.6.3's error texts)."""
+    native = server_factory(module=False)
+    setup = [("XADD", "n", "1-1", "f", "v"), ("XADD", "n", "2-1", "g", "w"), ("SET", "s", "x")]
+    cmds = [("XRANGE", "n", "-", "+"), ("XREVRANGE", "n", "+", "-"),
+            ("XRANGE", "n", "(1-1", "+", "COUNT", "5"), ("XREVRANGE", "n", "+", "(2-1"),
+            ("XRANGE", "missing", "-", "+"), ("XREVRANGE", "missing", "+", "-", "COUNT", "1"),
+            ("XRANGE", "s", "-", "+"), ("XRANGE", "n", "-", "+", "COUNT", "0")]
+    with srv.raw() as c, native.raw() as o:
+        for cmd in setup:
+            c.call(*cmd)
+            o.call(*cmd)
+        for cmd in cmds:
+            was_left, got = is_left(c, *cmd)
+            assert was_left, cmd
+            assert got == o.call(*cmd), cmd
+        for cmd in [("XRANGE", "n", "x", "+"), ("XRANGE", "n", "-", "+", "COUNT"),
+                    ("XRANGE", "n", "-", "+", "COUNT", "x"), ("XRANGE", "n", "-", "(0-0"),
+                    ("XRANGE", "n", "-", "+", "LIMIT", "1")]:
+            was_left, got = is_left(c, *cmd)
+            assert not was_left and isinstance(got, Err), (cmd, got)
+        make_module(c, "m", 2)
+        assert not is_left(c, "XRANGE", "m", "-", "+")[0]
+        module_stream_answers(c, "m", 2)
 
 
 def test_capture_keeps_xadd_routed(server_factory):

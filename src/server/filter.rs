@@ -148,8 +148,8 @@ fn lookup(name: &[u8]) -> Option<Target> {
     let route = |i, c| Some(Target::Route(i, c));
     match &*lower {
         b"xadd" => route(0, Skip(Xadd)),
-        b"xrange" => route(1, Plain),
-        b"xrevrange" => route(2, Plain),
+        b"xrange" => route(1, Skip(Range { rev: false })),
+        b"xrevrange" => route(2, Skip(Range { rev: true })),
         b"xlen" => route(3, Skip(Xlen)),
         b"xdel" => route(4, Plain),
         b"xtrim" => route(5, Plain),

@@ -10,7 +10,12 @@
 //! - `XADD key * field value [field value ...]` while new streams are native
 //!   (`capture-new-streams no`): no option, so nothing the module adds and
 //!   no argument error whose text could differ from Redis 8.6.3's (an odd
-//!   field count is routed, and so is every option).
+//!   field count is routed, and so is every option);
+//! - `XRANGE`/`XREVRANGE` whose arguments the module's own parser accepts:
+//!   routed, the module would forward them unchanged to the host's command
+//!   on a native stream and answer an empty array for a missing key (as the
+//!   host does) or WRONGTYPE (the same text); a call the parser refuses
+//!   stays routed, for Redis 8.6.3's error text.
 //!
 //! The key is certainly not a module stream when the name index says no
 //! database holds one under its name ([`crate::server::nameidx`]). The
@@ -52,6 +57,11 @@ pub enum Skippable {
     Xlen,
     /// `XADD key ...`.
     Xadd,
+    /// `XRANGE` (`XREVRANGE` when `rev`) `key start end [COUNT n]`.
+    Range {
+        /// XREVRANGE.
+        rev: bool,
+    },
 }
 
 /// Leaving commands to the host is possible on this server: MULTI is
@@ -85,12 +95,35 @@ pub fn leave_to_host(
     if nameidx::INDEX.may_hold_lazy(|| str_bytes(arg(1))) {
         return false;
     }
+    if let Skippable::Range { rev } = which {
+        if !range_parses(argc, &arg, rev) {
+            return false;
+        }
+    }
     // A paused client's command runs later, unfiltered on Redis 7.2+.
     if rm!(RedisModule_AvoidReplicaTraffic()).unwrap_or(1) != 0 {
         return false;
     }
     LEFT.fetch_add(1, Ordering::Relaxed);
     true
+}
+
+/// Whether the module's parser accepts this XRANGE/XREVRANGE (at most 16
+/// arguments are looked at; a longer call stays routed).
+fn range_parses(
+    argc: c_int,
+    arg: &impl Fn(c_int) -> *mut raw::RedisModuleString,
+    rev: bool,
+) -> bool {
+    let mut buf: [&[u8]; 16] = [&[]; 16];
+    let Some(args) = usize::try_from(argc).ok().and_then(|n| buf.get_mut(..n)) else {
+        return false;
+    };
+    for (i, a) in args.iter_mut().enumerate() {
+        *a = str_bytes(arg(i as c_int));
+    }
+    let name = if rev { "xrevrange" } else { "xrange" };
+    crate::commands::range::RangeRequest::parse(args, rev, name).is_ok()
 }
 
 /// (commands left to the host, leaving suspended: off on this server or a
