@@ -1,7 +1,7 @@
 """Issue 13: the filter leaves TYPE, XLEN, `XADD key * f v` (new streams
-native) and the XRANGE/XREVRANGE calls the module parses to the host when no
-database holds a module stream under the key's name (src/server/nameidx.rs,
-src/server/skip.rs).
+native) and the XRANGE/XREVRANGE, XACK and non-blocking XREAD/XREADGROUP
+calls the module parses to the host when no database holds a module stream
+under the key's name (src/server/nameidx.rs, src/server/skip.rs).
 
 A false negative would be a bug: the host's TYPE answers `idmp-strm` for a
 module stream, its XLEN and XADD answer WRONGTYPE. So every way a module
@@ -143,6 +143,43 @@ def test_xrange_the_module_parses_is_left_to_the_host(server_factory, srv):
             assert not was_left and isinstance(got, Err), (cmd, got)
         make_module(c, "m", 2)
         assert not is_left(c, "XRANGE", "m", "-", "+")[0]
+        module_stream_answers(c, "m", 2)
+
+
+def test_reads_and_acks_the_module_parses_are_left_to_the_host(server_factory, srv):
+    """XREAD/XREADGROUP without BLOCK, CLAIM or `+`, and XACK, on names
+    without a module stream: left to the host, answering as the host without
+    the module; other shapes, and any module-stream key, stay routed."""
+    native = server_factory(module=False)
+    setup = [("XADD", "n", "1-1", "f", "v"), ("XADD", "n", "2-1", "g", "w"), ("SET", "s", "x"),
+             ("XGROUP", "CREATE", "n", "g", "0")]
+    cmds = [("XREAD", "STREAMS", "n", "0"), ("XREAD", "COUNT", "1", "STREAMS", "n", "missing", "0", "0"),
+            ("XREAD", "STREAMS", "n", "$"), ("XREAD", "STREAMS", "missing", "0"),
+            ("XREAD", "STREAMS", "s", "0"),
+            ("XREADGROUP", "GROUP", "g", "c", "COUNT", "1", "STREAMS", "n", ">"),
+            ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "n", "0"),
+            ("XREADGROUP", "GROUP", "nog", "c", "STREAMS", "n", ">"),
+            ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "missing", ">"),
+            ("XACK", "n", "g", "1-1"), ("XACK", "n", "g", "1-1", "9-9"), ("XACK", "missing", "g", "1-1"),
+            ("XACK", "s", "g", "1-1"), ("XACK", "n", "nog", "1-1"),
+            # (XACK checks its IDs once the group is found, as the host does)
+            ("XACK", "n", "g", "bad-id"), ("XACK", "missing", "g", "bad-id")]
+    with srv.raw() as c, native.raw() as o:
+        for cmd in setup:
+            c.call(*cmd)
+            o.call(*cmd)
+        for cmd in cmds:
+            was_left, got = is_left(c, *cmd)
+            assert was_left, cmd
+            assert got == o.call(*cmd), cmd
+        # stay routed: BLOCK (the module blocks readers), `+` (7.4 syntax the
+        # module serves), arguments the module's parser refuses
+        for cmd in [("XREAD", "BLOCK", "10", "STREAMS", "n", "0"), ("XREAD", "STREAMS", "n", "+"),
+                    ("XREAD", "STREAMS", "n"), ("XREAD", "COUNT", "x", "STREAMS", "n", "0")]:
+            assert not is_left(c, *cmd)[0], cmd
+        make_module(c, "m", 2)
+        for cmd in [("XREAD", "STREAMS", "n", "m", "0", "0"), ("XACK", "m", "g", "1-1")]:
+            assert not is_left(c, *cmd)[0], cmd
         module_stream_answers(c, "m", 2)
 
 

@@ -11,11 +11,12 @@
 //!   (`capture-new-streams no`): no option, so nothing the module adds and
 //!   no argument error whose text could differ from Redis 8.6.3's (an odd
 //!   field count is routed, and so is every option);
-//! - `XRANGE`/`XREVRANGE` whose arguments the module's own parser accepts:
+//! - `XRANGE`/`XREVRANGE`, `XACK`, and `XREAD`/`XREADGROUP` without BLOCK,
+//!   CLAIM or a `+` ID, whose arguments the module's own parser accepts:
 //!   routed, the module would forward them unchanged to the host's command
-//!   on a native stream and answer an empty array for a missing key (as the
-//!   host does) or WRONGTYPE (the same text); a call the parser refuses
-//!   stays routed, for Redis 8.6.3's error text.
+//!   on a native stream and answer for a missing key as the host does (an
+//!   empty array, 0, a null, NOGROUP) or WRONGTYPE (the same text); a call
+//!   the parser refuses stays routed, for Redis 8.6.3's error text.
 //!
 //! The key is certainly not a module stream when the name index says no
 //! database holds one under its name ([`crate::server::nameidx`]). The
@@ -62,6 +63,10 @@ pub enum Skippable {
         /// XREVRANGE.
         rev: bool,
     },
+    /// `XREAD`/`XREADGROUP` (keys after STREAMS).
+    Read,
+    /// `XACK key group id...`.
+    Xack,
 }
 
 /// Leaving commands to the host is possible on this server: MULTI is
@@ -92,13 +97,15 @@ pub fn leave_to_host(
     {
         return false;
     }
-    if nameidx::INDEX.may_hold_lazy(|| str_bytes(arg(1))) {
+    if which != Skippable::Read && nameidx::INDEX.may_hold_lazy(|| str_bytes(arg(1))) {
         return false;
     }
-    if let Skippable::Range { rev } = which {
-        if !range_parses(argc, &arg, rev) {
-            return false;
-        }
+    if matches!(
+        which,
+        Skippable::Range { .. } | Skippable::Read | Skippable::Xack
+    ) && !parses_for_host(argc, &arg, which)
+    {
+        return false;
     }
     // A paused client's command runs later, unfiltered on Redis 7.2+.
     if rm!(RedisModule_AvoidReplicaTraffic()).unwrap_or(1) != 0 {
@@ -108,12 +115,16 @@ pub fn leave_to_host(
     true
 }
 
-/// Whether the module's parser accepts this XRANGE/XREVRANGE (at most 16
-/// arguments are looked at; a longer call stays routed).
-fn range_parses(
+/// Whether the module's parser accepts this call, in a form the module
+/// would forward unchanged to a native stream: XRANGE/XREVRANGE; XACK;
+/// XREAD/XREADGROUP without BLOCK (the module blocks readers itself), CLAIM
+/// (module streams only) or a `+` ID (the module serves it on a missing
+/// key, Redis 7.0 refuses it), on keys none of which may hold a module
+/// stream. At most 16 arguments are looked at; a longer call stays routed.
+fn parses_for_host(
     argc: c_int,
     arg: &impl Fn(c_int) -> *mut raw::RedisModuleString,
-    rev: bool,
+    which: Skippable,
 ) -> bool {
     let mut buf: [&[u8]; 16] = [&[]; 16];
     let Some(args) = usize::try_from(argc).ok().and_then(|n| buf.get_mut(..n)) else {
@@ -122,8 +133,25 @@ fn range_parses(
     for (i, a) in args.iter_mut().enumerate() {
         *a = str_bytes(arg(i as c_int));
     }
-    let name = if rev { "xrevrange" } else { "xrange" };
-    crate::commands::range::RangeRequest::parse(args, rev, name).is_ok()
+    let args: &[&[u8]] = args;
+    let ectx = crate::commands::ExecCtx {
+        now_ms: 0,
+        limits: crate::stream::store::NodeLimits::default(),
+        trusted: false,
+        defaults: crate::stream::idmp::IdmpSettings::default(),
+    };
+    use crate::commands::Request;
+    match (which, crate::commands::parse(args, &ectx)) {
+        (Skippable::Range { .. }, Ok(Request::Range(_))) => true,
+        (Skippable::Xack, Ok(Request::Xack(_))) => true,
+        (Skippable::Read, Ok(Request::Xread(x))) => {
+            x.block.is_none()
+                && x.claim.is_none()
+                && !x.ids.iter().any(|id| *id == b"+")
+                && !x.keys.iter().any(|k| nameidx::INDEX.may_hold_lazy(|| k))
+        }
+        _ => false,
+    }
 }
 
 /// (commands left to the host, leaving suspended: off on this server or a
