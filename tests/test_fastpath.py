@@ -107,6 +107,42 @@ def test_permission_change_inside_one_transaction(server_factory):
     assert type(got) is type(want[0])
 
 
+def test_permission_change_queued_between_two_commands_of_a_transaction(server_factory):
+    """A decision cached inside EXEC must not outlive a permission change
+    queued in the same transaction (it runs between the two XADDs)."""
+    def run(srv):
+        with srv.raw() as admin:
+            assert admin.call("ACL", "SETUSER", "carol", "on", ">pw", "~*", "+@all") == OK
+            admin.call("XADD", "s", "*", "f", "v")
+            c = srv.raw()
+            assert c.call("AUTH", "carol", "pw") == OK
+            assert isinstance(c.call("XADD", "s", "*", "f", "v"), bytes)
+            # a plain transaction first: its decisions may be cached
+            c.call("MULTI")
+            c.call("XADD", "s", "*", "f", "v")
+            c.call("XADD", "s", "*", "f", "v")
+            first = c.call("EXEC")
+            c.call("MULTI")
+            c.call("XADD", "s", "*", "f", "v")
+            c.call("ACL", "SETUSER", "carol", "-xadd")
+            c.call("XADD", "s", "*", "f", "v")
+            got = c.call("EXEC")
+            c.close()
+            return [type(x) for x in first], got, admin.call("XLEN", "s")
+
+    srv = server_factory()
+    first, got, length = run(srv)
+    want = _denial(server_factory, run)
+    assert first == want[0] == [bytes, bytes]
+    assert length == want[2] == 5, (length, want)
+    assert [type(x) for x in got] == [type(x) for x in want[1]], (got, want)
+    assert got[1] == want[1][1] == OK
+    # denied as the host denies it; the host words an EXEC-time denial "ACLs
+    # rules changed between ...", the module its plain NOPERM (README:
+    # Differences)
+    assert got[2].value.startswith(b"NOPERM") and want[1][2].value.startswith(b"NOPERM")
+
+
 def test_auth_reaches_a_cached_permission(server_factory):
     def run(srv):
         with srv.raw() as admin:

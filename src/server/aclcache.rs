@@ -10,10 +10,13 @@
 //! (one could authenticate its client as another user).
 //!
 //! Never cached: denials (they always take the full path, with its ACL LOG
-//! entry), calls inside MULTI/EXEC or a script (a script's client is shared
-//! by every caller; a transaction can change permissions between its own
-//! commands), replicated or loading calls (they are not checked at all), and
-//! subcommand checks (XINFO STREAM, XGROUP CREATE, CONFIG GET).
+//! entry), calls inside a script (a script's client is shared by every
+//! caller), calls inside EXEC while a transaction may hold a queued
+//! permission change (it would run between the transaction's own commands:
+//! the filter marks any such command seen while a client may be queueing,
+//! see `skip::exec_may_use_cached_permissions`), replicated or loading calls
+//! (they are not checked at all), and subcommand checks (XINFO STREAM,
+//! XGROUP CREATE, CONFIG GET).
 
 use std::cell::RefCell;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -57,8 +60,7 @@ thread_local! {
 }
 
 /// Contexts whose calls are never answered from the cache.
-const UNCACHED_FLAGS: u32 = raw::REDISMODULE_CTX_FLAGS_MULTI
-    | raw::REDISMODULE_CTX_FLAGS_LUA
+const UNCACHED_FLAGS: u32 = raw::REDISMODULE_CTX_FLAGS_LUA
     | raw::REDISMODULE_CTX_FLAGS_REPLICATED
     | raw::REDISMODULE_CTX_FLAGS_LOADING;
 
@@ -73,6 +75,13 @@ pub struct Key {
 /// The key of the call `native` (lower case) from the client of `ctx`.
 pub fn key(ctx: *mut raw::RedisModuleCtx, native: &str, flags: u32) -> Option<Key> {
     if flags & UNCACHED_FLAGS != 0 {
+        return None;
+    }
+    // Inside EXEC only while no permission change can be queued
+    // (skip::exec_may_use_cached_permissions).
+    if flags & raw::REDISMODULE_CTX_FLAGS_MULTI != 0
+        && !crate::server::skip::exec_may_use_cached_permissions()
+    {
         return None;
     }
     let idx = CACHED.iter().position(|&c| c == native)?;

@@ -219,12 +219,21 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             Some(Target::Config) => return filter_config(fctx, argc),
             // Commands queued from now on run later: see skip.rs.
             Some(Target::Multi) => return crate::server::skip::saw_multi(),
-            Some(Target::AclChange) => return crate::server::aclcache::invalidate(),
+            Some(Target::AclChange) => {
+                crate::server::aclcache::invalidate();
+                // (EXEC only runs what was queued: each queued change was
+                // seen when it was queued.)
+                if !name.eq_ignore_ascii_case(b"exec") {
+                    crate::server::skip::saw_permission_change();
+                }
+                return;
+            }
             None => {
                 // Another module's command (`module.command`) may change
                 // its client's user (aclcache.rs).
                 if name.contains(&b'.') && crate::server::aclcache::invalidates(name) {
                     crate::server::aclcache::invalidate();
+                    crate::server::skip::saw_permission_change();
                 }
                 return;
             }

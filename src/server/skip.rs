@@ -75,12 +75,33 @@ static ENABLED: AtomicBool = AtomicBool::new(false);
 /// A client may be in a transaction (MULTI seen since the cron last found
 /// none).
 static MULTI_SEEN: AtomicBool = AtomicBool::new(false);
+/// A command that may change permissions passed the filter while a client
+/// may be in a transaction (it may be queued, to run inside an EXEC).
+static PERMISSION_CHANGE_QUEUED: AtomicBool = AtomicBool::new(false);
 /// Commands left to the host (INFO).
 static LEFT: AtomicU64 = AtomicU64::new(0);
 
 /// The filter saw MULTI (or a command that may be MULTI).
 pub fn saw_multi() {
     MULTI_SEEN.store(true, Ordering::SeqCst);
+}
+
+/// The filter saw a command that may change what a client is permitted
+/// (aclcache.rs): if a client may be queueing, it may run inside an EXEC,
+/// between two commands of the transaction.
+pub fn saw_permission_change() {
+    if MULTI_SEEN.load(Ordering::SeqCst) {
+        PERMISSION_CHANGE_QUEUED.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Whether a routed command inside EXEC may use the cached permission
+/// decisions: no command that changes permissions can be queued in a
+/// transaction (the filter sees every MULTI and every such command, and
+/// the mark stays until the cron finds no client in a transaction). Off
+/// where the filter cannot see MULTI (renamed) or the cron does not run.
+pub fn exec_may_use_cached_permissions() -> bool {
+    ENABLED.load(Ordering::SeqCst) && !PERMISSION_CHANGE_QUEUED.load(Ordering::SeqCst)
 }
 
 /// Whether the filter leaves this call to the host; `argc` has passed the
@@ -211,6 +232,7 @@ extern "C" fn on_cron(
             // No client is queueing: nothing filtered so far runs later.
             // (A MULTI after this sets the flag before its client queues.)
             MULTI_SEEN.store(false, Ordering::SeqCst);
+            PERMISSION_CHANGE_QUEUED.store(false, Ordering::SeqCst);
             WAIT.store(0, Ordering::Relaxed);
         } else {
             // Look less often while transactions keep coming.
