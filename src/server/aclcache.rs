@@ -5,9 +5,10 @@
 //! permissions runs, so "allowed" is remembered per client ID and command,
 //! under a generation that the command filter advances whenever such a
 //! command passes it ([`invalidates`]): ACL (any subcommand), AUTH, HELLO,
-//! RESET, MODULE, EXEC (a transaction may hold a queued ACL SETUSER or AUTH:
-//! it ran the filter at queue time), and every command of another module
-//! (one could authenticate its client as another user).
+//! RESET, MODULE, EXEC when a transaction may hold a queued ACL SETUSER or
+//! AUTH (it ran the filter at queue time, which marked it: see
+//! `skip::exec_may_use_cached_permissions`), and every command of another
+//! module (one could authenticate its client as another user).
 //!
 //! Never cached: denials (they always take the full path, with its ACL LOG
 //! entry), calls inside a script (a script's client is shared by every

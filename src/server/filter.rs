@@ -220,11 +220,14 @@ extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
             // Commands queued from now on run later: see skip.rs.
             Some(Target::Multi) => return crate::server::skip::saw_multi(),
             Some(Target::AclChange) => {
-                crate::server::aclcache::invalidate();
-                // (EXEC only runs what was queued: each queued change was
-                // seen when it was queued.)
                 if !name.eq_ignore_ascii_case(b"exec") {
+                    crate::server::aclcache::invalidate();
                     crate::server::skip::saw_permission_change();
+                } else if !crate::server::skip::exec_may_use_cached_permissions() {
+                    // EXEC runs what was queued: it may change permissions
+                    // only if a change may have been queued (each was seen
+                    // when it was queued).
+                    crate::server::aclcache::invalidate();
                 }
                 return;
             }
