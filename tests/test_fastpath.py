@@ -219,21 +219,26 @@ def test_native_xadd_replicates(server_factory):
         assert r.call("OBJECT", "ENCODING", "n") == b"stream"
 
 
-def test_native_xadd_events_watch_and_blocked_readers(server_factory):
-    srv = server_factory(module_args=NO_CAPTURE)
+def _events_watch_and_blocked_readers(srv, key):
+    """XADD * on `key` fires the xadd event, touches a WATCHed key and wakes a
+    blocked reader."""
     with srv.raw() as c, srv.raw() as sub, srv.raw() as w, srv.raw() as blocked:
-        c.call("XADD", "n", "*", "f", "v")
+        c.call("XADD", key, "*", "f", "v")
         assert c.call("CONFIG", "SET", "notify-keyspace-events", "KEA") == OK
-        sub.call("SUBSCRIBE", "__keyspace@0__:n")
-        w.call("WATCH", "n")
-        blocked.send("XREAD", "BLOCK", "5000", "STREAMS", "n", "$")
+        sub.call("SUBSCRIBE", "__keyspace@0__:" + key)
+        w.call("WATCH", key)
+        blocked.send("XREAD", "BLOCK", "5000", "STREAMS", key, "$")
         time.sleep(0.1)
-        new = c.call("XADD", "n", "*", "g", "w")
-        assert sub.read() == [b"message", b"__keyspace@0__:n", b"xadd"]
-        assert blocked.read() == [[b"n", [[new, [b"g", b"w"]]]]]
+        new = c.call("XADD", key, "*", "g", "w")
+        assert sub.read() == [b"message", b"__keyspace@0__:" + key.encode(), b"xadd"]
+        assert blocked.read() == [[key.encode(), [[new, [b"g", b"w"]]]]]
         w.call("MULTI")
-        w.call("XLEN", "n")
+        w.call("XLEN", key)
         assert w.call("EXEC") is None  # the XADD touched the watched key
+
+
+def test_native_xadd_events_watch_and_blocked_readers(server_factory):
+    _events_watch_and_blocked_readers(server_factory(module_args=NO_CAPTURE), "n")
 
 
 def test_type_and_xlen_answer_as_the_host(server_factory):
@@ -337,19 +342,8 @@ def test_hot_xadd_replicates(server_factory):
 
 def test_hot_xadd_events_watch_and_blocked_readers(server_factory):
     srv = server_factory()
-    with srv.raw() as c, srv.raw() as sub, srv.raw() as w, srv.raw() as blocked:
-        c.call("XADD", "s", "*", "f", "v")
-        assert c.call("CONFIG", "SET", "notify-keyspace-events", "KEA") == OK
-        sub.call("SUBSCRIBE", "__keyspace@0__:s")
-        w.call("WATCH", "s")
-        blocked.send("XREAD", "BLOCK", "5000", "STREAMS", "s", "$")
-        time.sleep(0.1)
-        new = c.call("XADD", "s", "*", "g", "w")
-        assert sub.read() == [b"message", b"__keyspace@0__:s", b"xadd"]
-        assert blocked.read() == [[b"s", [[new, [b"g", b"w"]]]]]
-        w.call("MULTI")
-        w.call("XLEN", "s")
-        assert w.call("EXEC") is None  # the XADD touched the watched key
+    _events_watch_and_blocked_readers(srv, "s")
+    with srv.raw() as c:
         assert c.call("XADD", "s", "1-1", "f", "v") == Err(
             "ERR The ID specified in XADD is equal or smaller than the target stream top item")
 

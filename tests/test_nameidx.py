@@ -82,6 +82,18 @@ def is_left(c, *cmd):
     return left(c) == before + 1, reply
 
 
+def left_as_the_host(c, o, setup, cmds):
+    """After `setup` on both, each of `cmds` is left to the host on `c` (the
+    module's server) and answers as on `o` (the host without the module)."""
+    for cmd in setup:
+        c.call(*cmd)
+        o.call(*cmd)
+    for cmd in cmds:
+        was_left, got = is_left(c, *cmd)
+        assert was_left, cmd
+        assert got == o.call(*cmd), cmd
+
+
 def make_module(c, key, n=1):
     for i in range(n):
         assert isinstance(c.call("XADD", key, "IDMP", "p", "i%d" % i, "*", "f", "v"), bytes)
@@ -129,13 +141,7 @@ def test_xrange_the_module_parses_is_left_to_the_host(server_factory, srv):
             ("XRANGE", "missing", "-", "+"), ("XREVRANGE", "missing", "+", "-", "COUNT", "1"),
             ("XRANGE", "s", "-", "+"), ("XRANGE", "n", "-", "+", "COUNT", "0")]
     with srv.raw() as c, native.raw() as o:
-        for cmd in setup:
-            c.call(*cmd)
-            o.call(*cmd)
-        for cmd in cmds:
-            was_left, got = is_left(c, *cmd)
-            assert was_left, cmd
-            assert got == o.call(*cmd), cmd
+        left_as_the_host(c, o, setup, cmds)
         for cmd in [("XRANGE", "n", "x", "+"), ("XRANGE", "n", "-", "+", "COUNT"),
                     ("XRANGE", "n", "-", "+", "COUNT", "x"), ("XRANGE", "n", "-", "(0-0"),
                     ("XRANGE", "n", "-", "+", "LIMIT", "1")]:
@@ -165,13 +171,7 @@ def test_reads_and_acks_the_module_parses_are_left_to_the_host(server_factory, s
             # (XACK checks its IDs once the group is found, as the host does)
             ("XACK", "n", "g", "bad-id"), ("XACK", "missing", "g", "bad-id")]
     with srv.raw() as c, native.raw() as o:
-        for cmd in setup:
-            c.call(*cmd)
-            o.call(*cmd)
-        for cmd in cmds:
-            was_left, got = is_left(c, *cmd)
-            assert was_left, cmd
-            assert got == o.call(*cmd), cmd
+        left_as_the_host(c, o, setup, cmds)
         # stay routed: BLOCK (the module blocks readers), `+` (7.4 syntax the
         # module serves), arguments the module's parser refuses
         for cmd in [("XREAD", "BLOCK", "10", "STREAMS", "n", "0"), ("XREAD", "STREAMS", "n", "+"),
