@@ -143,6 +143,36 @@ def test_permission_change_queued_between_two_commands_of_a_transaction(server_f
     assert got[2].value.startswith(b"NOPERM") and want[1][2].value.startswith(b"NOPERM")
 
 
+def test_script_decisions_are_per_user(server_factory):
+    """Inside a script the decision is kept per user (the script's client is
+    shared): another user's script is checked for itself, and an ACL change
+    reaches the next script."""
+    script = "return redis.call('XADD', KEYS[1], '*', 'f', 'v')"
+
+    def run(srv):
+        with srv.raw() as admin:
+            assert admin.call("ACL", "SETUSER", "dave", "on", ">pw", "~*", "+@all") == OK
+            assert admin.call("ACL", "SETUSER", "erin", "on", ">pw", "~*", "+@all", "-xadd") == OK
+            admin.call("XADD", "s", "*", "f", "v")
+            dave, erin = srv.raw(), srv.raw()
+            assert dave.call("AUTH", "dave", "pw") == OK
+            assert erin.call("AUTH", "erin", "pw") == OK
+            out = [dave.call("EVAL", script, "1", "s") for _ in range(3)]
+            out += [erin.call("EVAL", script, "1", "s"), dave.call("EVAL", script, "1", "s")]
+            assert admin.call("ACL", "SETUSER", "dave", "-xadd") == OK
+            out.append(dave.call("EVAL", script, "1", "s"))
+            assert admin.call("ACL", "SETUSER", "erin", "+xadd") == OK
+            out.append(erin.call("EVAL", script, "1", "s"))
+            dave.close()
+            erin.close()
+            return [x if isinstance(x, Err) else type(x) for x in out], admin.call("XLEN", "s")
+
+    got = run(server_factory())
+    want = _denial(server_factory, run)
+    assert got == want, (got, want)
+    assert [isinstance(x, Err) for x in got[0]] == [False, False, False, True, False, True, False]
+
+
 def test_auth_reaches_a_cached_permission(server_factory):
     def run(srv):
         with srv.raw() as admin:

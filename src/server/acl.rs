@@ -88,11 +88,16 @@ pub fn check(
     flags: u32,
 ) -> Option<String> {
     let cached = if cmd_words == 1 {
-        aclcache::key(ctx, native, flags)
+        aclcache::key(ctx, native, flags, || {
+            let name = current_user_name(ctx, flags)?;
+            let bytes = crate::server::api::str_bytes(name).to_vec();
+            crate::server::api::free_string(ctx, name);
+            Some(bytes)
+        })
     } else {
         None
     };
-    if cached.is_some_and(aclcache::allowed) {
+    if cached.as_ref().is_some_and(aclcache::allowed) {
         return None;
     }
     // Strings and call replies are made with `ctx` from here on.

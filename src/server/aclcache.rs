@@ -10,9 +10,12 @@
 //! `skip::exec_may_use_cached_permissions`), and every command of another
 //! module (one could authenticate its client as another user).
 //!
+//! Inside a script the decisions are kept per user name instead (the
+//! script's client is shared by every caller and runs each script as its
+//! caller's user).
+//!
 //! Never cached: denials (they always take the full path, with its ACL LOG
-//! entry), calls inside a script (a script's client is shared by every
-//! caller), calls inside EXEC while a transaction may hold a queued
+//! entry), calls inside EXEC while a transaction may hold a queued
 //! permission change (it would run between the transaction's own commands:
 //! the filter marks any such command seen while a client may be queueing,
 //! see `skip::exec_may_use_cached_permissions`), replicated or loading calls
@@ -61,20 +64,50 @@ thread_local! {
 }
 
 /// Contexts whose calls are never answered from the cache.
-const UNCACHED_FLAGS: u32 = raw::REDISMODULE_CTX_FLAGS_LUA
-    | raw::REDISMODULE_CTX_FLAGS_REPLICATED
-    | raw::REDISMODULE_CTX_FLAGS_LOADING;
+const UNCACHED_FLAGS: u32 =
+    raw::REDISMODULE_CTX_FLAGS_REPLICATED | raw::REDISMODULE_CTX_FLAGS_LOADING;
 
-/// The cache position of a call: client ID and command bit, or `None` where
-/// the call is not cacheable.
-#[derive(Clone, Copy)]
+/// Slots of the script cache: decisions per user name.
+const USER_SLOTS: usize = 8;
+
+/// A decision slot of the script cache.
+struct UserSlot {
+    name: Vec<u8>,
+    generation: u64,
+    allowed: u32,
+}
+
+thread_local! {
+    static USERS: RefCell<(Vec<UserSlot>, usize)> = const { RefCell::new((Vec::new(), 0)) };
+}
+
+/// Who asks: a client, or inside a script the user the script runs as (the
+/// script's client is shared by every caller and takes the caller's user
+/// for each script; a script cannot change permissions: ACL, AUTH, HELLO,
+/// RESET and MODULE are refused in scripts, and another module's command
+/// passes the filter when the script calls it).
+#[derive(Clone)]
+enum Who {
+    Client(u64),
+    User(Vec<u8>),
+}
+
+/// The cache position of a call: who asks and the command's bit, or `None`
+/// where the call is not cacheable.
+#[derive(Clone)]
 pub struct Key {
-    client: u64,
+    who: Who,
     bit: u32,
 }
 
-/// The key of the call `native` (lower case) from the client of `ctx`.
-pub fn key(ctx: *mut raw::RedisModuleCtx, native: &str, flags: u32) -> Option<Key> {
+/// The key of the call `native` (lower case) from the client of `ctx`;
+/// `user_name` gives the name of the user a script runs as.
+pub fn key(
+    ctx: *mut raw::RedisModuleCtx,
+    native: &str,
+    flags: u32,
+    user_name: impl FnOnce() -> Option<Vec<u8>>,
+) -> Option<Key> {
     if flags & UNCACHED_FLAGS != 0 {
         return None;
     }
@@ -86,40 +119,79 @@ pub fn key(ctx: *mut raw::RedisModuleCtx, native: &str, flags: u32) -> Option<Ke
         return None;
     }
     let idx = CACHED.iter().position(|&c| c == native)?;
-    let client = crate::rm!(RedisModule_GetClientId(ctx)).unwrap_or(0);
-    (client != 0).then_some(Key {
-        client,
-        bit: 1 << idx,
-    })
+    let who = if flags & raw::REDISMODULE_CTX_FLAGS_LUA != 0 {
+        Who::User(user_name()?)
+    } else {
+        let client = crate::rm!(RedisModule_GetClientId(ctx)).unwrap_or(0);
+        if client == 0 {
+            return None;
+        }
+        Who::Client(client)
+    };
+    Some(Key { who, bit: 1 << idx })
 }
 
 /// Whether the call was allowed under the current generation.
-pub fn allowed(k: Key) -> bool {
+pub fn allowed(k: &Key) -> bool {
     let generation = GENERATION.load(Ordering::Relaxed);
-    CACHE.with(|c| {
-        let c = c.borrow();
-        c.get((k.client as usize) % SLOTS).is_some_and(|s| {
-            s.client == k.client && s.generation == generation && s.allowed & k.bit != 0
-        })
-    })
+    match &k.who {
+        Who::Client(client) => CACHE.with(|c| {
+            let c = c.borrow();
+            c.get((*client as usize) % SLOTS).is_some_and(|s| {
+                s.client == *client && s.generation == generation && s.allowed & k.bit != 0
+            })
+        }),
+        Who::User(name) => USERS.with(|u| {
+            u.borrow()
+                .0
+                .iter()
+                .any(|s| s.name == *name && s.generation == generation && s.allowed & k.bit != 0)
+        }),
+    }
 }
 
 /// Remembers that the call was allowed (by a full check just made).
 pub fn remember(k: Key) {
     let generation = GENERATION.load(Ordering::Relaxed);
-    CACHE.with(|c| {
-        let mut c = c.borrow_mut();
-        if let Some(s) = c.get_mut((k.client as usize) % SLOTS) {
-            if s.client != k.client || s.generation != generation {
-                *s = Slot {
-                    client: k.client,
-                    generation,
-                    allowed: 0,
-                };
+    match k.who {
+        Who::Client(client) => CACHE.with(|c| {
+            let mut c = c.borrow_mut();
+            if let Some(s) = c.get_mut((client as usize) % SLOTS) {
+                if s.client != client || s.generation != generation {
+                    *s = Slot {
+                        client,
+                        generation,
+                        allowed: 0,
+                    };
+                }
+                s.allowed |= k.bit;
             }
-            s.allowed |= k.bit;
-        }
-    });
+        }),
+        Who::User(name) => USERS.with(|u| {
+            let mut u = u.borrow_mut();
+            let (slots, next) = &mut *u;
+            if let Some(s) = slots.iter_mut().find(|s| s.name == name) {
+                if s.generation != generation {
+                    s.generation = generation;
+                    s.allowed = 0;
+                }
+                s.allowed |= k.bit;
+                return;
+            }
+            let slot = UserSlot {
+                name,
+                generation,
+                allowed: k.bit,
+            };
+            if slots.len() < USER_SLOTS {
+                slots.push(slot);
+            } else if let Some(s) = slots.get_mut(*next % USER_SLOTS) {
+                // (Round robin: a few users run scripts at a time.)
+                *s = slot;
+                *next = next.wrapping_add(1);
+            }
+        }),
+    }
 }
 
 /// Forgets every decision.
@@ -187,27 +259,45 @@ mod tests {
 
     #[test]
     fn remembered_until_invalidated() {
-        let k = Key {
-            client: 7,
-            bit: 1 << 3,
-        };
-        let other_cmd = Key {
-            client: 7,
-            bit: 1 << 4,
-        };
-        let other_client = Key {
-            client: 7 + SLOTS as u64,
-            bit: 1 << 3,
-        };
-        assert!(!allowed(k));
-        remember(k);
-        assert!(allowed(k));
-        assert!(!allowed(other_cmd));
-        assert!(!allowed(other_client));
-        remember(other_client); // same slot: evicts client 7
-        assert!(!allowed(k));
-        assert!(allowed(other_client));
+        let key = |who, bit| Key { who, bit };
+        let k = key(Who::Client(7), 1 << 3);
+        let other_cmd = key(Who::Client(7), 1 << 4);
+        let other_client = key(Who::Client(7 + SLOTS as u64), 1 << 3);
+        assert!(!allowed(&k));
+        remember(k.clone());
+        assert!(allowed(&k));
+        assert!(!allowed(&other_cmd));
+        assert!(!allowed(&other_client));
+        remember(other_client.clone()); // same slot: evicts client 7
+        assert!(!allowed(&k));
+        assert!(allowed(&other_client));
         invalidate();
-        assert!(!allowed(other_client));
+        assert!(!allowed(&other_client));
+    }
+
+    #[test]
+    fn script_decisions_per_user_name() {
+        let user = |name: &[u8], bit| Key {
+            who: Who::User(name.to_vec()),
+            bit,
+        };
+        let dave = user(b"dave", 1);
+        assert!(!allowed(&dave));
+        remember(dave.clone());
+        assert!(allowed(&dave));
+        assert!(!allowed(&user(b"erin", 1)));
+        assert!(!allowed(&user(b"dave", 2)));
+        assert!(!allowed(&Key {
+            who: Who::Client(1),
+            bit: 1
+        }));
+        // More users than slots: the oldest is replaced, none is confused.
+        for i in 0..USER_SLOTS as u8 + 2 {
+            remember(user(&[b'u', i], 1));
+        }
+        assert!(allowed(&user(&[b'u', USER_SLOTS as u8 + 1], 1)));
+        assert!(!allowed(&user(b"erin", 1)));
+        invalidate();
+        assert!(!allowed(&user(&[b'u', USER_SLOTS as u8 + 1], 1)));
     }
 }
