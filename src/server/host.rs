@@ -76,11 +76,12 @@ pub struct Host {
     /// client sent them (`RedisModuleCommandDispatcher` passes `c->argv`;
     /// scripts, MULTI and `RedisModule_Call` free the client's vector
     /// afterwards). Not askable: read in the sources, and on only where the
-    /// test matrix ran it: Redis 7.0 to 8.2 and Valkey 8.0. Valkey 9.1.2
-    /// passes `c->argv` too, but replacing its argument strings corrupted
-    /// the heap (a master crashed in an assertion while parsing a later
-    /// command, after a replica's resync: `test_replication.py`), so it and
-    /// every version not tested take the general path.
+    /// test matrix ran it: Redis 7.0 to 8.2. Valkey 9.1.2 passes `c->argv`
+    /// too, but replacing its argument strings corrupted the heap (a master
+    /// crashed in an assertion while parsing a later command, after a
+    /// replica's resync: `test_replication.py`); Valkey manages client
+    /// arguments its own way, so every Valkey, and every Redis version not
+    /// tested, takes the general path.
     pub argv_in_place: bool,
     /// Optional module APIs the host lacks, by name (informational).
     pub missing_apis: Vec<&'static str>,
@@ -471,7 +472,7 @@ pub fn detect(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
         argv_in_place: has("ReplicateVerbatim")
             && match server {
                 Server::Redis => version < (8, 3, 0),
-                Server::Valkey => version < (8, 1, 0),
+                Server::Valkey => false,
             },
         missing_apis: optional
             .iter()
