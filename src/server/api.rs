@@ -217,14 +217,22 @@ static WORD_STRINGS: [std::sync::atomic::AtomicPtr<raw::RedisModuleString>; WORD
 
 /// The long-lived string holding `b` when it is one of [`WORDS`].
 fn shared_word(b: &[u8]) -> Option<*mut raw::RedisModuleString> {
-    use std::sync::atomic::Ordering;
     let i = WORDS.iter().position(|w| *w == b)?;
-    let cell = WORD_STRINGS.get(i)?;
+    long_lived(WORD_STRINGS.get(i)?, b)
+}
+
+/// The long-lived string `bytes` kept in `cell`, made on first use (never
+/// freed; `None` if it cannot be made).
+pub fn long_lived(
+    cell: &std::sync::atomic::AtomicPtr<raw::RedisModuleString>,
+    bytes: &[u8],
+) -> Option<*mut raw::RedisModuleString> {
+    use std::sync::atomic::Ordering;
     let s = cell.load(Ordering::Relaxed);
     if !s.is_null() {
         return Some(s);
     }
-    let s = create_string(ptr::null_mut(), b);
+    let s = create_string(ptr::null_mut(), bytes);
     (!s.is_null()).then(|| {
         cell.store(s, Ordering::Relaxed);
         s

@@ -24,7 +24,7 @@
 //! general path does) goes to the general path with the reserved slots
 //! removed ([`without_marks`]), so it sees exactly what the client sent.
 
-use std::ffi::{c_char, c_int};
+use std::ffi::c_int;
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use redis_module::raw;
@@ -34,11 +34,12 @@ use crate::commands::xadd::{counters_argv, idmp_add, IdmpAdd};
 use crate::rm;
 use crate::server::api::{self, str_bytes};
 use crate::server::host::host;
-use crate::server::hot_xadd::{propagate_replaced, shared, Arg};
+use crate::server::hot_xadd::{propagate_replaced, Arg};
 use crate::server::reply::ModuleReply;
 use crate::server::route::{exec_ctx_with, key_kind, Kind, OpenKey};
 use crate::server::stats;
 use crate::stream::digest::idmpauto_iid;
+use crate::stream::id::format_u64;
 use crate::stream::stream::IdRequest;
 
 /// The `IDMPAT` keyword the filter reserves.
@@ -50,9 +51,9 @@ static IDMP_WORD: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::n
 
 /// Creates the long-lived strings (at load); false if one cannot be made.
 pub fn init() -> bool {
-    shared(&IDMPAT, b"IDMPAT").is_some()
-        && shared(&SLOT, b"0").is_some()
-        && shared(&IDMP_WORD, b"IDMP").is_some()
+    api::long_lived(&IDMPAT, b"IDMPAT").is_some()
+        && api::long_lived(&SLOT, b"0").is_some()
+        && api::long_lived(&IDMP_WORD, b"IDMP").is_some()
 }
 
 /// Which form a marked vector has.
@@ -183,7 +184,7 @@ pub fn run(
             ModuleReply::new(ctx).error(e);
         }
         IdmpAdd::Duplicate(id) => {
-            reply_bulk(ctx, id.format_into(&mut buf));
+            ModuleReply::new(ctx).bulk(id.format_into(&mut buf));
             let key_bytes = [arg(argv, 1)];
             let counters = counters_argv(key_bytes[0], s);
             drop(key);
@@ -197,9 +198,10 @@ pub fn run(
         }
         IdmpAdd::Added { id, at } => {
             let id_bytes = id.format_into(&mut buf);
-            reply_bulk(ctx, id_bytes);
+            ModuleReply::new(ctx).bulk(id_bytes);
             drop(key);
-            let tbuf = itoa_buf(at);
+            let mut tbuf = [0u8; 20];
+            let t = format_u64(at, &mut tbuf);
             let word = IDMP_WORD.load(Ordering::Relaxed);
             let word = if word.is_null() {
                 Arg::Bytes(b"IDMP")
@@ -208,7 +210,7 @@ pub fn run(
             };
             // (The client's iid and `IDMP` stay where their bytes are equal.)
             let repl = [
-                (6, Arg::Bytes(tbuf.as_bytes())),
+                (6, Arg::Bytes(t)),
                 (7, Arg::Bytes(id_bytes)),
                 (4, Arg::Bytes(iid)),
                 (2, word),
@@ -226,40 +228,4 @@ pub fn run(
 /// argument's string: the caller must not read them after replacing it.
 fn arg<'a>(argv: &[*mut raw::RedisModuleString], i: usize) -> &'a [u8] {
     argv.get(i).map_or(&[][..], |&s| str_bytes(s))
-}
-
-fn reply_bulk(ctx: *mut raw::RedisModuleCtx, b: &[u8]) {
-    let _ = rm!(RedisModule_ReplyWithStringBuffer(
-        ctx,
-        b.as_ptr().cast::<c_char>(),
-        b.len()
-    ));
-}
-
-/// A decimal rendering of `v` on the stack.
-struct ItoaBuf {
-    buf: [u8; 20],
-    start: usize,
-}
-
-impl ItoaBuf {
-    fn as_bytes(&self) -> &[u8] {
-        self.buf.get(self.start..).unwrap_or_default()
-    }
-}
-
-fn itoa_buf(mut v: u64) -> ItoaBuf {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        if let Some(d) = buf.get_mut(i) {
-            *d = b'0' + (v % 10) as u8;
-        }
-        v /= 10;
-        if v == 0 || i == 0 {
-            break;
-        }
-    }
-    ItoaBuf { buf, start: i }
 }

@@ -25,11 +25,11 @@
 //! [`Host::argv_in_place`]: crate::server::host::Host::argv_in_place
 //! [`route::run`]: crate::server::route::run
 
-use std::ffi::c_char;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::AtomicPtr;
 
 use redis_module::raw;
 
+use crate::commands::reply::Reply;
 use crate::commands::xadd::{append_entry, plain_id};
 use crate::rm;
 use crate::server::api::{self, str_bytes};
@@ -38,6 +38,7 @@ use crate::server::native_fast;
 use crate::server::reply::ModuleReply;
 use crate::server::route::{exec_ctx_with, key_kind, Kind, OpenKey};
 use crate::server::stats;
+use crate::stream::stream::IdRequest;
 
 /// Serves `argv` (`idmp.xadd key <id> field value ...`, which must be the
 /// client's own vector) when it has the hot shape; `false` with nothing
@@ -65,7 +66,7 @@ pub fn run(
     let key = OpenKey::open(ctx, keyname, true);
     let p = match key_kind(key.0) {
         Kind::Module(p) => p,
-        Kind::Native if args.get(2).is_some_and(|a| *a == b"*") => {
+        Kind::Native if id_req == IdRequest::Auto => {
             // The host's own stream: appended through the stream API.
             let done = native_fast::xadd(ctx, &key, keyname, argv, false, true);
             if done {
@@ -83,22 +84,19 @@ pub fn run(
     };
     let before = stats::Tally::of(s);
     s.idmp.expire(ectx.now_ms);
-    let id = match append_entry(s, id_req, fields, &ectx) {
+    let appended = append_entry(s, id_req, fields, &ectx);
+    stats::account(before, stats::Tally::of(s));
+    let mut out = ModuleReply::new(ctx);
+    let id = match appended {
         Ok(id) => id,
         Err(e) => {
-            stats::account(before, stats::Tally::of(s));
-            crate::commands::reply::Reply::error(&mut ModuleReply::new(ctx), e);
+            out.error(e);
             return true;
         }
     };
-    stats::account(before, stats::Tally::of(s));
     let mut buf = [0u8; 41];
     let id_bytes = id.format_into(&mut buf);
-    let _ = rm!(RedisModule_ReplyWithStringBuffer(
-        ctx,
-        id_bytes.as_ptr().cast::<c_char>(),
-        id_bytes.len()
-    ));
+    out.bulk(id_bytes);
     drop(key);
     propagate_replaced(ctx, argv, &[(2, Arg::Bytes(id_bytes))]);
     let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
@@ -174,27 +172,10 @@ pub fn propagate_native_xadd(
     argv: &mut [*mut raw::RedisModuleString],
     id: &[u8],
 ) {
-    match shared(&XADD_NAME, b"XADD") {
+    match api::long_lived(&XADD_NAME, b"XADD") {
         Some(name) => propagate_replaced(ctx, argv, &[(0, Arg::Shared(name)), (2, Arg::Bytes(id))]),
         None => fallback(ctx, argv, &[(0, Arg::Bytes(b"XADD")), (2, Arg::Bytes(id))]),
     }
-}
-
-/// The long-lived string `bytes` kept in `cell` (created on first use;
-/// `None` if it cannot be made).
-pub fn shared(
-    cell: &AtomicPtr<raw::RedisModuleString>,
-    bytes: &[u8],
-) -> Option<*mut raw::RedisModuleString> {
-    let s = cell.load(Ordering::Relaxed);
-    if !s.is_null() {
-        return Some(s);
-    }
-    let s = api::create_string(std::ptr::null_mut(), bytes);
-    (!s.is_null()).then(|| {
-        cell.store(s, Ordering::Relaxed);
-        s
-    })
 }
 
 /// Replicates a copy of the vector with the replacements (not expected: a

@@ -107,6 +107,12 @@ fn write_u64(buf: &mut [u8], mut v: u64) -> usize {
     n
 }
 
+/// `v` in decimal, written into `buf` (the digits [`StreamId`] uses).
+pub fn format_u64(v: u64, buf: &mut [u8; 20]) -> &[u8] {
+    let n = write_u64(buf, v);
+    &buf[..n]
+}
+
 impl fmt::Display for StreamId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}-{}", self.ms, self.seq)
@@ -315,6 +321,14 @@ pub fn parse_range_bound(arg: &[u8], is_start: bool) -> Result<StreamId, RangeBo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn format_u64_is_decimal() {
+        for v in [0u64, 7, 10, 99, 100, 1_700_000_000_123, u64::MAX] {
+            let mut buf = [0u8; 20];
+            assert_eq!(format_u64(v, &mut buf), v.to_string().as_bytes());
+        }
+    }
 
     fn id(s: &str) -> Option<StreamId> {
         parse_id(s.as_bytes(), 0, false, false).map(|p| p.id)
