@@ -478,6 +478,33 @@ def test_hot_idmp_propagates_as_the_general_path(server_factory):
     assert [a for a in hot[3] if a[0] == b"idmp.idmpcounters"]
 
 
+def test_hot_idmp_time_is_each_adds_own(server_factory):
+    """The hot path shares the IDMPAT time string between the adds of one
+    millisecond (src/server/hot_idmp.rs, time_arg): each propagated time is
+    still its own add's, read from the server clock around it, in bursts
+    within a millisecond and across milliseconds."""
+    extra = ["--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "no"]
+    srv = server_factory(extra=extra)
+    spans = []
+    with srv.raw() as c:
+        c.call("XCFGSET", "s", "IDMP-DURATION", "100")
+        n = 0
+        for burst in range(12):
+            before = int(time.time() * 1000)
+            for _ in range(1 + burst % 4):
+                n += 1
+                c.call("XADD", "s", "IDMP", "p%d" % (n % 3), "i%d" % n, "*", "f", "v")
+            after = int(time.time() * 1000)
+            spans += [(before, after)] * (1 + burst % 4)
+            time.sleep(0.003 if burst % 2 else 0)
+    data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
+    times = [int(a[a.index(b"IDMPAT") + 1]) for a in parse_aof(data)
+             if a[0] == b"idmp.xadd" and b"IDMPAT" in a]
+    assert len(times) == len(spans) == n
+    assert all(lo - 1 <= t <= hi + 1 for t, (lo, hi) in zip(times, spans)), (times, spans)
+    assert times == sorted(times) and len(set(times)) >= 6, times
+
+
 def test_hot_idmp_replicates(server_factory):
     master = server_factory(extra=["--repl-diskless-sync-delay", "0"])
     replica = server_factory(extra=["--replicaof", "127.0.0.1", str(master.port)])

@@ -276,11 +276,16 @@ pub fn idmp_add(
 /// (the lifetime counters, so that a replica's stay equal); the key is
 /// borrowed (the glue passes the client's own string on).
 pub fn counters_argv<'a>(key: &'a [u8], s: &Stream) -> ReplArgv<'a> {
+    counters_argv_of(key, s.idmp.iids_added, s.idmp.iids_duplicates)
+}
+
+/// [`counters_argv`] of the counters `added` and `duplicates`.
+pub fn counters_argv_of(key: &[u8], added: u64, duplicates: u64) -> ReplArgv<'_> {
     vec![
         Cow::Borrowed(b"idmp.idmpcounters"),
         Cow::Borrowed(key),
-        Cow::Owned(s.idmp.iids_added.to_string().into_bytes()),
-        Cow::Owned(s.idmp.iids_duplicates.to_string().into_bytes()),
+        Cow::Owned(added.to_string().into_bytes()),
+        Cow::Owned(duplicates.to_string().into_bytes()),
     ]
 }
 

@@ -193,6 +193,38 @@ pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Cow<'_, [u8]>], own: Own
     }
 }
 
+/// Replicates `idmp.idmpcounters key <added> <duplicates>`, what a
+/// duplicate propagates (see `commands::xadd::counters_argv`, whose bytes
+/// these are), with the command's own key string and the counters as
+/// integers: no string is made here. False (nothing sent) for a counter
+/// beyond `i64::MAX`, which the caller propagates the general way.
+pub fn replicate_counters(
+    ctx: *mut raw::RedisModuleCtx,
+    key: *mut raw::RedisModuleString,
+    added: u64,
+    duplicates: u64,
+) -> bool {
+    let (Ok(added), Ok(duplicates)) = (i64::try_from(added), i64::try_from(duplicates)) else {
+        return false;
+    };
+    let Some(f) = (unsafe { raw::RedisModule_Replicate }) else {
+        return false;
+    };
+    // SAFETY: "sll" takes a string (the command's key, alive during the
+    // call; RM_Replicate takes its own reference) and two long longs.
+    unsafe {
+        f(
+            ctx,
+            c"idmp.idmpcounters".as_ptr(),
+            c"sll".as_ptr(),
+            key,
+            added as std::ffi::c_longlong,
+            duplicates as std::ffi::c_longlong,
+        );
+    }
+    true
+}
+
 /// The keywords of the propagated commands, passed on as long-lived
 /// strings (RM_Replicate takes a reference to each) instead of being made
 /// for every command.

@@ -1,5 +1,6 @@
-//! Registration of the module's commands. Every command is served by one
-//! handler that dispatches on argv\[0\] through [`route::run`].
+//! Registration of the module's commands. The routed XADD, XLEN and TYPE
+//! have handlers of their own; every other command is served by one handler
+//! that dispatches on argv\[0\] through [`route::run`].
 
 use std::ffi::c_int;
 
@@ -60,6 +61,92 @@ pub const COMMANDS: &[(&str, &str, i32, i32, i32)] = &[
     ("idmp.xautoclaim", "write fast", 1, 1, 1),
 ];
 
+/// The server's argument vector as a slice (empty when there is none).
+fn args_of<'a>(
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
+) -> &'a mut [*mut raw::RedisModuleString] {
+    if argv.is_null() || argc <= 0 {
+        &mut []
+    } else {
+        // SAFETY: the server passes `argc` valid string pointers in `argv`
+        // for the duration of the call; the vector is the client's, which
+        // the command may change (see host::Host::argv_in_place).
+        unsafe { std::slice::from_raw_parts_mut(argv, argc as usize) }
+    }
+}
+
+/// Runs `serve` under the panic guard; a panic answers an internal error.
+fn guarded(ctx: *mut raw::RedisModuleCtx, serve: impl FnOnce()) -> c_int {
+    let ok = guard(false, || {
+        serve();
+        true
+    });
+    if !ok {
+        ModuleReply::new(ctx).error("ERR idmp: internal error, see the server log");
+    }
+    raw::Status::Ok as c_int
+}
+
+/// A command the filter routed from the native `native` (lower case, one
+/// word): the caller's ACL is checked against it, then `serve` runs with the
+/// arguments and the context flags (asked for once: they cost a few hundred
+/// instructions).
+fn serve_routed(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
+    native: &str,
+    serve: impl FnOnce(&mut [*mut raw::RedisModuleString], u32),
+) -> c_int {
+    guarded(ctx, || {
+        let args = args_of(argv, argc);
+        let flags = api::ctx_flags(ctx);
+        match acl::check(ctx, native, args, 1, flags) {
+            Some(err) => ModuleReply::new(ctx).error(&err),
+            None => serve(args, flags),
+        }
+    })
+}
+
+/// `idmp.xadd key ...`: the routed XADD (see [`route::run`]). A handler of
+/// its own, like `idmp.xlen` and `idmp.type`, so that the hottest commands
+/// skip the name dispatch of [`handler`].
+extern "C" fn xadd_handler(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
+) -> c_int {
+    serve_routed(ctx, argv, argc, "xadd", |args, flags| {
+        route::run(ctx, args, flags)
+    })
+}
+
+/// `idmp.xlen key`: the routed XLEN.
+extern "C" fn xlen_handler(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
+) -> c_int {
+    serve_routed(ctx, argv, argc, "xlen", |args, flags| {
+        if !route::run_xlen(ctx, args) {
+            route::run(ctx, args, flags);
+        }
+    })
+}
+
+/// `idmp.type key`: the routed TYPE.
+extern "C" fn type_handler(
+    ctx: *mut raw::RedisModuleCtx,
+    argv: *mut *mut raw::RedisModuleString,
+    argc: c_int,
+) -> c_int {
+    serve_routed(ctx, argv, argc, "type", |args, _| {
+        route::run_type(ctx, args)
+    })
+}
+
+/// Every other command: dispatches on argv\[0\].
 extern "C" fn handler(
     ctx: *mut raw::RedisModuleCtx,
     argv: *mut *mut raw::RedisModuleString,
@@ -68,39 +155,28 @@ extern "C" fn handler(
     // Automatic memory is turned on where strings, keys or call replies are
     // made with `ctx` (everything but the hot paths, which make none: the
     // server then skips its bookkeeping for every key they open).
-    let ok = guard(false, || {
-        let args: &mut [*mut raw::RedisModuleString] = if argv.is_null() || argc <= 0 {
-            &mut []
-        } else {
-            // SAFETY: the server passes `argc` valid string pointers in `argv`
-            // for the duration of the call; the vector is the client's, which
-            // the command may change (see host::Host::argv_in_place).
-            unsafe { std::slice::from_raw_parts_mut(argv, argc as usize) }
-        };
+    guarded(ctx, || {
+        let args = args_of(argv, argc);
         // A key position request (cluster routing of XREAD/XREADGROUP): answer
         // the positions, run nothing.
         if getkeys::is_request(ctx) {
             api::auto_memory(ctx);
             getkeys::report_stream_keys(ctx, args);
-            return true;
+            return;
         }
         let name = args.first().map(|&a| api::str_bytes(a)).unwrap_or_default();
         #[cfg(feature = "debug-panic")]
         if name.eq_ignore_ascii_case(b"idmp.debugpanic") {
             panic!("idmp.debugpanic: a panic injected on request");
         }
-        // The context flags, asked for once (they cost a few hundred
-        // instructions) for the ACL check and the command.
         let flags = api::ctx_flags(ctx);
         if let Some(err) = routed_acl_check(ctx, name, args, flags) {
             ModuleReply::new(ctx).error(&err);
-            return true;
+            return;
         }
         if name.eq_ignore_ascii_case(b"idmp.type") {
             route::run_type(ctx, args);
-            return true;
-        }
-        if name.eq_ignore_ascii_case(b"idmp.scan") {
+        } else if name.eq_ignore_ascii_case(b"idmp.scan") {
             api::auto_memory(ctx);
             crate::server::scan::run(ctx, args);
         } else if name.eq_ignore_ascii_case(b"idmp.configget") {
@@ -113,12 +189,20 @@ extern "C" fn handler(
             // (Turns automatic memory on past its hot paths.)
             route::run(ctx, args, flags);
         }
-        true
-    });
-    if !ok {
-        ModuleReply::new(ctx).error("ERR idmp: internal error, see the server log");
+    })
+}
+
+/// The handler registered for `name` (the table's name, before
+/// [`crate::server::host::Host::command_name`]).
+fn handler_of(
+    name: &str,
+) -> extern "C" fn(*mut raw::RedisModuleCtx, *mut *mut raw::RedisModuleString, c_int) -> c_int {
+    match name {
+        "idmp.xadd" => xadd_handler,
+        "idmp.xlen" => xlen_handler,
+        "idmp.type" => type_handler,
+        _ => handler,
     }
-    raw::Status::Ok as c_int
 }
 
 /// For a command the filter routed (`idmp.<native>`), checks the caller's
@@ -196,13 +280,14 @@ pub fn register_all(ctx: *mut raw::RedisModuleCtx) -> bool {
     for &(name, flags, first, last, step) in COMMANDS.iter().chain(DEBUG_COMMANDS) {
         // A command the host already serves (XDELEX on 8.2) is registered
         // under the module prefix; the filter routes to it.
+        let serve = handler_of(name);
         let name = host.command_name(name);
         let n = c_string(name);
         let f = c_string(flags);
         let r = rm!(RedisModule_CreateCommand(
             ctx,
             n.as_ptr(),
-            Some(handler),
+            Some(serve),
             f.as_ptr(),
             first,
             last,

@@ -25,12 +25,12 @@
 //! removed ([`without_marks`]), so it sees exactly what the client sent.
 
 use std::ffi::c_int;
-use std::sync::atomic::{AtomicPtr, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 use redis_module::raw;
 
 use crate::commands::reply::Reply;
-use crate::commands::xadd::{counters_argv, idmp_add, IdmpAdd};
+use crate::commands::xadd::{counters_argv_of, idmp_add, IdmpAdd};
 use crate::rm;
 use crate::server::api::{self, str_bytes};
 use crate::server::host::host;
@@ -48,6 +48,32 @@ static IDMPAT: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null
 static SLOT: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
 /// `IDMP`, which IDMPAUTO propagates as.
 static IDMP_WORD: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The insertion time last propagated, and its string (one reference held
+/// here): the adds of one millisecond, most of them under load, share it.
+static TIME_MS: AtomicU64 = AtomicU64::new(u64::MAX);
+static TIME_STR: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The `IDMPAT` time `at` as a replacement argument: the shared string of
+/// its millisecond, made when the millisecond changes.
+fn time_arg(at: u64, buf: &mut [u8; 20]) -> Arg<'_> {
+    let cached = TIME_STR.load(Ordering::Relaxed);
+    if !cached.is_null() && TIME_MS.load(Ordering::Relaxed) == at {
+        return Arg::Shared(cached);
+    }
+    let t = format_u64(at, buf);
+    let s = api::create_string(std::ptr::null_mut(), t);
+    if s.is_null() {
+        return Arg::Bytes(t);
+    }
+    let old = TIME_STR.swap(s, Ordering::Relaxed);
+    if !old.is_null() {
+        // The vectors that propagated it hold references of their own.
+        api::free_string(std::ptr::null_mut(), old);
+    }
+    TIME_MS.store(at, Ordering::Relaxed);
+    Arg::Shared(s)
+}
 
 /// Creates the long-lived strings (at load); false if one cannot be made.
 pub fn init() -> bool {
@@ -185,15 +211,18 @@ pub fn run(
         }
         IdmpAdd::Duplicate(id) => {
             ModuleReply::new(ctx).bulk(id.format_into(&mut buf));
-            let key_bytes = [arg(argv, 1)];
-            let counters = counters_argv(key_bytes[0], s);
+            let (added, duplicates) = (s.idmp.iids_added, s.idmp.iids_duplicates);
             drop(key);
-            api::auto_memory(ctx); // (replicate makes its strings with ctx)
-            let own = api::OwnArgs {
-                bytes: &key_bytes,
-                strs: std::slice::from_ref(&keyname),
-            };
-            api::replicate(ctx, &counters, own);
+            if !api::replicate_counters(ctx, keyname, added, duplicates) {
+                let key_bytes = [arg(argv, 1)];
+                let counters = counters_argv_of(key_bytes[0], added, duplicates);
+                api::auto_memory(ctx); // (replicate makes its strings with ctx)
+                let own = api::OwnArgs {
+                    bytes: &key_bytes,
+                    strs: std::slice::from_ref(&keyname),
+                };
+                api::replicate(ctx, &counters, own);
+            }
             let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
         }
         IdmpAdd::Added { id, at } => {
@@ -201,7 +230,7 @@ pub fn run(
             ModuleReply::new(ctx).bulk(id_bytes);
             drop(key);
             let mut tbuf = [0u8; 20];
-            let t = format_u64(at, &mut tbuf);
+            let t = time_arg(at, &mut tbuf);
             let word = IDMP_WORD.load(Ordering::Relaxed);
             let word = if word.is_null() {
                 Arg::Bytes(b"IDMP")
@@ -210,7 +239,7 @@ pub fn run(
             };
             // (The client's iid and `IDMP` stay where their bytes are equal.)
             let repl = [
-                (6, Arg::Bytes(t)),
+                (6, t),
                 (7, Arg::Bytes(id_bytes)),
                 (4, Arg::Bytes(iid)),
                 (2, word),

@@ -256,9 +256,6 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
     if own && crate::server::hot_xadd::run(ctx, argv, args, flags) {
         return;
     }
-    if own && run_xlen(ctx, argv, args) {
-        return;
-    }
     // The general path makes strings, keys and call replies with `ctx`.
     api::auto_memory(ctx);
     let ectx = exec_ctx_with(flags);
@@ -380,20 +377,11 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
 /// through the API, 0 for a missing key, WRONGTYPE otherwise.
 ///
 /// [`XlenRequest::exec`]: crate::commands::xlen::XlenRequest::exec
-fn run_xlen(
-    ctx: *mut raw::RedisModuleCtx,
-    argv: &[*mut raw::RedisModuleString],
-    args: &[&[u8]],
-) -> bool {
-    let [name, key] = args else {
+pub fn run_xlen(ctx: *mut raw::RedisModuleCtx, argv: &[*mut raw::RedisModuleString]) -> bool {
+    let &[_, keyname] = argv else {
         return false;
     };
-    if !name.eq_ignore_ascii_case(b"xlen") {
-        return false;
-    }
-    let Some(&keyname) = argv.get(1) else {
-        return false;
-    };
+    let key = str_bytes(keyname);
     let open = OpenKey::open(ctx, keyname, false);
     let req = crate::commands::xlen::XlenRequest { key };
     let mut out = ModuleReply::new(ctx);
