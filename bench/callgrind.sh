@@ -5,7 +5,8 @@
 # with instrumentation off, prepare the key, switch instrumentation on, send N
 # commands (redis-benchmark, 1 client, pipeline 16), switch it off, stop; the
 # instruction count divided by N is the row.
-#   bench/callgrind.sh [module.so]   (env: CG_N requests, CG_PORT, CG_OUT)
+#   bench/callgrind.sh [module.so]   (env: CG_N requests, CG_PORT, CG_OUT,
+#   CG_WORKLOADS, CG_ARMS; arm F is bench/floor.sh's module CG_FLOOR)
 set -euf
 MODULE=${1:-$(pwd)/target/release/libredis_idmp.so}
 N=${CG_N:-20000}
@@ -21,6 +22,7 @@ run_case() { # arm workload prep... -- command...
         C) load="" ;;
         A) load="--loadmodule $MODULE capture-new-streams no" ;;
         B) load="--loadmodule $MODULE" ;;
+        F) load="--loadmodule $CG_FLOOR" ;; # bench/floor.sh
     esac
     f="$OUT/$arm-$name.out"
     # shellcheck disable=SC2086
@@ -42,7 +44,7 @@ run_case() { # arm workload prep... -- command...
 
 W=${CG_WORKLOADS:-"xadd type xlen idmp get"}
 for w in $W; do
-  for arm in C A B; do
+  for arm in ${CG_ARMS:-C A B}; do
     case $w in
       xadd) run_case $arm $w "del s" "xadd s * f v" -- XADD s '*' f v ;;
       type) run_case $arm $w "del s" "xadd s * f v" -- TYPE s ;;
@@ -52,6 +54,9 @@ for w in $W; do
       eval) run_case $arm $w "del s" "xadd s * f v" -- EVAL "return redis.call('XADD', KEYS[1], '*', 'f', 'v')" 1 s ;;
       dup) [ $arm = B ] || continue
             run_case $arm $w "del s" "xadd s IDMP p1 dup * f v" -- XADD s IDMP p1 dup '*' f v ;;
+      xadd16) run_case $arm $w "del s" "xadd s * f v" -- XADD s '*' f 'vvvv__rand_int__' ;;
+      auto) [ $arm = B ] || continue
+            run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMPAUTO p1 '*' f 'vvvv__rand_int__' ;;
       idmp) [ $arm = C ] && continue; [ $arm = A ] && continue
             run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMP p1 'iid-__rand_int__' '*' f v ;;
     esac
