@@ -156,9 +156,15 @@ clean:
 BENCH_PORT ?= 7600
 LOADGEN := target/bench/loadgen
 
-.PHONY: bench
+.PHONY: bench bench-floor
 bench: build $(LOADGEN)
 	BENCH_PORT=$(BENCH_PORT) $(PYTHON) bench/bench.py
+
+# The floor of a routed XLEN / XADD IDMP / IDMPAUTO (bench/floor/floor.c, a
+# module doing only the routing's unavoidable work) against the host's own
+# command and redis-idmp: throughput ratios, then callgrind.
+bench-floor: build
+	sh bench/floor.sh $(CURDIR)/$(MODULE)
 
 # The small load generator for what redis-benchmark cannot express (std only).
 $(LOADGEN): bench/loadgen.rs

@@ -52,10 +52,10 @@ for w in $W; do
       xrange) run_case $arm $w "del s" "xadd s * f v" -- XRANGE s - + COUNT 10 ;;
       get) run_case $arm $w "set k v" -- GET k ;;
       eval) run_case $arm $w "del s" "xadd s * f v" -- EVAL "return redis.call('XADD', KEYS[1], '*', 'f', 'v')" 1 s ;;
-      dup) [ $arm = B ] || continue
+      dup) case $arm in B|F) ;; *) continue ;; esac
             run_case $arm $w "del s" "xadd s IDMP p1 dup * f v" -- XADD s IDMP p1 dup '*' f v ;;
       xadd16) run_case $arm $w "del s" "xadd s * f v" -- XADD s '*' f 'vvvv__rand_int__' ;;
-      auto) [ $arm = B ] || continue
+      auto) case $arm in B|F) ;; *) continue ;; esac
             run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMPAUTO p1 '*' f 'vvvv__rand_int__' ;;
       idmp) [ $arm = C ] && continue; [ $arm = A ] && continue
             run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMP p1 'iid-__rand_int__' '*' f v ;;
