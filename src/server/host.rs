@@ -463,6 +463,26 @@ fn native_option(ctx: *mut raw::RedisModuleCtx, cmd: &str, token: &str) -> bool 
         .is_some_and(|r| reply_has_token(r.elem(), token.as_bytes(), 0))
 }
 
+/// [`Host::argv_in_place`]: where the sources were read and the tests ran
+/// (Redis 7.0 to 8.2, Valkey 8.0 and 9.1), with `ReplicateVerbatim`.
+fn argv_in_place(server: Server, version: Version, replicate_verbatim: bool) -> bool {
+    replicate_verbatim
+        && match server {
+            Server::Redis => version < (8, 3, 0),
+            Server::Valkey => matches!(version, (8, 0, _) | (9, 1, _)),
+        }
+}
+
+/// [`Host::script_argv_owned`]: every Redis, Valkey before 9 (its Lua
+/// engine lends the script's vector from 9.1 on; 9.0 is not read, and off
+/// anyway).
+fn script_argv_owned(server: Server, version: Version) -> bool {
+    match server {
+        Server::Redis => true,
+        Server::Valkey => version < (9, 0, 0),
+    }
+}
+
 /// Finds out what the host is and has and stores the record, also for a host
 /// with native IDMP (`native_idmp`, for a migration mode to read). `Err` only
 /// for a server the module cannot even describe: unknown, older than 7.0, or
@@ -507,15 +527,8 @@ pub fn detect(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
         filter_client_id: has("CommandFilterGetClientId"),
         noperm_72_texts: server == Server::Valkey || version >= (7, 2, 0),
         module_configs: has("RegisterNumericConfig"),
-        argv_in_place: has("ReplicateVerbatim")
-            && match server {
-                Server::Redis => version < (8, 3, 0),
-                Server::Valkey => matches!(version, (8, 0, _) | (9, 1, _)),
-            },
-        script_argv_owned: match server {
-            Server::Redis => true,
-            Server::Valkey => version < (9, 0, 0),
-        },
+        argv_in_place: argv_in_place(server, version, has("ReplicateVerbatim")),
+        script_argv_owned: script_argv_owned(server, version),
         missing_apis: optional
             .iter()
             .filter(|(_, p)| !p)
@@ -577,6 +590,48 @@ mod tests {
         native.native_idmp = true;
         // Served, by the migration mode (server::migrate).
         assert!(native.check().is_ok());
+    }
+
+    #[test]
+    fn argument_vectors_change_in_place_where_owned() {
+        let lua = raw::REDISMODULE_CTX_FLAGS_LUA;
+        let with = |server, version| {
+            let mut h = record(server, version);
+            h.argv_in_place = argv_in_place(server, version, true);
+            h.script_argv_owned = script_argv_owned(server, version);
+            h
+        };
+        for (server, version) in [
+            (Server::Redis, (7, 0, 15)),
+            (Server::Redis, (8, 2, 3)),
+            (Server::Valkey, (8, 0, 1)),
+        ] {
+            let h = with(server, version);
+            assert!(
+                h.argv_owned(0) && h.argv_owned(lua),
+                "{server:?} {version:?}"
+            );
+        }
+        // Valkey 9.1: a script lends its vector (VM_CallArgv).
+        let v91 = with(Server::Valkey, (9, 1, 2));
+        assert!(v91.argv_owned(0) && !v91.argv_owned(lua));
+        assert!(v91.argv_owned(raw::REDISMODULE_CTX_FLAGS_MULTI));
+        for (server, version) in [
+            (Server::Redis, (8, 4, 0)),
+            (Server::Redis, (8, 6, 3)),
+            (Server::Valkey, (8, 1, 1)),
+            (Server::Valkey, (9, 0, 0)),
+            (Server::Valkey, (9, 2, 0)),
+        ] {
+            let h = with(server, version);
+            assert!(
+                !h.argv_owned(0) && !h.argv_owned(lua),
+                "{server:?} {version:?}"
+            );
+        }
+        assert!(!argv_in_place(Server::Redis, (7, 2, 4), false));
+        // The record before load changes nothing in place.
+        assert!(!FALLBACK.argv_owned(0));
     }
 
     #[test]
