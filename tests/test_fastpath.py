@@ -15,6 +15,7 @@ import time
 
 from pworkload import aof_files, parse_aof
 from resp import OK, Err
+from server import server_version
 from test_replication import sync, wait_link
 
 NO_CAPTURE = {"idmp.capture-new-streams": "no"}
@@ -517,3 +518,50 @@ def test_hot_idmp_replicates(server_factory):
             assert r.call("DEBUG", "DIGEST-VALUE", k) == m.call("DEBUG", "DIGEST-VALUE", k)
             assert _idmp_fields(r.call("XINFO", "STREAM", k)) == \
                 _idmp_fields(m.call("XINFO", "STREAM", k))
+
+
+def test_script_calls_keep_the_heap_and_propagate(server_factory):
+    """XADD (plain, IDMP, IDMPAUTO) and `idmp.xadd` by name from scripts, on
+    module and native streams, many times. Valkey 9.1 lends a script's own
+    argument vector to the command it calls (VM_CallArgv): the filter must
+    not reserve IDMP's slots in it (VM_CommandFilterArgInsert wrote past the
+    copy VM_CommandFilterArgReplace made, and the heap was corrupted) and the
+    command must not change it (`enable-debug-assert`, on here where the
+    host has it, asserts that). The servers stay up; a replica and the AOF
+    replay end identical, duplicates answer their first IDs."""
+    debug = ["--enable-debug-assert", "yes"] if server_version()[0] == "valkey" else []
+    extra = ["--repl-diskless-sync-delay", "0", "--appendonly", "yes",
+             "--aof-use-rdb-preamble", "no"] + debug
+    master = server_factory(module_args=NO_CAPTURE, extra=extra)
+    replica = server_factory(module_args=NO_CAPTURE,
+                             extra=["--replicaof", "127.0.0.1", str(master.port)] + debug)
+    auto = "return redis.call('XADD', KEYS[1], 'IDMPAUTO', ARGV[1], '*', 'f', ARGV[2])"
+    idmp = "return redis.call(ARGV[1], KEYS[1], 'IDMP', 'p', ARGV[2], '*', 'f', 'v')"
+    plain = "return redis.call(ARGV[1], KEYS[1], '*', 'n', ARGV[2])"
+    with replica.raw() as r, master.raw() as m:
+        wait_link(r)
+        m.call("XADD", "s", "IDMP", "p", "a", "*", "f", "v")  # a module stream
+        m.call("XADD", "n", "*", "f", "v")  # a native stream
+        for i in range(300):
+            name = ("XADD", "idmp.xadd")[i % 2]
+            a = m.call("EVAL", auto, "1", "s", "q%d" % (i // 2 % 7), str(i // 2))
+            b = m.call("EVAL", idmp, "1", "s", name, "i%d" % (i // 2))
+            if i % 2:
+                assert a == prev[0] and b == prev[1], (i, a, b, prev)  # duplicates
+            prev = (a, b)
+            for key in ("s", "n"):
+                reply = m.call("EVAL", plain, "1", key, name, str(i))
+                assert not isinstance(reply, Err), reply
+        sync(m)
+        for k in ("s", "n"):
+            assert r.call("XRANGE", k, "-", "+") == m.call("XRANGE", k, "-", "+")
+            assert r.call("DEBUG", "DIGEST-VALUE", k) == m.call("DEBUG", "DIGEST-VALUE", k)
+        assert _idmp_fields(r.call("XINFO", "STREAM", "s")) == \
+            _idmp_fields(m.call("XINFO", "STREAM", "s"))
+        assert m.call("OBJECT", "ENCODING", "n") == b"stream"  # still native
+        digests = [m.call("DEBUG", "DIGEST-VALUE", k) for k in ("s", "n")]
+        fields = _idmp_fields(m.call("XINFO", "STREAM", "s"))
+    master.restart()
+    with master.raw() as m:
+        assert [m.call("DEBUG", "DIGEST-VALUE", k) for k in ("s", "n")] == digests
+        assert _idmp_fields(m.call("XINFO", "STREAM", "s")) == fields

@@ -71,7 +71,8 @@ fn args_of<'a>(
     } else {
         // SAFETY: the server passes `argc` valid string pointers in `argv`
         // for the duration of the call; the vector is the client's, which
-        // the command may change (see host::Host::argv_in_place).
+        // the command may change where it is the client's own (see
+        // host::Host::argv_owned).
         unsafe { std::slice::from_raw_parts_mut(argv, argc as usize) }
     }
 }

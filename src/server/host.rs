@@ -73,16 +73,32 @@ pub struct Host {
     /// A module command's `argv` is the client's own argument vector, which
     /// `RedisModule_ReplicateVerbatim` propagates: a command may replace one
     /// of its arguments in place (the XADD ID) and propagate the rest as the
-    /// client sent them (`RedisModuleCommandDispatcher` passes `c->argv`;
-    /// scripts, MULTI and `RedisModule_Call` free the client's vector
-    /// afterwards). Not askable: read in the sources, and on only where the
-    /// test matrix ran it: Redis 7.0 to 8.2. Valkey 9.1.2 passes `c->argv`
-    /// too, but replacing its argument strings corrupted the heap (a master
-    /// crashed in an assertion while parsing a later command, after a
-    /// replica's resync: `test_replication.py`); Valkey manages client
-    /// arguments its own way, so every Valkey, and every Redis version not
-    /// tested, takes the general path.
+    /// client sent them, and the command filter may insert arguments into it
+    /// (`RedisModuleCommandDispatcher` passes `c->argv`; the filter API
+    /// reallocates the vector it grows; MULTI keeps the vector a command
+    /// left, and the server frees whatever the vector holds afterwards). Not
+    /// askable: read in the sources, and on only where the test matrix ran
+    /// it: Redis 7.0 to 8.2, Valkey 8.0 and 9.1. A call from a script is
+    /// another matter on some of them ([`Host::script_argv_owned`]): ask
+    /// [`Host::argv_owned`], not this field alone.
     pub argv_in_place: bool,
+    /// A command called from a script gets a vector its (script) client owns
+    /// too, as every other command. True on Redis 7.0 to 8.2 and Valkey 8.0
+    /// (`luaRedisGenericCommand` gives the Lua client its own vector, which
+    /// `freeLuaRedisArgv` frees). False on Valkey 9.1, whose Lua engine runs
+    /// each `server.call` through `VM_CallArgv` (module.c) with the script's
+    /// own vector *lent* to the temporary client (`argv_borrowed`): the
+    /// command must not change it (server.c `call()` asserts that under
+    /// `enable-debug-assert`), and the filter API cannot grow it more than
+    /// once: `VM_CommandFilterArgReplace` first swaps in a copy of exactly
+    /// `argc` slots (`backupOriginalClientArgv`), after which
+    /// `VM_CommandFilterArgInsert` raises `argv_len` without reallocating
+    /// and writes past the copy. That is what corrupted Valkey 9.1.2's heap
+    /// (the filter routing `XADD ... IDMPAUTO` in the EVAL of
+    /// `test_replication.py`, then reserving three slots; found with
+    /// valgrind, which names `VM_CommandFilterArgInsert` writing after a
+    /// 56-byte block `VM_CommandFilterArgReplace` allocated).
+    pub script_argv_owned: bool,
     /// Optional module APIs the host lacks, by name (informational).
     pub missing_apis: Vec<&'static str>,
 }
@@ -103,6 +119,7 @@ static FALLBACK: Host = Host {
     noperm_72_texts: false,
     module_configs: false,
     argv_in_place: false,
+    script_argv_owned: false,
     missing_apis: Vec::new(),
 };
 
@@ -146,6 +163,27 @@ impl Host {
             Some(&(n, prefixed)) if self.serves(n) => prefixed,
             _ => name,
         }
+    }
+
+    /// Whether a command running with the context flags `ctx_flags` holds
+    /// its client's own argument vector, to change in place
+    /// ([`Host::argv_in_place`]): everywhere the capability is on, except in
+    /// a call from a script where scripts lend theirs
+    /// ([`Host::script_argv_owned`]).
+    pub fn argv_owned(&self, ctx_flags: u32) -> bool {
+        self.argv_in_place
+            && (self.script_argv_owned || ctx_flags & raw::REDISMODULE_CTX_FLAGS_LUA == 0)
+    }
+
+    /// [`Host::argv_owned`] for the command the filter is looking at, which
+    /// has no context: the server's own flags, whose `LUA` says a script is
+    /// running (every Valkey vector that is lent is a script's: the Lua
+    /// engine is `VM_CallArgv`'s only caller, the API table does not export
+    /// it). Asked only where scripts lend their vectors.
+    pub fn filtered_argv_owned(&self) -> bool {
+        self.argv_in_place
+            && (self.script_argv_owned
+                || api::ctx_flags(std::ptr::null_mut()) & raw::REDISMODULE_CTX_FLAGS_LUA == 0)
     }
 
     /// Whether the module can serve this host; the reason when it cannot.
@@ -425,6 +463,26 @@ fn native_option(ctx: *mut raw::RedisModuleCtx, cmd: &str, token: &str) -> bool 
         .is_some_and(|r| reply_has_token(r.elem(), token.as_bytes(), 0))
 }
 
+/// [`Host::argv_in_place`]: where the sources were read and the tests ran
+/// (Redis 7.0 to 8.2, Valkey 8.0 and 9.1), with `ReplicateVerbatim`.
+fn argv_in_place(server: Server, version: Version, replicate_verbatim: bool) -> bool {
+    replicate_verbatim
+        && match server {
+            Server::Redis => version < (8, 3, 0),
+            Server::Valkey => matches!(version, (8, 0, _) | (9, 1, _)),
+        }
+}
+
+/// [`Host::script_argv_owned`]: every Redis, Valkey before 9 (its Lua
+/// engine lends the script's vector from 9.1 on; 9.0 is not read, and off
+/// anyway).
+fn script_argv_owned(server: Server, version: Version) -> bool {
+    match server {
+        Server::Redis => true,
+        Server::Valkey => version < (9, 0, 0),
+    }
+}
+
 /// Finds out what the host is and has and stores the record, also for a host
 /// with native IDMP (`native_idmp`, for a migration mode to read). `Err` only
 /// for a server the module cannot even describe: unknown, older than 7.0, or
@@ -469,11 +527,8 @@ pub fn detect(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
         filter_client_id: has("CommandFilterGetClientId"),
         noperm_72_texts: server == Server::Valkey || version >= (7, 2, 0),
         module_configs: has("RegisterNumericConfig"),
-        argv_in_place: has("ReplicateVerbatim")
-            && match server {
-                Server::Redis => version < (8, 3, 0),
-                Server::Valkey => false,
-            },
+        argv_in_place: argv_in_place(server, version, has("ReplicateVerbatim")),
+        script_argv_owned: script_argv_owned(server, version),
         missing_apis: optional
             .iter()
             .filter(|(_, p)| !p)
@@ -535,6 +590,48 @@ mod tests {
         native.native_idmp = true;
         // Served, by the migration mode (server::migrate).
         assert!(native.check().is_ok());
+    }
+
+    #[test]
+    fn argument_vectors_change_in_place_where_owned() {
+        let lua = raw::REDISMODULE_CTX_FLAGS_LUA;
+        let with = |server, version| {
+            let mut h = record(server, version);
+            h.argv_in_place = argv_in_place(server, version, true);
+            h.script_argv_owned = script_argv_owned(server, version);
+            h
+        };
+        for (server, version) in [
+            (Server::Redis, (7, 0, 15)),
+            (Server::Redis, (8, 2, 3)),
+            (Server::Valkey, (8, 0, 1)),
+        ] {
+            let h = with(server, version);
+            assert!(
+                h.argv_owned(0) && h.argv_owned(lua),
+                "{server:?} {version:?}"
+            );
+        }
+        // Valkey 9.1: a script lends its vector (VM_CallArgv).
+        let v91 = with(Server::Valkey, (9, 1, 2));
+        assert!(v91.argv_owned(0) && !v91.argv_owned(lua));
+        assert!(v91.argv_owned(raw::REDISMODULE_CTX_FLAGS_MULTI));
+        for (server, version) in [
+            (Server::Redis, (8, 4, 0)),
+            (Server::Redis, (8, 6, 3)),
+            (Server::Valkey, (8, 1, 1)),
+            (Server::Valkey, (9, 0, 0)),
+            (Server::Valkey, (9, 2, 0)),
+        ] {
+            let h = with(server, version);
+            assert!(
+                !h.argv_owned(0) && !h.argv_owned(lua),
+                "{server:?} {version:?}"
+            );
+        }
+        assert!(!argv_in_place(Server::Redis, (7, 2, 4), false));
+        // The record before load changes nothing in place.
+        assert!(!FALLBACK.argv_owned(0));
     }
 
     #[test]

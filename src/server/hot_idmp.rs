@@ -94,7 +94,9 @@ pub enum Marks {
 /// Called by the filter for an XADD it routes (`argc` arguments): reserves
 /// the slots of an `IDMP pid iid` or `IDMPAUTO pid` given first.
 pub fn mark(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
-    if !host().argv_in_place {
+    // Not into a vector a script lends (Valkey 9.1): the filter API cannot
+    // grow it (host::Host::script_argv_owned).
+    if !host().filtered_argv_owned() {
         return;
     }
     let a2 = rm!(RedisModule_CommandFilterArgGet(fctx, 2)).unwrap_or(std::ptr::null_mut());
@@ -157,7 +159,7 @@ pub fn run(
     flags: u32,
 ) -> bool {
     // name key IDMP pid iid IDMPAT slot * f v ...
-    if argv.len() < 10 || !(argv.len() - 8).is_multiple_of(2) {
+    if argv.len() < 10 || !(argv.len() - 8).is_multiple_of(2) || !host().argv_owned(flags) {
         return false;
     }
     let (Some(&name), Some(&keyname)) = (argv.first(), argv.get(1)) else {

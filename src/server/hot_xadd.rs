@@ -17,12 +17,13 @@
 //!
 //! Anything else returns `false` having changed nothing: options, IDMP, an
 //! odd field count, an argument that is not an ID, a missing key (which may
-//! create a stream, with the settings to propagate), another type, a host
-//! whose argument vector is not the client's ([`Host::argv_in_place`]), or
+//! create a stream, with the settings to propagate), another type, a
+//! vector that is not the client's own ([`Host::argv_owned`]: a host where
+//! it never is, or a script's call where scripts lend theirs), or
 //! the module name spelled otherwise than `idmp.xadd` (the propagated name
 //! must stay the general path's).
 //!
-//! [`Host::argv_in_place`]: crate::server::host::Host::argv_in_place
+//! [`Host::argv_owned`]: crate::server::host::Host::argv_owned
 //! [`route::run`]: crate::server::route::run
 
 use std::sync::atomic::AtomicPtr;
@@ -50,7 +51,7 @@ pub fn run(
     args: &[&[u8]],
     flags: u32,
 ) -> bool {
-    if args.len() < 5 || !(args.len() - 3).is_multiple_of(2) || !host().argv_in_place {
+    if args.len() < 5 || !(args.len() - 3).is_multiple_of(2) || !host().argv_owned(flags) {
         return false;
     }
     let (Some(&name), Some(&keyname)) = (argv.first(), argv.get(1)) else {
@@ -130,12 +131,12 @@ impl Arg<'_> {
 /// positions replaced, the way the host's own XADD propagates itself (its
 /// ID in place of `*`). An argument is replaced only when its bytes differ
 /// (an explicit `5-0` stays). The vector is the client's, freed by the
-/// server after the command ([`Host::argv_in_place`]): a new string is
+/// server after the command ([`Host::argv_owned`]): a new string is
 /// handed to it and the replaced one released; the caller must hold the
 /// client's own vector (not a copy) and not read the replaced arguments'
 /// bytes afterwards.
 ///
-/// [`Host::argv_in_place`]: crate::server::host::Host::argv_in_place
+/// [`Host::argv_owned`]: crate::server::host::Host::argv_owned
 pub fn propagate_replaced(
     ctx: *mut raw::RedisModuleCtx,
     argv: &mut [*mut raw::RedisModuleString],

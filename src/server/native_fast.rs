@@ -59,8 +59,9 @@ pub fn xlen(ctx: *mut raw::RedisModuleCtx, key: &OpenKey) -> bool {
 /// `XADD key * field value ...` on the native stream open for writing at
 /// `key`, or on the empty key when `create` (a new native stream, as the
 /// host's XADD creates it); `argv` is the routed command's
-/// (`idmp.xadd key * ...`), `own` when it is the client's own vector (then
-/// it is propagated in place, see `hot_xadd::propagate_native_xadd`).
+/// (`idmp.xadd key * ...`), `own` when it is the client's own vector, to
+/// change in place (`host::Host::argv_owned`: then it is propagated in
+/// place, see `hot_xadd::propagate_native_xadd`).
 pub fn xadd(
     ctx: *mut raw::RedisModuleCtx,
     key: &OpenKey,
@@ -102,7 +103,7 @@ pub fn xadd(
         idb.len()
     ));
     // Propagated as native XADD propagates itself: the ID in place of `*`.
-    if own && crate::server::host::host().argv_in_place {
+    if own {
         crate::server::hot_xadd::propagate_native_xadd(ctx, argv, idb);
     } else {
         fv.clear();

@@ -219,7 +219,8 @@ fn denied_for_memory(req: &Request<'_>, ectx: &ExecCtx) -> bool {
 pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleString], flags: u32) {
     // An XADD IDMP/IDMPAUTO the filter reserved slots in: its hot path, or
     // what the client sent for the general path (a copy: no in-place
-    // propagation from it).
+    // propagation from it). `own`: the client's own vector, to change in
+    // place (not a copy, nor a vector a script lends: Host::argv_owned).
     if let Some(m) = crate::server::hot_idmp::marks(argv) {
         if crate::server::hot_idmp::run(ctx, argv, m, flags) {
             return;
@@ -232,7 +233,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
                 unmarked = v;
                 (&mut unmarked, false)
             }
-            None => (argv, true),
+            None => (argv, host().argv_owned(flags)),
         };
     // The arguments' bytes, on the stack for the usual short commands.
     let mut stack: [&[u8]; 16] = [&[]; 16];
