@@ -96,6 +96,52 @@ struct Slot {
     producer: Option<Producer>,
 }
 
+/// What capacity eviction forgot (see `Evicted::evict`), for the caller to
+/// account: records and their heap bytes.
+#[derive(Default)]
+struct Evicted {
+    count: u64,
+    heap_bytes: usize,
+}
+
+impl Evicted {
+    /// Forgets the oldest iids of `slot` (number `idx`) while it holds more
+    /// than `keep`. Per forgotten record, the queue front is popped if it is
+    /// the slot's, else the record's entry becomes stale (counted in the
+    /// slot and in `stale`, the state's count). Leaves the producer in place
+    /// even if emptied. Inlined: it runs on every add at capacity.
+    #[inline(always)]
+    fn evict(
+        &mut self,
+        slot: &mut Slot,
+        idx: usize,
+        keep: usize,
+        queue: &mut VecDeque<u32>,
+        stale: &mut u64,
+        hasher: &KeyedHasher,
+    ) {
+        let Some(p) = slot.producer.as_mut() else {
+            return;
+        };
+        while p.len() > keep {
+            let Some(rec) = p.pop_front(hasher) else {
+                break;
+            };
+            self.heap_bytes += rec.heap_bytes();
+            self.count += 1;
+            // The front entry, if the slot's, is its oldest: the record's,
+            // or a stale one while the record's becomes stale (the slot's
+            // count is the same either way).
+            if queue.front().is_some_and(|&q| q as usize == idx) {
+                queue.pop_front();
+            } else {
+                slot.stale += 1;
+                *stale += 1;
+            }
+        }
+    }
+}
+
 /// The IDMP state of one stream.
 #[derive(Clone, Debug)]
 pub struct IdmpState {
@@ -485,7 +531,10 @@ impl IdmpState {
         // pushed: an iid absent then is absent now.
         let absent = probe.absent_at == Some(self.pushes);
         let hasher = &self.hasher;
-        let Some(p) = self.slots.get_mut(idx).and_then(|x| x.producer.as_mut()) else {
+        let Some(slot) = self.slots.get_mut(idx) else {
+            return;
+        };
+        let Some(p) = slot.producer.as_mut() else {
             return;
         };
         if !absent {
@@ -496,6 +545,25 @@ impl IdmpState {
                 return;
             }
         }
+        // A full producer forgets its oldest iid before the new one goes in
+        // (the same outcome as pushing first and evicting after): its ring
+        // never holds more than maxsize records, and the new record takes
+        // the evicted one's place in memory, so an add at capacity touches
+        // one ring position instead of two.
+        let mut gone = Evicted::default();
+        if limit > 0 {
+            gone.evict(
+                slot,
+                idx,
+                limit - 1,
+                &mut self.queue,
+                &mut self.stale,
+                hasher,
+            );
+        }
+        let Some(p) = slot.producer.as_mut() else {
+            return;
+        };
         let rec = Rec::new(iid, id, rel);
         self.long_iid_bytes += rec.heap_bytes();
         p.push(rec, probe.iid_hash, hasher, limit);
@@ -504,45 +572,25 @@ impl IdmpState {
         self.next_expiry = self.next_expiry.min(self.expiry_of(rel));
         self.live_iids = self.live_iids.saturating_add(1);
         self.push_queue(s32);
-        self.evict(idx, limit);
-    }
-
-    /// Forgets the oldest iids of the producer in slot `idx` while it holds
-    /// more than `limit`. Per forgotten record, the queue front is popped if
-    /// it is the slot's, else the record's entry becomes stale. Gives memory
-    /// back (`shrink`) when anything went.
-    fn evict(&mut self, idx: usize, limit: usize) {
-        let hasher = &self.hasher;
-        let Some(slot) = self.slots.get_mut(idx) else {
-            return;
-        };
-        let Some(p) = slot.producer.as_mut() else {
-            return;
-        };
-        if p.len() <= limit {
-            return;
-        }
-        let mut evicted = 0u64;
-        while p.len() > limit {
-            let Some(rec) = p.pop_front(hasher) else {
-                break;
-            };
-            self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
-            evicted += 1;
-            // The front entry, if the slot's, is its oldest: the record's,
-            // or a stale one while the record's becomes stale (the slot's
-            // count is the same either way).
-            if self.queue.front().is_some_and(|&q| q as usize == idx) {
-                self.queue.pop_front();
-            } else {
-                slot.stale += 1;
-                self.stale += 1;
+        if limit == 0 {
+            // maxsize 0 (outside the SPEC range) keeps nothing, not even the
+            // new record.
+            if let Some(slot) = self.slots.get_mut(idx) {
+                gone.evict(slot, idx, 0, &mut self.queue, &mut self.stale, &self.hasher);
             }
         }
-        let now_empty = p.is_empty();
-        self.live_iids = self.live_iids.saturating_sub(evicted);
-        self.iids_evicted = self.iids_evicted.saturating_add(evicted);
-        if now_empty {
+        if gone.count == 0 {
+            return;
+        }
+        self.long_iid_bytes = self.long_iid_bytes.saturating_sub(gone.heap_bytes);
+        self.live_iids = self.live_iids.saturating_sub(gone.count);
+        self.iids_evicted = self.iids_evicted.saturating_add(gone.count);
+        if self
+            .slots
+            .get(idx)
+            .and_then(|x| x.producer.as_ref())
+            .is_some_and(Producer::is_empty)
+        {
             self.remove_producer(idx);
         }
         self.shrink();
