@@ -14,7 +14,8 @@
 //!
 //! * Producers live in a slab (`slots`) indexed by a `u32`; a hash table of
 //!   slot numbers, keyed by the pid's hash, finds them. The pid bytes are
-//!   stored once, in the producer.
+//!   stored once, in the producer: inline when at most 22 bytes long, so
+//!   that comparing a short pid follows no pointer.
 //! * A producer keeps its records in a ring (oldest first) and a hash table of
 //!   ring sequence numbers keyed by the iid's hash: the iid bytes are stored
 //!   once, inline in the 40-byte record when at most 18 bytes long.
@@ -53,6 +54,7 @@
 
 mod compact;
 mod hash;
+mod pid;
 mod producer;
 mod rec;
 

@@ -6,6 +6,7 @@ use std::collections::VecDeque;
 use hashbrown::HashTable;
 
 use super::hash::KeyedHasher;
+use super::pid::Pid;
 use super::rec::Rec;
 
 /// Above this many iids a producer builds its hash index; up to it a linear
@@ -24,7 +25,7 @@ const UNINDEX_AT: usize = 4;
 /// 10000), so wrapping sequence numbers are unambiguous.
 #[derive(Clone, Debug)]
 pub(super) struct Producer {
-    pid: Box<[u8]>,
+    pid: Pid,
     recs: VecDeque<Rec>,
     head_seq: u32,
     index: HashTable<u32>,
@@ -48,7 +49,7 @@ impl Producer {
     /// An empty producer for `pid`.
     pub(super) fn new(pid: &[u8]) -> Producer {
         Producer {
-            pid: pid.into(),
+            pid: Pid::new(pid),
             recs: VecDeque::new(),
             head_seq: 0,
             index: HashTable::new(),
@@ -56,8 +57,9 @@ impl Producer {
     }
 
     /// The pid.
+    #[inline]
     pub(super) fn pid(&self) -> &[u8] {
-        &self.pid
+        self.pid.bytes()
     }
 
     /// Number of iids held.
@@ -181,7 +183,7 @@ impl Producer {
     /// Heap bytes owned by this producer, except long iids (see
     /// `IdmpState::mem_usage`).
     pub(super) fn mem_usage(&self) -> usize {
-        self.pid.len()
+        self.pid.heap_bytes()
             + self.recs.capacity() * std::mem::size_of::<Rec>()
             + self.index.allocation_size()
     }
