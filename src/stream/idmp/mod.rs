@@ -16,9 +16,13 @@
 //!   slot numbers, keyed by the pid's hash, finds them. The pid bytes are
 //!   stored once, in the producer: inline when at most 22 bytes long, so
 //!   that comparing a short pid follows no pointer.
-//! * A producer keeps its records in a ring (oldest first) and a hash table of
-//!   ring sequence numbers keyed by the iid's hash: the iid bytes are stored
-//!   once, inline in the 40-byte record when at most 18 bytes long.
+//! * A producer keeps its records in a ring (oldest first) and an index: the
+//!   iid bytes are stored once, inline in the 40-byte record when at most 18
+//!   bytes long. Up to 32 iids the index is one byte of each iid's hash in
+//!   ring order, inside the producer (no allocation; a lookup scans them and
+//!   compares the iids of matching bytes only); beyond, a hash table of ring
+//!   sequence numbers keyed by the iid's hash. A full producer forgets its
+//!   oldest iid before taking a new one, so its ring never outgrows maxsize.
 //! * An expiry queue holds one `u32` slot number per recorded iid, in
 //!   insertion (= time) order. A record forgotten by capacity eviction pops
 //!   the queue front if that is its slot's, else leaves a stale queue entry
@@ -46,9 +50,9 @@
 //! pids and iids come from clients, so their hash is keyed with secret random
 //! seeds (HashDoS): foldhash, with a process-wide seed and a per-state seed
 //! drawn from the OS random source (see `hash.rs`). Hash values are never
-//! persisted. A small producer (up to 8 iids) has no index and never hashes
-//! its iids. [`IdmpState::probe`] returns the pid's hash, the iid's hash (if
-//! computed), the producer's slot and whether the iid was absent, and
+//! persisted. [`IdmpState::probe`] returns the pid's hash, the iid's hash (if
+//! the pid has a producer), the producer's slot and whether the iid was
+//! absent, and
 //! [`IdmpState::record_probed`] reuses them, checking each is still true: an
 //! XADD IDMP hashes its pid and iid once each and searches once.
 
@@ -57,6 +61,7 @@ mod hash;
 mod pid;
 mod producer;
 mod rec;
+mod tags;
 
 #[cfg(test)]
 mod model_tests;
@@ -188,7 +193,7 @@ pub struct Probe<'k> {
     /// The seed of the hasher that computed the hashes.
     seed: u64,
     pid_hash: u64,
-    /// Computed only when a producer's index was searched.
+    /// Computed only when the pid's producer was searched.
     iid_hash: Option<u64>,
     /// The slot of the pid's producer, if it had one.
     slot: Option<u32>,
