@@ -158,7 +158,7 @@ pub struct IdmpState {
     /// absent is still right while this has not moved.
     pushes: u64,
     /// No record expires before this time (`u64::MAX`: none is known to
-    /// expire); a lower bound, exact after `expire`.
+    /// expire); a lower bound, exact after an `expire` that was due.
     next_expiry: u64,
     epoch: u64,
     last_time_ms: u64,
@@ -328,29 +328,38 @@ impl IdmpState {
     /// `now_ms - duration`), and drops producers left empty. Amortised O(1)
     /// per forgotten iid; one comparison when nothing is due and no stale
     /// queue entry waits (everything that freed memory since the last call
-    /// has already given it back).
+    /// has already given it back). When stale entries wait but nothing is
+    /// due, only they go: the live entry behind them is not looked at (its
+    /// record is not touched), and the expiry bound stays as it was.
     pub fn expire(&mut self, now_ms: u64) {
         if now_ms < self.next_expiry && self.stale == 0 {
             return;
         }
-        self.next_expiry = u64::MAX;
+        let due = now_ms >= self.next_expiry;
+        if due {
+            self.next_expiry = u64::MAX;
+        }
         while let Some(&s) = self.queue.front() {
             let idx = s as usize;
-            let (stale, front_t) = match self.slots.get(idx) {
-                Some(slot) => (
-                    slot.stale,
-                    slot.producer.as_ref().and_then(|p| p.front()).map(Rec::t),
-                ),
-                None => (0, None),
-            };
-            if stale > 0 {
-                if let Some(slot) = self.slots.get_mut(idx) {
+            if let Some(slot) = self.slots.get_mut(idx) {
+                if slot.stale > 0 {
                     slot.stale -= 1;
+                    self.stale = self.stale.saturating_sub(1);
+                    self.queue.pop_front();
+                    continue;
                 }
-                self.stale = self.stale.saturating_sub(1);
-                self.queue.pop_front();
-                continue;
             }
+            if !due {
+                // next_expiry is still a lower bound: no record expires
+                // before it, and none was added.
+                break;
+            }
+            let front_t = self
+                .slots
+                .get(idx)
+                .and_then(|x| x.producer.as_ref())
+                .and_then(|p| p.front())
+                .map(Rec::t);
             let Some(t) = front_t else {
                 // Cannot happen (a live entry names a non-empty producer);
                 // dropping it keeps the queue moving.
