@@ -113,10 +113,8 @@ struct Evicted {
 
 impl Evicted {
     /// Forgets the oldest iids of `slot` (number `idx`) while it holds more
-    /// than `keep`. Per forgotten record, the queue front is popped if it is
-    /// the slot's, else the record's entry becomes stale (counted in the
-    /// slot and in `stale`, the state's count). Leaves the producer in place
-    /// even if emptied. Inlined: it runs on every add at capacity.
+    /// than `keep`. Leaves the producer in place even if emptied. Inlined:
+    /// it runs on every add at capacity.
     #[inline(always)]
     fn evict(
         &mut self,
@@ -136,16 +134,51 @@ impl Evicted {
             };
             self.heap_bytes += rec.heap_bytes();
             self.count += 1;
-            // The front entry, if the slot's, is its oldest: the record's,
-            // or a stale one while the record's becomes stale (the slot's
-            // count is the same either way).
-            if queue.front().is_some_and(|&q| q as usize == idx) {
-                queue.pop_front();
-            } else {
-                slot.stale += 1;
-                *stale += 1;
-            }
+            forget_entry(&mut slot.stale, idx, queue, stale);
         }
+    }
+
+    /// Forgets the oldest iid of `slot` (number `idx`, a non-empty producer
+    /// at capacity) and records `rec` (`hash` its iid's hash if known) in its
+    /// place: [`Evicted::evict`] of one record and a push, in one step.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn replace(
+        &mut self,
+        slot: &mut Slot,
+        idx: usize,
+        rec: Rec,
+        hash: Option<u64>,
+        queue: &mut VecDeque<u32>,
+        stale: &mut u64,
+        hasher: &KeyedHasher,
+    ) {
+        let Some(p) = slot.producer.as_mut() else {
+            return;
+        };
+        if p.is_empty() {
+            p.push(rec, hash, hasher, 1);
+            return;
+        }
+        self.heap_bytes += p.replace_oldest(rec, hash, hasher);
+        self.count += 1;
+        forget_entry(&mut slot.stale, idx, queue, stale);
+    }
+}
+
+/// The queue side of forgetting the oldest record of slot `idx` by capacity
+/// eviction: the queue front is popped if it is the slot's, else the
+/// record's entry becomes stale (counted in the slot's `slot_stale` and in
+/// the state's `stale`). The front entry, if the slot's, is its oldest: the
+/// record's, or a stale one while the record's becomes stale (the slot's
+/// count is the same either way).
+#[inline(always)]
+fn forget_entry(slot_stale: &mut u64, idx: usize, queue: &mut VecDeque<u32>, stale: &mut u64) {
+    if queue.front().is_some_and(|&q| q as usize == idx) {
+        queue.pop_front();
+    } else {
+        *slot_stale += 1;
+        *stale += 1;
     }
 }
 
@@ -562,27 +595,45 @@ impl IdmpState {
             }
         }
         // A full producer forgets its oldest iid before the new one goes in
-        // (the same outcome as pushing first and evicting after): its ring
-        // never holds more than maxsize records, and the new record takes
-        // the evicted one's place in memory, so an add at capacity touches
-        // one ring position instead of two.
+        // (the same outcome as pushing first and evicting after), so its
+        // ring never holds more than maxsize records. At exactly maxsize
+        // (the steady state) the new record is written in the evicted one's
+        // place (Producer::replace_oldest): an add at capacity touches one
+        // ring position, and reads of the old record only what dropping it
+        // needs.
+        let Some(p) = slot.producer.as_mut() else {
+            return;
+        };
+        let full = limit > 0 && p.len() == limit;
+        let rec = Rec::new(iid, id, rel);
+        self.long_iid_bytes += rec.heap_bytes();
         let mut gone = Evicted::default();
-        if limit > 0 {
-            gone.evict(
+        if full {
+            gone.replace(
                 slot,
                 idx,
-                limit - 1,
+                rec,
+                probe.iid_hash,
                 &mut self.queue,
                 &mut self.stale,
                 hasher,
             );
+        } else {
+            if limit > 0 {
+                gone.evict(
+                    slot,
+                    idx,
+                    limit - 1,
+                    &mut self.queue,
+                    &mut self.stale,
+                    hasher,
+                );
+            }
+            let Some(p) = slot.producer.as_mut() else {
+                return;
+            };
+            p.push(rec, probe.iid_hash, hasher, limit);
         }
-        let Some(p) = slot.producer.as_mut() else {
-            return;
-        };
-        let rec = Rec::new(iid, id, rel);
-        self.long_iid_bytes += rec.heap_bytes();
-        p.push(rec, probe.iid_hash, hasher, limit);
         self.pushes = self.pushes.wrapping_add(1);
         // The newest record expires last: it matters only to an empty queue.
         self.next_expiry = self.next_expiry.min(self.expiry_of(rel));

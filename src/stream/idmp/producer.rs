@@ -163,6 +163,52 @@ impl Producer {
         }
     }
 
+    /// Forgets the oldest record and appends `rec` (an iid not held; `hash`
+    /// its hash if known): a [`Producer::pop_front`] and a
+    /// [`Producer::push`] in one, for a producer at capacity. When the ring
+    /// is full `rec` is written where the oldest was, and of the oldest only
+    /// what dropping it needs is read (tags index: no hashing either).
+    /// Returns the heap bytes the forgotten record held. Does nothing but
+    /// push to an empty producer.
+    #[inline]
+    pub(super) fn replace_oldest(
+        &mut self,
+        rec: Rec,
+        hash: Option<u64>,
+        hasher: &KeyedHasher,
+    ) -> usize {
+        let hash = hash.unwrap_or_else(|| hasher.hash(rec.iid()));
+        let len = self.recs.len();
+        let Some(front) = self.recs.front_mut() else {
+            self.push(rec, Some(hash), hasher, 1);
+            return 0;
+        };
+        match &mut self.index {
+            Index::Tags(tags) => {
+                tags.pop_front();
+                tags.set(len - 1, hash);
+            }
+            Index::Table { head_seq, table } => {
+                let head = *head_seq;
+                if let Ok(entry) = table.find_entry(hasher.hash(front.iid()), |&s| s == head) {
+                    entry.remove();
+                }
+                *head_seq = head.wrapping_add(1);
+            }
+        }
+        let freed = front.heap_bytes();
+        *front = rec;
+        // The new record moves from the front to the back: with the ring
+        // full (len == capacity) that only moves the ring's head.
+        self.recs.rotate_left(1);
+        if let Index::Table { head_seq, table } = &mut self.index {
+            let head = *head_seq;
+            let seq = head.wrapping_add(len as u32 - 1);
+            table.insert_unique(hash, seq, rehash(&self.recs, head, hasher));
+        }
+        freed
+    }
+
     /// Removes and returns the oldest record; shrinks the ring and the index
     /// when they are mostly empty, so memory follows the live size.
     pub(super) fn pop_front(&mut self, hasher: &KeyedHasher) -> Option<Rec> {
