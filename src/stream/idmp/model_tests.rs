@@ -134,6 +134,13 @@ fn op_in(
 
 fn check(s: &IdmpState, m: &Model) {
     assert_eq!(s.iids_tracked(), m.recs.len() as u64);
+    let long: usize = m
+        .recs
+        .iter()
+        .map(|r| r.1.len())
+        .filter(|&n| n > super::rec::INLINE)
+        .sum();
+    assert_eq!(s.long_iid_bytes, long);
     assert_eq!(s.pids_tracked(), m.pids());
     let got: Vec<_> = s
         .records()
