@@ -95,12 +95,21 @@ impl Default for IdmpSettings {
     }
 }
 
-/// A slab slot: a producer or nothing, and the number of stale entries of
-/// this slot still in the expiry queue (kept across producers reusing it).
+/// A slab slot: a producer or nothing. The number of stale entries of the
+/// slot still in the expiry queue is kept apart, in `IdmpState::slot_stale`
+/// (a dense array: dropping a stale queue entry reads 8 bytes there, not
+/// the slot's cache lines).
 #[derive(Clone, Debug, Default)]
 struct Slot {
-    stale: u64,
     producer: Option<Producer>,
+}
+
+/// The expiry queue's side of capacity eviction, borrowed from the state:
+/// the queue, the state's count of stale entries and the per-slot counts.
+struct QueueRefs<'a> {
+    queue: &'a mut VecDeque<u32>,
+    stale: &'a mut u64,
+    slot_stale: &'a mut Vec<u64>,
 }
 
 /// What capacity eviction forgot (see `Evicted::evict`), for the caller to
@@ -121,8 +130,7 @@ impl Evicted {
         slot: &mut Slot,
         idx: usize,
         keep: usize,
-        queue: &mut VecDeque<u32>,
-        stale: &mut u64,
+        q: &mut QueueRefs<'_>,
         hasher: &KeyedHasher,
     ) {
         let Some(p) = slot.producer.as_mut() else {
@@ -134,7 +142,7 @@ impl Evicted {
             };
             self.heap_bytes += rec.heap_bytes();
             self.count += 1;
-            forget_entry(&mut slot.stale, idx, queue, stale);
+            forget_entry(idx, q);
         }
     }
 
@@ -142,15 +150,13 @@ impl Evicted {
     /// at capacity) and records `rec` (`hash` its iid's hash if known) in its
     /// place: [`Evicted::evict`] of one record and a push, in one step.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
     fn replace(
         &mut self,
         slot: &mut Slot,
         idx: usize,
         rec: Rec,
         hash: Option<u64>,
-        queue: &mut VecDeque<u32>,
-        stale: &mut u64,
+        q: &mut QueueRefs<'_>,
         hasher: &KeyedHasher,
     ) {
         let Some(p) = slot.producer.as_mut() else {
@@ -162,23 +168,23 @@ impl Evicted {
         }
         self.heap_bytes += p.replace_oldest(rec, hash, hasher);
         self.count += 1;
-        forget_entry(&mut slot.stale, idx, queue, stale);
+        forget_entry(idx, q);
     }
 }
 
 /// The queue side of forgetting the oldest record of slot `idx` by capacity
 /// eviction: the queue front is popped if it is the slot's, else the
-/// record's entry becomes stale (counted in the slot's `slot_stale` and in
-/// the state's `stale`). The front entry, if the slot's, is its oldest: the
-/// record's, or a stale one while the record's becomes stale (the slot's
-/// count is the same either way).
+/// record's entry becomes stale (counted for the slot and for the state).
+/// The front entry, if the slot's, is its oldest: the record's, or a stale
+/// one while the record's becomes stale (the slot's count is the same either
+/// way).
 #[inline(always)]
-fn forget_entry(slot_stale: &mut u64, idx: usize, queue: &mut VecDeque<u32>, stale: &mut u64) {
-    if queue.front().is_some_and(|&q| q as usize == idx) {
-        queue.pop_front();
-    } else {
-        *slot_stale += 1;
-        *stale += 1;
+fn forget_entry(idx: usize, q: &mut QueueRefs<'_>) {
+    if q.queue.front().is_some_and(|&s| s as usize == idx) {
+        q.queue.pop_front();
+    } else if let Some(c) = q.slot_stale.get_mut(idx) {
+        *c += 1;
+        *q.stale += 1;
     }
 }
 
@@ -196,6 +202,10 @@ pub struct IdmpState {
     epoch: u64,
     last_time_ms: u64,
     slots: Vec<Slot>,
+    /// Per slot (same length as `slots`): its stale entries still in the
+    /// queue (kept across producers reusing the slot); they are always the
+    /// slot's oldest entries in the queue.
+    slot_stale: Vec<u64>,
     free: Vec<u32>,
     pids: HashTable<u32>,
     queue: VecDeque<u32>,
@@ -312,6 +322,7 @@ impl IdmpState {
             epoch: 0,
             last_time_ms: 0,
             slots: Vec::new(),
+            slot_stale: Vec::new(),
             free: Vec::new(),
             pids: HashTable::new(),
             queue: VecDeque::new(),
@@ -374,9 +385,9 @@ impl IdmpState {
         }
         while let Some(&s) = self.queue.front() {
             let idx = s as usize;
-            if let Some(slot) = self.slots.get_mut(idx) {
-                if slot.stale > 0 {
-                    slot.stale -= 1;
+            if let Some(c) = self.slot_stale.get_mut(idx) {
+                if *c > 0 {
+                    *c -= 1;
                     self.stale = self.stale.saturating_sub(1);
                     self.queue.pop_front();
                     continue;
@@ -608,26 +619,16 @@ impl IdmpState {
         let rec = Rec::new(iid, id, rel);
         self.long_iid_bytes += rec.heap_bytes();
         let mut gone = Evicted::default();
+        let mut q = QueueRefs {
+            queue: &mut self.queue,
+            stale: &mut self.stale,
+            slot_stale: &mut self.slot_stale,
+        };
         if full {
-            gone.replace(
-                slot,
-                idx,
-                rec,
-                probe.iid_hash,
-                &mut self.queue,
-                &mut self.stale,
-                hasher,
-            );
+            gone.replace(slot, idx, rec, probe.iid_hash, &mut q, hasher);
         } else {
             if limit > 0 {
-                gone.evict(
-                    slot,
-                    idx,
-                    limit - 1,
-                    &mut self.queue,
-                    &mut self.stale,
-                    hasher,
-                );
+                gone.evict(slot, idx, limit - 1, &mut q, hasher);
             }
             let Some(p) = slot.producer.as_mut() else {
                 return;
@@ -643,7 +644,12 @@ impl IdmpState {
             // maxsize 0 (outside the SPEC range) keeps nothing, not even the
             // new record.
             if let Some(slot) = self.slots.get_mut(idx) {
-                gone.evict(slot, idx, 0, &mut self.queue, &mut self.stale, &self.hasher);
+                let mut q = QueueRefs {
+                    queue: &mut self.queue,
+                    stale: &mut self.stale,
+                    slot_stale: &mut self.slot_stale,
+                };
+                gone.evict(slot, idx, 0, &mut q, &self.hasher);
             }
         }
         if gone.count == 0 {
@@ -671,6 +677,7 @@ impl IdmpState {
             None => {
                 u32::try_from(self.slots.len()).ok()?;
                 self.slots.push(Slot::default());
+                self.slot_stale.push(0);
                 self.slots.len() - 1
             }
         };
@@ -749,6 +756,7 @@ impl IdmpState {
     fn clear(&mut self) {
         self.next_expiry = u64::MAX;
         self.slots = Vec::new();
+        self.slot_stale = Vec::new();
         self.free = Vec::new();
         self.pids = HashTable::new();
         self.queue = VecDeque::new();
@@ -798,7 +806,7 @@ impl IdmpState {
         RecordsIter {
             state: self,
             pos: 0,
-            skip: self.slots.iter().map(|s| s.stale).collect(),
+            skip: self.slot_stale.clone(),
             cursor: vec![0; self.slots.len()],
         }
     }
@@ -818,6 +826,7 @@ impl IdmpState {
     /// counted).
     pub fn mem_usage(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.slot_stale.capacity() * std::mem::size_of::<u64>()
             + self.free.capacity() * std::mem::size_of::<u32>()
             + self.pids.allocation_size()
             + self.queue.capacity() * std::mem::size_of::<u32>()
