@@ -141,6 +141,9 @@ fn check(s: &IdmpState, m: &Model) {
         .filter(|&n| n > super::rec::INLINE)
         .sum();
     assert_eq!(s.long_iid_bytes, long);
+    for p in s.slots.iter().filter_map(|x| x.producer.as_ref()) {
+        assert!(p.long_count_is_exact());
+    }
     assert_eq!(s.pids_tracked(), m.pids());
     let got: Vec<_> = s
         .records()

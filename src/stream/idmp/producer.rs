@@ -21,8 +21,11 @@ const UNINDEX_AT: usize = tags::CAP / 2;
 /// How a producer finds an iid in its ring.
 #[derive(Clone, Debug)]
 enum Index {
-    /// Up to [`INDEX_ABOVE`] iids: one byte of each iid's hash, in ring order.
-    Tags(Tags),
+    /// Up to [`INDEX_ABOVE`] iids: one byte of each iid's hash, in ring
+    /// order, and how many of the iids are on the heap (longer than
+    /// `rec::INLINE`): while none is, replacing the oldest record need not
+    /// read it.
+    Tags { tags: Tags, long: u8 },
     /// More: `table` maps every iid's hash to its sequence number, `recs[k]`
     /// having the sequence number `head_seq + k` (wrapping), so that the
     /// table stays valid when the ring pops its front or reallocates. A
@@ -59,10 +62,12 @@ fn rehash<'a>(
 /// The tags of `recs` (at most [`tags::CAP`]).
 fn tags_of(recs: &VecDeque<Rec>, hasher: &KeyedHasher) -> Index {
     let mut tags = Tags::default();
+    let mut long = 0u8;
     for (k, r) in recs.iter().enumerate() {
         tags.set(k, hasher.hash(r.iid()));
+        long = long.saturating_add(u8::from(r.heap_bytes() > 0));
     }
-    Index::Tags(tags)
+    Index::Tags { tags, long }
 }
 
 /// A hash table of `recs`, sequence numbers from 0.
@@ -80,7 +85,10 @@ impl Producer {
         Producer {
             pid: Pid::new(pid),
             recs: VecDeque::new(),
-            index: Index::Tags(Tags::default()),
+            index: Index::Tags {
+                tags: Tags::default(),
+                long: 0,
+            },
         }
     }
 
@@ -111,7 +119,7 @@ impl Producer {
         let h = *hash.get_or_insert_with(|| hasher.hash(iid));
         let recs = &self.recs;
         match &self.index {
-            Index::Tags(tags) => tags.find(recs.len(), h, |k| {
+            Index::Tags { tags, .. } => tags.find(recs.len(), h, |k| {
                 recs.get(k).is_some_and(|r| r.iid() == iid)
             }),
             Index::Table { head_seq, table } => {
@@ -145,10 +153,12 @@ impl Producer {
             self.recs.reserve_exact(target - len);
         }
         let hash = hash.unwrap_or_else(|| hasher.hash(rec.iid()));
+        let rec_long = rec.heap_bytes() > 0;
         self.recs.push_back(rec);
         let outgrown = match &mut self.index {
-            Index::Tags(tags) => {
+            Index::Tags { tags, long } => {
                 tags.set(len, hash);
+                *long = long.saturating_add(u8::from(rec_long));
                 len >= INDEX_ABOVE
             }
             Index::Table { head_seq, table } => {
@@ -167,7 +177,8 @@ impl Producer {
     /// its hash if known): a [`Producer::pop_front`] and a
     /// [`Producer::push`] in one, for a producer at capacity. When the ring
     /// is full `rec` is written where the oldest was, and of the oldest only
-    /// what dropping it needs is read (tags index: no hashing either).
+    /// what dropping it needs is read: nothing while the tags index knows no
+    /// iid is on the heap (and no hashing either).
     /// Returns the heap bytes the forgotten record held. Does nothing but
     /// push to an empty producer.
     #[inline]
@@ -183,10 +194,24 @@ impl Producer {
             self.push(rec, Some(hash), hasher, 1);
             return 0;
         };
-        match &mut self.index {
-            Index::Tags(tags) => {
+        let rec_long = rec.heap_bytes() > 0;
+        let freed = match &mut self.index {
+            Index::Tags { tags, long } => {
                 tags.pop_front();
                 tags.set(len - 1, hash);
+                let freed = if *long == 0 {
+                    // Every record is inline: the oldest owns nothing to
+                    // free, so it is overwritten without being read.
+                    std::mem::forget(std::mem::replace(front, rec));
+                    0
+                } else {
+                    let freed = front.heap_bytes();
+                    *long = long.saturating_sub(u8::from(freed > 0));
+                    *front = rec;
+                    freed
+                };
+                *long = long.saturating_add(u8::from(rec_long));
+                freed
             }
             Index::Table { head_seq, table } => {
                 let head = *head_seq;
@@ -194,10 +219,11 @@ impl Producer {
                     entry.remove();
                 }
                 *head_seq = head.wrapping_add(1);
+                let freed = front.heap_bytes();
+                *front = rec;
+                freed
             }
-        }
-        let freed = front.heap_bytes();
-        *front = rec;
+        };
         // The new record moves from the front to the back: with the ring
         // full (len == capacity) that only moves the ring's head.
         self.recs.rotate_left(1);
@@ -215,8 +241,9 @@ impl Producer {
         let rec = self.recs.pop_front()?;
         let len = self.recs.len();
         let shrunk = match &mut self.index {
-            Index::Tags(tags) => {
+            Index::Tags { tags, long } => {
                 tags.pop_front();
+                *long = long.saturating_sub(u8::from(rec.heap_bytes() > 0));
                 false
             }
             Index::Table { head_seq, table } => {
@@ -259,13 +286,24 @@ impl Producer {
         self.recs.get(pos)
     }
 
+    /// True when the tags index's count of heap iids is right (tests).
+    #[cfg(test)]
+    pub(super) fn long_count_is_exact(&self) -> bool {
+        match &self.index {
+            Index::Tags { long, .. } => {
+                usize::from(*long) == self.recs.iter().filter(|r| r.heap_bytes() > 0).count()
+            }
+            Index::Table { .. } => true,
+        }
+    }
+
     /// Heap bytes owned by this producer, except long iids (see
     /// `IdmpState::mem_usage`).
     pub(super) fn mem_usage(&self) -> usize {
         self.pid.heap_bytes()
             + self.recs.capacity() * std::mem::size_of::<Rec>()
             + match &self.index {
-                Index::Tags(_) => 0,
+                Index::Tags { .. } => 0,
                 Index::Table { table, .. } => table.allocation_size(),
             }
     }

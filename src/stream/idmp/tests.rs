@@ -549,3 +549,10 @@ fn a_probe_of_another_state_is_redone() {
     assert_eq!(a.lookup(b"p", b"new", 1_000), Some(id(52)));
     assert_eq!(a.iids_tracked(), 22);
 }
+
+#[test]
+fn a_slot_is_96_bytes() {
+    // pid (24, inline up to 22 bytes) + ring (32) + index (40: 32 tags and
+    // a count, or a hash table and its head sequence number).
+    assert_eq!(std::mem::size_of::<super::Slot>(), 96);
+}
