@@ -12,15 +12,16 @@ const MIN_VACANT: usize = if cfg!(test) { 2 } else { 64 };
 impl IdmpState {
     /// Removes every stale entry from the expiry queue, in place.
     pub(super) fn drop_stale_entries(&mut self) {
-        let slots = &mut self.slots;
-        self.queue.retain(|&q| match slots.get_mut(q as usize) {
-            Some(slot) if slot.stale > 0 => {
-                slot.stale -= 1;
-                false
-            }
-            Some(_) => true,
-            None => false,
-        });
+        let slot_stale = &mut self.slot_stale;
+        self.queue
+            .retain(|&q| match slot_stale.get_mut(q as usize) {
+                Some(c) if *c > 0 => {
+                    *c -= 1;
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            });
         self.stale = 0;
     }
 
@@ -32,6 +33,7 @@ impl IdmpState {
         if self.live_iids == 0 && self.live_pids == 0 {
             if !self.slots.is_empty() || self.queue.capacity() > 0 {
                 self.slots = Vec::new();
+                self.slot_stale = Vec::new();
                 self.free = Vec::new();
                 self.pids = HashTable::new();
                 self.queue = Default::default();
@@ -63,15 +65,14 @@ impl IdmpState {
             match slot.producer {
                 Some(p) => {
                     map.push(u32::try_from(dense.len()).unwrap_or(u32::MAX));
-                    dense.push(Slot {
-                        stale: 0,
-                        producer: Some(p),
-                    });
+                    dense.push(Slot { producer: Some(p) });
                 }
                 None => map.push(u32::MAX),
             }
         }
         dense.shrink_to_fit();
+        // No stale entry is left (dropped above).
+        self.slot_stale = vec![0; dense.len()];
         self.slots = dense;
         self.free = Vec::new();
         // No stale entry is left, so every entry names an occupied slot.

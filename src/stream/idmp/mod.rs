@@ -14,10 +14,15 @@
 //!
 //! * Producers live in a slab (`slots`) indexed by a `u32`; a hash table of
 //!   slot numbers, keyed by the pid's hash, finds them. The pid bytes are
-//!   stored once, in the producer.
-//! * A producer keeps its records in a ring (oldest first) and a hash table of
-//!   ring sequence numbers keyed by the iid's hash: the iid bytes are stored
-//!   once, inline in the 40-byte record when at most 18 bytes long.
+//!   stored once, in the producer: inline when at most 22 bytes long, so
+//!   that comparing a short pid follows no pointer.
+//! * A producer keeps its records in a ring (oldest first) and an index: the
+//!   iid bytes are stored once, inline in the 40-byte record when at most 18
+//!   bytes long. Up to 32 iids the index is one byte of each iid's hash in
+//!   ring order, inside the producer (no allocation; a lookup scans them and
+//!   compares the iids of matching bytes only); beyond, a hash table of ring
+//!   sequence numbers keyed by the iid's hash. A full producer forgets its
+//!   oldest iid before taking a new one, so its ring never outgrows maxsize.
 //! * An expiry queue holds one `u32` slot number per recorded iid, in
 //!   insertion (= time) order. A record forgotten by capacity eviction pops
 //!   the queue front if that is its slot's, else leaves a stale queue entry
@@ -45,16 +50,18 @@
 //! pids and iids come from clients, so their hash is keyed with secret random
 //! seeds (HashDoS): foldhash, with a process-wide seed and a per-state seed
 //! drawn from the OS random source (see `hash.rs`). Hash values are never
-//! persisted. A small producer (up to 8 iids) has no index and never hashes
-//! its iids. [`IdmpState::probe`] returns the pid's hash, the iid's hash (if
-//! computed), the producer's slot and whether the iid was absent, and
+//! persisted. [`IdmpState::probe`] returns the pid's hash, the iid's hash (if
+//! the pid has a producer), the producer's slot and whether the iid was
+//! absent, and
 //! [`IdmpState::record_probed`] reuses them, checking each is still true: an
 //! XADD IDMP hashes its pid and iid once each and searches once.
 
 mod compact;
 mod hash;
+mod pid;
 mod producer;
 mod rec;
+mod tags;
 
 #[cfg(test)]
 mod model_tests;
@@ -88,12 +95,97 @@ impl Default for IdmpSettings {
     }
 }
 
-/// A slab slot: a producer or nothing, and the number of stale entries of
-/// this slot still in the expiry queue (kept across producers reusing it).
+/// A slab slot: a producer or nothing. The number of stale entries of the
+/// slot still in the expiry queue is kept apart, in `IdmpState::slot_stale`
+/// (a dense array: dropping a stale queue entry reads 8 bytes there, not
+/// the slot's cache lines).
 #[derive(Clone, Debug, Default)]
 struct Slot {
-    stale: u64,
     producer: Option<Producer>,
+}
+
+/// The expiry queue's side of capacity eviction, borrowed from the state:
+/// the queue, the state's count of stale entries and the per-slot counts.
+struct QueueRefs<'a> {
+    queue: &'a mut VecDeque<u32>,
+    stale: &'a mut u64,
+    slot_stale: &'a mut Vec<u64>,
+}
+
+/// What capacity eviction forgot (see `Evicted::evict`), for the caller to
+/// account: records and their heap bytes.
+#[derive(Default)]
+struct Evicted {
+    count: u64,
+    heap_bytes: usize,
+}
+
+impl Evicted {
+    /// Forgets the oldest iids of `slot` (number `idx`) while it holds more
+    /// than `keep`. Leaves the producer in place even if emptied. Inlined:
+    /// it runs on every add at capacity.
+    #[inline(always)]
+    fn evict(
+        &mut self,
+        slot: &mut Slot,
+        idx: usize,
+        keep: usize,
+        q: &mut QueueRefs<'_>,
+        hasher: &KeyedHasher,
+    ) {
+        let Some(p) = slot.producer.as_mut() else {
+            return;
+        };
+        while p.len() > keep {
+            let Some(rec) = p.pop_front(hasher) else {
+                break;
+            };
+            self.heap_bytes += rec.heap_bytes();
+            self.count += 1;
+            forget_entry(idx, q);
+        }
+    }
+
+    /// Forgets the oldest iid of `slot` (number `idx`, a non-empty producer
+    /// at capacity) and records `rec` (`hash` its iid's hash if known) in its
+    /// place: [`Evicted::evict`] of one record and a push, in one step.
+    #[inline(always)]
+    fn replace(
+        &mut self,
+        slot: &mut Slot,
+        idx: usize,
+        rec: Rec,
+        hash: Option<u64>,
+        q: &mut QueueRefs<'_>,
+        hasher: &KeyedHasher,
+    ) {
+        let Some(p) = slot.producer.as_mut() else {
+            return;
+        };
+        if p.is_empty() {
+            p.push(rec, hash, hasher, 1);
+            return;
+        }
+        self.heap_bytes += p.replace_oldest(rec, hash, hasher);
+        self.count += 1;
+        forget_entry(idx, q);
+    }
+}
+
+/// The queue side of forgetting the oldest record of slot `idx` by capacity
+/// eviction: the queue front is popped if it is the slot's, else the
+/// record's entry becomes stale (counted for the slot and for the state).
+/// The front entry, if the slot's, is its oldest: the record's, or a stale
+/// one while the record's becomes stale (the slot's count is the same either
+/// way).
+#[inline(always)]
+fn forget_entry(idx: usize, q: &mut QueueRefs<'_>) {
+    if q.queue.front().is_some_and(|&s| s as usize == idx) {
+        q.queue.pop_front();
+    } else if let Some(c) = q.slot_stale.get_mut(idx) {
+        *c += 1;
+        *q.stale += 1;
+    }
 }
 
 /// The IDMP state of one stream.
@@ -105,11 +197,15 @@ pub struct IdmpState {
     /// absent is still right while this has not moved.
     pushes: u64,
     /// No record expires before this time (`u64::MAX`: none is known to
-    /// expire); a lower bound, exact after `expire`.
+    /// expire); a lower bound, exact after an `expire` that was due.
     next_expiry: u64,
     epoch: u64,
     last_time_ms: u64,
     slots: Vec<Slot>,
+    /// Per slot (same length as `slots`): its stale entries still in the
+    /// queue (kept across producers reusing the slot); they are always the
+    /// slot's oldest entries in the queue.
+    slot_stale: Vec<u64>,
     free: Vec<u32>,
     pids: HashTable<u32>,
     queue: VecDeque<u32>,
@@ -140,7 +236,7 @@ pub struct Probe<'k> {
     /// The seed of the hasher that computed the hashes.
     seed: u64,
     pid_hash: u64,
-    /// Computed only when a producer's index was searched.
+    /// Computed only when the pid's producer was searched.
     iid_hash: Option<u64>,
     /// The slot of the pid's producer, if it had one.
     slot: Option<u32>,
@@ -226,6 +322,7 @@ impl IdmpState {
             epoch: 0,
             last_time_ms: 0,
             slots: Vec::new(),
+            slot_stale: Vec::new(),
             free: Vec::new(),
             pids: HashTable::new(),
             queue: VecDeque::new(),
@@ -275,29 +372,38 @@ impl IdmpState {
     /// `now_ms - duration`), and drops producers left empty. Amortised O(1)
     /// per forgotten iid; one comparison when nothing is due and no stale
     /// queue entry waits (everything that freed memory since the last call
-    /// has already given it back).
+    /// has already given it back). When stale entries wait but nothing is
+    /// due, only they go: the live entry behind them is not looked at (its
+    /// record is not touched), and the expiry bound stays as it was.
     pub fn expire(&mut self, now_ms: u64) {
         if now_ms < self.next_expiry && self.stale == 0 {
             return;
         }
-        self.next_expiry = u64::MAX;
+        let due = now_ms >= self.next_expiry;
+        if due {
+            self.next_expiry = u64::MAX;
+        }
         while let Some(&s) = self.queue.front() {
             let idx = s as usize;
-            let (stale, front_t) = match self.slots.get(idx) {
-                Some(slot) => (
-                    slot.stale,
-                    slot.producer.as_ref().and_then(|p| p.front()).map(Rec::t),
-                ),
-                None => (0, None),
-            };
-            if stale > 0 {
-                if let Some(slot) = self.slots.get_mut(idx) {
-                    slot.stale -= 1;
+            if let Some(c) = self.slot_stale.get_mut(idx) {
+                if *c > 0 {
+                    *c -= 1;
+                    self.stale = self.stale.saturating_sub(1);
+                    self.queue.pop_front();
+                    continue;
                 }
-                self.stale = self.stale.saturating_sub(1);
-                self.queue.pop_front();
-                continue;
             }
+            if !due {
+                // next_expiry is still a lower bound: no record expires
+                // before it, and none was added.
+                break;
+            }
+            let front_t = self
+                .slots
+                .get(idx)
+                .and_then(|x| x.producer.as_ref())
+                .and_then(|p| p.front())
+                .map(Rec::t);
             let Some(t) = front_t else {
                 // Cannot happen (a live entry names a non-empty producer);
                 // dropping it keeps the queue moving.
@@ -485,7 +591,10 @@ impl IdmpState {
         // pushed: an iid absent then is absent now.
         let absent = probe.absent_at == Some(self.pushes);
         let hasher = &self.hasher;
-        let Some(p) = self.slots.get_mut(idx).and_then(|x| x.producer.as_mut()) else {
+        let Some(slot) = self.slots.get_mut(idx) else {
+            return;
+        };
+        let Some(p) = slot.producer.as_mut() else {
             return;
         };
         if !absent {
@@ -496,53 +605,65 @@ impl IdmpState {
                 return;
             }
         }
+        // A full producer forgets its oldest iid before the new one goes in
+        // (the same outcome as pushing first and evicting after), so its
+        // ring never holds more than maxsize records. At exactly maxsize
+        // (the steady state) the new record is written in the evicted one's
+        // place (Producer::replace_oldest): an add at capacity touches one
+        // ring position, and reads of the old record only what dropping it
+        // needs.
+        let Some(p) = slot.producer.as_mut() else {
+            return;
+        };
+        let full = limit > 0 && p.len() == limit;
         let rec = Rec::new(iid, id, rel);
         self.long_iid_bytes += rec.heap_bytes();
-        p.push(rec, probe.iid_hash, hasher, limit);
+        let mut gone = Evicted::default();
+        let mut q = QueueRefs {
+            queue: &mut self.queue,
+            stale: &mut self.stale,
+            slot_stale: &mut self.slot_stale,
+        };
+        if full {
+            gone.replace(slot, idx, rec, probe.iid_hash, &mut q, hasher);
+        } else {
+            if limit > 0 {
+                gone.evict(slot, idx, limit - 1, &mut q, hasher);
+            }
+            let Some(p) = slot.producer.as_mut() else {
+                return;
+            };
+            p.push(rec, probe.iid_hash, hasher, limit);
+        }
         self.pushes = self.pushes.wrapping_add(1);
         // The newest record expires last: it matters only to an empty queue.
         self.next_expiry = self.next_expiry.min(self.expiry_of(rel));
         self.live_iids = self.live_iids.saturating_add(1);
         self.push_queue(s32);
-        self.evict(idx, limit);
-    }
-
-    /// Forgets the oldest iids of the producer in slot `idx` while it holds
-    /// more than `limit`. Per forgotten record, the queue front is popped if
-    /// it is the slot's, else the record's entry becomes stale. Gives memory
-    /// back (`shrink`) when anything went.
-    fn evict(&mut self, idx: usize, limit: usize) {
-        let hasher = &self.hasher;
-        let Some(slot) = self.slots.get_mut(idx) else {
-            return;
-        };
-        let Some(p) = slot.producer.as_mut() else {
-            return;
-        };
-        if p.len() <= limit {
-            return;
-        }
-        let mut evicted = 0u64;
-        while p.len() > limit {
-            let Some(rec) = p.pop_front(hasher) else {
-                break;
-            };
-            self.long_iid_bytes = self.long_iid_bytes.saturating_sub(rec.heap_bytes());
-            evicted += 1;
-            // The front entry, if the slot's, is its oldest: the record's,
-            // or a stale one while the record's becomes stale (the slot's
-            // count is the same either way).
-            if self.queue.front().is_some_and(|&q| q as usize == idx) {
-                self.queue.pop_front();
-            } else {
-                slot.stale += 1;
-                self.stale += 1;
+        if limit == 0 {
+            // maxsize 0 (outside the SPEC range) keeps nothing, not even the
+            // new record.
+            if let Some(slot) = self.slots.get_mut(idx) {
+                let mut q = QueueRefs {
+                    queue: &mut self.queue,
+                    stale: &mut self.stale,
+                    slot_stale: &mut self.slot_stale,
+                };
+                gone.evict(slot, idx, 0, &mut q, &self.hasher);
             }
         }
-        let now_empty = p.is_empty();
-        self.live_iids = self.live_iids.saturating_sub(evicted);
-        self.iids_evicted = self.iids_evicted.saturating_add(evicted);
-        if now_empty {
+        if gone.count == 0 {
+            return;
+        }
+        self.long_iid_bytes = self.long_iid_bytes.saturating_sub(gone.heap_bytes);
+        self.live_iids = self.live_iids.saturating_sub(gone.count);
+        self.iids_evicted = self.iids_evicted.saturating_add(gone.count);
+        if self
+            .slots
+            .get(idx)
+            .and_then(|x| x.producer.as_ref())
+            .is_some_and(Producer::is_empty)
+        {
             self.remove_producer(idx);
         }
         self.shrink();
@@ -556,6 +677,7 @@ impl IdmpState {
             None => {
                 u32::try_from(self.slots.len()).ok()?;
                 self.slots.push(Slot::default());
+                self.slot_stale.push(0);
                 self.slots.len() - 1
             }
         };
@@ -634,6 +756,7 @@ impl IdmpState {
     fn clear(&mut self) {
         self.next_expiry = u64::MAX;
         self.slots = Vec::new();
+        self.slot_stale = Vec::new();
         self.free = Vec::new();
         self.pids = HashTable::new();
         self.queue = VecDeque::new();
@@ -683,7 +806,7 @@ impl IdmpState {
         RecordsIter {
             state: self,
             pos: 0,
-            skip: self.slots.iter().map(|s| s.stale).collect(),
+            skip: self.slot_stale.clone(),
             cursor: vec![0; self.slots.len()],
         }
     }
@@ -703,6 +826,7 @@ impl IdmpState {
     /// counted).
     pub fn mem_usage(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot>()
+            + self.slot_stale.capacity() * std::mem::size_of::<u64>()
             + self.free.capacity() * std::mem::size_of::<u32>()
             + self.pids.allocation_size()
             + self.queue.capacity() * std::mem::size_of::<u32>()

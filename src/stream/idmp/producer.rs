@@ -1,33 +1,48 @@
-//! One producer: its iids in insertion order (a ring) with a hash index into
-//! the ring, so that each iid's bytes are stored exactly once.
+//! One producer: its iids in insertion order (a ring) with an index into
+//! the ring, so that each iid's bytes are stored exactly once: tags inside
+//! the producer while it is small, a hash table beyond.
 
 use std::collections::VecDeque;
 
 use hashbrown::HashTable;
 
 use super::hash::KeyedHasher;
+use super::pid::Pid;
 use super::rec::Rec;
+use super::tags::{self, Tags};
 
-/// Above this many iids a producer builds its hash index; up to it a linear
-/// scan of the ring is as fast and saves the index's allocation.
-const INDEX_ABOVE: usize = 8;
-/// An index is dropped again when the producer shrinks to this many iids.
-const UNINDEX_AT: usize = 4;
+/// Above this many iids a producer indexes them with a hash table; up to it
+/// its [`Tags`] (no allocation) find them as fast.
+const INDEX_ABOVE: usize = tags::CAP;
+/// A hash table is dropped for tags again when the producer shrinks to this
+/// many iids.
+const UNINDEX_AT: usize = tags::CAP / 2;
 
-/// The iids of one pid, oldest first.
-///
-/// `recs[k]` has the sequence number `head_seq + k` (wrapping). Once the
-/// producer holds more than [`INDEX_ABOVE`] iids, `index` maps every iid's
-/// hash to its sequence number (so the index stays valid when the ring pops
-/// its front or reallocates); otherwise `index` is empty and lookups scan the
-/// ring. A producer holds far fewer than 2^32 records (maxsize is at most
-/// 10000), so wrapping sequence numbers are unambiguous.
+/// How a producer finds an iid in its ring.
+#[derive(Clone, Debug)]
+enum Index {
+    /// Up to [`INDEX_ABOVE`] iids: one byte of each iid's hash, in ring
+    /// order, and how many of the iids are on the heap (longer than
+    /// `rec::INLINE`): while none is, replacing the oldest record need not
+    /// read it.
+    Tags { tags: Tags, long: u8 },
+    /// More: `table` maps every iid's hash to its sequence number, `recs[k]`
+    /// having the sequence number `head_seq + k` (wrapping), so that the
+    /// table stays valid when the ring pops its front or reallocates. A
+    /// producer holds far fewer than 2^32 records (maxsize is at most
+    /// 10000), so wrapping sequence numbers are unambiguous.
+    Table {
+        head_seq: u32,
+        table: HashTable<u32>,
+    },
+}
+
+/// The iids of one pid, oldest first, and their index.
 #[derive(Clone, Debug)]
 pub(super) struct Producer {
-    pid: Box<[u8]>,
+    pid: Pid,
     recs: VecDeque<Rec>,
-    head_seq: u32,
-    index: HashTable<u32>,
+    index: Index,
 }
 
 fn rehash<'a>(
@@ -44,20 +59,43 @@ fn rehash<'a>(
     }
 }
 
+/// The tags of `recs` (at most [`tags::CAP`]).
+fn tags_of(recs: &VecDeque<Rec>, hasher: &KeyedHasher) -> Index {
+    let mut tags = Tags::default();
+    let mut long = 0u8;
+    for (k, r) in recs.iter().enumerate() {
+        tags.set(k, hasher.hash(r.iid()));
+        long = long.saturating_add(u8::from(r.heap_bytes() > 0));
+    }
+    Index::Tags { tags, long }
+}
+
+/// A hash table of `recs`, sequence numbers from 0.
+fn table_of(recs: &VecDeque<Rec>, hasher: &KeyedHasher) -> Index {
+    let mut table = HashTable::with_capacity(recs.len());
+    for (k, r) in recs.iter().enumerate() {
+        table.insert_unique(hasher.hash(r.iid()), k as u32, rehash(recs, 0, hasher));
+    }
+    Index::Table { head_seq: 0, table }
+}
+
 impl Producer {
     /// An empty producer for `pid`.
     pub(super) fn new(pid: &[u8]) -> Producer {
         Producer {
-            pid: pid.into(),
+            pid: Pid::new(pid),
             recs: VecDeque::new(),
-            head_seq: 0,
-            index: HashTable::new(),
+            index: Index::Tags {
+                tags: Tags::default(),
+                long: 0,
+            },
         }
     }
 
     /// The pid.
+    #[inline]
     pub(super) fn pid(&self) -> &[u8] {
-        &self.pid
+        self.pid.bytes()
     }
 
     /// Number of iids held.
@@ -70,30 +108,29 @@ impl Producer {
         self.recs.is_empty()
     }
 
-    fn indexed(&self) -> bool {
-        !self.index.is_empty()
-    }
-
     /// Ring position of `iid`, expired or not. `hash` caches the iid's
-    /// hash: it is computed (and stored) only when the index is used, so a
-    /// small producer never hashes.
+    /// hash: computed (and stored) here unless known.
     pub(super) fn position(
         &self,
         hasher: &KeyedHasher,
         iid: &[u8],
         hash: &mut Option<u64>,
     ) -> Option<usize> {
-        if !self.indexed() {
-            return self.recs.iter().position(|r| r.iid() == iid);
-        }
         let h = *hash.get_or_insert_with(|| hasher.hash(iid));
-        let head = self.head_seq;
-        let seq = self.index.find(h, |&s| {
-            self.recs
-                .get(s.wrapping_sub(head) as usize)
-                .is_some_and(|r| r.iid() == iid)
-        })?;
-        Some(seq.wrapping_sub(head) as usize)
+        let recs = &self.recs;
+        match &self.index {
+            Index::Tags { tags, .. } => tags.find(recs.len(), h, |k| {
+                recs.get(k).is_some_and(|r| r.iid() == iid)
+            }),
+            Index::Table { head_seq, table } => {
+                let head = *head_seq;
+                let seq = table.find(h, |&s| {
+                    recs.get(s.wrapping_sub(head) as usize)
+                        .is_some_and(|r| r.iid() == iid)
+                })?;
+                Some(seq.wrapping_sub(head) as usize)
+            }
+        }
     }
 
     /// Mutable access to the record at position `pos` (0 = oldest).
@@ -115,49 +152,120 @@ impl Producer {
             let target = (len + len / 2).max(len + 1).min(limit.max(len + 1));
             self.recs.reserve_exact(target - len);
         }
-        let seq = self.head_seq.wrapping_add(len as u32);
-        let hash = if self.indexed() {
-            Some(hash.unwrap_or_else(|| hasher.hash(rec.iid())))
-        } else {
-            None
-        };
+        let hash = hash.unwrap_or_else(|| hasher.hash(rec.iid()));
+        let rec_long = rec.heap_bytes() > 0;
         self.recs.push_back(rec);
-        let head = self.head_seq;
-        if let Some(hash) = hash {
-            self.index
-                .insert_unique(hash, seq, rehash(&self.recs, head, hasher));
-        } else if self.recs.len() > INDEX_ABOVE {
-            let mut index = HashTable::with_capacity(self.recs.len());
-            for (k, r) in self.recs.iter().enumerate() {
-                let s = head.wrapping_add(k as u32);
-                index.insert_unique(hasher.hash(r.iid()), s, rehash(&self.recs, head, hasher));
+        let outgrown = match &mut self.index {
+            Index::Tags { tags, long } => {
+                tags.set(len, hash);
+                *long = long.saturating_add(u8::from(rec_long));
+                len >= INDEX_ABOVE
             }
-            self.index = index;
+            Index::Table { head_seq, table } => {
+                let head = *head_seq;
+                let seq = head.wrapping_add(len as u32);
+                table.insert_unique(hash, seq, rehash(&self.recs, head, hasher));
+                false
+            }
+        };
+        if outgrown {
+            self.index = table_of(&self.recs, hasher);
         }
+    }
+
+    /// Forgets the oldest record and appends `rec` (an iid not held; `hash`
+    /// its hash if known): a [`Producer::pop_front`] and a
+    /// [`Producer::push`] in one, for a producer at capacity. When the ring
+    /// is full `rec` is written where the oldest was, and of the oldest only
+    /// what dropping it needs is read: nothing while the tags index knows no
+    /// iid is on the heap (and no hashing either).
+    /// Returns the heap bytes the forgotten record held. Does nothing but
+    /// push to an empty producer.
+    #[inline]
+    pub(super) fn replace_oldest(
+        &mut self,
+        rec: Rec,
+        hash: Option<u64>,
+        hasher: &KeyedHasher,
+    ) -> usize {
+        let hash = hash.unwrap_or_else(|| hasher.hash(rec.iid()));
+        let len = self.recs.len();
+        let Some(front) = self.recs.front_mut() else {
+            self.push(rec, Some(hash), hasher, 1);
+            return 0;
+        };
+        let rec_long = rec.heap_bytes() > 0;
+        let freed = match &mut self.index {
+            Index::Tags { tags, long } => {
+                tags.pop_front();
+                tags.set(len - 1, hash);
+                let freed = if *long == 0 {
+                    // Every record is inline: the oldest owns nothing to
+                    // free, so it is overwritten without being read.
+                    std::mem::forget(std::mem::replace(front, rec));
+                    0
+                } else {
+                    let freed = front.heap_bytes();
+                    *long = long.saturating_sub(u8::from(freed > 0));
+                    *front = rec;
+                    freed
+                };
+                *long = long.saturating_add(u8::from(rec_long));
+                freed
+            }
+            Index::Table { head_seq, table } => {
+                let head = *head_seq;
+                if let Ok(entry) = table.find_entry(hasher.hash(front.iid()), |&s| s == head) {
+                    entry.remove();
+                }
+                *head_seq = head.wrapping_add(1);
+                let freed = front.heap_bytes();
+                *front = rec;
+                freed
+            }
+        };
+        // The new record moves from the front to the back: with the ring
+        // full (len == capacity) that only moves the ring's head.
+        self.recs.rotate_left(1);
+        if let Index::Table { head_seq, table } = &mut self.index {
+            let head = *head_seq;
+            let seq = head.wrapping_add(len as u32 - 1);
+            table.insert_unique(hash, seq, rehash(&self.recs, head, hasher));
+        }
+        freed
     }
 
     /// Removes and returns the oldest record; shrinks the ring and the index
     /// when they are mostly empty, so memory follows the live size.
     pub(super) fn pop_front(&mut self, hasher: &KeyedHasher) -> Option<Rec> {
         let rec = self.recs.pop_front()?;
-        let head = self.head_seq;
-        self.head_seq = head.wrapping_add(1);
         let len = self.recs.len();
-        if self.indexed() {
-            if len <= UNINDEX_AT {
-                self.index = HashTable::new();
-            } else if let Ok(entry) = self
-                .index
-                .find_entry(hasher.hash(rec.iid()), |&s| s == head)
-            {
-                entry.remove();
+        let shrunk = match &mut self.index {
+            Index::Tags { tags, long } => {
+                tags.pop_front();
+                *long = long.saturating_sub(u8::from(rec.heap_bytes() > 0));
+                false
             }
+            Index::Table { head_seq, table } => {
+                let head = *head_seq;
+                *head_seq = head.wrapping_add(1);
+                if len <= UNINDEX_AT {
+                    true
+                } else {
+                    if let Ok(entry) = table.find_entry(hasher.hash(rec.iid()), |&s| s == head) {
+                        entry.remove();
+                    }
+                    false
+                }
+            }
+        };
+        if shrunk {
+            self.index = tags_of(&self.recs, hasher);
         }
         if self.recs.capacity() > 8 && len * 4 < self.recs.capacity() {
             self.recs.shrink_to(len * 2);
-            let head = self.head_seq;
-            if self.indexed() {
-                self.index.shrink_to(len, rehash(&self.recs, head, hasher));
+            if let Index::Table { head_seq, table } = &mut self.index {
+                table.shrink_to(len, rehash(&self.recs, *head_seq, hasher));
             }
         }
         Some(rec)
@@ -178,11 +286,25 @@ impl Producer {
         self.recs.get(pos)
     }
 
+    /// True when the tags index's count of heap iids is right (tests).
+    #[cfg(test)]
+    pub(super) fn long_count_is_exact(&self) -> bool {
+        match &self.index {
+            Index::Tags { long, .. } => {
+                usize::from(*long) == self.recs.iter().filter(|r| r.heap_bytes() > 0).count()
+            }
+            Index::Table { .. } => true,
+        }
+    }
+
     /// Heap bytes owned by this producer, except long iids (see
     /// `IdmpState::mem_usage`).
     pub(super) fn mem_usage(&self) -> usize {
-        self.pid.len()
+        self.pid.heap_bytes()
             + self.recs.capacity() * std::mem::size_of::<Rec>()
-            + self.index.allocation_size()
+            + match &self.index {
+                Index::Tags { .. } => 0,
+                Index::Table { table, .. } => table.allocation_size(),
+            }
     }
 }

@@ -414,27 +414,81 @@ fn a_producer_ring_shrinks_after_expiry() {
 
 #[test]
 fn index_is_built_and_dropped_as_a_producer_grows_and_shrinks() {
-    let mut s = st(10, 100);
-    for i in 0..20u64 {
+    // Up to 32 iids a producer's index is tags, above a hash table (built at
+    // 33), tags again at 16. One iid per second, 100 s of duration.
+    let mut s = st(100, 100);
+    for i in 0..60u64 {
         s.record(b"p", &i.to_le_bytes(), id(i), i * 1_000);
-        for j in 0..=i {
+        for j in 0..=i + 1 {
             assert_eq!(
                 s.lookup(b"p", &j.to_le_bytes(), i * 1_000),
-                if i - j < 10 { Some(id(j)) } else { None }
+                (j <= i).then_some(id(j)),
+                "{j} after {i}"
             );
         }
     }
-    for now in 20_000..30_000u64 {
-        if now % 1_000 == 0 {
-            s.expire(now);
-            for j in 0..20u64 {
-                let want = (j * 1_000 + 10_000 > now).then_some(id(j));
-                assert_eq!(s.lookup(b"p", &j.to_le_bytes(), now), want, "{j} at {now}");
+    // Expiry one iid a second: 60 down to none, through 16.
+    for now in (100_000..=160_000u64).step_by(1_000) {
+        s.expire(now);
+        for j in 0..60u64 {
+            let want = (j * 1_000 + 100_000 > now).then_some(id(j));
+            assert_eq!(s.lookup(b"p", &j.to_le_bytes(), now), want, "{j} at {now}");
+        }
+        if now == 150_000 {
+            // 9 left: grow past 32 again under maxsize 100, then the
+            // records iterate oldest first.
+            for k in 0..40u64 {
+                s.record(b"p", &(1_000 + k).to_le_bytes(), id(1_000 + k), now);
+            }
+            let want: Vec<Vec<u8>> = (51..60u64)
+                .chain(1_000..1_040)
+                .map(|k| k.to_le_bytes().to_vec())
+                .collect();
+            assert_eq!(iids_of(&s, b"p"), want);
+            for k in 0..40u64 {
+                let iid = (1_000 + k).to_le_bytes();
+                assert_eq!(s.lookup(b"p", &iid, now), Some(id(1_000 + k)));
             }
         }
     }
-    s.record(b"p", b"again", id(50), 30_000);
-    assert_eq!(s.lookup(b"p", b"again", 30_000), Some(id(50)));
+    assert_eq!(s.iids_tracked(), 40);
+    s.record(b"p", b"again", id(5_000), 300_000);
+    assert_eq!(s.lookup(b"p", b"again", 300_000), Some(id(5_000)));
+    assert_eq!(s.iids_tracked(), 1);
+}
+
+#[test]
+fn eviction_at_capacity_keeps_order_across_index_kinds() {
+    // maxsize below, at and above the 32 tags: FIFO eviction per pid, the
+    // queue order over pids, and the ring never above maxsize.
+    for max in [1u32, 2, 10, 31, 32, 33, 50] {
+        let mut s = st(1_000, max);
+        let mut want: Vec<(Vec<u8>, Vec<u8>)> = Vec::new();
+        for n in 0..(3 * u64::from(max) + 7) {
+            let pid = [b'a' + (n % 3) as u8];
+            let iid = n.to_le_bytes();
+            assert_eq!(s.lookup(&pid, &iid, n), None);
+            s.record(&pid, &iid, id(n), n);
+            want.push((pid.to_vec(), iid.to_vec()));
+            let held = want.iter().filter(|(p, _)| p[..] == pid[..]).count();
+            if held > max as usize {
+                let k = want.iter().position(|(p, _)| p[..] == pid[..]);
+                if let Some(k) = k {
+                    want.remove(k);
+                }
+            }
+            let got: Vec<(Vec<u8>, Vec<u8>)> = s
+                .records()
+                .map(|(p, i, _, _)| (p.to_vec(), i.to_vec()))
+                .collect();
+            assert_eq!(got, want, "maxsize {max} after {n}");
+            assert!(s.mem_usage() > 0);
+        }
+        for (p, i) in &want {
+            assert!(s.lookup(p, i, 0).is_some());
+        }
+        assert_eq!(s.iids_evicted, 3 * u64::from(max) + 7 - want.len() as u64);
+    }
 }
 
 #[test]
@@ -494,4 +548,11 @@ fn a_probe_of_another_state_is_redone() {
     a.record_probed(probe, id(52), 1_000);
     assert_eq!(a.lookup(b"p", b"new", 1_000), Some(id(52)));
     assert_eq!(a.iids_tracked(), 22);
+}
+
+#[test]
+fn a_slot_is_96_bytes() {
+    // pid (24, inline up to 22 bytes) + ring (32) + index (40: 32 tags and
+    // a count, or a hash table and its head sequence number).
+    assert_eq!(std::mem::size_of::<super::Slot>(), 96);
 }
