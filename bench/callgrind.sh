@@ -54,6 +54,7 @@ for w in $W; do
       eval) run_case $arm $w "del s" "xadd s * f v" -- EVAL "return redis.call('XADD', KEYS[1], '*', 'f', 'v')" 1 s ;;
       dup) case $arm in B|F) ;; *) continue ;; esac
             run_case $arm $w "del s" "xadd s IDMP p1 dup * f v" -- XADD s IDMP p1 dup '*' f v ;;
+      create) run_case $arm $w "del s" -- XADD 'c:__rand_int__' '*' f v ;;
       xadd16) run_case $arm $w "del s" "xadd s * f v" -- XADD s '*' f 'vvvv__rand_int__' ;;
       auto) case $arm in B|F) ;; *) continue ;; esac
             run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMPAUTO p1 '*' f 'vvvv__rand_int__' ;;
