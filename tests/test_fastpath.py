@@ -21,6 +21,12 @@ from test_replication import sync, wait_link
 NO_CAPTURE = {"idmp.capture-new-streams": "no"}
 
 
+def _aof_commands(srv):
+    """The commands of srv's AOF files, in order, without SELECT."""
+    data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
+    return [a for a in parse_aof(data) if a[0].lower() != b"select"]
+
+
 def _user_setup(c):
     assert c.call("ACL", "SETUSER", "bob", "on", ">pw", "~*", "+@all") == OK
 
@@ -209,8 +215,7 @@ def test_native_xadd_aof_matches_the_host(server_factory):
             c.call("XADD", "n", "*", "f", "v")
             ids = _native_xadds(c)
             entries = c.call("XRANGE", "n", "-", "+")
-        data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
-        cmds = [a for a in parse_aof(data) if a[0].lower() not in (b"select",)]
+        cmds = _aof_commands(srv)
         return ids, entries, cmds
 
     srv = server_factory(module_args=NO_CAPTURE, extra=extra)
@@ -323,8 +328,7 @@ def test_hot_xadd_propagates_as_the_general_path(server_factory):
             replies = _hot_xadds(c, name)
             entries = c.call("XRANGE", "s", "-", "+")
             info = c.call("XINFO", "STREAM", "s")
-        data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
-        cmds = [a for a in parse_aof(data) if a[0].lower() != b"select"]
+        cmds = _aof_commands(srv)
         srv.restart()
         with srv.raw() as c:
             assert c.call("XRANGE", "s", "-", "+") == entries
@@ -432,8 +436,7 @@ def test_hot_idmp_propagates_as_the_general_path(server_factory):
             replies = _hot_idmp_xadds(c, name)
             entries = {k: c.call("XRANGE", k, "-", "+") for k in ("s", "new")}
             info = {k: _idmp_fields(c.call("XINFO", "STREAM", k)) for k in ("s", "new")}
-        data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
-        cmds = [a for a in parse_aof(data) if a[0].lower() != b"select"]
+        cmds = _aof_commands(srv)
         srv.restart()
         with srv.raw() as c:
             for k in ("s", "new"):
@@ -498,8 +501,7 @@ def test_hot_idmp_time_is_each_adds_own(server_factory):
             after = int(time.time() * 1000)
             spans += [(before, after)] * (1 + burst % 4)
             time.sleep(0.003 if burst % 2 else 0)
-    data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
-    times = [int(a[a.index(b"IDMPAT") + 1]) for a in parse_aof(data)
+    times = [int(a[a.index(b"IDMPAT") + 1]) for a in _aof_commands(srv)
              if a[0] == b"idmp.xadd" and b"IDMPAT" in a]
     assert len(times) == len(spans) == n
     assert all(lo - 1 <= t <= hi + 1 for t, (lo, hi) in zip(times, spans)), (times, spans)

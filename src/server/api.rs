@@ -207,6 +207,7 @@ pub fn replicate_counters(
     let (Ok(added), Ok(duplicates)) = (i64::try_from(added), i64::try_from(duplicates)) else {
         return false;
     };
+    // SAFETY: the API table entry is set once at load and only read since.
     let Some(f) = (unsafe { raw::RedisModule_Replicate }) else {
         return false;
     };

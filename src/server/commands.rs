@@ -175,9 +175,7 @@ extern "C" fn handler(
             ModuleReply::new(ctx).error(&err);
             return;
         }
-        if name.eq_ignore_ascii_case(b"idmp.type") {
-            route::run_type(ctx, args);
-        } else if name.eq_ignore_ascii_case(b"idmp.scan") {
+        if name.eq_ignore_ascii_case(b"idmp.scan") {
             api::auto_memory(ctx);
             crate::server::scan::run(ctx, args);
         } else if name.eq_ignore_ascii_case(b"idmp.configget") {
