@@ -6,7 +6,7 @@
 //! `RedisModule_Replicate`, which looks the command name up again and copies
 //! every argument (about 3,000 instructions of a 14,000-instruction XADD).
 //! Here the shape is checked on the arguments themselves, the entry appended
-//! with [`xadd::append_entry`] (the same code the general path runs), and
+//! with [`crate::commands::xadd::append_entry`] (the same code the general path runs), and
 //! the command propagated as the client sent it, the way the host's own XADD
 //! propagates itself: the ID argument is replaced in the client's argument
 //! vector by the ID the entry got (`*` -> `1700000000000-0`) and
@@ -17,11 +17,12 @@
 //!
 //! Anything else returns `false` having changed nothing: options, IDMP, an
 //! odd field count, an argument that is not an ID, a missing key (which may
-//! create a stream, with the settings to propagate), another type, a
-//! vector that is not the client's own ([`Host::argv_owned`]: a host where
-//! it never is, or a script's call where scripts lend theirs), or
+//! create a stream, with the settings to propagate), another type, or
 //! the module name spelled otherwise than `idmp.xadd` (the propagated name
-//! must stay the general path's).
+//! must stay the general path's). Whether the vector is the client's own
+//! ([`Host::argv_owned`]: not on a host where it never is, nor in a
+//! script's call where scripts lend theirs) [`route::run`] decides once,
+//! before calling.
 //!
 //! [`Host::argv_owned`]: crate::server::host::Host::argv_owned
 //! [`route::run`]: crate::server::route::run
@@ -34,7 +35,6 @@ use crate::commands::reply::Reply;
 use crate::commands::xadd::{append_entry, plain_id};
 use crate::rm;
 use crate::server::api::{self, str_bytes};
-use crate::server::host::host;
 use crate::server::native_fast;
 use crate::server::reply::ModuleReply;
 use crate::server::route::{exec_ctx_with, key_kind, Kind, OpenKey};
@@ -42,8 +42,8 @@ use crate::server::stats;
 use crate::stream::stream::IdRequest;
 
 /// Serves `argv` (`idmp.xadd key <id> field value ...`, which must be the
-/// client's own vector) when it has the hot shape; `false` with nothing
-/// done otherwise.
+/// client's own vector: the caller asks [`crate::server::host::Host::argv_owned`]) when it has
+/// the hot shape; `false` with nothing done otherwise.
 /// `args`: the arguments' bytes; `flags`: the context flags.
 pub fn run(
     ctx: *mut raw::RedisModuleCtx,
@@ -51,7 +51,7 @@ pub fn run(
     args: &[&[u8]],
     flags: u32,
 ) -> bool {
-    if args.len() < 5 || !(args.len() - 3).is_multiple_of(2) || !host().argv_owned(flags) {
+    if args.len() < 5 || !(args.len() - 3).is_multiple_of(2) {
         return false;
     }
     let (Some(&name), Some(&keyname)) = (argv.first(), argv.get(1)) else {
