@@ -58,6 +58,13 @@ for w in $W; do
       xadd16) run_case $arm $w "del s" "xadd s * f v" -- XADD s '*' f 'vvvv__rand_int__' ;;
       auto) case $arm in B|F) ;; *) continue ;; esac
             run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMPAUTO p1 '*' f 'vvvv__rand_int__' ;;
+      # XREADGROUP re-reading 10 pending entries: each one delivered is
+      # propagated as an XCLAIM (streamPropagateXCLAIM / idmp.xclaim).
+      group) run_case $arm $w "del s" \
+                 "xadd s * f v" "xadd s * f v" "xadd s * f v" "xadd s * f v" "xadd s * f v" \
+                 "xadd s * f v" "xadd s * f v" "xadd s * f v" "xadd s * f v" "xadd s * f v" \
+                 "xgroup create s g 0" "xreadgroup group g c streams s >" -- \
+                 XREADGROUP GROUP g c COUNT 10 STREAMS s 0 ;;
       idmp) [ $arm = C ] && continue; [ $arm = A ] && continue
             run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMP p1 'iid-__rand_int__' '*' f v ;;
     esac

@@ -315,3 +315,92 @@ def test_xread_plus_reads_the_last_entry(raw):
     assert raw.call("XREAD", "STREAMS", "nokey", "+") is None
     err = raw.call("XREADGROUP", "GROUP", "g", "c", "STREAMS", "s", "+")
     assert isinstance(err, Err)
+
+
+# Every way a group command propagates an XCLAIM: deliveries of new entries,
+# a history re-read, XCLAIM with RETRYCOUNT, XAUTOCLAIM, and claims of deleted
+# entries (which propagate the PEL entry's own consumer, not the caller).
+PROPAGATING = [
+    ["XGROUP", "CREATE", "s", "g", "0"],
+    ["XREADGROUP", "GROUP", "g", "alice", "COUNT", "3", "STREAMS", "s", ">"],
+    ["XREADGROUP", "GROUP", "g", "alice", "STREAMS", "s", "0"],
+    ["XCLAIM", "s", "g", "bob", "0", "2-1", "RETRYCOUNT", "7"],
+    ["XAUTOCLAIM", "s", "g", "carol", "0", "0", "COUNT", "1"],
+    ["XREADGROUP", "GROUP", "g", "dave", "COUNT", "2", "STREAMS", "s", ">"],
+    ["XDEL", "s", "3-1"],
+    ["XCLAIM", "s", "g", "erin", "0", "3-1"],
+    ["XDEL", "s", "5-1"],
+    ["XAUTOCLAIM", "s", "g", "frank", "0", "0"],
+    ["XREADGROUP", "GROUP", "g", "consumer-with-a-longer-name-" + "x" * 40,
+     "STREAMS", "s", ">"],
+]
+HISTORY_READ = 2  # PROPAGATING's history re-read
+
+
+def _group_propagation(srv):
+    """The XCLAIM commands in srv's AOF that each command of PROPAGATING
+    added, named as the native one, TIME values checked to be the server's
+    clock and masked."""
+    from pworkload import aof_files, parse_aof
+
+    def xclaims():
+        data = b"".join(open(f, "rb").read() for f in aof_files(srv) if f.endswith(".aof"))
+        return [[b"xclaim"] + a[1:] for a in parse_aof(data)
+                if a[0].lower() in (b"xclaim", b"idmp.xclaim")]
+
+    out = []
+    with srv.raw() as c:
+        for i in range(1, 8):
+            c.call("XADD", "s", "%d-1" % i, "f", "v%d" % i)
+        for cmd in PROPAGATING:
+            seen = len(xclaims())
+            t0 = int(time.time() * 1000)
+            assert not isinstance(c.call(*cmd), Err), cmd
+            t1 = int(time.time() * 1000)
+            added = xclaims()[seen:]
+            for a in added:
+                t = a.index(b"TIME") + 1
+                assert t0 - 5 <= int(a[t]) <= t1 + 5, (a, t0, t1)
+                a[t] = b"<t>"
+            out.append(added)
+    return out
+
+
+def test_group_propagation_matches_native(server_factory):
+    """What group reads and claims propagate (replicas and the AOF) is native
+    8.6.3's, argument for argument, and the module builds its XCLAIMs from
+    values (server/api.rs replicate_xclaim), with two differences of its own:
+    LASTID is the group's last ID after each entry (Redis 7.0's form; 8.6.3
+    sends the one from before the read: the following SETID gives replicas
+    the same group), and a history re-read propagates its new delivery counts
+    (8.6.3 propagates nothing, so its replicas keep the old counts)."""
+    from server import oracle86_binary
+    aof = ["--appendonly", "yes", "--appendfsync", "always",
+           "--aof-use-rdb-preamble", "no", "--auto-aof-rewrite-percentage", "0"]
+    got = _group_propagation(server_factory(extra=aof))
+    want = _group_propagation(server_factory(module=False, binary=oracle86_binary(),
+                                             extra=aof))
+    assert sum(map(len, want)) >= 10, want
+    assert want[HISTORY_READ] == []
+
+    def xclaim(consumer, id, count, last):
+        return [b"xclaim", b"s", b"g", consumer, b"0", id, b"TIME", b"<t>",
+                b"RETRYCOUNT", count, b"FORCE", b"JUSTID", b"LASTID", last]
+
+    assert got[HISTORY_READ] == [xclaim(b"alice", b"%d-1" % i, b"2", b"3-1")
+                                 for i in (1, 2, 3)]
+    delivered = [a for i, cmd in enumerate(got) if i != HISTORY_READ for a in cmd]
+    native = [a for cmd in want for a in cmd]
+    assert [a[:-1] for a in delivered] == [a[:-1] for a in native]
+    # LASTID: the delivered entry's own ID when a read delivers new entries,
+    # the group's last ID otherwise
+    reads = {1: [b"1-1", b"2-1", b"3-1"], 5: [b"4-1", b"5-1"], 10: [b"6-1", b"7-1"]}
+    last, want_last = b"0-0", []
+    for i, cmd in enumerate(got):
+        if i == HISTORY_READ:
+            continue
+        for _ in cmd:
+            if i in reads:
+                last = reads[i].pop(0)
+            want_last.append(last)
+    assert [a[-1] for a in delivered] == want_last

@@ -6,7 +6,7 @@
 use std::borrow::Cow;
 
 use super::util::show;
-use super::Effects;
+use super::{Effects, Propagation, ReplArgv};
 use crate::stream::groups::Nack;
 use crate::stream::StreamId;
 
@@ -45,33 +45,78 @@ pub fn num<T: ToString>(v: T) -> Vec<u8> {
 }
 
 /// `XCLAIM key group consumer 0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last`
-/// (`streamPropagateXCLAIM`) as `idmp.xclaim`. The key and group are
-/// borrowed (the glue passes the client's own strings on), the keywords are
-/// static.
+/// (`streamPropagateXCLAIM`) as `idmp.xclaim`: what a group read or claim
+/// propagates for each entry it delivers (or drops from the PEL), as
+/// values. The key, group and consumer are borrowed (the glue passes the
+/// client's own strings on).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct XclaimEffect<'a> {
+    /// The stream's key.
+    pub key: &'a [u8],
+    /// The group's name.
+    pub group: &'a [u8],
+    /// The consumer the entry is now delivered to: the command's own
+    /// argument, or (for an entry whose stream entry is gone) the PEL
+    /// entry's.
+    pub consumer: Cow<'a, [u8]>,
+    /// The entry's ID.
+    pub id: StreamId,
+    /// `TIME`: the delivery time, ms.
+    pub delivery_time: u64,
+    /// `RETRYCOUNT`: the delivery count.
+    pub delivery_count: u64,
+    /// `LASTID`: the group's last-delivered ID before this entry.
+    pub last_id: StreamId,
+}
+
+impl<'a> XclaimEffect<'a> {
+    /// The command's argument vector, `[0]` its name `idmp.xclaim`.
+    pub fn argv(&self) -> ReplArgv<'a> {
+        vec![
+            Cow::Borrowed(b"idmp.xclaim"),
+            Cow::Borrowed(self.key),
+            Cow::Borrowed(self.group),
+            self.consumer.clone(),
+            Cow::Borrowed(b"0"),
+            Cow::Owned(self.id.to_bytes()),
+            Cow::Borrowed(b"TIME"),
+            Cow::Owned(num(self.delivery_time)),
+            Cow::Borrowed(b"RETRYCOUNT"),
+            Cow::Owned(num(self.delivery_count)),
+            Cow::Borrowed(b"FORCE"),
+            Cow::Borrowed(b"JUSTID"),
+            Cow::Borrowed(b"LASTID"),
+            Cow::Owned(self.last_id.to_bytes()),
+        ]
+    }
+}
+
+/// Queues the [`XclaimEffect`] of `nack` (entry `id`) for propagation.
+/// `consumer` is the command's own consumer argument, borrowed when the
+/// PEL entry names it (every delivery and claim), copied otherwise.
 pub fn propagate_xclaim<'a>(
     fx: &mut Effects<'a>,
     key: &'a [u8],
     group: &'a [u8],
+    consumer: &'a [u8],
     id: StreamId,
     nack: &Nack,
     last_id: StreamId,
 ) {
-    fx.replicate.push(vec![
-        Cow::Borrowed(b"idmp.xclaim"),
-        Cow::Borrowed(key),
-        Cow::Borrowed(group),
-        Cow::Owned(nack.consumer().to_vec()),
-        Cow::Borrowed(b"0"),
-        Cow::Owned(id.to_bytes()),
-        Cow::Borrowed(b"TIME"),
-        Cow::Owned(num(nack.delivery_time)),
-        Cow::Borrowed(b"RETRYCOUNT"),
-        Cow::Owned(num(nack.delivery_count)),
-        Cow::Borrowed(b"FORCE"),
-        Cow::Borrowed(b"JUSTID"),
-        Cow::Borrowed(b"LASTID"),
-        Cow::Owned(last_id.to_bytes()),
-    ]);
+    let consumer = if nack.consumer() == consumer {
+        Cow::Borrowed(consumer)
+    } else {
+        Cow::Owned(nack.consumer().to_vec())
+    };
+    fx.replicate.push(Propagation::Xclaim(XclaimEffect {
+        key,
+        group,
+        consumer,
+        id,
+        delivery_time: nack.delivery_time,
+        delivery_count: nack.delivery_count,
+        last_id,
+    }));
 }
 
 /// `XGROUP SETID key group id ENTRIESREAD n` (`streamPropagateGroupID`) as
@@ -83,7 +128,7 @@ pub fn propagate_group_id<'a>(
     last_id: StreamId,
     entries_read: i64,
 ) {
-    fx.replicate.push(vec![
+    fx.push_argv(vec![
         Cow::Borrowed(b"idmp.xgroup"),
         Cow::Borrowed(b"SETID"),
         Cow::Borrowed(key),
@@ -102,7 +147,7 @@ pub fn propagate_consumer_creation<'a>(
     group: &'a [u8],
     consumer: &'a [u8],
 ) {
-    fx.replicate.push(vec![
+    fx.push_argv(vec![
         Cow::Borrowed(b"idmp.xgroup"),
         Cow::Borrowed(b"CREATECONSUMER"),
         Cow::Borrowed(key),

@@ -112,7 +112,7 @@ pub struct Effects<'a> {
     /// command name. Empty for reads and for writes that changed nothing.
     /// An argument borrowed from the command's own argv lets the glue pass
     /// the server's string on instead of copying it.
-    pub replicate: Vec<ReplArgv<'a>>,
+    pub replicate: Vec<Propagation<'a>>,
     /// Keyspace events to fire on the key (native names: `xadd`, `xtrim`, ...).
     pub events: Vec<&'static str>,
     /// Blocked readers of the key must be woken (`signalKeyAsReady`).
@@ -131,6 +131,41 @@ pub struct Effects<'a> {
 /// One propagated command: `argv[0]` is the name.
 pub type ReplArgv<'a> = Vec<Cow<'a, [u8]>>;
 
+/// One command to propagate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Propagation<'a> {
+    /// An argument vector, `[0]` the name.
+    Argv(ReplArgv<'a>),
+    /// `idmp.xclaim ...`, one per entry a group read or claim delivers,
+    /// kept as its values so that the glue sends it without building an
+    /// argument vector ([`cg::XclaimEffect::argv`] is its bytes).
+    Xclaim(cg::XclaimEffect<'a>),
+}
+
+impl<'a> Propagation<'a> {
+    /// The command as an argument vector.
+    pub fn argv(&self) -> ReplArgv<'a> {
+        match self {
+            Propagation::Argv(a) => a.clone(),
+            Propagation::Xclaim(x) => x.argv(),
+        }
+    }
+
+    /// The same command owning every argument.
+    pub fn into_owned(self) -> Propagation<'static> {
+        let owned = match self {
+            Propagation::Argv(a) => a,
+            Propagation::Xclaim(x) => x.argv(),
+        };
+        Propagation::Argv(
+            owned
+                .into_iter()
+                .map(|x| Cow::Owned(x.into_owned()))
+                .collect(),
+        )
+    }
+}
+
 impl<'a> Effects<'a> {
     /// Queues one command for propagation.
     pub fn propagate<I, A>(&mut self, argv: I)
@@ -138,8 +173,12 @@ impl<'a> Effects<'a> {
         I: IntoIterator<Item = A>,
         A: Into<Vec<u8>>,
     {
-        self.replicate
-            .push(argv.into_iter().map(|a| Cow::Owned(a.into())).collect());
+        self.push_argv(argv.into_iter().map(|a| Cow::Owned(a.into())).collect());
+    }
+
+    /// Queues one command given as an argument vector.
+    pub fn push_argv(&mut self, argv: ReplArgv<'a>) {
+        self.replicate.push(Propagation::Argv(argv));
     }
 
     /// The same effects owning every argument.
@@ -148,7 +187,7 @@ impl<'a> Effects<'a> {
             replicate: self
                 .replicate
                 .into_iter()
-                .map(|a| a.into_iter().map(|x| Cow::Owned(x.into_owned())).collect())
+                .map(Propagation::into_owned)
                 .collect(),
             events: self.events,
             signal_ready: self.signal_ready,
@@ -162,7 +201,7 @@ impl<'a> Effects<'a> {
     pub fn owned_argvs(&self) -> Vec<Vec<Vec<u8>>> {
         self.replicate
             .iter()
-            .map(|a| a.iter().map(|x| x.to_vec()).collect())
+            .map(|p| p.argv().iter().map(|x| x.to_vec()).collect())
             .collect()
     }
 

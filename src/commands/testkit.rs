@@ -119,8 +119,9 @@ pub fn run(slot: &mut Option<Stream>, line: &str, c: &ExecCtx) -> (String, Effec
 pub fn repl(fx: &Effects) -> Vec<String> {
     fx.replicate
         .iter()
-        .map(|argv| {
-            argv.iter()
+        .map(|p| {
+            p.argv()
+                .iter()
                 .map(|a| String::from_utf8_lossy(a).into_owned())
                 .collect::<Vec<_>>()
                 .join(" ")

@@ -118,7 +118,7 @@ impl<'a> XaddRequest<'a> {
                     IdmpAdd::Added { id, at } => (id, Some(at)),
                     IdmpAdd::Duplicate(id) => {
                         reply.stream_id(id);
-                        fx.replicate.push(counters_argv(self.key, s));
+                        fx.push_argv(counters_argv(self.key, s));
                         return false;
                     }
                     IdmpAdd::Failed(e) => {
@@ -201,7 +201,7 @@ impl<'a> XaddRequest<'a> {
         }
         argv.push(Cow::Owned(id.to_bytes()));
         argv.extend(self.fields.iter().map(|f| Cow::Borrowed(*f)));
-        fx.replicate.push(argv);
+        fx.push_argv(argv);
         fx.replicate.extend(acks.replicate);
         fx.signal_ready = true;
         true

@@ -116,7 +116,15 @@ impl<'a> XautoclaimRequest<'a> {
             cursor = id.incr();
             if store.get(id).is_none() {
                 if let Some(n) = g.remove_nack(id) {
-                    propagate_xclaim(&mut fx, self.key, self.group, id, &n, g.last_id);
+                    propagate_xclaim(
+                        &mut fx,
+                        self.key,
+                        self.group,
+                        self.consumer,
+                        id,
+                        &n,
+                        g.last_id,
+                    );
                 }
                 deleted.push(id);
                 count -= 1;
@@ -133,8 +141,7 @@ impl<'a> XautoclaimRequest<'a> {
             }
             let last = g.last_id;
             if let Some(n) = g.claim(id, self.consumer, now, None, !self.justid) {
-                let n = n.clone();
-                propagate_xclaim(&mut fx, self.key, self.group, id, &n, last);
+                propagate_xclaim(&mut fx, self.key, self.group, self.consumer, id, n, last);
                 claimed.push(id);
                 count -= 1;
             }

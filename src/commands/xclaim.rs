@@ -166,7 +166,15 @@ impl<'a> XclaimRequest<'a> {
             let rebuild = a.force && a.deleted_ok;
             if store.get(id).is_none() && !rebuild {
                 if let Some(n) = g.nack(id).cloned() {
-                    propagate_xclaim(&mut fx, self.key, self.group, id, &n, g.last_id);
+                    propagate_xclaim(
+                        &mut fx,
+                        self.key,
+                        self.group,
+                        self.consumer,
+                        id,
+                        &n,
+                        g.last_id,
+                    );
                     propagate_last_id = false;
                     g.remove_nack(id);
                 }
@@ -184,8 +192,7 @@ impl<'a> XclaimRequest<'a> {
             }
             let last = g.last_id;
             if let Some(n) = g.claim(id, self.consumer, delivery_time, retry, !a.justid) {
-                let n = n.clone();
-                propagate_xclaim(&mut fx, self.key, self.group, id, &n, last);
+                propagate_xclaim(&mut fx, self.key, self.group, self.consumer, id, n, last);
                 propagate_last_id = false;
                 claimed.push(id);
             }

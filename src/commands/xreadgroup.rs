@@ -104,8 +104,7 @@ pub fn serve_group<'a>(
                     reply_entry(reply, &e);
                     let last = g.last_id;
                     if let Some(n) = g.redeliver(id, now) {
-                        let n = n.clone();
-                        propagate_xclaim(&mut fx, key, group, id, &n, last);
+                        propagate_xclaim(&mut fx, key, group, consumer, id, n, last);
                     }
                 }
                 None => {
@@ -141,8 +140,7 @@ pub fn serve_group<'a>(
         reply.int(ms(*idle));
         reply.int(ms(before));
         if let Some(n) = g.claim(*id, consumer, now, None, true) {
-            let n = n.clone();
-            propagate_xclaim(&mut fx, key, group, *id, &n, last);
+            propagate_xclaim(&mut fx, key, group, consumer, *id, n, last);
         }
     }
     let mut propagate_last_id = false;
@@ -167,8 +165,7 @@ pub fn serve_group<'a>(
         if !o.noack {
             let last = g.last_id;
             if let Some(n) = g.deliver(id, consumer, now) {
-                let n = n.clone();
-                propagate_xclaim(&mut fx, key, group, id, &n, last);
+                propagate_xclaim(&mut fx, key, group, consumer, id, n, last);
             }
         }
     }

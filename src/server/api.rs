@@ -10,6 +10,9 @@ use std::ptr;
 
 use redis_module::raw;
 
+use crate::commands::cg::XclaimEffect;
+use crate::stream::id::format_u64;
+
 /// Calls a module API by name: `rm!(RedisModule_X(a, b))` is `Some(result)`, or
 /// `None` when the server does not provide that API.
 #[macro_export]
@@ -224,6 +227,66 @@ pub fn replicate_counters(
         );
     }
     true
+}
+
+/// Replicates an `idmp.xclaim` ([`XclaimEffect`], whose `argv()` are the
+/// bytes sent) with RM_Replicate's typed format: the key, group and
+/// consumer as the command's own strings when they are, the keywords as
+/// long-lived strings, the IDs and counts as buffers formatted on the
+/// stack (the server makes one embedded string of each; its "l" would
+/// make an sds and an object). No argument vector and no string of the
+/// context's is made, which the general [`replicate`] would do for each
+/// of the entries a group read delivers.
+pub fn replicate_xclaim(ctx: *mut raw::RedisModuleCtx, x: &XclaimEffect<'_>, own: OwnArgs<'_>) {
+    // SAFETY: the API table entry is set once at load and only read since.
+    let Some(f) = (unsafe { raw::RedisModule_Replicate }) else {
+        return;
+    };
+    let arg = |b: &[u8]| own.find(b).unwrap_or_else(|| create_string(ctx, b));
+    let (key, group, consumer) = (arg(x.key), arg(x.group), arg(&x.consumer));
+    let [zero, time_w, retry_w, force_w, justid_w, lastid_w] = [
+        b"0" as &[u8],
+        b"TIME",
+        b"RETRYCOUNT",
+        b"FORCE",
+        b"JUSTID",
+        b"LASTID",
+    ]
+    .map(|w| shared_word(w).unwrap_or_else(|| create_string(ctx, w)));
+    let (mut id_buf, mut last_buf) = ([0u8; 41], [0u8; 41]);
+    let (mut time_buf, mut count_buf) = ([0u8; 20], [0u8; 20]);
+    let id = x.id.format_into(&mut id_buf);
+    let last = x.last_id.format_into(&mut last_buf);
+    let time = format_u64(x.delivery_time, &mut time_buf);
+    let count = format_u64(x.delivery_count, &mut count_buf);
+    // SAFETY: the format "ssssbsbsbsssb" matches the arguments in order:
+    // strings ("s": alive during the call; owned by the command, `ctx`
+    // or the module; RM_Replicate takes its own reference) and buffers
+    // ("b": pointer and length, copied).
+    unsafe {
+        f(
+            ctx,
+            c"idmp.xclaim".as_ptr(),
+            c"ssssbsbsbsssb".as_ptr(),
+            key,
+            group,
+            consumer,
+            zero,
+            id.as_ptr(),
+            id.len(),
+            time_w,
+            time.as_ptr(),
+            time.len(),
+            retry_w,
+            count.as_ptr(),
+            count.len(),
+            force_w,
+            justid_w,
+            lastid_w,
+            last.as_ptr(),
+            last.len(),
+        );
+    }
 }
 
 /// The keywords of the propagated commands, passed on as long-lived

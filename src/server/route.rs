@@ -9,7 +9,7 @@ use redis_module::raw;
 
 use crate::commands::reply::Reply;
 use crate::commands::xgroup::XgroupSub;
-use crate::commands::{parse, Effects, ExecCtx, Request};
+use crate::commands::{parse, Effects, ExecCtx, Propagation, Request};
 use crate::rm;
 use crate::server::api::{self, ctx_flags, str_bytes};
 use crate::server::call::call_v;
@@ -155,8 +155,11 @@ pub fn apply_effects(
     fx: &Effects<'_>,
     own: api::OwnArgs<'_>,
 ) {
-    for argv in &fx.replicate {
-        api::replicate(ctx, argv, own);
+    for p in &fx.replicate {
+        match p {
+            Propagation::Argv(argv) => api::replicate(ctx, argv, own),
+            Propagation::Xclaim(x) => api::replicate_xclaim(ctx, x, own),
+        }
     }
     if !fx.replicate.is_empty() || !fx.events.is_empty() {
         let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
