@@ -31,7 +31,13 @@ run_case() { # arm workload prep... -- command...
         >"$OUT/$arm-$name.log" 2>&1 &
     pid=$!
     i=0; until redis-cli -p "$PORT" ping >/dev/null 2>&1; do i=$((i+1)); [ $i -lt 300 ] || { kill $pid; return 1; }; sleep 0.1; done
-    while [ "$1" != "--" ]; do cli $1; shift; done; shift
+    while [ "$1" != "--" ]; do
+        case $1 in # populate:N adds N entries to s in one script
+            populate:*) cli eval "for i=1,${1#populate:} do redis.call('XADD','s','*','f','v') end" 0 ;;
+            *) cli $1 ;;
+        esac
+        shift
+    done; shift
     enc=$(redis-cli -p "$PORT" object encoding s 2>&1 | tr -d '\n')
     callgrind_control -i on $pid >/dev/null 2>&1
     redis-benchmark -p "$PORT" -c 1 -P 16 -n "$N" -r 1000000000 "$@" >/dev/null
@@ -65,6 +71,10 @@ for w in $W; do
                  "xadd s * f v" "xadd s * f v" "xadd s * f v" "xadd s * f v" "xadd s * f v" \
                  "xgroup create s g 0" "xreadgroup group g c streams s >" -- \
                  XREADGROUP GROUP g c COUNT 10 STREAMS s 0 ;;
+      # XREADGROUP delivering 10 new entries, as bench.py's group cycle
+      # (without its XACK).
+      groupnew) run_case $arm $w "del s" "populate:$((N * 10 + 10))" "xgroup create s g 0" -- \
+                 XREADGROUP GROUP g c COUNT 10 STREAMS s '>' ;;
       idmp) [ $arm = C ] && continue; [ $arm = A ] && continue
             run_case $arm $w "del s" "xadd s * f v" -- XADD s IDMP p1 'iid-__rand_int__' '*' f v ;;
     esac

@@ -138,6 +138,13 @@ enum Target {
 /// bit 5, exact for letters, and every name matched is letters only) instead
 /// of a comparison per route. `ROUTES[i]` is checked by a unit test.
 fn lookup(name: &[u8]) -> Option<Target> {
+    // Most commands are told apart by their first letter alone.
+    if !matches!(
+        name.first()? | 0x20,
+        b'x' | b't' | b's' | b'c' | b'm' | b'a' | b'h' | b'r' | b'e'
+    ) {
+        return None;
+    }
     let mut buf = [0u8; 10];
     let lower = buf.get_mut(..name.len())?;
     for (d, &c) in lower.iter_mut().zip(name) {
@@ -200,84 +207,97 @@ fn replace_with_retained(
     let _ = rm!(RedisModule_CommandFilterArgReplace(fctx, pos, s));
 }
 
+/// The filter callback. Every command the server runs passes here, so
+/// the common case (a name [`lookup`] does not know, without a dot) costs
+/// three API calls and a byte test; the rest is in [`filter_target`].
 extern "C" fn filter(fctx: *mut raw::RedisModuleCommandFilterCtx) {
-    guard((), || {
-        let argc = rm!(RedisModule_CommandFilterArgsCount(fctx)).unwrap_or(0);
-        if argc < 1 {
+    let argc = rm!(RedisModule_CommandFilterArgsCount(fctx)).unwrap_or(0);
+    if argc < 1 {
+        return;
+    }
+    let a0 = rm!(RedisModule_CommandFilterArgGet(fctx, 0)).unwrap_or(std::ptr::null_mut());
+    if a0.is_null() {
+        return;
+    }
+    let name = str_bytes(a0);
+    let target = lookup(name);
+    if target.is_none() && !name.contains(&b'.') {
+        return;
+    }
+    guard((), || filter_target(fctx, argc, name, target));
+}
+
+/// What the filter does for the name `name`, whose [`lookup`] is `target`.
+fn filter_target(
+    fctx: *mut raw::RedisModuleCommandFilterCtx,
+    argc: c_int,
+    name: &[u8],
+    target: Option<Target>,
+) {
+    let (i, check) = match target {
+        Some(Target::Route(i, check)) => (i, check),
+        Some(Target::Scan) => return filter_scan(fctx, argc),
+        Some(Target::Config) => return filter_config(fctx, argc),
+        // Commands queued from now on run later: see skip.rs.
+        Some(Target::Multi) => return crate::server::skip::saw_multi(),
+        // Another module's command (`module.command`) may change its
+        // client's user (aclcache.rs).
+        None => {
+            if crate::server::aclcache::invalidates(name) {
+                crate::server::aclcache::invalidate();
+                crate::server::skip::saw_permission_change();
+            }
             return;
         }
-        let a0 = rm!(RedisModule_CommandFilterArgGet(fctx, 0)).unwrap_or(std::ptr::null_mut());
-        if a0.is_null() {
+        Some(Target::AclChange) => {
+            if !name.eq_ignore_ascii_case(b"exec") {
+                crate::server::aclcache::invalidate();
+                crate::server::skip::saw_permission_change();
+            } else if !crate::server::skip::exec_may_use_cached_permissions() {
+                // EXEC runs what was queued: it may change permissions
+                // only if a change may have been queued (each was seen
+                // when it was queued).
+                crate::server::aclcache::invalidate();
+            }
             return;
         }
-        let name = str_bytes(a0);
-        // Every command passes here: one decision tree on the lowercase
-        // name picks the few the module cares about.
-        let (i, check) = match lookup(name) {
-            Some(Target::Route(i, check)) => (i, check),
-            Some(Target::Scan) => return filter_scan(fctx, argc),
-            Some(Target::Config) => return filter_config(fctx, argc),
-            // Commands queued from now on run later: see skip.rs.
-            Some(Target::Multi) => return crate::server::skip::saw_multi(),
-            Some(Target::AclChange) => {
-                if !name.eq_ignore_ascii_case(b"exec") {
-                    crate::server::aclcache::invalidate();
-                    crate::server::skip::saw_permission_change();
-                } else if !crate::server::skip::exec_may_use_cached_permissions() {
-                    // EXEC runs what was queued: it may change permissions
-                    // only if a change may have been queued (each was seen
-                    // when it was queued).
-                    crate::server::aclcache::invalidate();
-                }
+    };
+    let Some(&(_, _, arity)) = ROUTES.get(i) else {
+        return;
+    };
+    if !arity_ok(arity, argc) {
+        return;
+    }
+    match check {
+        Check::Plain => {}
+        Check::HostServes(native) if !route_on(native) => return,
+        Check::HostServes(_) => {}
+        Check::Sub(subs) if !sub_routed(fctx, argc, subs) => return,
+        Check::Sub(_) => {}
+        Check::Skip(which) => {
+            // A key that is certainly not a module stream: the host
+            // answers as the module would (skip.rs).
+            let arg = |pos| {
+                rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut())
+            };
+            if crate::server::skip::leave_to_host(which, argc, arg) {
                 return;
             }
-            None => {
-                // Another module's command (`module.command`) may change
-                // its client's user (aclcache.rs).
-                if name.contains(&b'.') && crate::server::aclcache::invalidates(name) {
-                    crate::server::aclcache::invalidate();
-                    crate::server::skip::saw_permission_change();
-                }
-                return;
-            }
-        };
-        let Some(&(_, _, arity)) = ROUTES.get(i) else {
-            return;
-        };
-        if !arity_ok(arity, argc) {
-            return;
         }
-        match check {
-            Check::Plain => {}
-            Check::HostServes(native) if !route_on(native) => return,
-            Check::HostServes(_) => {}
-            Check::Sub(subs) if !sub_routed(fctx, argc, subs) => return,
-            Check::Sub(_) => {}
-            Check::Skip(which) => {
-                // A key that is certainly not a module stream: the host
-                // answers as the module would (skip.rs).
-                let arg = |pos| {
-                    rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut())
-                };
-                if crate::server::skip::leave_to_host(which, argc, arg) {
-                    return;
-                }
-            }
-        }
-        // Valkey/7.2+: a caller the ACL denies keeps the native
-        // command, for the native denial (see acl::denied_natively).
-        if crate::server::acl::denied_natively(fctx, argc) {
-            return;
-        }
-        let t = TARGETS
-            .get(i)
-            .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
-        replace_with_retained(fctx, 0, t);
-        if i == 0 {
-            // XADD: reserve IDMP's propagated slots (hot_idmp).
-            crate::server::hot_idmp::mark(fctx, argc);
-        }
-    })
+    }
+    // Valkey/7.2+: a caller the ACL denies keeps the native
+    // command, for the native denial (see acl::denied_natively).
+    if crate::server::acl::denied_natively(fctx, argc) {
+        return;
+    }
+    let t = TARGETS
+        .get(i)
+        .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
+    replace_with_retained(fctx, 0, t);
+    if i == 0 {
+        // XADD: reserve IDMP's propagated slots (hot_idmp).
+        crate::server::hot_idmp::mark(fctx, argc);
+    }
 }
 
 /// SCAN ... TYPE stream: module streams are streams too.
