@@ -166,7 +166,7 @@ pub fn run(
         return false;
     };
     let (pid, given_iid, star) = (arg(argv, 3), arg(argv, 4), arg(argv, 7));
-    if str_bytes(name) != b"idmp.xadd"
+    if !crate::server::filter::is_xadd_name(name)
         || star != b"*"
         || pid.is_empty()
         || (m == Marks::Explicit && given_iid.is_empty())
@@ -239,16 +239,23 @@ pub fn run(
             } else {
                 Arg::Shared(word)
             };
-            // (The client's iid and `IDMP` stay where their bytes are equal.)
+            // The reserved slots and `*` always change; IDMPAUTO's word and
+            // iid slot too. The client's iid stays, and its `IDMP` where
+            // its bytes are equal.
             let repl = [
                 (6, t),
                 (7, Arg::Bytes(id_bytes)),
                 (4, Arg::Bytes(iid)),
                 (2, word),
             ];
-            propagate_replaced(ctx, argv, &repl);
+            let repl = match m {
+                Marks::Auto => &repl[..],
+                Marks::Explicit if arg(argv, 2) == b"IDMP" => &repl[..2],
+                Marks::Explicit => &[repl[0], repl[1], repl[3]][..],
+            };
+            propagate_replaced(ctx, argv, repl);
             let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
-            api::notify(ctx, "xadd", keyname);
+            api::notify_c(ctx, c"xadd", keyname);
             let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
         }
     }
