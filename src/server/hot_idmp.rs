@@ -104,14 +104,13 @@ pub fn mark(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
         return;
     }
     let opt = str_bytes(a2);
-    let (at, slots): (c_int, &[&AtomicPtr<raw::RedisModuleString>]) =
-        if argc >= 8 && opt.eq_ignore_ascii_case(b"idmp") {
-            (5, &[&IDMPAT, &SLOT])
-        } else if argc >= 7 && opt.eq_ignore_ascii_case(b"idmpauto") {
-            (4, &[&SLOT, &IDMPAT, &SLOT])
-        } else {
-            return;
-        };
+    let (at, slots): (c_int, &[&AtomicPtr<raw::RedisModuleString>]) = if argc >= 8 && is_idmp(opt) {
+        (5, &[&IDMPAT, &SLOT])
+    } else if argc >= 7 && is_idmpauto(opt) {
+        (4, &[&SLOT, &IDMPAT, &SLOT])
+    } else {
+        return;
+    };
     for (n, cell) in slots.iter().enumerate() {
         let s = cell.load(Ordering::Relaxed);
         if s.is_null() {
@@ -121,6 +120,21 @@ pub fn mark(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
         let _ = rm!(RedisModule_RetainString(std::ptr::null_mut(), s));
         let _ = rm!(RedisModule_CommandFilterArgInsert(fctx, at + n as c_int, s));
     }
+}
+
+/// Whether `opt` is `IDMP` in any case: one word compare with bit 5 set in
+/// every byte, which is exact for letters (a byte `b` with `b | 0x20 ==
+/// b'i'` is `i` or `I`).
+fn is_idmp(opt: &[u8]) -> bool {
+    <[u8; 4]>::try_from(opt)
+        .is_ok_and(|w| u32::from_le_bytes(w) | 0x2020_2020 == u32::from_le_bytes(*b"idmp"))
+}
+
+/// Whether `opt` is `IDMPAUTO` in any case (as [`is_idmp`]).
+fn is_idmpauto(opt: &[u8]) -> bool {
+    <[u8; 8]>::try_from(opt).is_ok_and(|w| {
+        u64::from_le_bytes(w) | 0x2020_2020_2020_2020 == u64::from_le_bytes(*b"idmpauto")
+    })
 }
 
 /// The marks `argv` carries, if the filter reserved slots in it.
@@ -266,4 +280,50 @@ pub fn run(
 /// argument's string: the caller must not read them after replacing it.
 fn arg<'a>(argv: &[*mut raw::RedisModuleString], i: usize) -> &'a [u8] {
     argv.get(i).map_or(&[][..], |&s| str_bytes(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_words_match_as_eq_ignore_ascii_case() {
+        for word in [&b"idmp"[..], b"idmpauto"] {
+            let is = |b: &[u8]| {
+                if word.len() == 4 {
+                    is_idmp(b)
+                } else {
+                    is_idmpauto(b)
+                }
+            };
+            // Every case mix matches.
+            for mask in 0..(1u32 << word.len()) {
+                let w: Vec<u8> = word
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| {
+                        if mask >> i & 1 == 1 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                assert!(is(&w), "{w:?}");
+            }
+            // Any other byte at any position does not (those one bit 5
+            // away included), nor another length.
+            for i in 0..word.len() {
+                for b in 0..=255u8 {
+                    let mut w = word.to_vec();
+                    w[i] = b;
+                    assert_eq!(is(&w), w.eq_ignore_ascii_case(word), "{w:?}");
+                }
+            }
+            assert!(!is(&word[..word.len() - 1]));
+            assert!(!is(&[word, b"x"].concat()));
+        }
+        assert!(!is_idmp(b""));
+        assert!(!is_idmpauto(b"idmp"));
+    }
 }
