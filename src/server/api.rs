@@ -338,6 +338,12 @@ pub fn long_lived(
 /// Fires a keyspace event of the stream class.
 pub fn notify(ctx: *mut raw::RedisModuleCtx, event: &str, key: *mut raw::RedisModuleString) {
     let ev = name_cstr(event.as_bytes());
+    notify_c(ctx, &ev, key);
+}
+
+/// [`notify`] with the event name already a C string (the hot paths' `xadd`:
+/// no search of the known names).
+pub fn notify_c(ctx: *mut raw::RedisModuleCtx, ev: &CStr, key: *mut raw::RedisModuleString) {
     let _ = rm!(RedisModule_NotifyKeyspaceEvent(
         ctx,
         raw::REDISMODULE_NOTIFY_STREAM as c_int,

@@ -104,6 +104,15 @@ static SCAN: AtomicPtr<raw::RedisModuleString> = AtomicPtr::new(std::ptr::null_m
 static TARGETS: [AtomicPtr<raw::RedisModuleString>; ROUTES.len()] =
     [const { AtomicPtr::new(std::ptr::null_mut()) }; ROUTES.len()];
 
+/// Whether `name` is `idmp.xadd`: the filter's own string for it (the
+/// usual case, told by its address without reading it), or equal bytes.
+pub fn is_xadd_name(name: *mut raw::RedisModuleString) -> bool {
+    let ours = TARGETS
+        .first()
+        .map_or(std::ptr::null_mut(), |t| t.load(Ordering::Relaxed));
+    (!ours.is_null() && name == ours) || str_bytes(name) == b"idmp.xadd"
+}
+
 /// What the filter checks before routing a name.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Check {

@@ -104,14 +104,13 @@ pub fn mark(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
         return;
     }
     let opt = str_bytes(a2);
-    let (at, slots): (c_int, &[&AtomicPtr<raw::RedisModuleString>]) =
-        if argc >= 8 && opt.eq_ignore_ascii_case(b"idmp") {
-            (5, &[&IDMPAT, &SLOT])
-        } else if argc >= 7 && opt.eq_ignore_ascii_case(b"idmpauto") {
-            (4, &[&SLOT, &IDMPAT, &SLOT])
-        } else {
-            return;
-        };
+    let (at, slots): (c_int, &[&AtomicPtr<raw::RedisModuleString>]) = if argc >= 8 && is_idmp(opt) {
+        (5, &[&IDMPAT, &SLOT])
+    } else if argc >= 7 && is_idmpauto(opt) {
+        (4, &[&SLOT, &IDMPAT, &SLOT])
+    } else {
+        return;
+    };
     for (n, cell) in slots.iter().enumerate() {
         let s = cell.load(Ordering::Relaxed);
         if s.is_null() {
@@ -121,6 +120,21 @@ pub fn mark(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
         let _ = rm!(RedisModule_RetainString(std::ptr::null_mut(), s));
         let _ = rm!(RedisModule_CommandFilterArgInsert(fctx, at + n as c_int, s));
     }
+}
+
+/// Whether `opt` is `IDMP` in any case: one word compare with bit 5 set in
+/// every byte, which is exact for letters (a byte `b` with `b | 0x20 ==
+/// b'i'` is `i` or `I`).
+fn is_idmp(opt: &[u8]) -> bool {
+    <[u8; 4]>::try_from(opt)
+        .is_ok_and(|w| u32::from_le_bytes(w) | 0x2020_2020 == u32::from_le_bytes(*b"idmp"))
+}
+
+/// Whether `opt` is `IDMPAUTO` in any case (as [`is_idmp`]).
+fn is_idmpauto(opt: &[u8]) -> bool {
+    <[u8; 8]>::try_from(opt).is_ok_and(|w| {
+        u64::from_le_bytes(w) | 0x2020_2020_2020_2020 == u64::from_le_bytes(*b"idmpauto")
+    })
 }
 
 /// The marks `argv` carries, if the filter reserved slots in it.
@@ -166,7 +180,7 @@ pub fn run(
         return false;
     };
     let (pid, given_iid, star) = (arg(argv, 3), arg(argv, 4), arg(argv, 7));
-    if str_bytes(name) != b"idmp.xadd"
+    if !crate::server::filter::is_xadd_name(name)
         || star != b"*"
         || pid.is_empty()
         || (m == Marks::Explicit && given_iid.is_empty())
@@ -239,16 +253,23 @@ pub fn run(
             } else {
                 Arg::Shared(word)
             };
-            // (The client's iid and `IDMP` stay where their bytes are equal.)
+            // The reserved slots and `*` always change; IDMPAUTO's word and
+            // iid slot too. The client's iid stays, and its `IDMP` where
+            // its bytes are equal.
             let repl = [
                 (6, t),
                 (7, Arg::Bytes(id_bytes)),
                 (4, Arg::Bytes(iid)),
                 (2, word),
             ];
-            propagate_replaced(ctx, argv, &repl);
+            let repl = match m {
+                Marks::Auto => &repl[..],
+                Marks::Explicit if arg(argv, 2) == b"IDMP" => &repl[..2],
+                Marks::Explicit => &[repl[0], repl[1], repl[3]][..],
+            };
+            propagate_replaced(ctx, argv, repl);
             let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
-            api::notify(ctx, "xadd", keyname);
+            api::notify_c(ctx, c"xadd", keyname);
             let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
         }
     }
@@ -259,4 +280,50 @@ pub fn run(
 /// argument's string: the caller must not read them after replacing it.
 fn arg<'a>(argv: &[*mut raw::RedisModuleString], i: usize) -> &'a [u8] {
     argv.get(i).map_or(&[][..], |&s| str_bytes(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_words_match_as_eq_ignore_ascii_case() {
+        for word in [&b"idmp"[..], b"idmpauto"] {
+            let is = |b: &[u8]| {
+                if word.len() == 4 {
+                    is_idmp(b)
+                } else {
+                    is_idmpauto(b)
+                }
+            };
+            // Every case mix matches.
+            for mask in 0..(1u32 << word.len()) {
+                let w: Vec<u8> = word
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &c)| {
+                        if mask >> i & 1 == 1 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c
+                        }
+                    })
+                    .collect();
+                assert!(is(&w), "{w:?}");
+            }
+            // Any other byte at any position does not (those one bit 5
+            // away included), nor another length.
+            for i in 0..word.len() {
+                for b in 0..=255u8 {
+                    let mut w = word.to_vec();
+                    w[i] = b;
+                    assert_eq!(is(&w), w.eq_ignore_ascii_case(word), "{w:?}");
+                }
+            }
+            assert!(!is(&word[..word.len() - 1]));
+            assert!(!is(&[word, b"x"].concat()));
+        }
+        assert!(!is_idmp(b""));
+        assert!(!is_idmpauto(b"idmp"));
+    }
 }

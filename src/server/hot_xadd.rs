@@ -57,7 +57,7 @@ pub fn run(
     let (Some(&name), Some(&keyname)) = (argv.first(), argv.get(1)) else {
         return false;
     };
-    if str_bytes(name) != b"idmp.xadd" {
+    if !crate::server::filter::is_xadd_name(name) {
         return false;
     }
     let Some(id_req) = args.get(2).and_then(|a| plain_id(a)) else {
@@ -99,9 +99,15 @@ pub fn run(
     let id_bytes = id.format_into(&mut buf);
     out.bulk(id_bytes);
     drop(key);
-    propagate_replaced(ctx, argv, &[(2, Arg::Bytes(id_bytes))]);
+    // (An explicit ID the entry got as given stays.)
+    let replaced: &[(usize, Arg<'_>)] = if args.get(2) == Some(&id_bytes) {
+        &[]
+    } else {
+        &[(2, Arg::Bytes(id_bytes))]
+    };
+    propagate_replaced(ctx, argv, replaced);
     let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
-    api::notify(ctx, "xadd", keyname);
+    api::notify_c(ctx, c"xadd", keyname);
     let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
     true
 }
@@ -129,8 +135,11 @@ impl Arg<'_> {
 
 /// Propagates the client's vector `argv` with the arguments at the given
 /// positions replaced, the way the host's own XADD propagates itself (its
-/// ID in place of `*`). An argument is replaced only when its bytes differ
-/// (an explicit `5-0` stays). The vector is the client's, freed by the
+/// ID in place of `*`). Every listed argument is replaced: callers list
+/// only those whose bytes differ (an explicit `5-0` stays), which they
+/// know without asking the server for the bytes again (replacing an
+/// argument by equal bytes would propagate the same command, only slower).
+/// The vector is the client's, freed by the
 /// server after the command ([`Host::argv_owned`]): a new string is
 /// handed to it and the replaced one released; the caller must hold the
 /// client's own vector (not a copy) and not read the replaced arguments'
@@ -146,9 +155,6 @@ pub fn propagate_replaced(
         let Some(slot) = argv.get_mut(i) else {
             continue;
         };
-        if str_bytes(*slot) == arg.bytes() {
-            continue;
-        }
         let new = match arg {
             Arg::Bytes(b) => api::create_string(std::ptr::null_mut(), b),
             Arg::Shared(s) => {
@@ -167,7 +173,8 @@ pub fn propagate_replaced(
     let _ = rm!(RedisModule_ReplicateVerbatim(ctx));
 }
 
-/// Propagates the native XADD's vector: named `XADD`, `id` in place of `*`.
+/// Propagates the native XADD's vector: named `XADD`, `id` in place of `*`
+/// (`argv[2]` is `*`, its name the module's: both differ).
 pub fn propagate_native_xadd(
     ctx: *mut raw::RedisModuleCtx,
     argv: &mut [*mut raw::RedisModuleString],

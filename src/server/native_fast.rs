@@ -125,6 +125,6 @@ pub fn xadd(
         }
     }
     let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
-    api::notify(ctx, "xadd", keyname);
+    api::notify_c(ctx, c"xadd", keyname);
     true
 }

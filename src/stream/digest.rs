@@ -44,22 +44,21 @@ pub fn idmpauto_iid(fields: &[&[u8]]) -> [u8; 16] {
         } else {
             &[]
         };
-        let parts = [f, &flen[..], v, tail];
-        let total: usize = parts.iter().map(|p| p.len()).sum();
+        let total = f.len() + 8 + v.len() + tail.len();
         let d = if total <= SHORT_INPUT {
+            // f || le64(len f) || v || tail, copied in place.
             let mut buf = [0u8; SHORT_INPUT];
-            let mut at = 0;
-            for p in parts {
-                if let Some(dst) = buf.get_mut(at..at + p.len()) {
-                    dst.copy_from_slice(p);
-                }
-                at += p.len();
+            let mut at = put(&mut buf, 0, f);
+            at = put(&mut buf, at, &flen);
+            at = put(&mut buf, at, v);
+            if !tail.is_empty() {
+                put(&mut buf, at, tail);
             }
             xxh3_128(buf.get(..total).unwrap_or_default())
         } else {
             let h = long.get_or_insert_with(|| Box::new(Xxh3Default::new()));
             h.reset();
-            for p in parts {
+            for p in [f, &flen[..], v, tail] {
                 h.update(p);
             }
             h.digest128()
@@ -78,11 +77,31 @@ pub fn idmpauto_iid(fields: &[&[u8]]) -> [u8; 16] {
     out
 }
 
+/// Copies `p` into `buf` at `at` (when it fits); returns the end.
+fn put(buf: &mut [u8], at: usize, p: &[u8]) -> usize {
+    let end = at + p.len();
+    if let Some(dst) = buf.get_mut(at..end) {
+        dst.copy_from_slice(p);
+    }
+    end
+}
+
 /// True when 8.6.3's pair input `f || le64(len f) || v` can also be read as
 /// `f' || le64(len f') || v'` with `len f' != len f`: some offset `k` other
 /// than `len f` holds `le64(k)`.
+///
+/// First the usual case, decided without looking for windows: an input of
+/// at most 256 bytes whose field and value hold no zero byte. There every
+/// `k <= len - 8` is below 256, so `le64(k)` is `k` and seven zero bytes;
+/// the input's only zero bytes are the length's seven high ones (its low
+/// one too when the field is empty), so seven zeros in a row start right
+/// after offset `len f` (or at 0 = `len f`): only `k = len f` can hold
+/// `le64(k)`.
 fn pair_input_ambiguous(f: &[u8], v: &[u8]) -> bool {
     let fl = f.len();
+    if fl + 8 + v.len() <= 256 && !has_zero(f) && !has_zero(v) {
+        return false;
+    }
     // Offsets whose 8 bytes lie inside the field, then inside the value.
     if windows_hold_offset(f, 0) || windows_hold_offset(v, fl + 8) {
         return true;
@@ -128,6 +147,16 @@ fn windows_hold_offset(region: &[u8], offset: usize) -> bool {
 
 /// Regions up to this long are scanned for zero bytes without `memchr`.
 const SHORT_REGION: usize = 32;
+
+/// Whether `b` holds a zero byte (eight bytes at a time: a word `x` has one
+/// exactly when `(x - 0x01..01) & !x & 0x80..80` is not zero).
+fn has_zero(b: &[u8]) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let mut words = b.chunks_exact(8);
+    let found = words.any(|w| le64(w).is_some_and(|x| x.wrapping_sub(LO) & !x & HI != 0));
+    found || words.remainder().contains(&0)
+}
 
 fn le64(w: &[u8]) -> Option<u64> {
     <[u8; 8]>::try_from(w).ok().map(u64::from_le_bytes)
@@ -238,6 +267,68 @@ mod tests {
                 "{f:?} {v:?}"
             );
         }
+    }
+
+    #[test]
+    fn ambiguity_without_zero_bytes_matches_brute_force() {
+        // The fast answer (no zero byte in an input of at most 256 bytes)
+        // against every split, with small non-zero bytes that look like
+        // lengths, at every size around the 256-byte bound.
+        let mut rng = 0x0bad_5eed_1234_5678u64;
+        let mut next = || {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            rng
+        };
+        for _ in 0..4_000 {
+            let fl = (next() % 260) as usize;
+            let vl = (next() % 260) as usize;
+            let f: Vec<u8> = (0..fl).map(|_| 1 + (next() % 16) as u8).collect();
+            let mut v: Vec<u8> = (0..vl).map(|_| 1 + (next() % 16) as u8).collect();
+            assert_eq!(pair_input_ambiguous(&f, &v), ambiguous_slow(&f, &v));
+            // One zero byte anywhere takes the full check.
+            if vl > 0 {
+                let at = (next() as usize) % vl;
+                v[at] = 0;
+                assert_eq!(
+                    pair_input_ambiguous(&f, &v),
+                    ambiguous_slow(&f, &v),
+                    "{f:?} {v:?}"
+                );
+            }
+        }
+        // Inputs of 256 and 257 bytes without zero bytes.
+        for (fl, vl) in [
+            (0, 248),
+            (0, 249),
+            (1, 247),
+            (1, 248),
+            (200, 48),
+            (248, 0),
+            (249, 0),
+        ] {
+            let (f, v) = (vec![b'k'; fl], vec![b'v'; vl]);
+            assert_eq!(pair_input_ambiguous(&f, &v), ambiguous_slow(&f, &v));
+        }
+    }
+
+    #[test]
+    fn has_zero_finds_every_position() {
+        for n in 0..40usize {
+            let mut b = vec![0x80u8; n];
+            assert!(!has_zero(&b), "{n}");
+            for at in 0..n {
+                b[at] = 0;
+                assert!(has_zero(&b), "{n} {at}");
+                b[at] = 1;
+                assert!(!has_zero(&b), "{n} {at}");
+                b[at] = 0x80;
+            }
+        }
+        assert!(!has_zero(&[
+            0xff, 0x01, 0x7f, 0x80, 0x81, 0xfe, 0x10, 0x20, 0x01
+        ]));
     }
 
     #[test]
