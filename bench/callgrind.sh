@@ -6,7 +6,8 @@
 # commands (redis-benchmark, 1 client, pipeline 16), switch it off, stop; the
 # instruction count divided by N is the row.
 #   bench/callgrind.sh [module.so]   (env: CG_N requests, CG_PORT, CG_OUT,
-#   CG_WORKLOADS, CG_ARMS; arm F is bench/floor.sh's module CG_FLOOR)
+#   CG_WORKLOADS, CG_ARMS, CG_VGOPTS e.g. --cache-sim=yes; arm F is
+#   bench/floor.sh's module CG_FLOOR)
 set -euf
 MODULE=${1:-$(pwd)/target/release/libredis_idmp.so}
 N=${CG_N:-20000}
@@ -26,7 +27,7 @@ run_case() { # arm workload prep... -- command...
     esac
     f="$OUT/$arm-$name.out"
     # shellcheck disable=SC2086
-    valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$f" \
+    valgrind --tool=callgrind --instr-atstart=no ${CG_VGOPTS:-} --callgrind-out-file="$f" \
         "$SERVER" --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no $load \
         >"$OUT/$arm-$name.log" 2>&1 &
     pid=$!
@@ -44,7 +45,7 @@ run_case() { # arm workload prep... -- command...
     callgrind_control -i off $pid >/dev/null 2>&1
     redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1 || true
     wait $pid || true
-    ir=$(sed -n 's/^totals: //p' "$f" | head -1)
+    ir=$(sed -n 's/^totals: //p' "$f" | head -1 | cut -d" " -f1)
     echo "$arm $name $(( ir / N )) (key s: ${enc:-none})"
 }
 
