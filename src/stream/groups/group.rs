@@ -1,5 +1,6 @@
 //! One consumer group (`streamCG`) and its pending entries (`streamNACK`).
 
+use std::collections::btree_map::Entry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -203,23 +204,31 @@ impl ConsumerGroup {
     /// NACK (time `now`, count 1) for `consumer`, or an existing one moved to
     /// `consumer` with time `now` and count reset to 1. The consumer must
     /// exist (returns `None` otherwise, changing nothing).
+    ///
+    /// One lookup of the consumer and one descent of the group PEL (this runs
+    /// for every entry a group read delivers).
     pub fn deliver(&mut self, id: StreamId, consumer: &[u8], now: u64) -> Option<&Nack> {
-        let name = Arc::clone(&self.consumers.get(consumer)?.name);
-        if let Some(old) = self.pel.get(&id).map(|n| Arc::clone(&n.consumer)) {
-            if let Some(c) = self.consumers.get_mut(&*old) {
-                c.pel.remove(&id);
-            }
-        }
-        if let Some(c) = self.consumers.get_mut(consumer) {
-            c.pel.insert(id);
-        }
+        let c = self.consumers.get_mut(consumer)?;
+        c.pel.insert(id);
         let nack = Nack {
             delivery_time: now,
             delivery_count: 1,
-            consumer: name,
+            consumer: Arc::clone(&c.name),
         };
-        self.pel.insert(id, nack);
-        self.pel.get(&id)
+        match self.pel.entry(id) {
+            Entry::Vacant(e) => Some(e.insert(nack)),
+            Entry::Occupied(e) => {
+                let n = e.into_mut();
+                // Owned by another consumer: it leaves that one's PEL.
+                if !Arc::ptr_eq(&n.consumer, &nack.consumer) && *n.consumer != *consumer {
+                    if let Some(old) = self.consumers.get_mut(&*n.consumer) {
+                        old.pel.remove(&id);
+                    }
+                }
+                *n = nack;
+                Some(n)
+            }
+        }
     }
 
     /// The history read of `streamReplyWithRangeFromConsumerPEL` for an
