@@ -65,7 +65,8 @@ pub struct XclaimEffect<'a> {
     pub delivery_time: u64,
     /// `RETRYCOUNT`: the delivery count.
     pub delivery_count: u64,
-    /// `LASTID`: the group's last-delivered ID before this entry.
+    /// `LASTID`: the group's last-delivered ID once this entry is
+    /// delivered (a read's new entry: that entry's own ID).
     pub last_id: StreamId,
 }
 

@@ -108,10 +108,11 @@ pub struct NativeFeatures {
 /// order: store `new_stream` (if `create`), replicate, signal, notify.
 #[derive(Debug, Default)]
 pub struct Effects<'a> {
-    /// Commands to propagate (replicas and AOF), argv lists with \[0\] the
-    /// command name. Empty for reads and for writes that changed nothing.
-    /// An argument borrowed from the command's own argv lets the glue pass
-    /// the server's string on instead of copying it.
+    /// Commands to propagate (replicas and AOF), in order: argument vectors
+    /// with \[0\] the command name, or a group read's XCLAIMs as values.
+    /// Empty for reads and for writes that changed nothing. An argument
+    /// borrowed from the command's own argv lets the glue pass the server's
+    /// string on instead of copying it.
     pub replicate: Vec<Propagation<'a>>,
     /// Keyspace events to fire on the key (native names: `xadd`, `xtrim`, ...).
     pub events: Vec<&'static str>,
