@@ -1,7 +1,7 @@
 //! Thin, checked access to the module API function pointers.
 //!
 //! The server fills the `RedisModule_*` pointers at load; an API the running
-//! server lacks stays `None`. Every call goes through [`rm!`], which yields
+//! server lacks stays `None`. Every call goes through [`rm!`](crate::rm), which yields
 //! `None` instead of calling a missing pointer, so no call can abort the server.
 
 use std::borrow::Cow;

@@ -1,6 +1,6 @@
 //! The entry store of a stream: entries in nodes (a `BTreeMap` keyed by each
 //! node's first, "master", ID), each node one compact byte buffer (see
-//! [`node`]). Node boundaries, deletion and trimming follow Redis 7.0
+//! `node`). Node boundaries, deletion and trimming follow Redis 7.0
 //! (`streamAppendItem`, `streamIteratorRemoveEntry`, `streamTrim` in
 //! t_stream.c) so that approximate trimming removes the same entries as on a
 //! native stream with the same `stream-node-max-bytes` / `-entries`.

@@ -112,7 +112,7 @@ impl EntryStore {
     }
 
     /// Takes a node buffer (as [`NodeView::bytes`] gave it) as the new last
-    /// node, keyed `master_id`, after [`validate`](super::validate) proved
+    /// node, keyed `master_id`, after `validate` proved
     /// every invariant the readers rely on; its counters are recomputed from
     /// its entries. Fails, changing nothing, when the buffer is inconsistent
     /// or `master_id` is not greater than every stored ID.
