@@ -244,15 +244,15 @@ pub fn replicate_xclaim(ctx: *mut raw::RedisModuleCtx, x: &XclaimEffect<'_>, own
     };
     let arg = |b: &[u8]| own.find(b).unwrap_or_else(|| create_string(ctx, b));
     let (key, group, consumer) = (arg(x.key), arg(x.group), arg(&x.consumer));
-    let [zero, time_w, retry_w, force_w, justid_w, lastid_w] = [
-        b"0" as &[u8],
-        b"TIME",
-        b"RETRYCOUNT",
-        b"FORCE",
-        b"JUSTID",
-        b"LASTID",
-    ]
-    .map(|w| shared_word(w).unwrap_or_else(|| create_string(ctx, w)));
+    // XCLAIM's keywords are WORDS[..6], in its order: taken by index.
+    let [zero, time_w, retry_w, force_w, justid_w, lastid_w]: [*mut raw::RedisModuleString; 6] =
+        std::array::from_fn(|i| {
+            let w = WORDS.get(i).copied().unwrap_or_default();
+            WORD_STRINGS
+                .get(i)
+                .and_then(|cell| long_lived(cell, w))
+                .unwrap_or_else(|| create_string(ctx, w))
+        });
     let (mut id_buf, mut last_buf) = ([0u8; 41], [0u8; 41]);
     let (mut time_buf, mut count_buf) = ([0u8; 20], [0u8; 20]);
     let id = x.id.format_into(&mut id_buf);
@@ -291,7 +291,8 @@ pub fn replicate_xclaim(ctx: *mut raw::RedisModuleCtx, x: &XclaimEffect<'_>, own
 
 /// The keywords of the propagated commands, passed on as long-lived
 /// strings (RM_Replicate takes a reference to each) instead of being made
-/// for every command.
+/// for every command. The first six are XCLAIM's, in its order
+/// ([`replicate_xclaim`] takes them by index).
 const WORDS: &[&[u8]] = &[
     b"0",
     b"TIME",
@@ -350,4 +351,25 @@ pub fn notify_c(ctx: *mut raw::RedisModuleCtx, ev: &CStr, key: *mut raw::RedisMo
         ev.as_ptr(),
         key
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xclaim_keywords_are_the_first_words_in_order() {
+        let argv = XclaimEffect {
+            key: b"k",
+            group: b"g",
+            consumer: Cow::Borrowed(b"c"),
+            id: crate::stream::StreamId::new(1, 2),
+            delivery_time: 3,
+            delivery_count: 4,
+            last_id: crate::stream::StreamId::new(5, 6),
+        }
+        .argv();
+        let keywords: Vec<&[u8]> = [4, 6, 8, 10, 11, 12].iter().map(|&i| &*argv[i]).collect();
+        assert_eq!(keywords, WORDS[..6]);
+    }
 }
