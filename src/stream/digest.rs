@@ -116,13 +116,7 @@ fn pair_input_ambiguous(f: &[u8], v: &[u8]) -> bool {
         &(fl as u64).to_le_bytes()[..],
         v.get(..v.len().min(7)).unwrap_or_default(),
     ];
-    let mut n = 0;
-    for p in parts {
-        if let Some(dst) = mid.get_mut(n..n + p.len()) {
-            dst.copy_from_slice(p);
-        }
-        n += p.len();
-    }
+    let n = parts.iter().fold(0, |at, p| put(&mut mid, at, p));
     mid.get(..n)
         .unwrap_or_default()
         .windows(8)
@@ -234,15 +228,19 @@ mod tests {
         }
     }
 
+    /// A small deterministic generator (xorshift64) seeded with `seed`.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> u64 {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        }
+    }
+
     #[test]
     fn ambiguity_detection_matches_brute_force() {
-        let mut rng = 0x1234_5678_9abc_def0u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x1234_5678_9abc_def0);
         for _ in 0..20_000 {
             let fl = (next() % 24) as usize;
             let vl = (next() % 24) as usize;
@@ -251,7 +249,7 @@ mod tests {
                 (0..n)
                     .map(|_| {
                         let r = next();
-                        if r % 3 == 0 {
+                        if r.is_multiple_of(3) {
                             (r >> 8) as u8 % 24
                         } else {
                             0
@@ -274,13 +272,7 @@ mod tests {
         // The fast answer (no zero byte in an input of at most 256 bytes)
         // against every split, with small non-zero bytes that look like
         // lengths, at every size around the 256-byte bound.
-        let mut rng = 0x0bad_5eed_1234_5678u64;
-        let mut next = || {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            rng
-        };
+        let mut next = xorshift(0x0bad_5eed_1234_5678);
         for _ in 0..4_000 {
             let fl = (next() % 260) as usize;
             let vl = (next() % 260) as usize;
