@@ -165,7 +165,8 @@ impl<'a> XclaimRequest<'a> {
             // PEL entry even though its stream entry was deleted.
             let rebuild = a.force && a.deleted_ok;
             if store.get(id).is_none() && !rebuild {
-                if let Some(n) = g.nack(id).cloned() {
+                // Dropped from the PEL, propagated as XCLAIM (as XAUTOCLAIM).
+                if let Some(n) = g.remove_nack(id) {
                     propagate_xclaim(
                         &mut fx,
                         self.key,
@@ -176,7 +177,6 @@ impl<'a> XclaimRequest<'a> {
                         g.last_id,
                     );
                     propagate_last_id = false;
-                    g.remove_nack(id);
                 }
                 continue;
             }
