@@ -1,8 +1,6 @@
 //! Borrowed views of entries and the range iterators (zero copy: every byte
 //! slice points into a node buffer).
 
-use std::collections::btree_map;
-
 use super::node::{Node, FLAG_DELETED};
 use super::varint;
 use crate::stream::id::StreamId;
@@ -114,7 +112,7 @@ struct Cursor<'a> {
 
 /// Ascending iterator over the live entries of an inclusive ID range.
 pub struct RangeIter<'a> {
-    nodes: btree_map::Range<'a, StreamId, Node>,
+    nodes: super::index::Range<'a>,
     cur: Option<Cursor<'a>>,
     start: StreamId,
     end: StreamId,
@@ -123,7 +121,7 @@ pub struct RangeIter<'a> {
 
 impl<'a> RangeIter<'a> {
     pub(super) fn new(
-        nodes: btree_map::Range<'a, StreamId, Node>,
+        nodes: super::index::Range<'a>,
         start: StreamId,
         end: StreamId,
     ) -> RangeIter<'a> {
@@ -177,7 +175,7 @@ impl<'a> Iterator for RangeIter<'a> {
 
 /// Descending iterator over the live entries of an inclusive ID range.
 pub struct RevRangeIter<'a> {
-    nodes: std::iter::Rev<btree_map::Range<'a, StreamId, Node>>,
+    nodes: std::iter::Rev<super::index::Range<'a>>,
     cur: Option<Cursor<'a>>,
     start: StreamId,
     end: StreamId,
@@ -186,7 +184,7 @@ pub struct RevRangeIter<'a> {
 
 impl<'a> RevRangeIter<'a> {
     pub(super) fn new(
-        nodes: btree_map::Range<'a, StreamId, Node>,
+        nodes: super::index::Range<'a>,
         start: StreamId,
         end: StreamId,
     ) -> RevRangeIter<'a> {

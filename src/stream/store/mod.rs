@@ -1,10 +1,11 @@
-//! The entry store of a stream: entries in nodes (a `BTreeMap` keyed by each
-//! node's first, "master", ID), each node one compact byte buffer (see
-//! `node`). Node boundaries, deletion and trimming follow Redis 7.0
+//! The entry store of a stream: entries in nodes (indexed by each node's
+//! first, "master", ID: see `index`), each node one compact byte buffer
+//! (see `node`). Node boundaries, deletion and trimming follow Redis 7.0
 //! (`streamAppendItem`, `streamIteratorRemoveEntry`, `streamTrim` in
 //! t_stream.c) so that approximate trimming removes the same entries as on a
 //! native stream with the same `stream-node-max-bytes` / `-entries`.
 
+mod index;
 mod iter;
 mod lpsize;
 mod node;
@@ -17,10 +18,7 @@ mod native_diff;
 #[cfg(test)]
 mod tests;
 
-use std::ops::Bound;
-
-use std::collections::BTreeMap;
-
+use self::index::NodeIndex;
 use self::node::{pair_count, Node, FLAG_DELETED};
 use super::id::StreamId;
 
@@ -64,7 +62,7 @@ pub enum TrimStrategy {
 /// The entries of a stream.
 #[derive(Clone, Debug, Default)]
 pub struct EntryStore {
-    nodes: BTreeMap<StreamId, Node>,
+    nodes: NodeIndex,
     length: u64,
 }
 
@@ -102,20 +100,20 @@ impl EntryStore {
             limits.max_bytes
         } as u64;
         let mut appended = false;
-        if let Some((master_id, tail)) = self.nodes.iter_mut().next_back() {
-            tail.settle_native(*master_id);
-            let new_node = tail.native_bytes(*master_id).saturating_add(totelelen) >= max_bytes
+        if let Some((master_id, tail)) = self.nodes.last_mut() {
+            tail.settle_native(master_id);
+            let new_node = tail.native_bytes(master_id).saturating_add(totelelen) >= max_bytes
                 || (limits.max_entries != 0 && tail.total() >= limits.max_entries as u64);
             if new_node {
                 tail.shrink();
             } else {
                 let same = tail.same_fields(fields);
-                tail.push(*master_id, id, fields, same);
+                tail.push(master_id, id, fields, same);
                 appended = true;
             }
         }
         if !appended {
-            self.nodes.insert(id, Node::new(id, fields));
+            self.nodes.push(id, Node::new(id, fields));
         }
         self.length += 1;
     }
@@ -127,7 +125,7 @@ impl EntryStore {
     /// live entry is above `id`.
     pub fn drop_tombstones_above(&mut self, id: StreamId) -> bool {
         loop {
-            let Some((&master, node)) = self.nodes.iter_mut().next_back() else {
+            let Some((master, node)) = self.nodes.last_mut() else {
                 return true;
             };
             let mut pos = node.first_pos();
@@ -147,17 +145,17 @@ impl EntryStore {
                 return node.truncate_tombstones(master, cut).is_some();
             }
             // The whole node is above `id`.
-            if node.live > 0 {
+            if node.live() > 0 {
                 return false;
             }
-            self.nodes.remove(&master);
+            self.nodes.remove(master);
         }
     }
 
     /// The node that would hold `id`: the one with the greatest master ID
     /// not above it.
     fn node_for(&self, id: StreamId) -> Option<(StreamId, &Node)> {
-        self.nodes.range(..=id).next_back().map(|(k, n)| (*k, n))
+        self.nodes.floor(id)
     }
 
     /// The live entry with this ID.
@@ -183,11 +181,11 @@ impl EntryStore {
         if flags & FLAG_DELETED != 0 {
             return false;
         }
-        let Some(node) = self.nodes.get_mut(&master_id) else {
+        let Some(node) = self.nodes.get_mut(master_id) else {
             return false;
         };
-        if node.live <= 1 {
-            self.nodes.remove(&master_id);
+        if node.live() <= 1 {
+            self.nodes.remove(master_id);
         } else if !node.mark_deleted(pos) {
             return false;
         }
@@ -199,42 +197,42 @@ impl EntryStore {
     pub fn first_id(&self) -> Option<StreamId> {
         self.nodes
             .iter()
-            .filter(|(_, n)| n.live > 0)
+            .filter(|(_, n)| n.live() > 0)
             .find_map(|(k, _)| Some(self.range_from(*k).next()?.id()))
     }
 
     /// ID of the last live entry.
     pub fn last_id(&self) -> Option<StreamId> {
-        let (k, _) = self.nodes.iter().rev().find(|(_, n)| n.live > 0)?;
+        let (k, _) = self.nodes.iter().rev().find(|(_, n)| n.live() > 0)?;
         Some(
-            RevRangeIter::new(self.nodes.range(*k..=*k), StreamId::MIN, StreamId::MAX)
+            RevRangeIter::new(self.nodes.range_key(*k), StreamId::MIN, StreamId::MAX)
                 .next()?
                 .id(),
         )
     }
 
     fn range_from(&self, key: StreamId) -> RangeIter<'_> {
-        RangeIter::new(self.nodes.range(key..=key), StreamId::MIN, StreamId::MAX)
+        RangeIter::new(self.nodes.range_key(key), StreamId::MIN, StreamId::MAX)
     }
 
     /// Live entries with `start <= id <= end`, ascending. Seeks to the node
-    /// holding `start` through the tree.
+    /// holding `start` through the index.
     pub fn range(&self, start: StreamId, end: StreamId) -> RangeIter<'_> {
         let from = match self.node_for(start) {
             Some((k, _)) => k,
             None => start,
         };
         let nodes = if from <= end {
-            self.nodes.range(from..)
+            self.nodes.range_from(from)
         } else {
-            self.nodes.range(from..from)
+            index::Range::default()
         };
         RangeIter::new(nodes, start, end)
     }
 
     /// Live entries with `start <= id <= end`, descending (from `end`).
     pub fn rev_range(&self, start: StreamId, end: StreamId) -> RevRangeIter<'_> {
-        RevRangeIter::new(self.nodes.range(..=end), start, end)
+        RevRangeIter::new(self.nodes.range_to(end), start, end)
     }
 
     /// A port of Redis 7.0 `streamTrim`: whole nodes go from the head while
@@ -250,12 +248,10 @@ impl EntryStore {
                     break;
                 }
             }
-            let Some(mut entry) = self.nodes.first_entry() else {
+            let Some((master_id, node)) = self.nodes.first_mut() else {
                 break;
             };
-            let master_id = *entry.key();
-            let node = entry.get_mut();
-            let entries = node.live;
+            let entries = node.live();
             if limit != 0 && deleted.saturating_add(entries) > limit {
                 break;
             }
@@ -267,7 +263,7 @@ impl EntryStore {
                 },
             };
             if remove_node {
-                entry.remove();
+                self.nodes.remove_first();
                 self.length = self.length.saturating_sub(entries);
                 deleted = deleted.saturating_add(entries);
                 continue;
@@ -312,22 +308,18 @@ impl EntryStore {
         mut can_delete: impl FnMut(StreamId) -> bool,
     ) -> Vec<StreamId> {
         let mut removed = Vec::new();
-        let mut cursor = self.nodes.keys().next().copied();
+        let mut cursor = self.nodes.first().map(|(k, _)| *k);
         while let Some(master_id) = cursor {
-            cursor = self
-                .nodes
-                .range((Bound::Excluded(master_id), Bound::Unbounded))
-                .next()
-                .map(|(k, _)| *k);
+            cursor = self.nodes.key_after(master_id);
             if let TrimStrategy::MaxLen(maxlen) = strategy {
                 if self.length <= maxlen {
                     break;
                 }
             }
-            let Some(node) = self.nodes.get_mut(&master_id) else {
+            let Some(node) = self.nodes.get_mut(master_id) else {
                 break;
             };
-            let entries = node.live;
+            let entries = node.live();
             if limit != 0 && (removed.len() as u64).saturating_add(entries) > limit {
                 break;
             }
@@ -356,7 +348,7 @@ impl EntryStore {
                 pos = next;
             }
             if eligible && from_node == entries {
-                self.nodes.remove(&master_id);
+                self.nodes.remove(master_id);
                 continue;
             }
             if eligible {
@@ -367,10 +359,8 @@ impl EntryStore {
         removed
     }
 
-    /// Heap bytes used: node buffers plus an estimate of the tree's own
-    /// allocation per node.
+    /// Heap bytes used: node buffers plus the index's own allocations.
     pub fn mem_usage(&self) -> usize {
-        let per_node = (std::mem::size_of::<StreamId>() + std::mem::size_of::<Node>()) * 3 / 2;
-        self.nodes.values().map(|n| n.capacity() + per_node).sum()
+        self.nodes.heap_bytes() + self.nodes.iter().map(|(_, n)| n.capacity()).sum::<usize>()
     }
 }

@@ -1,13 +1,25 @@
-//! One node of the entry store: a contiguous byte buffer holding the master
-//! field names and then the entries, plus the counters a native listpack
-//! keeps in its master entry.
+//! One node of the entry store: a contiguous byte buffer holding a small
+//! header (the counters a native listpack keeps in its master entry, and
+//! where the entries start), the master field names and then the entries.
 //!
 //! Buffer layout (all integers LEB128 unless said otherwise):
 //!
 //! ```text
-//! master fields:  (len name)*                      -- count kept in `master_count`
+//! header:         live:u32 deleted:u32 master_len:u32 master_count:u32 native_rest:u64  (little-endian)
+//! master fields:  (len name)*                      -- `master_count` of them, `master_len` bytes
 //! entry:          flags:u8  ms_delta  seq  [nfields]  ([len field] len value)*  backlen
 //! ```
+//!
+//! The header lives in the buffer rather than beside it so that a node is
+//! one pointer-sized `Vec` in the store's index (24 bytes, 40 with its key:
+//! see `index`): the counters cost nothing in the buffer's allocation,
+//! whose size class has room to spare, and a whole node costs less than the
+//! host's listpack and radix-tree key (issue 13's five-field memory row).
+//! The counters fit in 32 bits: every entry takes at least four bytes of a
+//! buffer, and no loader accepts a buffer over 4 GiB ([`MAX_NODE_BYTES`]).
+//! What persistence saves ([`Node::bytes`]) starts after the header.
+//!
+//! [`MAX_NODE_BYTES`]: super::validate::MAX_NODE_BYTES
 //!
 //! * `flags`: [`FLAG_DELETED`], [`FLAG_SAMEFIELDS`] (field names are the
 //!   master's and are omitted, as is `nfields`).
@@ -32,19 +44,25 @@ pub(super) const FLAG_SAMEFIELDS: u8 = 2;
 /// A node: entries whose IDs start at the node's key (its master ID).
 #[derive(Clone, Debug)]
 pub(super) struct Node {
+    /// Header, master fields, entries (the module documentation).
     buf: Vec<u8>,
-    entries_start: usize,
-    master_count: usize,
-    /// Live entries (the listpack's `count`).
-    pub(super) live: u64,
-    /// Entries flagged deleted (the listpack's `deleted`).
-    pub(super) deleted: u64,
-    /// Bytes the native listpack would use, minus its `count` and `deleted`
-    /// elements (whose sizes vary with their values); `None` for a node
-    /// adopted from a payload until it is first needed (only the tail node's
-    /// is ever read, by appends), see [`Node::settle_native`].
-    native_rest: Option<u64>,
 }
+
+/// Bytes of the header at the start of every buffer.
+pub(super) const HEADER: usize = 24;
+/// Header offsets: live entries (the listpack's `count`), entries flagged
+/// deleted (its `deleted`), bytes of the master fields, number of master
+/// fields, and the native listpack's bytes minus its `count` and `deleted`
+/// elements (whose sizes vary with their values), [`NATIVE_UNKNOWN`] for a
+/// node adopted from a payload until it is first needed (only the tail
+/// node's is ever read, by appends), see [`Node::settle_native`].
+const LIVE: usize = 0;
+const DELETED: usize = 4;
+const MASTER_LEN: usize = 8;
+const MASTER_COUNT: usize = 12;
+const NATIVE_REST: usize = 16;
+/// `native_rest` not computed yet.
+const NATIVE_UNKNOWN: u64 = u64::MAX;
 
 /// A decoded entry with its flags and the position of the next entry.
 pub(super) struct Raw<'a> {
@@ -87,31 +105,101 @@ pub(super) fn entry_native(
     native + lpsize::int_elem(i64::try_from(lp_count).unwrap_or(i64::MAX))
 }
 
+/// The header of a buffer.
+fn header(
+    live: u32,
+    deleted: u32,
+    master_len: u32,
+    master_count: u32,
+    native_rest: u64,
+) -> [u8; HEADER] {
+    let mut h = [0u8; HEADER];
+    for (at, bytes) in [
+        (LIVE, &live.to_le_bytes()[..]),
+        (DELETED, &deleted.to_le_bytes()[..]),
+        (MASTER_LEN, &master_len.to_le_bytes()[..]),
+        (MASTER_COUNT, &master_count.to_le_bytes()[..]),
+        (NATIVE_REST, &native_rest.to_le_bytes()[..]),
+    ] {
+        if let Some(d) = h.get_mut(at..at + bytes.len()) {
+            d.copy_from_slice(bytes);
+        }
+    }
+    h
+}
+
 impl Node {
-    /// A node from parts that [`super::validate`] proved consistent;
-    /// nothing is checked here. Its native size is computed when first
-    /// needed.
+    /// A node from the parts of a payload buffer (without header) that
+    /// [`super::validate`] proved consistent (each count below 2^32, as
+    /// its buffer is); nothing is checked here. Its native size is computed
+    /// when first needed. The buffer is copied behind a header.
     pub(super) fn from_parts(
-        buf: Vec<u8>,
-        entries_start: usize,
-        master_count: usize,
-        live: u64,
-        deleted: u64,
+        payload: &[u8],
+        master_len: u32,
+        master_count: u32,
+        live: u32,
+        deleted: u32,
     ) -> Node {
-        Node {
-            buf,
-            entries_start,
-            master_count,
+        let mut buf = Vec::with_capacity(HEADER + payload.len());
+        buf.extend_from_slice(&header(
             live,
             deleted,
-            native_rest: None,
+            master_len,
+            master_count,
+            NATIVE_UNKNOWN,
+        ));
+        buf.extend_from_slice(payload);
+        Node { buf }
+    }
+
+    /// The header's `u32` at `at`.
+    #[inline(always)]
+    fn get32(&self, at: usize) -> u32 {
+        let h = self.buf.first_chunk::<HEADER>();
+        h.and_then(|h| h.get(at..at + 4)?.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    }
+
+    /// Sets the header's `u32` at `at`.
+    #[inline(always)]
+    fn set32(&mut self, at: usize, v: u32) {
+        if let Some(d) = self.buf.get_mut(at..at + 4) {
+            d.copy_from_slice(&v.to_le_bytes());
         }
+    }
+
+    /// The native size minus `count` and `deleted`, if known.
+    fn native_rest(&self) -> Option<u64> {
+        let h = self.buf.first_chunk::<HEADER>();
+        let n = h
+            .and_then(|h| h.get(NATIVE_REST..NATIVE_REST + 8)?.try_into().ok())
+            .map_or(NATIVE_UNKNOWN, u64::from_le_bytes);
+        (n != NATIVE_UNKNOWN).then_some(n)
+    }
+
+    fn set_native_rest(&mut self, n: Option<u64>) {
+        let v = n.unwrap_or(NATIVE_UNKNOWN);
+        if let Some(d) = self.buf.get_mut(NATIVE_REST..NATIVE_REST + 8) {
+            d.copy_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    /// Live entries (the listpack's `count`).
+    #[inline(always)]
+    pub(super) fn live(&self) -> u64 {
+        u64::from(self.get32(LIVE))
+    }
+
+    /// Entries flagged deleted (the listpack's `deleted`).
+    #[inline(always)]
+    pub(super) fn deleted(&self) -> u64 {
+        u64::from(self.get32(DELETED))
     }
 
     /// The native size (minus `count` and `deleted`) recomputed from the
     /// entries, exactly as [`Node::new`] and [`Node::push`] accumulate it.
     fn compute_native(&self, master_id: StreamId) -> u64 {
-        let mut native = master_native(self.master_count);
+        let mut native = master_native(self.master_count());
         let mut pos = 0;
         while let Some((name, next)) = varint::get_bytes(self.master_fields(), pos) {
             native += lpsize::str_elem(name);
@@ -142,19 +230,22 @@ impl Node {
 
     /// Computes the native size of an adopted node, once (before appends).
     pub(super) fn settle_native(&mut self, master_id: StreamId) {
-        if self.native_rest.is_none() {
-            self.native_rest = Some(self.compute_native(master_id));
+        if self.native_rest().is_none() {
+            let n = self.compute_native(master_id);
+            self.set_native_rest(Some(n));
         }
     }
 
-    /// The whole buffer (master fields, then the entries).
+    /// The buffer after the header (master fields, then the entries): what
+    /// RDB encoding 3 saves.
     pub(super) fn bytes(&self) -> &[u8] {
-        &self.buf
+        self.buf.get(HEADER..).unwrap_or(&[])
     }
 
     /// Number of master fields.
+    #[inline(always)]
     pub(super) fn master_count(&self) -> usize {
-        self.master_count
+        self.get32(MASTER_COUNT) as usize
     }
 
     /// A node whose master entry takes the field names of `fields`, holding
@@ -162,6 +253,7 @@ impl Node {
     pub(super) fn new(id: StreamId, fields: &[&[u8]]) -> Node {
         let count = pair_count(fields);
         let mut buf = Vec::new();
+        buf.extend_from_slice(&[0; HEADER]);
         let mut native = master_native(count);
         for pair in fields.chunks_exact(2) {
             if let Some(f) = pair.first() {
@@ -170,14 +262,14 @@ impl Node {
                 native += lpsize::str_elem(f);
             }
         }
-        let mut node = Node {
-            entries_start: buf.len(),
-            buf,
-            master_count: count,
-            live: 0,
-            deleted: 0,
-            native_rest: Some(native),
-        };
+        // A name is at most 4 GiB, and an entry's names and values 1 GiB
+        // together (`STREAM_LISTPACK_MAX_SIZE`): the sizes fit.
+        let master_len = u32::try_from(buf.len() - HEADER).unwrap_or(u32::MAX);
+        let count32 = u32::try_from(count).unwrap_or(u32::MAX);
+        if let Some(h) = buf.first_chunk_mut::<HEADER>() {
+            *h = header(0, 0, master_len, count32, native);
+        }
+        let mut node = Node { buf };
         node.push(id, id, fields, true);
         node
     }
@@ -185,9 +277,9 @@ impl Node {
     /// `lpBytes` of the equivalent native listpack (computed from the
     /// entries if [`Node::settle_native`] was not called on an adopted node).
     pub(super) fn native_bytes(&self, master_id: StreamId) -> u64 {
-        let live = i64::try_from(self.live).unwrap_or(i64::MAX);
-        let deleted = i64::try_from(self.deleted).unwrap_or(i64::MAX);
-        let rest = match self.native_rest {
+        let live = i64::try_from(self.live()).unwrap_or(i64::MAX);
+        let deleted = i64::try_from(self.deleted()).unwrap_or(i64::MAX);
+        let rest = match self.native_rest() {
             Some(n) => n,
             None => self.compute_native(master_id),
         };
@@ -196,17 +288,17 @@ impl Node {
 
     /// Live plus deleted entries.
     pub(super) fn total(&self) -> u64 {
-        self.live.saturating_add(self.deleted)
+        self.live().saturating_add(self.deleted())
     }
 
     /// The master field names, encoded.
     fn master_fields(&self) -> &[u8] {
-        self.buf.get(..self.entries_start).unwrap_or(&[])
+        self.buf.get(HEADER..self.first_pos()).unwrap_or(&[])
     }
 
     /// True when the names in `fields` are exactly the master field names.
     pub(super) fn same_fields(&self, fields: &[&[u8]]) -> bool {
-        if pair_count(fields) != self.master_count {
+        if pair_count(fields) != self.master_count() {
             return false;
         }
         let master = self.master_fields();
@@ -253,10 +345,12 @@ impl Node {
         }
         let len = (self.buf.len() - start) as u64;
         varint::put_back(&mut self.buf, len);
-        if let Some(n) = self.native_rest.as_mut() {
-            *n += entry_native(ms_delta, seq_delta, count, same, strings);
+        if let Some(n) = self.native_rest() {
+            self.set_native_rest(Some(
+                n + entry_native(ms_delta, seq_delta, count, same, strings),
+            ));
         }
-        self.live += 1;
+        self.set32(LIVE, self.get32(LIVE).saturating_add(1));
     }
 
     /// Releases spare capacity (done when the node stops being the tail).
@@ -270,8 +364,9 @@ impl Node {
     }
 
     /// Position of the first entry.
+    #[inline(always)]
     pub(super) fn first_pos(&self) -> usize {
-        self.entries_start
+        HEADER + self.get32(MASTER_LEN) as usize
     }
 
     /// Position just past the last entry.
@@ -292,7 +387,7 @@ impl Node {
         };
         let same = flags & FLAG_SAMEFIELDS != 0;
         let (count, p) = if same {
-            (self.master_count, p)
+            (self.master_count(), p)
         } else {
             let (n, p) = varint::get(buf, p)?;
             (usize::try_from(n).ok()?, p)
@@ -320,12 +415,12 @@ impl Node {
 
     /// Position of the entry that ends at `end`; `None` before the first.
     pub(super) fn entry_before(&self, end: usize) -> Option<usize> {
-        if end <= self.entries_start {
+        if end <= self.first_pos() {
             return None;
         }
         let (len, back_start) = varint::get_back(&self.buf, end)?;
         let start = back_start.checked_sub(usize::try_from(len).ok()?)?;
-        (start >= self.entries_start).then_some(start)
+        (start >= self.first_pos()).then_some(start)
     }
 
     /// ID of the last entry, deleted or not (`lpGetEdgeStreamID(lp, 0, ..)`).
@@ -340,8 +435,8 @@ impl Node {
         match self.buf.get_mut(pos) {
             Some(flags) if *flags & FLAG_DELETED == 0 => {
                 *flags |= FLAG_DELETED;
-                self.live = self.live.saturating_sub(1);
-                self.deleted += 1;
+                self.set32(LIVE, self.get32(LIVE).saturating_sub(1));
+                self.set32(DELETED, self.get32(DELETED).saturating_add(1));
                 true
             }
             _ => false,
@@ -352,7 +447,7 @@ impl Node {
     /// the first entry) to the end when they are all tombstones; returns how
     /// many, or `None` (nothing changed) when one of them is live.
     pub(super) fn truncate_tombstones(&mut self, master_id: StreamId, pos: usize) -> Option<u64> {
-        if pos <= self.entries_start {
+        if pos <= self.first_pos() {
             return None;
         }
         let mut n = 0u64;
@@ -366,9 +461,10 @@ impl Node {
             p = raw.next;
         }
         self.buf.truncate(pos);
-        self.deleted = self.deleted.saturating_sub(n);
+        let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+        self.set32(DELETED, self.get32(DELETED).saturating_sub(n32));
         // Recomputed from the entries left when an append needs it.
-        self.native_rest = None;
+        self.set_native_rest(None);
         Some(n)
     }
 

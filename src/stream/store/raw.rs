@@ -3,8 +3,6 @@
 //! node boundaries, and with them approximate trimming, survive a reload as
 //! they do for a native stream (whose RDB stores the listpacks as they are).
 
-use std::collections::btree_map;
-
 use super::iter::Entry;
 use super::node::{Node, FLAG_DELETED};
 use super::validate::validate;
@@ -26,12 +24,12 @@ impl<'a> NodeView<'a> {
 
     /// Live entries in the node.
     pub fn live(&self) -> u64 {
-        self.node.live
+        self.node.live()
     }
 
     /// Entries flagged deleted in the node.
     pub fn deleted(&self) -> u64 {
-        self.node.deleted
+        self.node.deleted()
     }
 
     /// The node's buffer as it is in memory (layout in the `node` module):
@@ -40,7 +38,8 @@ impl<'a> NodeView<'a> {
         self.node.bytes()
     }
 
-    /// Number of master fields (kept beside the buffer, not inside it).
+    /// Number of master fields (kept in the node's header, which
+    /// [`NodeView::bytes`] leaves out).
     pub fn master_count(&self) -> usize {
         self.node.master_count()
     }
@@ -76,7 +75,7 @@ impl<'a> Iterator for RawEntries<'a> {
 /// Iterates the nodes of a store in ID order.
 #[derive(Clone, Debug)]
 pub struct NodeIter<'a> {
-    inner: btree_map::Iter<'a, StreamId, Node>,
+    inner: super::index::Range<'a>,
 }
 
 impl<'a> Iterator for NodeIter<'a> {
@@ -102,12 +101,12 @@ impl EntryStore {
     /// ID of the first entry, deleted or not (`streamGetEdgeID(s,1,0,..)`,
     /// which XADD/XTRIM use to rewrite an approximate MINID for propagation).
     pub fn first_id_any(&self) -> Option<StreamId> {
-        self.nodes.keys().next().copied()
+        self.nodes.first().map(|(k, _)| *k)
     }
 
     /// ID of the last entry, deleted or not.
     pub fn last_id_any(&self) -> Option<StreamId> {
-        let (k, node) = self.nodes.iter().next_back()?;
+        let (k, node) = self.nodes.last()?;
         node.last_id(*k)
     }
 
@@ -128,12 +127,12 @@ impl EntryStore {
         let node = validate(master_id, master_count, buf)?;
         let length = self
             .length
-            .checked_add(node.live)
+            .checked_add(node.live())
             .ok_or("too many entries")?;
-        if let Some(tail) = self.nodes.values_mut().next_back() {
+        if let Some((_, tail)) = self.nodes.last_mut() {
             tail.shrink();
         }
-        self.nodes.insert(master_id, node);
+        self.nodes.push(master_id, node);
         self.length = length;
         Ok(())
     }
@@ -154,23 +153,19 @@ impl EntryStore {
             return false;
         }
         let mut pushed = None;
-        if let Some((master_id, tail)) = self.nodes.iter_mut().next_back() {
+        if let Some((master_id, tail)) = self.nodes.last_mut() {
             if new_node {
                 tail.shrink();
             } else {
                 let same = tail.same_fields(fields);
-                tail.push(*master_id, id, fields, same);
-                pushed = Some(*master_id);
+                tail.push(master_id, id, fields, same);
+                pushed = Some(master_id);
             }
         }
-        let key = match pushed {
-            Some(k) => k,
-            None => {
-                self.nodes.insert(id, Node::new(id, fields));
-                id
-            }
-        };
-        let tail = self.nodes.get_mut(&key);
+        if pushed.is_none() {
+            self.nodes.push(id, Node::new(id, fields));
+        }
+        let tail = self.nodes.last_mut().map(|(_, n)| n);
         match tail.and_then(|n| Some((n.entry_before(n.end_pos())?, n))) {
             Some((pos, node)) if deleted => {
                 node.mark_deleted(pos);
