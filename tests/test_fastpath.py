@@ -11,6 +11,7 @@
   built-in type and XLEN of a native stream answer as the host does.
 """
 
+import re
 import time
 
 from pworkload import aof_files, parse_aof
@@ -358,6 +359,74 @@ def test_hot_xadd_propagates_as_the_general_path(server_factory):
     assert [a[2] for a in adds][2:5] == [b"99999999999999-0", b"99999999999999-1",
                                          b"99999999999999-7"]
     assert isinstance(hot[0][5], Err) and isinstance(hot[0][6], Err)
+
+
+def _creating_xadds(c, name):
+    """Plain XADDs on missing keys through `name` (XADD: the creation of
+    src/server/hot_xadd.rs; IDMP.XADD: the general path), with settings
+    other than the defaults: every ID form, refused IDs and shapes (nothing
+    created), a transaction, a script; then what each key holds."""
+    assert c.call("CONFIG", "SET", "stream-idmp-duration", "77") == OK
+    assert c.call("CONFIG", "SET", "stream-idmp-maxsize", "9") == OK
+    out = [c.call(name, "c1", "*", "f", "v", "g", "w")]
+    out.append(c.call(name, "c2", "5", "f", "v"))
+    out.append(c.call(name, "c3", "5-*", "f", "v"))
+    out.append(c.call(name, "c4", "7-3", "f", "v"))
+    out.append(c.call(name, "e1", "0-0", "f", "v"))
+    out.append(c.call(name, "e2", "1-x", "f", "v"))
+    out.append(c.call(name, "e3", "*", "a", "1", "odd"))
+    assert c.call("MULTI") == OK
+    c.call(name, "c5", "*", "m", "1")
+    c.call(name, "c5", "*", "m", "2")
+    out.append(c.call("EXEC"))
+    out.append(c.call("EVAL", "return redis.call(ARGV[1], KEYS[1], '*', 'x', 'y')",
+                      "1", "c6", name))
+    keys = ["c1", "c2", "c3", "c4", "c5", "c6", "e1", "e2", "e3"]
+    held = [[c.call("EXISTS", k), c.call("XRANGE", k, "-", "+"),
+             c.call("XINFO", "STREAM", k) if c.call("EXISTS", k) else None] for k in keys]
+    return out, held
+
+
+def test_hot_xadd_creation_propagates_as_the_general_path(server_factory):
+    """A stream created by a plain XADD: the AOF (`IDMPCFG` and the
+    settings, the ID in place of `*`), the replies, what the keys hold and
+    what a restart loads are the general path's."""
+    extra = ["--appendonly", "yes", "--appendfsync", "always", "--aof-use-rdb-preamble", "no"]
+
+    def run(name):
+        srv = server_factory(extra=extra)
+        with srv.raw() as c:
+            out, held = _creating_xadds(c, name)
+        cmds = [a for a in _aof_commands(srv) if a[0].lower() != b"config"]
+        srv.restart()
+        with srv.raw() as c:
+            for k in ("c1", "c2", "c3", "c4", "c5", "c6"):
+                assert c.call("OBJECT", "ENCODING", k) != b"stream"  # a module stream
+            again = [c.call("XRANGE", k, "-", "+") for k in ("c1", "c2", "c3", "c4", "c5", "c6")]
+        assert again == [h[1] for h in held[:6]]
+        return out, held, cmds
+
+    hot = run("XADD")
+    general = run("IDMP.XADD")
+
+    def shape(x):
+        # only the `*` IDs (the clock's milliseconds) differ between servers
+        if isinstance(x, list):
+            return [shape(a) for a in x]
+        if isinstance(x, bytes) and re.fullmatch(rb"\d{13,}-\d+", x):
+            return b"<clock-id>"
+        return x
+
+    assert shape(hot[0]) == shape(general[0])
+    assert shape(hot[1]) == shape(general[1])
+    assert shape(hot[2]) == shape(general[2])
+    adds = [a for a in hot[2] if a[0].lower().endswith(b"xadd")]
+    # one propagated creation per key created, then the transaction's second add
+    assert [a[1] for a in adds] == [b"c1", b"c2", b"c3", b"c4", b"c5", b"c5", b"c6"]
+    assert all(a[2:5] == [b"IDMPCFG", b"77", b"9"] for a in adds[:5] + adds[6:]), adds
+    assert adds[1][5] == b"5-0" and adds[2][5] == b"5-0" and adds[3][5] == b"7-3"
+    assert all(isinstance(r, Err) for r in hot[0][4:7])
+    assert [h[0] for h in hot[1][6:]] == [0, 0, 0]
 
 
 def test_hot_xadd_replicates(server_factory):

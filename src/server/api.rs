@@ -199,34 +199,85 @@ pub fn replicate(ctx: *mut raw::RedisModuleCtx, argv: &[Cow<'_, [u8]>], own: Own
 /// Replicates `idmp.idmpcounters key <added> <duplicates>`, what a
 /// duplicate propagates (see `commands::xadd::counters_argv`, whose bytes
 /// these are), with the command's own key string and the counters as
-/// integers: no string is made here. False (nothing sent) for a counter
-/// beyond `i64::MAX`, which the caller propagates the general way.
+/// buffers formatted on the stack (the server makes one embedded string of
+/// each; its "l" would make an sds and an object). False (nothing sent)
+/// where the host lacks the call, which the caller then makes the general
+/// way.
 pub fn replicate_counters(
     ctx: *mut raw::RedisModuleCtx,
     key: *mut raw::RedisModuleString,
     added: u64,
     duplicates: u64,
 ) -> bool {
-    let (Ok(added), Ok(duplicates)) = (i64::try_from(added), i64::try_from(duplicates)) else {
-        return false;
-    };
     // SAFETY: the API table entry is set once at load and only read since.
     let Some(f) = (unsafe { raw::RedisModule_Replicate }) else {
         return false;
     };
-    // SAFETY: "sll" takes a string (the command's key, alive during the
-    // call; RM_Replicate takes its own reference) and two long longs.
+    let (mut a_buf, mut d_buf) = ([0u8; 20], [0u8; 20]);
+    let a = format_u64(added, &mut a_buf);
+    let d = format_u64(duplicates, &mut d_buf);
+    // SAFETY: "sbb" takes a string (the command's key, alive during the
+    // call; RM_Replicate takes its own reference) and two buffers, each a
+    // pointer and a length, alive during the call (it copies them).
     unsafe {
         f(
             ctx,
             c"idmp.idmpcounters".as_ptr(),
-            c"sll".as_ptr(),
+            c"sbb".as_ptr(),
             key,
-            added as std::ffi::c_longlong,
-            duplicates as std::ffi::c_longlong,
+            a.as_ptr(),
+            a.len(),
+            d.as_ptr(),
+            d.len(),
         );
     }
     true
+}
+
+/// Replicates a stream's creation by a plain XADD: `idmp.xadd key IDMPCFG
+/// <duration> <maxsize> <id> field value ...`, the bytes the general path
+/// sends (`commands::xadd`, a created stream), from the command's own key
+/// and field strings (the server takes a reference to each), the keyword as
+/// a long-lived string and the numbers and the ID as buffers formatted on
+/// the stack: no argument vector and no string is made here.
+pub fn replicate_created(
+    ctx: *mut raw::RedisModuleCtx,
+    key: *mut raw::RedisModuleString,
+    duration_secs: u32,
+    maxsize: u32,
+    id: &[u8],
+    fields: &[*mut raw::RedisModuleString],
+) {
+    // SAFETY: the API table entry is set once at load and only read since.
+    let Some(f) = (unsafe { raw::RedisModule_Replicate }) else {
+        return;
+    };
+    let (mut d_buf, mut m_buf) = ([0u8; 20], [0u8; 20]);
+    let d = format_u64(u64::from(duration_secs), &mut d_buf);
+    let m = format_u64(u64::from(maxsize), &mut m_buf);
+    let word = shared_word(b"IDMPCFG").unwrap_or_else(|| create_string(ctx, b"IDMPCFG"));
+    // SAFETY: "ssbbbv" matches the arguments in order: two strings (the
+    // command's key, alive during the call, and a long-lived or `ctx`
+    // string), three buffers (pointer and length, alive during the call;
+    // the server copies them) and a vector of the command's own strings
+    // with its length (the server takes a reference to each).
+    unsafe {
+        f(
+            ctx,
+            c"idmp.xadd".as_ptr(),
+            c"ssbbbv".as_ptr(),
+            key,
+            word,
+            d.as_ptr(),
+            d.len(),
+            m.as_ptr(),
+            m.len(),
+            id.as_ptr(),
+            id.len(),
+            fields.as_ptr(),
+            fields.len(),
+        );
+    }
 }
 
 /// Replicates an `idmp.xclaim` ([`XclaimEffect`], whose `argv()` are the

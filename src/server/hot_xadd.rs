@@ -15,9 +15,15 @@
 //! value ...`), with the same keyspace event, modified-key and ready-key
 //! signals, in the same order.
 //!
+//! A missing key, when new streams are module streams, gets one here too
+//! ([`create`]): created with the default settings, stored, and propagated
+//! as the general path propagates a creation (`idmp.xadd key IDMPCFG
+//! <duration> <maxsize> <id> field value ...`), through one
+//! `RedisModule_Replicate` of the command's own strings.
+//!
 //! Anything else returns `false` having changed nothing: options, IDMP, an
-//! odd field count, an argument that is not an ID, a missing key (which may
-//! create a stream, with the settings to propagate), another type, or
+//! odd field count, an argument that is not an ID, a missing key whose
+//! stream would be native, another type, or
 //! the module name spelled otherwise than `idmp.xadd` (the propagated name
 //! must stay the general path's). Whether the vector is the client's own
 //! ([`Host::argv_owned`]: not on a host where it never is, nor in a
@@ -37,9 +43,9 @@ use crate::rm;
 use crate::server::api::{self, str_bytes};
 use crate::server::native_fast;
 use crate::server::reply::ModuleReply;
-use crate::server::route::{exec_ctx_with, key_kind, Kind, OpenKey};
+use crate::server::route::{self, exec_ctx_with, key_kind, Kind, OpenKey};
 use crate::server::stats;
-use crate::stream::stream::IdRequest;
+use crate::stream::stream::{IdRequest, Stream};
 
 /// Serves `argv` (`idmp.xadd key <id> field value ...`, which must be the
 /// client's own vector: the caller asks [`crate::server::host::Host::argv_owned`]) when it has
@@ -75,6 +81,10 @@ pub fn run(
             }
             return done;
         }
+        Kind::Empty if crate::server::config::capture() => {
+            let field_strs = argv.get(3..).unwrap_or_default();
+            return create(ctx, key, keyname, id_req, fields, field_strs, flags);
+        }
         _ => return false,
     };
     let ectx = exec_ctx_with(flags);
@@ -106,6 +116,54 @@ pub fn run(
         &[(2, Arg::Bytes(id_bytes))]
     };
     propagate_replaced(ctx, argv, replaced);
+    let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
+    api::notify_c(ctx, c"xadd", keyname);
+    let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
+    true
+}
+
+/// Creates the module stream of a plain XADD on a missing key, as the
+/// general path does (`XaddRequest::exec` with no stream, then
+/// `route::store_stream` and `route::apply_effects`): the default
+/// settings, the entry, the reply; on success the stream stored, its
+/// creation propagated ([`api::replicate_created`]), the modified-key
+/// signal, the `xadd` event and the ready-key signal, in that order. An ID
+/// the new stream refuses is answered with nothing created.
+fn create(
+    ctx: *mut raw::RedisModuleCtx,
+    key: OpenKey,
+    keyname: *mut raw::RedisModuleString,
+    id_req: IdRequest,
+    fields: &[&[u8]],
+    field_strs: &[*mut raw::RedisModuleString],
+    flags: u32,
+) -> bool {
+    let ectx = exec_ctx_with(flags);
+    let mut s = Box::new(Stream::new(ectx.defaults));
+    let mut out = ModuleReply::new(ctx);
+    let id = match append_entry(&mut s, id_req, fields, &ectx) {
+        Ok(id) => id,
+        Err(e) => {
+            out.error(e);
+            return true;
+        }
+    };
+    let mut buf = [0u8; 41];
+    let id_bytes = id.format_into(&mut buf);
+    out.bulk(id_bytes);
+    let cfg = s.idmp.settings();
+    if !route::store_stream(ctx, &key, keyname, s) {
+        api::log(ctx, "warning", "idmp: could not store a new stream");
+    }
+    drop(key);
+    api::replicate_created(
+        ctx,
+        keyname,
+        cfg.duration_secs,
+        cfg.maxsize,
+        id_bytes,
+        field_strs,
+    );
     let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
     api::notify_c(ctx, c"xadd", keyname);
     let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));

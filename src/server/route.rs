@@ -124,7 +124,7 @@ impl Drop for OpenKey {
 
 /// Stores `stream` at the empty key `keyname`, opened for writing, and
 /// binds it to the name in the name index.
-fn store_stream(
+pub fn store_stream(
     ctx: *mut raw::RedisModuleCtx,
     key: &OpenKey,
     keyname: *mut raw::RedisModuleString,
