@@ -46,12 +46,17 @@ const BUCKET_BITS: u32 = 16;
 /// memory, on a server without module streams).
 pub const BUCKETS: usize = 1 << BUCKET_BITS;
 
+/// Value address -> its bucket. Keyed by heap addresses, which no client
+/// chooses: foldhash with a fixed seed rather than SipHash (whose hashing
+/// was about 440 instructions of a stream's creation and deletion).
+type Values = HashMap<usize, Option<u32>, foldhash::fast::FixedState>;
+
 /// Live module-stream values per bucket of names, and where each value is
 /// bound.
 pub struct Index {
     counts: [AtomicU32; BUCKETS],
     /// Value address -> its bucket (`None`: its name is unknown).
-    values: Mutex<Option<HashMap<usize, Option<u32>>>>,
+    values: Mutex<Option<Values>>,
     /// Live values bound to a name.
     named: AtomicU64,
     /// Live values whose name is unknown.
@@ -112,13 +117,13 @@ impl Index {
         }
     }
 
-    fn with_values<T>(&self, f: impl FnOnce(&mut HashMap<usize, Option<u32>>) -> T) -> Option<T> {
+    fn with_values<T>(&self, f: impl FnOnce(&mut Values) -> T) -> Option<T> {
         let Ok(mut g) = self.values.lock() else {
             // A panic while the lock was held: the map may be off.
             self.unsure.store(true, Ordering::SeqCst);
             return None;
         };
-        Some(f(g.get_or_insert_with(HashMap::new)))
+        Some(f(g.get_or_insert_with(Values::default)))
     }
 
     /// The value at `value` became live under `name` (`None`: unknown).

@@ -252,7 +252,19 @@ impl Node {
     /// `fields` as its first entry with ID `id` (which is the master ID).
     pub(super) fn new(id: StreamId, fields: &[&[u8]]) -> Node {
         let count = pair_count(fields);
-        let mut buf = Vec::new();
+        // Sized exactly: the header, the names, and the first entry (flags,
+        // two zero deltas, the values, its back-length).
+        let string = |b: &&[u8]| varint::size(b.len() as u64) + b.len();
+        let names: usize = fields.iter().step_by(2).take(count).map(string).sum();
+        let values: usize = fields
+            .iter()
+            .skip(1)
+            .step_by(2)
+            .take(count)
+            .map(string)
+            .sum();
+        let entry = 3 + values;
+        let mut buf = Vec::with_capacity(HEADER + names + entry + varint::size(entry as u64));
         buf.extend_from_slice(&[0; HEADER]);
         let mut native = master_native(count);
         for pair in fields.chunks_exact(2) {
@@ -271,6 +283,7 @@ impl Node {
         }
         let mut node = Node { buf };
         node.push(id, id, fields, true);
+        debug_assert_eq!(node.buf.len(), node.buf.capacity());
         node
     }
 
