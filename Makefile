@@ -19,6 +19,8 @@
 
 PORT ?= 6380
 MODULE := target/release/libredis_idmp.so
+# bench/loadgen.rs: make bench's load generator, also the training run's.
+LOADGEN := target/bench/loadgen
 # The test build: feature debug-panic adds idmp.debugpanic, a command that
 # panics (tests/test_panic_fence.py); never loaded by `make run`.
 DEBUG_MODULE := target/release/libredis_idmp_debug.so
@@ -43,9 +45,19 @@ deps:
 	     libclang-dev tcl8.6 dpkg-dev build-essential pkg-config; \
 	fi
 	@$(PYTHON) -c 'import redis, pytest, xxhash, hypothesis' 2>/dev/null || $(PYTHON) -m pip install -q -r tests/requirements.txt
+	@llvm=$$(rustc -vV | sed -n 's/^LLVM version: \([0-9]*\).*/\1/p'); \
+	if ! command -v llvm-profdata-$$llvm >/dev/null && [ ! -x /usr/lib/llvm-$$llvm/bin/llvm-profdata ]; then \
+	   $(SUDO) apt-get update -qq; \
+	   DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq llvm-$$llvm \
+	     || echo "no llvm-$$llvm package: the module is built without a profile (pgo/build.sh)"; \
+	fi
 
-build: deps
-	$(CARGO) build --release
+# The release module is built with profile-guided optimisation: an
+# instrumented build trained on the host (pgo/train.sh), then the build that
+# uses the profile (pgo/build.sh, which skips all of it when nothing changed,
+# and builds without a profile where no llvm-profdata of rustc's LLVM is).
+build: deps $(LOADGEN)
+	CARGO="$(CARGO)" sh pgo/build.sh $(MODULE) $(LOADGEN)
 
 # Built before the release module (itest: build-debug build), so that the
 # last .so cargo writes is the release one.
@@ -154,7 +166,6 @@ clean:
 # medians, B/C and A/C, writes target/bench/bench.json.
 # BENCH_QUICK=1 make bench is a run of about a minute. Uses ports BENCH_PORT..+5.
 BENCH_PORT ?= 7600
-LOADGEN := target/bench/loadgen
 
 .PHONY: bench bench-floor
 bench: build $(LOADGEN)
