@@ -63,8 +63,11 @@ pub enum Skippable {
         /// XREVRANGE.
         rev: bool,
     },
-    /// `XREAD`/`XREADGROUP` (keys after STREAMS).
-    Read,
+    /// `XREAD` (`XREADGROUP` when `group`), keys after STREAMS.
+    Read {
+        /// XREADGROUP.
+        group: bool,
+    },
     /// `XACK key group id...`.
     Xack,
 }
@@ -118,12 +121,14 @@ pub fn leave_to_host(
     {
         return false;
     }
-    if which != Skippable::Read && nameidx::INDEX.may_hold_lazy(|| str_bytes(arg(1))) {
+    if !matches!(which, Skippable::Read { .. })
+        && nameidx::INDEX.may_hold_lazy(|| str_bytes(arg(1)))
+    {
         return false;
     }
     if matches!(
         which,
-        Skippable::Range { .. } | Skippable::Read | Skippable::Xack
+        Skippable::Range { .. } | Skippable::Read { .. } | Skippable::Xack
     ) && !parses_for_host(argc, &arg, which)
     {
         return false;
@@ -155,22 +160,18 @@ fn parses_for_host(
         *a = str_bytes(arg(i as c_int));
     }
     let args: &[&[u8]] = args;
-    let ectx = crate::commands::ExecCtx {
-        now_ms: 0,
-        limits: crate::stream::store::NodeLimits::default(),
-        trusted: false,
-        defaults: crate::stream::idmp::IdmpSettings::default(),
-    };
-    use crate::commands::Request;
-    match (which, crate::commands::parse(args, &ectx)) {
-        (Skippable::Range { .. }, Ok(Request::Range(_))) => true,
-        (Skippable::Xack, Ok(Request::Xack(_))) => true,
-        (Skippable::Read, Ok(Request::Xread(x))) => {
+    // The command's own parser, as the general parse dispatches to it by
+    // name (which the filter already matched): the same acceptance.
+    use crate::commands::{range::RangeRequest, xack::XackRequest, xread::XreadRequest};
+    match which {
+        Skippable::Range { rev } => RangeRequest::parse(args, rev, "xrange").is_ok(),
+        Skippable::Xack => XackRequest::parse(args, "xack").is_ok(),
+        Skippable::Read { group } => XreadRequest::parse(args, group, "xread").is_ok_and(|x| {
             x.block.is_none()
                 && x.claim.is_none()
                 && !x.ids.iter().any(|id| *id == b"+")
                 && !x.keys.iter().any(|k| nameidx::INDEX.may_hold_lazy(|| k))
-        }
+        }),
         _ => false,
     }
 }
