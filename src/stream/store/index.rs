@@ -1,35 +1,41 @@
 //! The node index of a stream: its nodes in master-ID order, in chunks of
-//! at most [`CHUNK`] `(key, node)` pairs, each chunk a sorted vector.
+//! at most [`CHUNK`] nodes, each chunk a sorted vector with its first key.
 //!
 //! Nodes are appended at the end (IDs only grow), trimmed from the front,
 //! and now and then removed from the middle (XDEL of a node's last live
-//! entry). A `BTreeMap` did all three in `O(log n)`, but its half-full
-//! leaves and internal nodes cost about 178 bytes per node; the host's
-//! radix tree costs about 46. Here a node costs its 40-byte pair and a
-//! share of its chunk's spare capacity: chunks fill up completely as
-//! nodes are appended (their capacity doubles up to [`CHUNK`]), so a long
-//! stream pays about 40.4 bytes a node and a one-node stream one chunk of
-//! four pairs.
+//! entry). A `BTreeMap<StreamId, Node>` did all three in `O(log n)`, but its
+//! half-full leaves and internal nodes cost about 178 bytes per node; the
+//! host's radix tree costs about 32 to 46. Here a node costs its 24-byte
+//! `Node` (whose key is in its buffer's header) and a share of its chunk's
+//! spare capacity: chunks fill up completely as nodes are appended (their
+//! capacity doubles up to [`CHUNK`]), so a long stream pays about 24.6
+//! bytes a node and a one-node stream one chunk of four.
 //!
-//! Costs: the last node (every XADD) is one step away; finding a node is
-//! two binary searches (the chunks by their last keys, then one chunk);
-//! removing a node moves at most one chunk's pairs (2.5 KiB), and an
-//! emptied chunk's slot moves the chunk list (24 bytes per 64 nodes). A
-//! chunk that removals leave at a quarter of its capacity gives half of it
-//! back, so removals cannot leave most of the index empty.
+//! Costs: the last node (every XADD) is one step away; finding a node is a
+//! binary search of the chunks' first keys (contiguous) and then of one
+//! chunk (reading each probed node's header); removing a node moves at most
+//! one chunk's nodes (1.5 KiB), and an emptied chunk's slot moves the chunk
+//! list (40 bytes per 64 nodes). A chunk that removals leave at a quarter
+//! of its capacity gives half of it back, so removals cannot leave most of
+//! the index empty.
 
 use super::node::Node;
 use crate::stream::id::StreamId;
 
-/// Pairs per chunk when full: 64 x 40 bytes, one 2,560-byte allocation.
+/// Nodes per chunk when full: 64 x 24 bytes, one 1,536-byte allocation.
 const CHUNK: usize = 64;
 
-type Pair = (StreamId, Node);
+/// A run of nodes and the key of its first (never empty).
+#[derive(Clone, Debug)]
+struct Chunk {
+    first: StreamId,
+    nodes: Vec<Node>,
+}
 
 /// The nodes of a store, by master ID; no chunk is empty.
 #[derive(Clone, Debug, Default)]
 pub(super) struct NodeIndex {
-    chunks: Vec<Vec<Pair>>,
+    chunks: Vec<Chunk>,
     len: usize,
 }
 
@@ -43,43 +49,44 @@ impl NodeIndex {
     }
 
     /// The first node.
-    pub(super) fn first(&self) -> Option<(&StreamId, &Node)> {
-        let (k, n) = self.chunks.first()?.first()?;
-        Some((k, n))
+    pub(super) fn first(&self) -> Option<(StreamId, &Node)> {
+        let n = self.chunks.first()?.nodes.first()?;
+        Some((n.master_id(), n))
     }
 
     /// The first node, to change.
     pub(super) fn first_mut(&mut self) -> Option<(StreamId, &mut Node)> {
-        let (k, n) = self.chunks.first_mut()?.first_mut()?;
-        Some((*k, n))
+        let n = self.chunks.first_mut()?.nodes.first_mut()?;
+        Some((n.master_id(), n))
     }
 
     /// The last node.
-    pub(super) fn last(&self) -> Option<(&StreamId, &Node)> {
-        let (k, n) = self.chunks.last()?.last()?;
-        Some((k, n))
+    pub(super) fn last(&self) -> Option<(StreamId, &Node)> {
+        let n = self.chunks.last()?.nodes.last()?;
+        Some((n.master_id(), n))
     }
 
     /// The last node, to change.
     #[inline]
     pub(super) fn last_mut(&mut self) -> Option<(StreamId, &mut Node)> {
-        let (k, n) = self.chunks.last_mut()?.last_mut()?;
-        Some((*k, n))
+        let n = self.chunks.last_mut()?.nodes.last_mut()?;
+        Some((n.master_id(), n))
     }
 
-    /// Appends a node keyed above every key (the caller's guarantee; a
-    /// key out of order is not stored).
-    pub(super) fn push(&mut self, key: StreamId, node: Node) {
-        if self.last().is_some_and(|(k, _)| *k >= key) {
+    /// Appends a node, whose key must be above every key (the caller's
+    /// guarantee; a node out of order is not stored).
+    pub(super) fn push(&mut self, node: Node) {
+        let key = node.master_id();
+        if self.last().is_some_and(|(k, _)| k >= key) {
             debug_assert!(false, "node key out of order");
             return;
         }
         match self.chunks.last_mut() {
-            Some(c) if c.len() < CHUNK => c.push((key, node)),
+            Some(c) if c.nodes.len() < CHUNK => c.nodes.push(node),
             _ => {
-                let mut c = Vec::with_capacity(4);
-                c.push((key, node));
-                self.chunks.push(c);
+                let mut nodes = Vec::with_capacity(4);
+                nodes.push(node);
+                self.chunks.push(Chunk { first: key, nodes });
             }
         }
         self.len += 1;
@@ -87,43 +94,48 @@ impl NodeIndex {
 
     /// The first position whose key does not satisfy `below` (which holds
     /// for a prefix of the keys).
-    fn partition(&self, below: impl Fn(&StreamId) -> bool) -> Pos {
-        let c = self
-            .chunks
-            .partition_point(|c| c.last().is_some_and(|(k, _)| below(k)));
-        match self.chunks.get(c) {
-            Some(chunk) => (c, chunk.partition_point(|(k, _)| below(k))),
-            None => (self.chunks.len(), 0),
+    fn partition(&self, below: impl Fn(StreamId) -> bool) -> Pos {
+        // Chunks whose first key is below: the position is in the last of
+        // them, or at its end (the start of the next chunk).
+        let c = self.chunks.partition_point(|c| below(c.first));
+        let Some(chunk) = c.checked_sub(1).and_then(|c| self.chunks.get(c)) else {
+            return (0, 0);
+        };
+        let i = chunk.nodes.partition_point(|n| below(n.master_id()));
+        if i < chunk.nodes.len() {
+            (c - 1, i)
+        } else {
+            (c, 0)
         }
     }
 
     /// The position of the node keyed `key`.
     fn find(&self, key: StreamId) -> Option<Pos> {
-        let (c, i) = self.partition(|k| *k < key);
-        let (k, _) = self.chunks.get(c)?.get(i)?;
-        (*k == key).then_some((c, i))
+        let (c, i) = self.partition(|k| k < key);
+        let n = self.chunks.get(c)?.nodes.get(i)?;
+        (n.master_id() == key).then_some((c, i))
     }
 
     /// The node keyed `key`, to change.
     pub(super) fn get_mut(&mut self, key: StreamId) -> Option<&mut Node> {
         let (c, i) = self.find(key)?;
-        Some(&mut self.chunks.get_mut(c)?.get_mut(i)?.1)
+        self.chunks.get_mut(c)?.nodes.get_mut(i)
     }
 
     /// The node with the greatest key not above `id`.
     pub(super) fn floor(&self, id: StreamId) -> Option<(StreamId, &Node)> {
-        let (c, i) = self.partition(|k| *k <= id);
-        let (k, n) = match i.checked_sub(1) {
-            Some(i) => self.chunks.get(c)?.get(i)?,
-            None => self.chunks.get(c.checked_sub(1)?)?.last()?,
+        let (c, i) = self.partition(|k| k <= id);
+        let n = match i.checked_sub(1) {
+            Some(i) => self.chunks.get(c)?.nodes.get(i)?,
+            None => self.chunks.get(c.checked_sub(1)?)?.nodes.last()?,
         };
-        Some((*k, n))
+        Some((n.master_id(), n))
     }
 
     /// The key after `key` (which need not be stored).
     pub(super) fn key_after(&self, key: StreamId) -> Option<StreamId> {
-        let (c, i) = self.partition(|k| *k <= key);
-        self.chunks.get(c)?.get(i).map(|(k, _)| *k)
+        let (c, i) = self.partition(|k| k <= key);
+        self.chunks.get(c)?.nodes.get(i).map(Node::master_id)
     }
 
     /// Removes the node keyed `key`.
@@ -139,14 +151,21 @@ impl NodeIndex {
 
     fn remove_at(&mut self, c: usize, i: usize) -> Option<Node> {
         let chunk = self.chunks.get_mut(c)?;
-        if i >= chunk.len() {
+        if i >= chunk.nodes.len() {
             return None;
         }
-        let (_, node) = chunk.remove(i);
-        if chunk.is_empty() {
-            self.chunks.remove(c);
-        } else if chunk.len() * 4 <= chunk.capacity() && chunk.capacity() > 4 {
-            chunk.shrink_to(chunk.len() * 2);
+        let node = chunk.nodes.remove(i);
+        match chunk.nodes.first() {
+            None => {
+                self.chunks.remove(c);
+            }
+            Some(first) => {
+                chunk.first = first.master_id();
+                let (len, cap) = (chunk.nodes.len(), chunk.nodes.capacity());
+                if len * 4 <= cap && cap > 4 {
+                    chunk.nodes.shrink_to(len * 2);
+                }
+            }
         }
         self.len -= 1;
         Some(node)
@@ -159,12 +178,12 @@ impl NodeIndex {
 
     /// The nodes keyed `from` or above.
     pub(super) fn range_from(&self, from: StreamId) -> Range<'_> {
-        self.between(self.partition(|k| *k < from), (self.chunks.len(), 0))
+        self.between(self.partition(|k| k < from), (self.chunks.len(), 0))
     }
 
     /// The nodes keyed `to` or below.
     pub(super) fn range_to(&self, to: StreamId) -> Range<'_> {
-        self.between((0, 0), self.partition(|k| *k <= to))
+        self.between((0, 0), self.partition(|k| k <= to))
     }
 
     /// The node keyed `key`, if any, as a range.
@@ -181,13 +200,14 @@ impl NodeIndex {
         if a >= b {
             return Range::default();
         }
-        let (head, middle, tail): (&[Pair], &[Vec<Pair>], &[Pair]) = if a.0 == b.0 {
-            let head = chunks.get(a.0).and_then(|c| c.get(a.1..b.1));
+        let nodes = |c: usize| chunks.get(c).map(|c| c.nodes.as_slice());
+        let (head, middle, tail): (&[Node], &[Chunk], &[Node]) = if a.0 == b.0 {
+            let head = nodes(a.0).and_then(|n| n.get(a.1..b.1));
             (head.unwrap_or_default(), &[], &[])
         } else {
-            let head = chunks.get(a.0).and_then(|c| c.get(a.1..));
+            let head = nodes(a.0).and_then(|n| n.get(a.1..));
             let middle = chunks.get(a.0 + 1..b.0);
-            let tail = chunks.get(b.0).and_then(|c| c.get(..b.1));
+            let tail = nodes(b.0).and_then(|n| n.get(..b.1));
             (
                 head.unwrap_or_default(),
                 middle.unwrap_or_default(),
@@ -197,18 +217,18 @@ impl NodeIndex {
         Range {
             inner: head
                 .iter()
-                .chain(middle.iter().flatten())
+                .chain(middle.iter().flat_map(chunk_nodes as ChunkNodes))
                 .chain(tail.iter()),
         }
     }
 
     /// Heap bytes of the index itself (the nodes' buffers not included).
     pub(super) fn heap_bytes(&self) -> usize {
-        self.chunks.capacity() * std::mem::size_of::<Vec<Pair>>()
+        self.chunks.capacity() * std::mem::size_of::<Chunk>()
             + self
                 .chunks
                 .iter()
-                .map(|c| c.capacity() * std::mem::size_of::<Pair>())
+                .map(|c| c.nodes.capacity() * std::mem::size_of::<Node>())
                 .sum::<usize>()
     }
 
@@ -220,20 +240,29 @@ impl NodeIndex {
 
     /// Every node, to change (tests).
     #[cfg(test)]
-    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (&StreamId, &mut Node)> {
-        self.chunks.iter_mut().flatten().map(|(k, n)| (&*k, n))
+    pub(super) fn iter_mut(&mut self) -> impl Iterator<Item = (StreamId, &mut Node)> {
+        self.chunks
+            .iter_mut()
+            .flat_map(|c| c.nodes.iter_mut())
+            .map(|n| (n.master_id(), n))
     }
 }
 
+fn chunk_nodes(c: &Chunk) -> std::slice::Iter<'_, Node> {
+    c.nodes.iter()
+}
+
+type ChunkNodes = for<'a> fn(&'a Chunk) -> std::slice::Iter<'a, Node>;
+
 type Inner<'a> = std::iter::Chain<
     std::iter::Chain<
-        std::slice::Iter<'a, Pair>,
-        std::iter::Flatten<std::slice::Iter<'a, Vec<Pair>>>,
+        std::slice::Iter<'a, Node>,
+        std::iter::FlatMap<std::slice::Iter<'a, Chunk>, std::slice::Iter<'a, Node>, ChunkNodes>,
     >,
-    std::slice::Iter<'a, Pair>,
+    std::slice::Iter<'a, Node>,
 >;
 
-/// Nodes of the index in key order, from either end.
+/// Nodes of the index in key order, from either end, with their keys.
 #[derive(Clone, Debug)]
 pub(super) struct Range<'a> {
     inner: Inner<'a>,
@@ -241,30 +270,30 @@ pub(super) struct Range<'a> {
 
 impl Default for Range<'_> {
     fn default() -> Self {
-        let none: &[Pair] = &[];
-        let no_chunks: &[Vec<Pair>] = &[];
+        let none: &[Node] = &[];
+        let no_chunks: &[Chunk] = &[];
         Range {
             inner: none
                 .iter()
-                .chain(no_chunks.iter().flatten())
+                .chain(no_chunks.iter().flat_map(chunk_nodes as ChunkNodes))
                 .chain(none.iter()),
         }
     }
 }
 
 impl<'a> Iterator for Range<'a> {
-    type Item = (&'a StreamId, &'a Node);
+    type Item = (StreamId, &'a Node);
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        self.inner.next().map(|(k, n)| (k, n))
+        self.inner.next().map(|n| (n.master_id(), n))
     }
 }
 
 impl DoubleEndedIterator for Range<'_> {
     #[inline]
     fn next_back(&mut self) -> Option<Self::Item> {
-        self.inner.next_back().map(|(k, n)| (k, n))
+        self.inner.next_back().map(|n| (n.master_id(), n))
     }
 }
 
@@ -281,7 +310,7 @@ mod tests {
         Node::new(id(n), &[b"f", format!("{n}").as_bytes()])
     }
 
-    fn keys<'a>(r: impl Iterator<Item = (&'a StreamId, &'a Node)>) -> Vec<u64> {
+    fn keys<'a>(r: impl Iterator<Item = (StreamId, &'a Node)>) -> Vec<u64> {
         r.map(|(k, _)| k.ms).collect()
     }
 
@@ -305,7 +334,7 @@ mod tests {
                 match rnd(10) {
                     0..=5 => {
                         next += 1 + rnd(3) * 5;
-                        ix.push(id(next), node(next));
+                        ix.push(node(next));
                         model.insert(next, ());
                     }
                     6 => {
@@ -318,7 +347,9 @@ mod tests {
                     }
                 }
                 assert_eq!(ix.len(), model.len());
-                assert!(ix.chunks.iter().all(|c| !c.is_empty() && c.len() <= CHUNK));
+                assert!(ix.chunks.iter().all(|c| !c.nodes.is_empty()
+                    && c.nodes.len() <= CHUNK
+                    && c.first == c.nodes[0].master_id()));
                 let all: Vec<u64> = model.keys().copied().collect();
                 assert_eq!(keys(ix.iter()), all);
                 assert_eq!(
@@ -372,16 +403,16 @@ mod tests {
     fn long_index_costs_about_its_pairs() {
         let mut ix = NodeIndex::default();
         for n in 1..=10_000 {
-            ix.push(id(n), node(n));
+            ix.push(node(n));
         }
         let per_node = ix.heap_bytes() as f64 / 10_000.0;
-        assert!(per_node < 41.0, "{per_node}");
+        assert!(per_node < 26.0, "{per_node}");
         // Removing all but every 16th node gives most of it back.
         for n in 1..=10_000 {
             if n % 16 != 0 {
                 ix.remove(id(n));
             }
         }
-        assert!(ix.heap_bytes() < 625 * 40 * 3, "{}", ix.heap_bytes());
+        assert!(ix.heap_bytes() < 625 * 24 * 3, "{}", ix.heap_bytes());
     }
 }

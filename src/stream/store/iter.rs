@@ -143,11 +143,11 @@ impl<'a> Iterator for RangeIter<'a> {
             let Some(cur) = self.cur.as_mut() else {
                 match self.nodes.next() {
                     Some((k, node)) => {
-                        if *k > self.end {
+                        if k > self.end {
                             self.done = true;
                         } else {
                             self.cur = Some(Cursor {
-                                master_id: *k,
+                                master_id: k,
                                 node,
                                 pos: node.first_pos(),
                             });
@@ -207,7 +207,7 @@ impl<'a> Iterator for RevRangeIter<'a> {
                 match self.nodes.next() {
                     Some((k, node)) => {
                         self.cur = Some(Cursor {
-                            master_id: *k,
+                            master_id: k,
                             node,
                             pos: node.end_pos(),
                         });

@@ -113,7 +113,7 @@ impl EntryStore {
             }
         }
         if !appended {
-            self.nodes.push(id, Node::new(id, fields));
+            self.nodes.push(Node::new(id, fields));
         }
         self.length += 1;
     }
@@ -198,14 +198,14 @@ impl EntryStore {
         self.nodes
             .iter()
             .filter(|(_, n)| n.live() > 0)
-            .find_map(|(k, _)| Some(self.range_from(*k).next()?.id()))
+            .find_map(|(k, _)| Some(self.range_from(k).next()?.id()))
     }
 
     /// ID of the last live entry.
     pub fn last_id(&self) -> Option<StreamId> {
         let (k, _) = self.nodes.iter().rev().find(|(_, n)| n.live() > 0)?;
         Some(
-            RevRangeIter::new(self.nodes.range_key(*k), StreamId::MIN, StreamId::MAX)
+            RevRangeIter::new(self.nodes.range_key(k), StreamId::MIN, StreamId::MAX)
                 .next()?
                 .id(),
         )
@@ -308,7 +308,7 @@ impl EntryStore {
         mut can_delete: impl FnMut(StreamId) -> bool,
     ) -> Vec<StreamId> {
         let mut removed = Vec::new();
-        let mut cursor = self.nodes.first().map(|(k, _)| *k);
+        let mut cursor = self.nodes.first().map(|(k, _)| k);
         while let Some(master_id) = cursor {
             cursor = self.nodes.key_after(master_id);
             if let TrimStrategy::MaxLen(maxlen) = strategy {

@@ -5,16 +5,18 @@
 //! Buffer layout (all integers LEB128 unless said otherwise):
 //!
 //! ```text
-//! header:         live:u32 deleted:u32 master_len:u32 master_count:u32 native_rest:u64  (little-endian)
+//! header:         live:u32 deleted:u32 master_len:u32 master_count:u32 native_rest:u64
+//!                 master_ms:u64 master_seq:u64                  (little-endian)
 //! master fields:  (len name)*                      -- `master_count` of them, `master_len` bytes
 //! entry:          flags:u8  ms_delta  seq  [nfields]  ([len field] len value)*  backlen
 //! ```
 //!
 //! The header lives in the buffer rather than beside it so that a node is
-//! one pointer-sized `Vec` in the store's index (24 bytes, 40 with its key:
-//! see `index`): the counters cost nothing in the buffer's allocation,
-//! whose size class has room to spare, and a whole node costs less than the
-//! host's listpack and radix-tree key (issue 13's five-field memory row).
+//! one `Vec` in the store's index, its key included (24 bytes: see
+//! `index`): the counters and the master ID cost nothing in the buffer's
+//! allocation, whose size class has room to spare, and a whole node costs
+//! less than the host's listpack and radix-tree key (issue 13's five-field
+//! memory row).
 //! The counters fit in 32 bits: every entry takes at least four bytes of a
 //! buffer, and no loader accepts a buffer over 4 GiB ([`MAX_NODE_BYTES`]).
 //! What persistence saves ([`Node::bytes`]) starts after the header.
@@ -49,7 +51,7 @@ pub(super) struct Node {
 }
 
 /// Bytes of the header at the start of every buffer.
-pub(super) const HEADER: usize = 24;
+pub(super) const HEADER: usize = 40;
 /// Header offsets: live entries (the listpack's `count`), entries flagged
 /// deleted (its `deleted`), bytes of the master fields, number of master
 /// fields, and the native listpack's bytes minus its `count` and `deleted`
@@ -61,6 +63,9 @@ const DELETED: usize = 4;
 const MASTER_LEN: usize = 8;
 const MASTER_COUNT: usize = 12;
 const NATIVE_REST: usize = 16;
+/// The master ID (the node's key): milliseconds, then sequence.
+const MASTER_MS: usize = 24;
+const MASTER_SEQ: usize = 32;
 /// `native_rest` not computed yet.
 const NATIVE_UNKNOWN: u64 = u64::MAX;
 
@@ -107,6 +112,7 @@ pub(super) fn entry_native(
 
 /// The header of a buffer.
 fn header(
+    master_id: StreamId,
     live: u32,
     deleted: u32,
     master_len: u32,
@@ -120,6 +126,8 @@ fn header(
         (MASTER_LEN, &master_len.to_le_bytes()[..]),
         (MASTER_COUNT, &master_count.to_le_bytes()[..]),
         (NATIVE_REST, &native_rest.to_le_bytes()[..]),
+        (MASTER_MS, &master_id.ms.to_le_bytes()[..]),
+        (MASTER_SEQ, &master_id.seq.to_le_bytes()[..]),
     ] {
         if let Some(d) = h.get_mut(at..at + bytes.len()) {
             d.copy_from_slice(bytes);
@@ -134,6 +142,7 @@ impl Node {
     /// its buffer is); nothing is checked here. Its native size is computed
     /// when first needed. The buffer is copied behind a header.
     pub(super) fn from_parts(
+        master_id: StreamId,
         payload: &[u8],
         master_len: u32,
         master_count: u32,
@@ -142,6 +151,7 @@ impl Node {
     ) -> Node {
         let mut buf = Vec::with_capacity(HEADER + payload.len());
         buf.extend_from_slice(&header(
+            master_id,
             live,
             deleted,
             master_len,
@@ -168,13 +178,26 @@ impl Node {
         }
     }
 
+    /// The header's `u64` at `at`.
+    #[inline(always)]
+    fn get64(&self, at: usize) -> Option<u64> {
+        let h = self.buf.first_chunk::<HEADER>();
+        h.and_then(|h| h.get(at..at + 8)?.try_into().ok())
+            .map(u64::from_le_bytes)
+    }
+
     /// The native size minus `count` and `deleted`, if known.
     fn native_rest(&self) -> Option<u64> {
-        let h = self.buf.first_chunk::<HEADER>();
-        let n = h
-            .and_then(|h| h.get(NATIVE_REST..NATIVE_REST + 8)?.try_into().ok())
-            .map_or(NATIVE_UNKNOWN, u64::from_le_bytes);
-        (n != NATIVE_UNKNOWN).then_some(n)
+        self.get64(NATIVE_REST).filter(|&n| n != NATIVE_UNKNOWN)
+    }
+
+    /// The node's key: the ID of its first entry (live or deleted).
+    #[inline(always)]
+    pub(super) fn master_id(&self) -> StreamId {
+        StreamId::new(
+            self.get64(MASTER_MS).unwrap_or(0),
+            self.get64(MASTER_SEQ).unwrap_or(0),
+        )
     }
 
     fn set_native_rest(&mut self, n: Option<u64>) {
@@ -279,7 +302,7 @@ impl Node {
         let master_len = u32::try_from(buf.len() - HEADER).unwrap_or(u32::MAX);
         let count32 = u32::try_from(count).unwrap_or(u32::MAX);
         if let Some(h) = buf.first_chunk_mut::<HEADER>() {
-            *h = header(0, 0, master_len, count32, native);
+            *h = header(id, 0, 0, master_len, count32, native);
         }
         let mut node = Node { buf };
         node.push(id, id, fields, true);

@@ -83,10 +83,7 @@ impl<'a> Iterator for NodeIter<'a> {
 
     fn next(&mut self) -> Option<NodeView<'a>> {
         let (k, node) = self.inner.next()?;
-        Some(NodeView {
-            master_id: *k,
-            node,
-        })
+        Some(NodeView { master_id: k, node })
     }
 }
 
@@ -101,13 +98,13 @@ impl EntryStore {
     /// ID of the first entry, deleted or not (`streamGetEdgeID(s,1,0,..)`,
     /// which XADD/XTRIM use to rewrite an approximate MINID for propagation).
     pub fn first_id_any(&self) -> Option<StreamId> {
-        self.nodes.first().map(|(k, _)| *k)
+        self.nodes.first().map(|(k, _)| k)
     }
 
     /// ID of the last entry, deleted or not.
     pub fn last_id_any(&self) -> Option<StreamId> {
         let (k, node) = self.nodes.last()?;
-        node.last_id(*k)
+        node.last_id(k)
     }
 
     /// Takes a node buffer (as [`NodeView::bytes`] gave it) as the new last
@@ -132,7 +129,7 @@ impl EntryStore {
         if let Some((_, tail)) = self.nodes.last_mut() {
             tail.shrink();
         }
-        self.nodes.push(master_id, node);
+        self.nodes.push(node);
         self.length = length;
         Ok(())
     }
@@ -163,7 +160,7 @@ impl EntryStore {
             }
         }
         if pushed.is_none() {
-            self.nodes.push(id, Node::new(id, fields));
+            self.nodes.push(Node::new(id, fields));
         }
         let tail = self.nodes.last_mut().map(|(_, n)| n);
         match tail.and_then(|n| Some((n.entry_before(n.end_pos())?, n))) {

@@ -155,6 +155,7 @@ pub(super) fn validate(
     // Each fits in 32 bits: the buffer does (and every entry takes bytes).
     let to32 = |n: u64| u32::try_from(n).map_err(|_| "node too large");
     Ok(Node::from_parts(
+        master_id,
         &buf,
         to32(entries_start as u64)?,
         to32(master_count as u64)?,
