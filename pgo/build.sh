@@ -15,7 +15,7 @@
 set -eu
 OUT=$1; LOADGEN=$2
 CARGO=${CARGO:-cargo}
-PORT=${PGO_PORT:-7590}
+PORT=${PGO_PORT:-7390}
 root=$(pwd)
 # (Copied under another name, then renamed: a server that has the old file
 # loaded keeps its pages.)
@@ -37,8 +37,12 @@ if [ -z "$profdata" ]; then
     exit 0
 fi
 so=target/pgo-use/release/libredis_idmp.so
-# Up to date: nothing of the sources, the manifest or pgo/ is newer.
-if [ -f "$so" ] && [ -z "$(find src Cargo.toml Cargo.lock build.rs pgo -newer "$so" | head -1)" ]; then
+# Up to date: built by this toolchain, and nothing of the sources, the
+# manifest or pgo/ is newer.
+toolchain=$(rustc -vV | tr '\n' ' ')
+stamp=target/pgo-use/toolchain
+if [ -f "$so" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$toolchain" ] \
+    && [ -z "$(find src Cargo.toml Cargo.lock build.rs pgo -newer "$so" | head -1)" ]; then
     install "$so"
     exit 0
 fi
@@ -58,5 +62,6 @@ mkdir -p target/pgo-use
 "$profdata" merge -o target/pgo-use/merged.profdata "$data"
 RUSTFLAGS="-Cprofile-use=$root/target/pgo-use/merged.profdata" \
     $CARGO build --release --target-dir target/pgo-use
+printf '%s' "$toolchain" >"$stamp"
 install "$so"
 echo "pgo/build.sh: $OUT built with the profile of pgo/train.sh"
