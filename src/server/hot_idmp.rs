@@ -34,7 +34,7 @@ use crate::commands::xadd::{counters_argv_of, idmp_add, IdmpAdd};
 use crate::rm;
 use crate::server::api::{self, str_bytes};
 use crate::server::host::host;
-use crate::server::hot_xadd::{propagate_replaced, Arg};
+use crate::server::hot_xadd::{propagate_replaced, signal_added, Arg};
 use crate::server::reply::ModuleReply;
 use crate::server::route::{exec_ctx_with, key_kind, Kind, OpenKey};
 use crate::server::stats;
@@ -268,9 +268,7 @@ pub fn run(
                 Marks::Explicit => &[repl[0], repl[1], repl[3]][..],
             };
             propagate_replaced(ctx, argv, repl);
-            let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
-            api::notify_c(ctx, c"xadd", keyname);
-            let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
+            signal_added(ctx, keyname);
         }
     }
     true

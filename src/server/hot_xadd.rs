@@ -45,6 +45,7 @@ use crate::server::native_fast;
 use crate::server::reply::ModuleReply;
 use crate::server::route::{self, exec_ctx_with, key_kind, Kind, OpenKey};
 use crate::server::stats;
+use crate::stream::id::StreamId;
 use crate::stream::stream::{IdRequest, Stream};
 
 /// Serves `argv` (`idmp.xadd key <id> field value ...`, which must be the
@@ -97,17 +98,10 @@ pub fn run(
     s.idmp.expire(ectx.now_ms);
     let appended = append_entry(s, id_req, fields, &ectx);
     stats::account(before, stats::Tally::of(s));
-    let mut out = ModuleReply::new(ctx);
-    let id = match appended {
-        Ok(id) => id,
-        Err(e) => {
-            out.error(e);
-            return true;
-        }
-    };
     let mut buf = [0u8; 41];
-    let id_bytes = id.format_into(&mut buf);
-    out.bulk(id_bytes);
+    let Some(id_bytes) = reply_appended(ctx, appended, &mut buf) else {
+        return true;
+    };
     drop(key);
     // (An explicit ID the entry got as given stays.)
     let replaced: &[(usize, Arg<'_>)] = if args.get(2) == Some(&id_bytes) {
@@ -116,10 +110,40 @@ pub fn run(
         &[(2, Arg::Bytes(id_bytes))]
     };
     propagate_replaced(ctx, argv, replaced);
+    signal_added(ctx, keyname);
+    true
+}
+
+/// Replies to an append: the new entry's ID, formatted in `buf` and
+/// returned, or the error (`None`: nothing was appended).
+#[inline]
+fn reply_appended<'b>(
+    ctx: *mut raw::RedisModuleCtx,
+    appended: Result<StreamId, &str>,
+    buf: &'b mut [u8; 41],
+) -> Option<&'b [u8]> {
+    let mut out = ModuleReply::new(ctx);
+    match appended {
+        Ok(id) => {
+            let id_bytes = id.format_into(buf);
+            out.bulk(id_bytes);
+            Some(id_bytes)
+        }
+        Err(e) => {
+            out.error(e);
+            None
+        }
+    }
+}
+
+/// After an entry was added to `keyname` (and propagated): the
+/// modified-key signal, the `xadd` keyspace event and the ready-key
+/// signal, in the order of the general path (`route::apply_effects`).
+#[inline]
+pub fn signal_added(ctx: *mut raw::RedisModuleCtx, keyname: *mut raw::RedisModuleString) {
     let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
     api::notify_c(ctx, c"xadd", keyname);
     let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
-    true
 }
 
 /// Creates the module stream of a plain XADD on a missing key, as the
@@ -140,17 +164,11 @@ fn create(
 ) -> bool {
     let ectx = exec_ctx_with(flags);
     let mut s = Box::new(Stream::new(ectx.defaults));
-    let mut out = ModuleReply::new(ctx);
-    let id = match append_entry(&mut s, id_req, fields, &ectx) {
-        Ok(id) => id,
-        Err(e) => {
-            out.error(e);
-            return true;
-        }
-    };
+    let appended = append_entry(&mut s, id_req, fields, &ectx);
     let mut buf = [0u8; 41];
-    let id_bytes = id.format_into(&mut buf);
-    out.bulk(id_bytes);
+    let Some(id_bytes) = reply_appended(ctx, appended, &mut buf) else {
+        return true;
+    };
     let cfg = s.idmp.settings();
     if !route::store_stream(ctx, &key, keyname, s) {
         api::log(ctx, "warning", "idmp: could not store a new stream");
@@ -164,9 +182,7 @@ fn create(
         id_bytes,
         field_strs,
     );
-    let _ = rm!(RedisModule_SignalModifiedKey(ctx, keyname));
-    api::notify_c(ctx, c"xadd", keyname);
-    let _ = rm!(RedisModule_SignalKeyAsReady(ctx, keyname));
+    signal_added(ctx, keyname);
     true
 }
 

@@ -1,6 +1,7 @@
 //! One node of the entry store: a contiguous byte buffer holding a small
-//! header (the counters a native listpack keeps in its master entry, and
-//! where the entries start), the master field names and then the entries.
+//! header (the counters a native listpack keeps in its master entry, where
+//! the entries start, and the node's key), the master field names and then
+//! the entries.
 //!
 //! Buffer layout (all integers LEB128 unless said otherwise):
 //!
