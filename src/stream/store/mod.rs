@@ -100,15 +100,15 @@ impl EntryStore {
             limits.max_bytes
         } as u64;
         let mut appended = false;
-        if let Some((master_id, tail)) = self.nodes.last_mut() {
-            tail.settle_native(master_id);
-            let new_node = tail.native_bytes(master_id).saturating_add(totelelen) >= max_bytes
+        if let Some((_, tail)) = self.nodes.last_mut() {
+            tail.settle_native();
+            let new_node = tail.native_bytes().saturating_add(totelelen) >= max_bytes
                 || (limits.max_entries != 0 && tail.total() >= limits.max_entries as u64);
             if new_node {
                 tail.shrink();
             } else {
                 let same = tail.same_fields(fields);
-                tail.push(master_id, id, fields, same);
+                tail.push(id, fields, same);
                 appended = true;
             }
         }
@@ -142,7 +142,7 @@ impl EntryStore {
                 return true;
             };
             if cut > node.first_pos() {
-                return node.truncate_tombstones(master, cut).is_some();
+                return node.truncate_tombstones(cut).is_some();
             }
             // The whole node is above `id`.
             if node.live() > 0 {
@@ -161,7 +161,7 @@ impl EntryStore {
     /// The live entry with this ID.
     pub fn get(&self, id: StreamId) -> Option<Entry<'_>> {
         let (master_id, node) = self.node_for(id)?;
-        let (pos, flags) = node.find(master_id, id)?;
+        let (pos, flags) = node.find(id)?;
         if flags & FLAG_DELETED != 0 {
             return None;
         }
@@ -175,7 +175,7 @@ impl EntryStore {
         let Some((master_id, node)) = self.node_for(id) else {
             return false;
         };
-        let Some((pos, flags)) = node.find(master_id, id) else {
+        let Some((pos, flags)) = node.find(id) else {
             return false;
         };
         if flags & FLAG_DELETED != 0 {
@@ -257,7 +257,7 @@ impl EntryStore {
             }
             let remove_node = match strategy {
                 TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
-                TrimStrategy::MinId(min) => match node.last_id(master_id) {
+                TrimStrategy::MinId(min) => match node.last_id() {
                     Some(last) => last < min,
                     None => true,
                 },
@@ -325,7 +325,7 @@ impl EntryStore {
             }
             let eligible = match strategy {
                 TrimStrategy::MaxLen(maxlen) => self.length.saturating_sub(entries) >= maxlen,
-                TrimStrategy::MinId(min) => node.last_id(master_id).is_none_or(|last| last < min),
+                TrimStrategy::MinId(min) => node.last_id().is_none_or(|last| last < min),
             };
             let mut from_node = 0u64;
             let mut pos = node.first_pos();

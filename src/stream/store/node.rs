@@ -222,7 +222,8 @@ impl Node {
 
     /// The native size (minus `count` and `deleted`) recomputed from the
     /// entries, exactly as [`Node::new`] and [`Node::push`] accumulate it.
-    fn compute_native(&self, master_id: StreamId) -> u64 {
+    fn compute_native(&self) -> u64 {
+        let master_id = self.master_id();
         let mut native = master_native(self.master_count());
         let mut pos = 0;
         while let Some((name, next)) = varint::get_bytes(self.master_fields(), pos) {
@@ -253,9 +254,9 @@ impl Node {
     }
 
     /// Computes the native size of an adopted node, once (before appends).
-    pub(super) fn settle_native(&mut self, master_id: StreamId) {
+    pub(super) fn settle_native(&mut self) {
         if self.native_rest().is_none() {
-            let n = self.compute_native(master_id);
+            let n = self.compute_native();
             self.set_native_rest(Some(n));
         }
     }
@@ -306,19 +307,19 @@ impl Node {
             *h = header(id, 0, 0, master_len, count32, native);
         }
         let mut node = Node { buf };
-        node.push(id, id, fields, true);
+        node.push(id, fields, true);
         debug_assert_eq!(node.buf.len(), node.buf.capacity());
         node
     }
 
     /// `lpBytes` of the equivalent native listpack (computed from the
     /// entries if [`Node::settle_native`] was not called on an adopted node).
-    pub(super) fn native_bytes(&self, master_id: StreamId) -> u64 {
+    pub(super) fn native_bytes(&self) -> u64 {
         let live = i64::try_from(self.live()).unwrap_or(i64::MAX);
         let deleted = i64::try_from(self.deleted()).unwrap_or(i64::MAX);
         let rest = match self.native_rest() {
             Some(n) => n,
-            None => self.compute_native(master_id),
+            None => self.compute_native(),
         };
         rest + lpsize::int_elem(live) + lpsize::int_elem(deleted)
     }
@@ -353,7 +354,8 @@ impl Node {
     }
 
     /// Appends an entry (`id` greater than every ID in the node).
-    pub(super) fn push(&mut self, master_id: StreamId, id: StreamId, fields: &[&[u8]], same: bool) {
+    pub(super) fn push(&mut self, id: StreamId, fields: &[&[u8]], same: bool) {
+        let master_id = self.master_id();
         let count = pair_count(fields);
         let start = self.buf.len();
         let ms_delta = id.ms.wrapping_sub(master_id.ms);
@@ -412,6 +414,8 @@ impl Node {
     }
 
     /// Decodes the entry starting at `pos`; `None` at the end of the node.
+    /// `master_id` is the node's key ([`Node::master_id`]), which callers
+    /// walking many entries read once.
     pub(super) fn entry_at(&self, master_id: StreamId, pos: usize) -> Option<Raw<'_>> {
         let buf = self.buf.as_slice();
         let flags = *buf.get(pos)?;
@@ -461,7 +465,8 @@ impl Node {
     }
 
     /// ID of the last entry, deleted or not (`lpGetEdgeStreamID(lp, 0, ..)`).
-    pub(super) fn last_id(&self, master_id: StreamId) -> Option<StreamId> {
+    pub(super) fn last_id(&self) -> Option<StreamId> {
+        let master_id = self.master_id();
         let pos = self.entry_before(self.end_pos())?;
         Some(self.entry_at(master_id, pos)?.entry.id())
     }
@@ -483,7 +488,8 @@ impl Node {
     /// Drops the entries from byte position `pos` (an entry boundary after
     /// the first entry) to the end when they are all tombstones; returns how
     /// many, or `None` (nothing changed) when one of them is live.
-    pub(super) fn truncate_tombstones(&mut self, master_id: StreamId, pos: usize) -> Option<u64> {
+    pub(super) fn truncate_tombstones(&mut self, pos: usize) -> Option<u64> {
+        let master_id = self.master_id();
         if pos <= self.first_pos() {
             return None;
         }
@@ -506,7 +512,8 @@ impl Node {
     }
 
     /// Position of the entry with this ID (deleted or not).
-    pub(super) fn find(&self, master_id: StreamId, id: StreamId) -> Option<(usize, u8)> {
+    pub(super) fn find(&self, id: StreamId) -> Option<(usize, u8)> {
+        let master_id = self.master_id();
         let mut pos = self.first_pos();
         while let Some(raw) = self.entry_at(master_id, pos) {
             let eid = raw.entry.id();

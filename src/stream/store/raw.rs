@@ -103,8 +103,8 @@ impl EntryStore {
 
     /// ID of the last entry, deleted or not.
     pub fn last_id_any(&self) -> Option<StreamId> {
-        let (k, node) = self.nodes.last()?;
-        node.last_id(k)
+        let (_, node) = self.nodes.last()?;
+        node.last_id()
     }
 
     /// Takes a node buffer (as [`NodeView::bytes`] gave it) as the new last
@@ -155,7 +155,7 @@ impl EntryStore {
                 tail.shrink();
             } else {
                 let same = tail.same_fields(fields);
-                tail.push(master_id, id, fields, same);
+                tail.push(id, fields, same);
                 pushed = Some(master_id);
             }
         }

@@ -443,7 +443,7 @@ fn buffer_is_smaller_than_the_native_listpack() {
         for i in 0..1000u64 {
             s.append(id(1_700_000_000_000 + i, 0), &fields, DEF);
         }
-        let native: u64 = s.nodes.iter().map(|(k, n)| n.native_bytes(k)).sum();
+        let native: u64 = s.nodes.values().map(|n| n.native_bytes()).sum();
         let ours: u64 = s.nodes.values().map(|n| n.end_pos() as u64).sum();
         assert!(ours < native, "{shape:?}: {ours} >= {native}");
         assert!(s.mem_usage() as u64 <= native + 200 * s.node_count() as u64);
@@ -535,7 +535,7 @@ fn check(s: &EntryStore, model: &Model) {
     let native = |x: &EntryStore| {
         x.nodes
             .iter()
-            .map(|(k, n)| n.native_bytes(k))
+            .map(|(_, n)| n.native_bytes())
             .collect::<Vec<_>>()
     };
     assert_eq!(native(&r), native(s));
@@ -557,8 +557,8 @@ fn check(s: &EntryStore, model: &Model) {
     assert_eq!(dump(&a), want);
     assert_eq!(native(&a), want_native);
     assert_eq!(a.len(), want.iter().map(|d| d.1).sum::<u64>());
-    for (k, n) in a.nodes.iter_mut() {
-        n.settle_native(k);
+    for (_, n) in a.nodes.iter_mut() {
+        n.settle_native();
     }
     assert_eq!(native(&a), want_native);
 }
