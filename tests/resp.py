@@ -94,6 +94,11 @@ class RSet(list):
 
     __hash__ = None
 
+    def __repr__(self):
+        # apart from a plain list's: a divergence between a RESP3 set and an
+        # array (`~0` against `*0`) must show in the harness's message
+        return "RSet(%s)" % list.__repr__(self)
+
 
 class Push(list):
     """A RESP3 push message."""
