@@ -69,6 +69,15 @@ def host_is_redis70():
     return flavor == "redis" and (major, minor) == (7, 0)
 
 
+def host_is(flavor, since=(0,), before=(1000,)):
+    """True when REDIS_SERVER is a ``flavor`` server (``"redis"``, ``"valkey"``)
+    of a version in ``[since, before)``, as the binary itself reports it
+    (``server_version``): ``host_is("redis", before=(7, 2))`` is Redis 7.0 or
+    7.1, never Valkey (whose INFO also says ``redis_version:7.2.4``)."""
+    f, version = server_version()
+    return f == flavor and tuple(since) <= version < tuple(before)
+
+
 def rdb_magic():
     """The first bytes of an RDB file written by the host: ``REDIS`` on Redis,
     ``VALKEY`` on Valkey 9 (RDB version 80 and up)."""
