@@ -24,6 +24,11 @@ these replies. One order is normalised: ``CONFIG GET`` with more than one
 name or a glob answers its pairs in the order of the server's config dict,
 whose hash seed is random per process (two native 8.6.3 processes differ), so
 its pairs are sorted on both sides; names and values still compare exactly.
+So is the order of a command's subcommands in ``COMMAND INFO`` and ``COMMAND
+DOCS`` (XINFO, XGROUP): 8.6.3 lists them in the order of its command dict,
+seeded at random per process too (17 orders of XINFO's in 40 starts), so they
+are sorted by name on both sides; each subcommand's own reply still compares
+exactly.
 """
 
 import pytest
@@ -182,7 +187,38 @@ def mask_times(argv, reply):
         pairs, kind = _pairs(reply)
         if pairs is not None:
             return _rebuild(sorted(pairs), kind)
+    if name == "COMMAND" and sub == "INFO" and isinstance(reply, list):
+        return [_sort_info_subcommands(c) for c in reply]
+    if name == "COMMAND" and sub == "DOCS":
+        pairs, kind = _pairs(reply)
+        if pairs is not None:
+            return _rebuild([(k, _sort_docs_subcommands(v)) for k, v in pairs], kind)
     return reply
+
+
+def _sort_info_subcommands(entry):
+    """A COMMAND INFO entry with its subcommands (the 10th element, each an
+    entry whose first element is its name) sorted by name."""
+    if not isinstance(entry, list) or len(entry) < 10 or not isinstance(entry[9], list):
+        return entry
+    subs = entry[9]
+    ordered = sorted(subs, key=lambda e: e[0] if isinstance(e, list) and e else b"")
+    return entry[:9] + [type(subs)(ordered) if type(subs) is not list else ordered] + entry[10:]
+
+
+def _sort_docs_subcommands(doc):
+    """A COMMAND DOCS document with its `subcommands` pairs sorted by name."""
+    pairs, kind = _pairs(doc)
+    if pairs is None:
+        return doc
+    out = []
+    for k, v in pairs:
+        if k == b"subcommands":
+            sub, sub_kind = _pairs(v)
+            if sub is not None:
+                v = _rebuild(sorted(sub, key=lambda kv: kv[0]), sub_kind)
+        out.append((k, v))
+    return _rebuild(out, kind)
 
 
 def _mask_claim(reply):
