@@ -13,6 +13,14 @@ IDMPAUTO in the same rounds, so the cost of IDMP over plain XADD can be compared
 with native's own; otherwise the column says it is absent. It prints one table
 and writes the same as JSON and Markdown to target/bench/.
 
+Pinning: where the machine gives this process two CPUs or more, every server
+runs on the first of them and every load tool (redis-benchmark, loadgen) on the
+second, the same for every arm. Unpinned, the scheduler moves the server and the
+client between the two cores of the README's machine and a workload's rate
+moved by a third from round to round (XADD P16 on the host alone: 440k-778k
+ops/s in six rounds; pinned 399k-441k, and B/C 1.15-1.22 instead of
+1.04-1.21). BENCH_PIN=0 turns it off.
+
 Environment: BENCH_QUICK=1 for a run of about a minute (smaller counts, 3 rounds),
 BENCH_PORT (default 7600; the bench uses PORT .. PORT+5), BENCH_MODULE,
 BENCH_LOADGEN, BENCH_OUT, BENCH_NATIVE86 (the 8.6.3 binary). BENCH_ONLY=persist runs only the SAVE / RDB load
@@ -50,6 +58,20 @@ BIG_PRODUCERS = 10_000 if QUICK else 100_000
 IID_MEM_COUNT = 10_000 if QUICK else 50_000
 PREFILL_SECS = 4 if QUICK else 10  # time budget of a scale case's prefill
 RUN_SECS = 1 if QUICK else 1.5  # cap of one loadgen run
+# CPUs of the servers and of the load tools (see the docstring); None: unpinned.
+_CPUS = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+PIN = (os.environ.get("BENCH_PIN", "1") != "0") and len(_CPUS) >= 2
+SERVER_CPU = _CPUS[0] if PIN else None
+CLIENT_CPU = _CPUS[1] if PIN else None
+
+
+def pinned(cpu):
+    """A preexec_fn that runs the child on `cpu` (None: anywhere)."""
+    if cpu is None:
+        return None
+    return lambda: os.sched_setaffinity(0, {cpu})
+
+
 RAND = "2000000000"  # redis-benchmark -r: __rand_int__ is 12 digits, random() % RAND
 
 T0 = time.time()
@@ -101,7 +123,8 @@ class Server:
             if not self.capture:
                 args += ["capture-new-streams", "no"]
         t = time.perf_counter()
-        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     preexec_fn=pinned(SERVER_CPU))
         self.r = redis.Redis(port=self.port, decode_responses=True, retry=no_retry())
         while True:
             if self.proc.poll() is not None:
@@ -169,7 +192,8 @@ def redis_benchmark(port, count, pipeline, cmd, clients=50, rand=None):
             "-c", str(clients), "--csv"]
     if rand:
         args += ["-r", rand]
-    out = subprocess.run(args + cmd, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(args + cmd, capture_output=True, text=True, timeout=300,
+                         preexec_fn=pinned(CLIENT_CPU))
     for line in out.stdout.splitlines():
         cells = [c.strip('"') for c in line.split('","')]
         if len(cells) >= 2 and cells[0] != "test":
@@ -186,7 +210,8 @@ def loadgen(port, key, mode, count, producers=1, start=0, conns=8, pipeline=16, 
     args = [LOADGEN, "--port", str(port), "--key", key, "--mode", mode, "--requests", str(count),
             "--producers", str(producers), "--start", str(start), "--conns", str(conns),
             "--pipeline", str(pipeline), "--max-secs", str(max_secs)]
-    out = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    out = subprocess.run(args, capture_output=True, text=True, timeout=600,
+                         preexec_fn=pinned(CLIENT_CPU))
     if out.returncode != 0:
         raise SystemExit(f"loadgen failed: {out.stderr}")
     res = json.loads(out.stdout)
@@ -638,7 +663,9 @@ def machine():
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     return dict(nproc=os.cpu_count(), cpu=cpu, date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                loadavg_start=open("/proc/loadavg").read().split()[:3], redis=rv, commit=commit)
+                loadavg_start=open("/proc/loadavg").read().split()[:3], redis=rv, commit=commit,
+                pinning=(f"servers on CPU {SERVER_CPU}, load tools on CPU {CLIENT_CPU}" if PIN
+                         else "none"))
 
 
 LEGEND = ("C: native stream on the host without the module; "
