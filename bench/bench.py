@@ -474,8 +474,9 @@ def bench_reads(a_srv, b_srv, c_srv):
         srv.r.delete(key)
 
 
-def bench_scale(s):
-    """XADD IDMP with counter iids (always fresh) over 1 .. 100,000 producers."""
+def bench_scale(s, d_srv=None):
+    """XADD IDMP with counter iids (always fresh) over 1 .. 100,000 producers;
+    where native 8.6.3 runs (d_srv), the same on it, for its own flatness."""
     r, p = s.r, s.port
     count = n(200_000)
     cases = [(1, 10), (1000, 10), (BIG_PRODUCERS, 10), (1, 10_000)]
@@ -484,6 +485,11 @@ def bench_scale(s):
         make_stream(r, "sn", "native")
         make_stream(r, "sm", "module")
         r.execute_command("XCFGSET", "sm", "IDMP-DURATION", "86400", "IDMP-MAXSIZE", str(maxsize))
+        if d_srv:
+            d_srv.r.delete("sd")
+            d_srv.r.execute_command("XADD", "sd", "*", "f", "v")
+            d_srv.r.execute_command("XCFGSET", "sd", "IDMP-DURATION", "86400", "IDMP-MAXSIZE",
+                                    str(maxsize))
         # Steady state first: every producer holding maxsize iids (request g goes
         # to producer g % producers, so the producers fill up evenly). The
         # prefill has a time budget: if it runs out, the state it reached is
@@ -495,15 +501,24 @@ def bench_scale(s):
         info = r.xinfo_stream("sm")
         log(f"scale: prefill {producers:,} x {maxsize:,} in {time.perf_counter() - t:.1f}s: "
             f"{info['pids-tracked']:,} pids, {info['iids-tracked']:,} iids tracked")
-        cursor = [prefill]
+        if d_srv:
+            loadgen(d_srv.port, "sd", "idmp", prefill, producers=producers, conns=4, pipeline=64,
+                    max_secs=PREFILL_SECS)
+        cursor = {"sm": prefill, "sd": prefill}
 
-        def run_b():
-            rps = loadgen(p, "sm", "idmp", count, producers=producers, start=cursor[0],
-                          max_secs=RUN_SECS)
-            cursor[0] += count
-            return rps
+        def idmp_run(port, key):
+            def run():
+                rps = loadgen(port, key, "idmp", count, producers=producers, start=cursor[key],
+                              max_secs=RUN_SECS)
+                cursor[key] += count
+                return rps
+            return run
 
-        a, b = alternate(ROUNDS, lambda: loadgen(p, "sn", "plain", count, max_secs=RUN_SECS), run_b)
+        runs = [lambda: loadgen(p, "sn", "plain", count, max_secs=RUN_SECS), idmp_run(p, "sm")]
+        if d_srv:
+            runs.append(idmp_run(d_srv.port, "sd"))
+        a, b, *d = alternate(ROUNDS, *runs)
+        d = d[0] if d else None
         info = r.xinfo_stream("sm")
         if info["iids-duplicates"] != 0:
             raise SystemExit(f"scale case {producers}x{maxsize}: {info}")
@@ -515,15 +530,25 @@ def bench_scale(s):
             note += f" (the {PREFILL_SECS} s prefill budget ran out before {prefill:,})"
         if maxsize == 10_000:
             note += "; 100,000 iids per producer asked, IDMP-MAXSIZE is capped at 10,000"
-        line = add("scale", f"XADD IDMP {label}", "ops/s", a, b, b_label="module IDMP", note=note)
+        if d_srv:
+            dinfo = d_srv.r.xinfo_stream("sd")
+            note += (f"; 8.6.3: the same IDMP on native Redis 8.6.3, tracked at the end: "
+                     f"{dinfo['pids-tracked']:,} pids, {dinfo['iids-tracked']:,} iids")
+        line = add("scale", f"XADD IDMP {label}", "ops/s", a, b, b_label="module IDMP", note=note,
+                   d_runs=d)
         if base is None:
             base = line
         else:
-            # flatness: the module's rate against the 1-producer case
+            # flatness: the module's rate against the 1-producer case (and
+            # 8.6.3's against its own, in the 8.6.3 ratio column)
             add("scale", f"flat: {label} / 1 x 10", "ops/s", [], b, bar=0.90,
                 a_label="module 1x10", b_label="module IDMP", ratio_of=base["b_median"],
-                note="module rate of this case over the 1-producer case")
+                d_runs=d, d_base=base["d_median"],
+                note="module rate of this case over the 1-producer case; 8.6.3 ratio: native "
+                     "8.6.3's rate over its own 1-producer case")
         r.delete("sn", "sm")
+        if d_srv:
+            d_srv.r.delete("sd")
 
 
 def used_memory(r):
@@ -672,7 +697,7 @@ LEGEND = ("C: native stream on the host without the module; "
           "A: native stream on the host with the module loaded (capture-new-streams no); "
           "B: module stream on the host with the module (or the module case named); "
           "8.6.3: native Redis 8.6.3's own command (plain XADD on the plain rows, its IDMP/IDMPAUTO on "
-          "the others; '8.6.3 ratio' = that over its plain XADD P16). Rounds alternate C, A, B(, 8.6.3). "
+          "the others; '8.6.3 ratio' = that over its plain XADD P16, and on the flat rows its rate over its own 1-producer case). Rounds alternate C, A, B(, 8.6.3). "
           "Throughput in ops/s (higher is better), memory in bytes and times in seconds (lower is better). "
           "Scale and memory rows have no C: their A is the named baseline on the module's server. "
           "'B/C ok' and 'A/C ok': issue 13's bars.")
@@ -749,13 +774,13 @@ def main():
         for x in servers:
             x.start()
         bench_xadd(a_srv, b_srv, c_srv, d_srv)
-        if d_srv:
-            d_srv.stop()
         bench_reads(a_srv, b_srv, c_srv)
         bench_keyops(a_srv, b_srv, c_srv)
         c_srv.stop()
         a_srv.stop()
-        bench_scale(b_srv)
+        bench_scale(b_srv, d_srv)
+        if d_srv:
+            d_srv.stop()
         bench_iid_memory(b_srv)
         b_srv.stop()
         bench_memory(sn, sm)

@@ -58,6 +58,10 @@ for w in $W; do
       xlen) run_case $arm $w "del s" "xadd s * f v" -- XLEN s ;;
       xrange) run_case $arm $w "del s" "xadd s * f v" -- XRANGE s - + COUNT 10 ;;
       get) run_case $arm $w "set k v" -- GET k ;;
+      # SET with EX (an `expire` key event) and DEL of a string, on a server
+      # holding a module stream: what a key-event subscription costs others.
+      setex) run_case $arm $w "del s" "xadd s * f v" -- SET 'k:__rand_int__' v EX 1000 ;;
+      delstr) run_case $arm $w "del s" "xadd s * f v" -- DEL 'k:__rand_int__' ;;
       eval) run_case $arm $w "del s" "xadd s * f v" -- EVAL "return redis.call('XADD', KEYS[1], '*', 'f', 'v')" 1 s ;;
       dup) case $arm in B|F) ;; *) continue ;; esac
             run_case $arm $w "del s" "xadd s IDMP p1 dup * f v" -- XADD s IDMP p1 dup '*' f v ;;
