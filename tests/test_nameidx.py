@@ -10,7 +10,8 @@ answer what the module answers for a module stream: creation, conversion,
 RENAME/RENAMENX, COPY (also to another db), RESTORE, DEBUG RELOAD, restart,
 replica full sync and replicated renames, MOVE/SWAPDB, MULTI (the module
 stream created by an earlier command of the transaction, or by another client
-between queueing and EXEC), scripts, a paused server. Every way one loses its
+between queueing and EXEC; a RENAME queued before its stream exists), scripts,
+a paused server, renames that fail, a RENAME under another name. Every way one loses its
 name (DEL, UNLINK, expiry, eviction, overwrite, FLUSHALL ASYNC) must bring the
 index back to exactly the module streams held (INFO idmp: `module_streams` ==
 `name_index_values`), and the name back to the host.
@@ -511,3 +512,80 @@ def test_renamed_multi_turns_leaving_off(server_factory):
         assert c.call("XADD", "k", "IDMP", "p", "i", "*", "f", "v") == Simple(b"QUEUED")
         assert c.call("XLEN", "k") == Simple(b"QUEUED")
         assert c.call("EXEC")[1] == 1
+
+
+def test_rename_queued_before_its_stream_exists(srv):
+    """A RENAME queued in a transaction whose earlier command creates the
+    module stream: the filter saw the RENAME before the stream existed."""
+    with srv.raw() as c:
+        assert c.call("MULTI") == OK
+        c.call("XADD", "src", "IDMP", "p", "i", "*", "f", "v")
+        c.call("RENAME", "src", "dst")
+        c.call("XLEN", "dst")
+        assert c.call("EXEC")[2] == 1
+        settle_multi(c)
+        assert exact(c, 1)["name_index_values"] == 1
+        module_stream_answers(c, "dst", 1)
+        assert is_left(c, "TYPE", "src") == (True, Simple(b"none"))
+
+
+def test_failed_renames_leave_the_index_exact(srv):
+    """RENAMENX onto an existing key and RENAME of a missing key change
+    nothing: the moves the filter noted must not misplace a later value."""
+    with srv.raw() as c:
+        make_module(c, "a")
+        c.call("XADD", "b", "*", "f", "v")
+        assert c.call("RENAMENX", "a", "b") == 0
+        assert isinstance(c.call("RENAME", "missing", "x"), Err)
+        assert exact(c, 1)["name_index_values"] == 1
+        # The stream at `a` is deleted: its noted move (a -> b) is spent.
+        assert c.call("DEL", "a") == 1
+        assert exact(c, 0)["name_index_values"] == 0
+        assert is_left(c, "XLEN", "b") == (True, 1)
+        assert is_left(c, "TYPE", "a") == (True, Simple(b"none"))
+        # A new stream at `a`, moved for real.
+        make_module(c, "a", 2)
+        assert c.call("RENAME", "a", "c") == OK
+        assert exact(c, 1)["name_index_values"] == 1
+        module_stream_answers(c, "c", 2)
+        assert is_left(c, "XLEN", "b") == (True, 1)
+        assert c.call("MOVE", "c", "2") == 1
+        assert exact(c, 1)["name_index_values"] == 1
+        assert c.call("SELECT", "2") == OK
+        module_stream_answers(c, "c", 3)
+
+
+def test_renamed_rename_turns_leaving_off(server_factory):
+    """A RENAME under another name would go unseen by the filter, which
+    tells the name index where a renamed value goes: every stream command
+    is routed (and answered right)."""
+    s = server_factory(module_args=NO_CAPTURE, extra=["--rename-command", "RENAME", "MYRENAME"])
+    with s.raw() as c:
+        settle_multi(c)
+        assert info(c)["name_index_unsure"] == 1
+        c.call("XADD", "nat", "*", "f", "v")
+        assert is_left(c, "XLEN", "nat") == (False, 1)
+        make_module(c, "m", 2)
+        assert c.call("MYRENAME", "m", "n") == OK
+        module_stream_answers(c, "n", 2)
+        assert c.call("TYPE", "m") == Simple(b"none")
+        assert is_left(c, "TYPE", "nat") == (False, STREAM)
+
+
+def test_queued_renames_of_one_source_to_two_names(srv):
+    """Two queued RENAMEs of one source: the filter cannot tell which runs
+    first, so the moved value is unnamed (every stream command routed)
+    rather than bound to a name it may not have."""
+    with srv.raw() as c:
+        make_module(c, "a")
+        assert c.call("MULTI") == OK
+        c.call("RENAME", "a", "b")
+        c.call("RENAME", "a", "c")
+        reply = c.call("EXEC")
+        assert reply[0] == OK and isinstance(reply[1], Err)
+        settle_multi(c)  # leaving to the host is back on
+        module_stream_answers(c, "b", 1)
+        assert c.call("TYPE", "c") == Simple(b"none")
+        assert c.call("DEL", "b") == 1
+        settle_multi(c)
+        assert exact(c, 0)["name_index_values"] == 0

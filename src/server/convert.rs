@@ -154,7 +154,7 @@ pub fn convert_native(
     let ttl = rm!(RedisModule_GetExpire(k)).unwrap_or(-1);
     stats::stream_added(&s);
     let boxed = Box::into_raw(Box::new(s));
-    nameidx::bind(Some(ctx), boxed.cast(), Some(api::str_bytes(key)));
+    nameidx::bind(boxed.cast(), Some(api::str_bytes(key)));
     let ok = rm!(RedisModule_ModuleTypeSetValue(k, raw_type(), boxed.cast()))
         .is_some_and(|r| r == raw::Status::Ok as c_int);
     if !ok {

@@ -1,5 +1,5 @@
 //! The `idmp-strm` data type: its callbacks for RDB, AOF rewrite, memory,
-//! digest, copy and free. Every callback runs inside [`guard`] so that a panic
+//! digest, copy, unlink and free. Every callback runs inside [`guard`] so that a panic
 //! never unwinds into the server.
 
 use std::ffi::{c_char, c_int, c_void};
@@ -41,7 +41,7 @@ pub static IDMP_TYPE: RedisType = RedisType::new(
         defrag: None,
         mem_usage2: None,
         free_effort2: None,
-        unlink2: None,
+        unlink2: Some(unlink2),
         copy2: None,
         aux_save2: None,
     },
@@ -122,12 +122,7 @@ extern "C" fn rdb_load(io: *mut raw::RedisModuleIO, encver: c_int) -> *mut c_voi
                 // (none for another module's LoadDataTypeFromString).
                 let name = rm!(RedisModule_GetKeyNameFromIO(io)).unwrap_or(ptr::null());
                 let name = (!name.is_null()).then(|| str_bytes(name.cast_mut()));
-                let ctx = if nameidx::wants_ctx() {
-                    rm!(RedisModule_GetContextFromIO(io))
-                } else {
-                    None
-                };
-                nameidx::bind(ctx.filter(|c| !c.is_null()), value, name);
+                nameidx::bind(value, name);
                 value
             }
             Err(e) => {
@@ -234,6 +229,18 @@ extern "C" fn free(value: *mut c_void) {
     })
 }
 
+/// The value leaves its key (deleted, overwritten, or moved by RENAME or
+/// MOVE): the name index learns where it goes (nameidx.rs).
+extern "C" fn unlink2(ctx: *mut raw::RedisModuleKeyOptCtx, value: *const c_void) {
+    guard((), || {
+        if value.is_null() {
+            return;
+        }
+        let name = rm!(RedisModule_GetKeyNameFromOptCtx(ctx)).unwrap_or(ptr::null());
+        nameidx::unlinked(value, (!name.is_null()).then(|| str_bytes(name.cast_mut())));
+    })
+}
+
 extern "C" fn copy(
     _from: *mut raw::RedisModuleString,
     to: *mut raw::RedisModuleString,
@@ -244,7 +251,7 @@ extern "C" fn copy(
             stats::stream_added(s);
             let copy = Box::into_raw(Box::new(s.clone())).cast::<c_void>();
             // COPY: the destination's name.
-            nameidx::bind(None, copy, (!to.is_null()).then(|| str_bytes(to)));
+            nameidx::bind(copy, (!to.is_null()).then(|| str_bytes(to)));
             copy
         }
         None => ptr::null_mut(),

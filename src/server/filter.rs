@@ -140,6 +140,9 @@ enum Target {
     /// A command that may change a client's permissions
     /// ([`crate::server::aclcache::invalidates`]).
     AclChange,
+    /// RENAME, RENAMENX, MOVE: a value may move to another name or
+    /// database ([`crate::server::nameidx::moving`]).
+    Move,
 }
 
 /// The target of a command name, case-insensitively: every command passes
@@ -185,6 +188,7 @@ fn lookup(name: &[u8]) -> Option<Target> {
         b"config" => Some(Target::Config),
         b"multi" => Some(Target::Multi),
         b"acl" | b"auth" | b"hello" | b"reset" | b"module" | b"exec" => Some(Target::AclChange),
+        b"rename" | b"renamenx" | b"move" => Some(Target::Move),
         _ => None,
     }
 }
@@ -258,6 +262,7 @@ fn filter_target(
             }
             return;
         }
+        Some(Target::Move) => return filter_move(fctx, argc, name),
         Some(Target::AclChange) => {
             if !name.eq_ignore_ascii_case(b"exec") {
                 crate::server::aclcache::invalidate();
@@ -361,17 +366,44 @@ fn filter_config(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) {
     }
 }
 
-/// Whether the server's `multi` is MULTI (not renamed away, nor another
-/// command renamed to it): the filter must see every MULTI by that name.
-fn multi_is_multi(ctx: *mut raw::RedisModuleCtx) -> bool {
-    let mut args = [create_string(ctx, b"INFO"), create_string(ctx, b"multi")];
+/// `RENAME src dst`, `RENAMENX src dst`, `MOVE key db`: tells the name index
+/// where the value goes, for when the command unlinks it from `src`.
+fn filter_move(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int, name: &[u8]) {
+    if argc != 3 {
+        return;
+    }
+    let arg = |pos| rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut());
+    let src = arg(1);
+    let dst = if name.eq_ignore_ascii_case(b"move") {
+        src
+    } else {
+        arg(2)
+    };
+    if src.is_null() || dst.is_null() {
+        return;
+    }
+    crate::server::nameidx::moving(
+        str_bytes(src),
+        str_bytes(dst),
+        crate::server::skip::may_queue(),
+    );
+}
+
+/// Whether the server's command `name` is itself (not renamed away, nor
+/// another command renamed to it): the filter must see every MULTI, RENAME,
+/// RENAMENX and MOVE by its name.
+fn is_itself(ctx: *mut raw::RedisModuleCtx, name: &str) -> bool {
+    let mut args = [
+        create_string(ctx, b"INFO"),
+        create_string(ctx, name.as_bytes()),
+    ];
     let Some(reply) = crate::server::call::call_v(ctx, "COMMAND", "", &mut args) else {
         return false;
     };
     let e = reply.elem();
     e.at(0)
         .and_then(|info| info.at(0))
-        .is_some_and(|n| n.bytes().eq_ignore_ascii_case(b"multi"))
+        .is_some_and(|n| n.bytes().eq_ignore_ascii_case(name.as_bytes()))
 }
 
 /// Creates the route targets and registers the filter.
@@ -404,7 +436,19 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> bool {
         return false;
     }
     crate::server::acl::init_filter_check(ctx);
-    crate::server::skip::init(ctx, multi_is_multi(ctx));
+    crate::server::skip::init(ctx, is_itself(ctx, "multi"));
+    if !["rename", "renamenx", "move"]
+        .iter()
+        .all(|name| is_itself(ctx, name))
+    {
+        // The name index would miss a move (nameidx.rs).
+        crate::server::nameidx::INDEX.give_up();
+        crate::server::api::log(
+            ctx,
+            "notice",
+            "idmp: RENAME, RENAMENX or MOVE is renamed: every stream command is routed",
+        );
+    }
     let f = rm!(RedisModule_RegisterCommandFilter(
         ctx,
         Some(filter),

@@ -170,7 +170,7 @@ fn create(
         return true;
     };
     let cfg = s.idmp.settings();
-    if !route::store_stream(ctx, &key, keyname, s) {
+    if !route::store_stream(&key, keyname, s) {
         api::log(ctx, "warning", "idmp: could not store a new stream");
     }
     drop(key);

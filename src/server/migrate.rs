@@ -225,22 +225,26 @@ extern "C" fn collect(
     guard((), || {
         // SAFETY: privdata is the Vec passed to RedisModule_Scan below, alive
         // for the whole scan.
-        let Some(out) = (unsafe { privdata.cast::<Vec<Vec<u8>>>().as_mut() }) else {
+        let Some(out) = (unsafe { privdata.cast::<Vec<(Vec<u8>, *mut c_void)>>().as_mut() }) else {
             return;
         };
-        if !key.is_null() && matches!(key_kind(key), Kind::Module(_)) {
-            out.push(str_bytes(keyname).to_vec());
+        if key.is_null() {
+            return;
+        }
+        if let Kind::Module(p) = key_kind(key) {
+            out.push((str_bytes(keyname).to_vec(), p.cast::<c_void>()));
         }
     })
 }
 
-/// The module streams of the selected database.
-fn module_keys(ctx: *mut raw::RedisModuleCtx) -> Vec<Vec<u8>> {
-    let mut out: Vec<Vec<u8>> = Vec::new();
+/// The module streams of the selected database: each key's name and value
+/// (for the conversion here, and the name index's rebinding after a load).
+pub fn module_keys(ctx: *mut raw::RedisModuleCtx) -> Vec<(Vec<u8>, *mut c_void)> {
+    let mut out: Vec<(Vec<u8>, *mut c_void)> = Vec::new();
     let Some(cursor) = rm!(RedisModule_ScanCursorCreate()) else {
         return out;
     };
-    let priv_ptr = (&mut out as *mut Vec<Vec<u8>>).cast::<c_void>();
+    let priv_ptr = (&mut out as *mut Vec<(Vec<u8>, *mut c_void)>).cast::<c_void>();
     while rm!(RedisModule_Scan(ctx, cursor, Some(collect), priv_ptr)).unwrap_or(0) != 0 {}
     let _ = rm!(RedisModule_ScanCursorDestroy(cursor));
     out
@@ -251,7 +255,7 @@ pub fn convert_all(ctx: *mut raw::RedisModuleCtx) {
     let original = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
     let mut db: c_int = 0;
     while rm!(RedisModule_SelectDb(ctx, db)) == Some(raw::Status::Ok as c_int) {
-        for name in module_keys(ctx) {
+        for (name, _) in module_keys(ctx) {
             let r = convert_key(ctx, &name);
             report(ctx, db, &name, r);
         }

@@ -17,8 +17,14 @@
 //!   RESTORE, DEBUG RELOAD, replica sync, AOF preamble; the name from
 //!   `RedisModule_GetKeyNameFromIO`) and when it copies one (`copy`: COPY,
 //!   with the destination name);
-//! - moved: on the `rename_to` key event (RENAME, RENAMENX), to which the
-//!   module subscribes when the first value is bound;
+//! - moved: when RENAME, RENAMENX or MOVE unlinks the value from its
+//!   source name (the type's `unlink2`), to the destination the command
+//!   filter saw ([`moving`]); a value unlinked without one is unnamed until
+//!   it is freed. No key event is subscribed to: the server would build a
+//!   module context for every DEL, EXPIRE or `SET ... EX` of every key (about
+//!   640 instructions each, a tenth of a `SET ... EX`). An AOF's RENAME,
+//!   which the filter does not see, leaves the value unnamed until loading
+//!   ends, when the names are read from the keyspace;
 //! - unbound: in `free` (DEL, UNLINK, expiry, eviction, overwrite, FLUSHDB,
 //!   FLUSHALL, a discarded load), possibly on a lazy-free thread: the map
 //!   sits behind a mutex and the counts are atomic; a count that lags only
@@ -26,19 +32,19 @@
 //!
 //! A value loaded without a name (another module's
 //! `RedisModule_LoadDataTypeFromString`) makes every name possible until it
-//! is freed; a failed subscription makes every name possible for good.
+//! is freed; a failed subscription to the loading events makes every name
+//! possible for good.
 
 use std::collections::HashMap;
-use std::ffi::{c_char, c_int, c_void, CStr};
+use std::ffi::{c_int, c_void};
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use redis_module::raw;
 
 use crate::rm;
-use crate::server::api::{self, str_bytes};
+use crate::server::api;
 use crate::server::guard::guard;
-use crate::server::route::{key_kind, Kind};
 
 /// log2 of the number of buckets.
 const BUCKET_BITS: u32 = 16;
@@ -207,51 +213,42 @@ pub static INDEX: Index = Index::new();
 
 /// The filter reads the index (not in migration mode).
 static ROUTING: AtomicBool = AtomicBool::new(false);
-/// The module listens to the generic key events (RENAME).
-static SUBSCRIBED: AtomicBool = AtomicBool::new(false);
 
-/// Seeds the index and marks it as read by the filter: called by the
-/// filter's init, before any value can be loaded.
-pub fn init() {
+/// Moves the filter saw coming: source name -> destination name of a
+/// RENAME/RENAMENX (a MOVE's are the same name), taken by the type's
+/// `unlink2` when the command unlinks the value from its source. `None`:
+/// two queued moves of the same source to different names, of which the
+/// filter cannot tell which runs first. At most [`MAX_MOVES`] (a RENAME
+/// that fails, or a transaction discarded, leaves its entry behind): when
+/// full it is emptied. A move without its entry leaves its value unnamed.
+type Moves = HashMap<Vec<u8>, Option<Vec<u8>>>;
+static MOVES: Mutex<Option<Moves>> = Mutex::new(None);
+const MAX_MOVES: usize = 1024;
+/// Whether [`MOVES`] may hold an entry (read without its lock on every
+/// unlink, most of which are deletions with no move noted).
+static MOVES_NOTED: AtomicBool = AtomicBool::new(false);
+
+/// A value was unlinked while the server loaded (an AOF's RENAME, which the
+/// filter does not see): the names are read from the keyspace when loading
+/// ends.
+static RESCAN: AtomicBool = AtomicBool::new(false);
+/// Between a loading event's start and its end or failure.
+static LOADING: AtomicBool = AtomicBool::new(false);
+
+/// Seeds the index and marks it as read by the filter; subscribes to the
+/// loading events (see [`RESCAN`]). Called by the filter's init, before any
+/// value can be loaded.
+pub fn init(ctx: *mut raw::RedisModuleCtx) {
     use std::hash::BuildHasher;
     INDEX.seed(std::collections::hash_map::RandomState::new().hash_one(0x1d3b_u64));
-    ROUTING.store(true, Ordering::SeqCst);
-}
-
-/// Binds a value the module stores or loads; `ctx` subscribes to the rename
-/// events on the first call (`None` from a callback without a context,
-/// where a module stream already exists and has subscribed).
-pub fn bind(ctx: Option<*mut raw::RedisModuleCtx>, value: *const c_void, name: Option<&[u8]>) {
-    if ROUTING.load(Ordering::Relaxed) && !SUBSCRIBED.load(Ordering::Relaxed) {
-        match ctx {
-            Some(ctx) => subscribe(ctx),
-            None => INDEX.give_up(),
-        }
-    }
-    INDEX.bind(value as usize, name);
-}
-
-/// Whether the next [`bind`] wants a context (to subscribe).
-pub fn wants_ctx() -> bool {
-    ROUTING.load(Ordering::Relaxed) && !SUBSCRIBED.load(Ordering::Relaxed)
-}
-
-/// Unbinds a value being freed (any thread).
-pub fn unbind(value: *const c_void) {
-    INDEX.unbind(value as usize);
-}
-
-/// Subscribes to the generic key events, once: not at load, since the
-/// server builds a module context for every event (DEL, EXPIRE, ...) of a
-/// subscribed class, on servers without module streams too.
-fn subscribe(ctx: *mut raw::RedisModuleCtx) {
-    if SUBSCRIBED.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let ok = rm!(RedisModule_SubscribeToKeyspaceEvents(
+    let ev = raw::RedisModuleEvent {
+        id: raw::REDISMODULE_EVENT_LOADING,
+        dataver: 1,
+    };
+    let ok = rm!(RedisModule_SubscribeToServerEvent(
         ctx,
-        raw::REDISMODULE_NOTIFY_GENERIC as c_int,
-        Some(on_generic)
+        ev,
+        Some(on_loading)
     ))
     .is_some_and(|r| r == raw::Status::Ok as c_int);
     if !ok {
@@ -259,42 +256,109 @@ fn subscribe(ctx: *mut raw::RedisModuleCtx) {
         api::log(
             ctx,
             "warning",
-            "idmp: cannot subscribe to key events: every stream command is routed",
+            "idmp: cannot subscribe to the loading events: every stream command is routed",
         );
+    }
+    ROUTING.store(true, Ordering::SeqCst);
+}
+
+/// Binds a value the module stores or loads (`None`: its name is unknown).
+pub fn bind(value: *const c_void, name: Option<&[u8]>) {
+    INDEX.bind(value as usize, name);
+}
+
+/// Unbinds a value being freed (any thread).
+pub fn unbind(value: *const c_void) {
+    INDEX.unbind(value as usize);
+}
+
+/// The filter saw `RENAME src dst`, `RENAMENX src dst` (or `MOVE src db`,
+/// `dst` = `src`): if `src` may hold a module stream (or a transaction may
+/// queue the command, when `queued`), the destination is remembered for
+/// [`unlinked`]. A command that runs at once replaces what an earlier one
+/// of the same source left (a failed RENAME); a queued one that disagrees
+/// with it makes the source's next move unnamed.
+pub fn moving(src: &[u8], dst: &[u8], queued: bool) {
+    if !ROUTING.load(Ordering::Relaxed) || !(queued || INDEX.may_hold(src)) {
+        return;
+    }
+    if let Ok(mut g) = MOVES.lock() {
+        let m = g.get_or_insert_with(HashMap::new);
+        if m.len() >= MAX_MOVES && !m.contains_key(src) {
+            m.clear();
+        }
+        let to = match m.get(src) {
+            Some(old) if queued && old.as_deref() != Some(dst) => None,
+            _ => Some(dst.to_vec()),
+        };
+        m.insert(src.to_vec(), to);
+        MOVES_NOTED.store(true, Ordering::SeqCst);
     }
 }
 
-extern "C" fn on_generic(
+/// The type's `unlink2`: the value leaves the key `name` (DEL, UNLINK,
+/// expiry, eviction, an overwrite, or the source of a RENAME or MOVE,
+/// whose value lives on under another name or in another database). A
+/// move the filter announced ([`moving`]) rebinds the value to its
+/// destination at once; any other unlink leaves the value unnamed, which
+/// makes every name possible (every stream command routed) until it is
+/// freed, right after a deletion, or until loading ends (see [`RESCAN`]).
+pub fn unlinked(value: *const c_void, name: Option<&[u8]>) {
+    if !ROUTING.load(Ordering::Relaxed) {
+        return;
+    }
+    let loading = LOADING.load(Ordering::SeqCst);
+    let dst = if loading || !MOVES_NOTED.load(Ordering::SeqCst) {
+        None
+    } else {
+        name.and_then(|n| {
+            let mut g = MOVES.lock().ok()?;
+            let m = g.as_mut()?;
+            let d = m.remove(n).flatten();
+            MOVES_NOTED.store(!m.is_empty(), Ordering::SeqCst);
+            d
+        })
+    };
+    match dst {
+        Some(d) => INDEX.rebind(value as usize, &d),
+        None => {
+            if loading {
+                RESCAN.store(true, Ordering::SeqCst);
+            }
+            INDEX.bind(value as usize, None);
+        }
+    }
+}
+
+extern "C" fn on_loading(
     ctx: *mut raw::RedisModuleCtx,
-    _type: c_int,
-    event: *const c_char,
-    key: *mut raw::RedisModuleString,
-) -> c_int {
-    guard((), || {
-        if event.is_null() {
-            return;
+    _eid: raw::RedisModuleEvent,
+    subevent: u64,
+    _data: *mut c_void,
+) {
+    guard((), || match subevent {
+        raw::REDISMODULE_SUBEVENT_LOADING_ENDED | raw::REDISMODULE_SUBEVENT_LOADING_FAILED => {
+            LOADING.store(false, Ordering::SeqCst);
+            if RESCAN.swap(false, Ordering::SeqCst) {
+                rebind_all(ctx);
+            }
         }
-        // SAFETY: the server passes the event name as a C string.
-        let event = unsafe { CStr::from_ptr(event) };
-        if event.to_bytes() != b"rename_to" {
-            return;
+        _ => LOADING.store(true, Ordering::SeqCst),
+    })
+}
+
+/// Binds every module stream of every database to its key's name (after a
+/// load whose RENAMEs left values unnamed).
+fn rebind_all(ctx: *mut raw::RedisModuleCtx) {
+    let original = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
+    let mut db: c_int = 0;
+    while rm!(RedisModule_SelectDb(ctx, db)) == Some(raw::Status::Ok as c_int) {
+        for (name, value) in crate::server::migrate::module_keys(ctx) {
+            INDEX.rebind(value as usize, &name);
         }
-        // The renamed value is the destination's: read it without touching
-        // its access time, the hit counters or its expiry.
-        let mode = raw::REDISMODULE_READ
-            | raw::REDISMODULE_OPEN_KEY_NOTOUCH
-            | raw::REDISMODULE_OPEN_KEY_NOSTATS
-            | raw::REDISMODULE_OPEN_KEY_NOEXPIRE;
-        let k = rm!(RedisModule_OpenKey(ctx, key, mode as c_int)).unwrap_or(std::ptr::null_mut());
-        if k.is_null() {
-            return;
-        }
-        if let Kind::Module(p) = key_kind(k) {
-            INDEX.rebind(p as usize, str_bytes(key));
-        }
-        let _ = rm!(RedisModule_CloseKey(k));
-    });
-    0
+        db += 1;
+    }
+    let _ = rm!(RedisModule_SelectDb(ctx, original));
 }
 
 #[cfg(test)]

@@ -125,14 +125,13 @@ impl Drop for OpenKey {
 /// Stores `stream` at the empty key `keyname`, opened for writing, and
 /// binds it to the name in the name index.
 pub fn store_stream(
-    ctx: *mut raw::RedisModuleCtx,
     key: &OpenKey,
     keyname: *mut raw::RedisModuleString,
     stream: Box<Stream>,
 ) -> bool {
     stats::stream_added(&stream);
     let raw_stream = Box::into_raw(stream);
-    nameidx::bind(Some(ctx), raw_stream.cast(), Some(str_bytes(keyname)));
+    nameidx::bind(raw_stream.cast(), Some(str_bytes(keyname)));
     let ok = rm!(RedisModule_ModuleTypeSetValue(
         key.0,
         raw_type(),
@@ -358,7 +357,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
     let before = stream_ref.as_deref().map(stats::Tally::of);
     let mut fx = req.exec(stream_ref, &ectx, &mut out);
     if let Some(new_stream) = fx.new_stream.take() {
-        if !store_stream(ctx, &key, keyname, new_stream) {
+        if !store_stream(&key, keyname, new_stream) {
             api::log(ctx, "warning", "idmp: could not store a new stream");
         }
     } else if let Some(before) = before {

@@ -89,6 +89,12 @@ pub fn saw_multi() {
     MULTI_SEEN.store(true, Ordering::SeqCst);
 }
 
+/// Whether a client may be queueing commands in a transaction (the filter
+/// sees a queued command long before it runs).
+pub fn may_queue() -> bool {
+    MULTI_SEEN.load(Ordering::SeqCst)
+}
+
 /// The filter saw a command that may change what a client is permitted
 /// (aclcache.rs): if a client may be queueing, it may run inside an EXEC,
 /// between two commands of the transaction.
@@ -247,7 +253,7 @@ extern "C" fn on_cron(
 /// under its own name (a renamed MULTI would queue unseen) and the cron
 /// event can be subscribed.
 pub fn init(ctx: *mut raw::RedisModuleCtx, multi_is_multi: bool) {
-    nameidx::init();
+    nameidx::init(ctx);
     if !multi_is_multi {
         api::log(
             ctx,
