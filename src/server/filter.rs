@@ -145,16 +145,30 @@ enum Target {
     Move,
 }
 
+/// The lengths (bit n: n bytes) of the names [`lookup`] matches that start
+/// with the letter `first` (in either case); 0 for any other byte.
+fn lengths_of(first: u8) -> u16 {
+    match first | 0x20 {
+        // xadd ... xreadgroup, xautoclaim: 4 to 10
+        b'x' => 0b111_1111_0000,
+        b't' | b's' | b'e' => 1 << 4,
+        b'c' => 1 << 6,
+        b'm' => (1 << 4) | (1 << 5) | (1 << 6),
+        b'a' => (1 << 3) | (1 << 4),
+        b'h' => 1 << 5,
+        b'r' => (1 << 5) | (1 << 6) | (1 << 8),
+        _ => 0,
+    }
+}
+
 /// The target of a command name, case-insensitively: every command passes
 /// here, so one decision tree on the name (its letters lowered by setting
 /// bit 5, exact for letters, and every name matched is letters only) instead
 /// of a comparison per route. `ROUTES[i]` is checked by a unit test.
 fn lookup(name: &[u8]) -> Option<Target> {
-    // Most commands are told apart by their first letter alone.
-    if !matches!(
-        name.first()? | 0x20,
-        b'x' | b't' | b's' | b'c' | b'm' | b'a' | b'h' | b'r' | b'e'
-    ) {
+    // Most commands are told apart by their first letter and length alone
+    // (SET, GET, HSET, EXISTS, EXPIRE, INCR, ... never reach the match).
+    if name.len() > 10 || lengths_of(*name.first()?) & (1 << name.len()) == 0 {
         return None;
     }
     let mut buf = [0u8; 10];
@@ -487,6 +501,43 @@ mod tests {
             Some(Target::Route(_, Check::Skip(Skippable::Type)))
         ));
         assert_eq!(lookup(b"Multi"), Some(Target::Multi));
+        for name in [&b"rename"[..], b"RENAMENX", b"Move"] {
+            assert_eq!(lookup(name), Some(Target::Move), "{name:?}");
+        }
+    }
+
+    /// The first-letter-and-length prefilter admits every name the match
+    /// knows, and nothing of another letter or length reaches the match.
+    #[test]
+    fn lengths_admit_exactly_the_matched_names() {
+        let mut names: Vec<&[u8]> = ROUTES.iter().map(|r| r.0.as_bytes()).collect();
+        names.extend([
+            &b"scan"[..],
+            b"config",
+            b"multi",
+            b"rename",
+            b"renamenx",
+            b"move",
+        ]);
+        names.extend(crate::server::aclcache::PERMISSION_NAMES.iter().copied());
+        let mut want = [0u16; 256];
+        for n in &names {
+            assert!(lookup(n).is_some(), "{n:?}");
+            want[usize::from(n[0])] |= 1 << n.len();
+        }
+        for b in 0..=255u8 {
+            let lower = if b.is_ascii_uppercase() { b | 0x20 } else { b };
+            let expect = if b.is_ascii_alphabetic() {
+                want[usize::from(lower)]
+            } else {
+                0
+            };
+            // A non-letter whose bit 5 makes a letter is filtered by the
+            // match itself (letters only), not necessarily here.
+            if b.is_ascii_alphabetic() || lengths_of(b) == 0 {
+                assert_eq!(lengths_of(b), expect, "{:?}", b as char);
+            }
+        }
     }
 
     #[test]
