@@ -237,9 +237,8 @@ extern "C" fn collect(
     })
 }
 
-/// The module streams of the selected database: each key's name and value
-/// (for the conversion here, and the name index's rebinding after a load).
-pub fn module_keys(ctx: *mut raw::RedisModuleCtx) -> Vec<(Vec<u8>, *mut c_void)> {
+/// The module streams of the selected database: each key's name and value.
+fn module_keys(ctx: *mut raw::RedisModuleCtx) -> Vec<(Vec<u8>, *mut c_void)> {
     let mut out: Vec<(Vec<u8>, *mut c_void)> = Vec::new();
     let Some(cursor) = rm!(RedisModule_ScanCursorCreate()) else {
         return out;
@@ -250,18 +249,29 @@ pub fn module_keys(ctx: *mut raw::RedisModuleCtx) -> Vec<(Vec<u8>, *mut c_void)>
     out
 }
 
-/// Converts every module stream of every database.
-pub fn convert_all(ctx: *mut raw::RedisModuleCtx) {
+/// Calls `each(db, name, value)` for every module stream of every database,
+/// with `db` selected in `ctx` (the selection is restored after).
+pub fn for_each_module_stream(
+    ctx: *mut raw::RedisModuleCtx,
+    mut each: impl FnMut(c_int, &[u8], *mut c_void),
+) {
     let original = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
     let mut db: c_int = 0;
     while rm!(RedisModule_SelectDb(ctx, db)) == Some(raw::Status::Ok as c_int) {
-        for (name, _) in module_keys(ctx) {
-            let r = convert_key(ctx, &name);
-            report(ctx, db, &name, r);
+        for (name, value) in module_keys(ctx) {
+            each(db, &name, value);
         }
         db += 1;
     }
     let _ = rm!(RedisModule_SelectDb(ctx, original));
+}
+
+/// Converts every module stream of every database.
+pub fn convert_all(ctx: *mut raw::RedisModuleCtx) {
+    for_each_module_stream(ctx, |db, name, _| {
+        let r = convert_key(ctx, name);
+        report(ctx, db, name, r);
+    });
     let (ok, failed) = (
         MIGRATED.load(Ordering::Relaxed),
         FAILED.load(Ordering::Relaxed),

@@ -350,15 +350,9 @@ extern "C" fn on_loading(
 /// Binds every module stream of every database to its key's name (after a
 /// load whose RENAMEs left values unnamed).
 fn rebind_all(ctx: *mut raw::RedisModuleCtx) {
-    let original = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
-    let mut db: c_int = 0;
-    while rm!(RedisModule_SelectDb(ctx, db)) == Some(raw::Status::Ok as c_int) {
-        for (name, value) in crate::server::migrate::module_keys(ctx) {
-            INDEX.rebind(value as usize, &name);
-        }
-        db += 1;
-    }
-    let _ = rm!(RedisModule_SelectDb(ctx, original));
+    crate::server::migrate::for_each_module_stream(ctx, |_, name, value| {
+        INDEX.rebind(value as usize, name);
+    });
 }
 
 #[cfg(test)]
