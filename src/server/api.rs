@@ -369,6 +369,23 @@ fn shared_word(b: &[u8]) -> Option<*mut raw::RedisModuleString> {
     long_lived(WORD_STRINGS.get(i)?, b)
 }
 
+/// Subscribes `callback` to the server event `id` (data version 1); whether
+/// the server took the subscription.
+pub fn subscribe_event(
+    ctx: *mut raw::RedisModuleCtx,
+    id: u64,
+    callback: unsafe extern "C" fn(
+        *mut raw::RedisModuleCtx,
+        raw::RedisModuleEvent,
+        u64,
+        *mut std::ffi::c_void,
+    ),
+) -> bool {
+    let ev = raw::RedisModuleEvent { id, dataver: 1 };
+    crate::rm!(RedisModule_SubscribeToServerEvent(ctx, ev, Some(callback)))
+        .is_some_and(|r| r == raw::Status::Ok as c_int)
+}
+
 /// The long-lived string `bytes` kept in `cell`, made on first use (never
 /// freed; `None` if it cannot be made).
 pub fn long_lived(

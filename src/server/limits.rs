@@ -85,13 +85,6 @@ extern "C" fn on_config_change(
 /// Reads the limits now and subscribes to config changes.
 pub fn init(ctx: *mut raw::RedisModuleCtx) {
     refresh(ctx);
-    let ev = raw::RedisModuleEvent {
-        id: raw::REDISMODULE_EVENT_CONFIG,
-        dataver: 1,
-    };
-    let _ = rm!(RedisModule_SubscribeToServerEvent(
-        ctx,
-        ev,
-        Some(on_config_change)
-    ));
+    let _ =
+        crate::server::api::subscribe_event(ctx, raw::REDISMODULE_EVENT_CONFIG, on_config_change);
 }

@@ -73,15 +73,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx) -> raw::Status {
     }
     MIGRATION.store(true, Ordering::Relaxed);
     let _ = rm!(RedisModule_RegisterInfoFunc(ctx, Some(info)));
-    let ev = raw::RedisModuleEvent {
-        id: raw::REDISMODULE_EVENT_LOADING,
-        dataver: 1,
-    };
-    let _ = rm!(RedisModule_SubscribeToServerEvent(
-        ctx,
-        ev,
-        Some(on_loading)
-    ));
+    let _ = api::subscribe_event(ctx, raw::REDISMODULE_EVENT_LOADING, on_loading);
     // A module stream that arrives later by RESTORE (MIGRATE from a 7.x
     // node) is converted right after the command.
     // SAFETY: reading a function pointer the server filled at load (7.2+).

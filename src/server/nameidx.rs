@@ -36,13 +36,12 @@
 //! possible for good.
 
 use std::collections::HashMap;
-use std::ffi::{c_int, c_void};
+use std::ffi::c_void;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use redis_module::raw;
 
-use crate::rm;
 use crate::server::api;
 use crate::server::guard::guard;
 
@@ -241,17 +240,7 @@ static LOADING: AtomicBool = AtomicBool::new(false);
 pub fn init(ctx: *mut raw::RedisModuleCtx) {
     use std::hash::BuildHasher;
     INDEX.seed(std::collections::hash_map::RandomState::new().hash_one(0x1d3b_u64));
-    let ev = raw::RedisModuleEvent {
-        id: raw::REDISMODULE_EVENT_LOADING,
-        dataver: 1,
-    };
-    let ok = rm!(RedisModule_SubscribeToServerEvent(
-        ctx,
-        ev,
-        Some(on_loading)
-    ))
-    .is_some_and(|r| r == raw::Status::Ok as c_int);
-    if !ok {
+    if !api::subscribe_event(ctx, raw::REDISMODULE_EVENT_LOADING, on_loading) {
         INDEX.give_up();
         api::log(
             ctx,

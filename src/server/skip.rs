@@ -262,12 +262,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx, multi_is_multi: bool) {
         );
         return;
     }
-    let cron = raw::RedisModuleEvent {
-        id: raw::REDISMODULE_EVENT_CRON_LOOP,
-        dataver: 1,
-    };
-    let ok = rm!(RedisModule_SubscribeToServerEvent(ctx, cron, Some(on_cron)))
-        .is_some_and(|r| r == raw::Status::Ok as c_int);
+    let ok = api::subscribe_event(ctx, raw::REDISMODULE_EVENT_CRON_LOOP, on_cron);
     ENABLED.store(ok, Ordering::SeqCst);
 }
 

@@ -203,22 +203,6 @@ fn subscribe_key_events(ctx: *mut raw::RedisModuleCtx) {
 /// Subscribes to the server events (FLUSHDB, SWAPDB); the key events follow
 /// when a reader first blocks ([`add`]).
 pub fn init(ctx: *mut raw::RedisModuleCtx) {
-    let flush = raw::RedisModuleEvent {
-        id: raw::REDISMODULE_EVENT_FLUSHDB,
-        dataver: 1,
-    };
-    let _ = rm!(RedisModule_SubscribeToServerEvent(
-        ctx,
-        flush,
-        Some(on_flush)
-    ));
-    let swap = raw::RedisModuleEvent {
-        id: raw::REDISMODULE_EVENT_SWAPDB,
-        dataver: 1,
-    };
-    let _ = rm!(RedisModule_SubscribeToServerEvent(
-        ctx,
-        swap,
-        Some(on_swapdb)
-    ));
+    let _ = crate::server::api::subscribe_event(ctx, raw::REDISMODULE_EVENT_FLUSHDB, on_flush);
+    let _ = crate::server::api::subscribe_event(ctx, raw::REDISMODULE_EVENT_SWAPDB, on_swapdb);
 }
