@@ -35,6 +35,11 @@ run_case() { # arm workload prep... -- command...
     while [ "$1" != "--" ]; do
         case $1 in # populate:N adds N entries to s in one script
             populate:*) cli eval "for i=1,${1#populate:} do redis.call('XADD','s','*','f','v') end" 0 ;;
+            # block:CMD runs CMD (a blocking read) in the background until
+            # the server stops, once the server counts it blocked.
+            block:*) # shellcheck disable=SC2086
+                redis-cli -p "$PORT" ${1#block:} >/dev/null 2>&1 &
+                until redis-cli -p "$PORT" info clients | grep -q '^blocked_clients:1'; do sleep 0.1; done ;;
             *) cli $1 ;;
         esac
         shift
@@ -61,6 +66,10 @@ for w in $W; do
       # SET with EX (an `expire` key event) and DEL of a string, on a server
       # holding a module stream: what a key-event subscription costs others.
       setex) run_case $arm $w "del s" "xadd s * f v" -- SET 'k:__rand_int__' v EX 1000 ;;
+      # The same with a reader blocked on s (XREADGROUP BLOCK 0): what the
+      # wake-up of blocked readers costs every other write.
+      setblocked) run_case $arm $w "del s" "xadd s * f v" "xgroup create s g $" \
+                 "block:XREADGROUP GROUP g c BLOCK 0 STREAMS s >" -- SET 'k:__rand_int__' v EX 1000 ;;
       delstr) run_case $arm $w "del s" "xadd s * f v" -- DEL 'k:__rand_int__' ;;
       eval) run_case $arm $w "del s" "xadd s * f v" -- EVAL "return redis.call('XADD', KEYS[1], '*', 'f', 'v')" 1 s ;;
       dup) case $arm in B|F) ;; *) continue ;; esac

@@ -12,7 +12,7 @@ use crate::persist::{aof, native_aof, rdb};
 use crate::rm;
 use crate::server::api::{c_string, create_string, str_bytes};
 use crate::server::guard::guard;
-use crate::server::{limits, nameidx, stats};
+use crate::server::{limits, nameidx, stats, wake};
 use crate::stream::{Stream, StreamId};
 
 /// The type name, written into RDB files: fixed forever.
@@ -230,14 +230,20 @@ extern "C" fn free(value: *mut c_void) {
 }
 
 /// The value leaves its key (deleted, overwritten, or moved by RENAME or
-/// MOVE): the name index learns where it goes (nameidx.rs).
+/// MOVE): the name index learns where it goes (nameidx.rs), and readers
+/// blocked on the key may be woken (wake.rs).
 extern "C" fn unlink2(ctx: *mut raw::RedisModuleKeyOptCtx, value: *const c_void) {
     guard((), || {
         if value.is_null() {
             return;
         }
         let name = rm!(RedisModule_GetKeyNameFromOptCtx(ctx)).unwrap_or(ptr::null());
-        nameidx::unlinked(value, (!name.is_null()).then(|| str_bytes(name.cast_mut())));
+        let name = (!name.is_null()).then(|| str_bytes(name.cast_mut()));
+        nameidx::unlinked(value, name);
+        // A reader blocked on the key may have to be woken (Redis 7.0).
+        if let Some(n) = name {
+            wake::unlinked(rm!(RedisModule_GetDbIdFromOptCtx(ctx)).unwrap_or(0), n);
+        }
     })
 }
 

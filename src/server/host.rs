@@ -70,6 +70,12 @@ pub struct Host {
     pub noperm_72_texts: bool,
     /// Module configurations exist (`RedisModule_RegisterNumericConfig`).
     pub module_configs: bool,
+    /// The host wakes a client blocked on keys when one of them is deleted
+    /// or overwritten, as it wakes its own XREADGROUP
+    /// (`RedisModule_BlockClientOnKeysWithFlags` with
+    /// `REDISMODULE_BLOCK_UNBLOCK_DELETED`: Redis 7.2+, Valkey). Without it
+    /// (Redis 7.0) the module watches the keys itself (wake.rs).
+    pub unblock_deleted: bool,
     /// A module command's `argv` is the client's own argument vector, which
     /// `RedisModule_ReplicateVerbatim` propagates: a command may replace one
     /// of its arguments in place (the XADD ID) and propagate the rest as the
@@ -118,6 +124,7 @@ static FALLBACK: Host = Host {
     filter_client_id: false,
     noperm_72_texts: false,
     module_configs: false,
+    unblock_deleted: false,
     argv_in_place: false,
     script_argv_owned: false,
     missing_apis: Vec::new(),
@@ -253,7 +260,7 @@ impl Host {
     /// One line for the load log.
     pub fn summary(&self) -> String {
         format!(
-            "host {} {}; native stream features: {}; registered under the idmp. prefix: {}; ACL categories for module commands: {}; filter client id: {}; module configs: {}; missing optional APIs: {}",
+            "host {} {}; native stream features: {}; registered under the idmp. prefix: {}; ACL categories for module commands: {}; filter client id: {}; module configs: {}; wakes blocked clients on deleted keys: {}; missing optional APIs: {}",
             self.server_title(),
             version_str(self.version),
             self.native_list(),
@@ -261,6 +268,7 @@ impl Host {
             yes_no(self.acl_categories),
             yes_no(self.filter_client_id),
             yes_no(self.module_configs),
+            yes_no(self.unblock_deleted),
             if self.missing_apis.is_empty() {
                 "none".to_string()
             } else {
@@ -527,6 +535,7 @@ pub fn detect(ctx: *mut raw::RedisModuleCtx) -> Result<&'static Host, String> {
         filter_client_id: has("CommandFilterGetClientId"),
         noperm_72_texts: server == Server::Valkey || version >= (7, 2, 0),
         module_configs: has("RegisterNumericConfig"),
+        unblock_deleted: has("BlockClientOnKeysWithFlags"),
         argv_in_place: argv_in_place(server, version, has("ReplicateVerbatim")),
         script_argv_owned: script_argv_owned(server, version),
         missing_apis: optional

@@ -36,6 +36,7 @@ extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) 
         field_u64(ctx, "host_acl_categories", u64::from(h.acl_categories));
         field_u64(ctx, "host_filter_client_id", u64::from(h.filter_client_id));
         field_u64(ctx, "host_module_configs", u64::from(h.module_configs));
+        field_u64(ctx, "host_unblock_deleted", u64::from(h.unblock_deleted));
         for (name, value) in stats::snapshot() {
             field_u64(ctx, name, value);
         }
@@ -48,6 +49,11 @@ extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) 
         field_u64(ctx, "name_index_unsure", u64::from(unsure));
         let (left, suspended) = crate::server::skip::counters();
         field_u64(ctx, "commands_left_to_host", left);
+        field_u64(
+            ctx,
+            "key_events_subscribed",
+            u64::from(crate::server::wake::key_events_subscribed()),
+        );
         field_u64(ctx, "left_to_host_suspended", u64::from(suspended));
     })
 }

@@ -245,18 +245,39 @@ fn block(
     let mut blocked = blocked;
     blocked.db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
     blocked.keys = names.iter().map(|&n| str_bytes(n).to_vec()).collect();
+    let group = blocked
+        .argv
+        .first()
+        .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"));
     let raw_blocked = Box::into_raw(Box::new(blocked));
     let priv_ptr = raw_blocked.cast::<c_void>();
-    let bc = rm!(RedisModule_BlockClientOnKeys(
-        ctx,
-        Some(on_ready),
-        Some(on_timeout),
-        Some(free_blocked),
-        timeout_ms.min(i64::MAX as u64) as i64,
-        keys.as_mut_ptr(),
-        keys.len() as c_int,
-        priv_ptr
-    ))
+    let timeout = timeout_ms.min(i64::MAX as u64) as i64;
+    let bc = if group && crate::server::host::host().unblock_deleted {
+        // Woken when a key is deleted or overwritten, as the native
+        // XREADGROUP is (blocked.c, unblock_on_nokey): `on_ready` re-runs it.
+        rm!(RedisModule_BlockClientOnKeysWithFlags(
+            ctx,
+            Some(on_ready),
+            Some(on_timeout),
+            Some(free_blocked),
+            timeout,
+            keys.as_mut_ptr(),
+            keys.len() as c_int,
+            priv_ptr,
+            raw::REDISMODULE_BLOCK_UNBLOCK_DELETED as c_int
+        ))
+    } else {
+        rm!(RedisModule_BlockClientOnKeys(
+            ctx,
+            Some(on_ready),
+            Some(on_timeout),
+            Some(free_blocked),
+            timeout,
+            keys.as_mut_ptr(),
+            keys.len() as c_int,
+            priv_ptr
+        ))
+    }
     .unwrap_or(std::ptr::null_mut());
     if bc.is_null() {
         // SAFETY: the server did not take the private data; reclaim it.
@@ -267,7 +288,7 @@ fn block(
     // SAFETY: the box is alive until free_blocked; nothing else uses it now.
     if let Some(b) = unsafe { raw_blocked.as_mut() } {
         b.bc = bc;
-        wake::add(ctx, b.db, &b.keys, raw_blocked as usize);
+        wake::add(ctx, b.db, &b.keys, raw_blocked as usize, group);
         if let Some(at) = b.spec.as_ref().and_then(|s| s.claim_wake_ms) {
             arm_timer(ctx, b, at.saturating_sub(crate::server::api::now_ms()));
         }
