@@ -140,10 +140,17 @@ def test_xrange_the_module_parses_is_left_to_the_host(server_factory, srv):
     cmds = [("XRANGE", "n", "-", "+"), ("XREVRANGE", "n", "+", "-"),
             ("XRANGE", "n", "(1-1", "+", "COUNT", "5"), ("XREVRANGE", "n", "+", "(2-1"),
             ("XRANGE", "missing", "-", "+"), ("XREVRANGE", "missing", "+", "-", "COUNT", "1"),
-            ("XRANGE", "s", "-", "+"), ("XRANGE", "n", "-", "+", "COUNT", "0")]
+            ("XRANGE", "s", "-", "+"), ("XRANGE", "n", "-", "+", "COUNT", "0"),
+            # The filter's quick forms (RangeRequest::surely_parses) and
+            # their neighbours, which only the parse accepts.
+            ("XRANGE", "n", "1", "2-1", "COUNT", "1"), ("XREVRANGE", "n", "2", "1-1", "count", "9"),
+            ("XRANGE", "n", "0", "18446744073709551615"), ("XRANGE", "n", "-", "+", "COUNT", "-1"),
+            ("XRANGE", "n", "01", "+"), ("XRANGE", "n", "-", "+", "COUNT", "1", "COUNT", "2")]
     with srv.raw() as c, native.raw() as o:
         left_as_the_host(c, o, setup, cmds)
         for cmd in [("XRANGE", "n", "x", "+"), ("XRANGE", "n", "-", "+", "COUNT"),
+                    ("XRANGE", "n", "1-", "+"), ("XRANGE", "n", "-", "+", "COUNT", "1", "COUNT"),
+                    ("XRANGE", "n", "-", "18446744073709551616"),
                     ("XRANGE", "n", "-", "+", "COUNT", "x"), ("XRANGE", "n", "-", "(0-0"),
                     ("XRANGE", "n", "-", "+", "LIMIT", "1")]:
             was_left, got = is_left(c, *cmd)

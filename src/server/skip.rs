@@ -158,6 +158,19 @@ fn parses_for_host(
     arg: &impl Fn(c_int) -> *mut raw::RedisModuleString,
     which: Skippable,
 ) -> bool {
+    use crate::commands::{range::RangeRequest, xack::XackRequest, xread::XreadRequest};
+    if let (Skippable::Range { .. }, 4 | 6) = (which, argc) {
+        // The common forms, without fetching the name and the key again or
+        // parsing: a false here says nothing, the parse below decides.
+        let mut tail: [&[u8]; 4] = [&[]; 4];
+        let tail = &mut tail[..(argc - 2) as usize];
+        for (i, a) in tail.iter_mut().enumerate() {
+            *a = str_bytes(arg(i as c_int + 2));
+        }
+        if RangeRequest::surely_parses(tail) {
+            return true;
+        }
+    }
     let mut buf: [&[u8]; 16] = [&[]; 16];
     let Some(args) = usize::try_from(argc).ok().and_then(|n| buf.get_mut(..n)) else {
         return false;
@@ -168,7 +181,6 @@ fn parses_for_host(
     let args: &[&[u8]] = args;
     // The command's own parser, as the general parse dispatches to it by
     // name (which the filter already matched): the same acceptance.
-    use crate::commands::{range::RangeRequest, xack::XackRequest, xread::XreadRequest};
     match which {
         Skippable::Range { rev } => RangeRequest::parse(args, rev, "xrange").is_ok(),
         Skippable::Xack => XackRequest::parse(args, "xack").is_ok(),
