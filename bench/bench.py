@@ -34,6 +34,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 import redis
@@ -394,6 +395,30 @@ def bench_keyops(a_srv, b_srv, c_srv):
             return rps
         return run
 
+    def rb_blocked(srv, kind, cmd, count, rand=None):
+        """`cmd` while one client waits in XREADGROUP BLOCK 0 on the stream:
+        what waking blocked readers costs every other write (wake.rs)."""
+        def run():
+            prep(srv, kind)
+            srv.r.execute_command("XGROUP", "CREATE", "ko", "g", "$")
+            reader = redis.Redis(port=srv.port)
+            rid = reader.client_id()
+            t = threading.Thread(target=lambda: reader.execute_command(
+                "XREADGROUP", "GROUP", "g", "c", "BLOCK", "0", "STREAMS", "ko", ">"), daemon=True)
+            t.start()
+            deadline = time.time() + 10
+            while srv.r.info("clients")["blocked_clients"] < 1:
+                if time.time() > deadline:
+                    raise RuntimeError(f"{srv.name}: the reader did not block")
+                time.sleep(0.01)
+            try:
+                return redis_benchmark(srv.port, count, 16, cmd, rand=rand)
+            finally:
+                srv.r.execute_command("CLIENT", "UNBLOCK", rid)
+                t.join(10)
+                reader.close()
+        return run
+
     def three(make):
         return alternate(ROUNDS, make(c_srv, "native"), make(a_srv, "native"), make(b_srv, "module"))
 
@@ -406,6 +431,10 @@ def bench_keyops(a_srv, b_srv, c_srv):
         ("XADD inside EVAL, P16", lambda s, k: rb(s, k, ["EVAL", script, "1", "ko"], n(80_000))),
         ("XADD inside MULTI/EXEC, P16", lambda s, k: lg(s, k, "multi", 10_000_000)),
         ("XADD + DEL of a new stream, P16", lambda s, k: lg(s, k, "del", 10_000_000)),
+        # Last: on Redis 7.0 A's reader (on a native stream) subscribes the
+        # module to every key event for good (wake.rs).
+        ("SET of a string, a reader blocked on the stream, P16",
+         lambda s, k: rb_blocked(s, k, ["SET", "str", "__rand_int__"], n(240_000), RAND)),
     ]
     for name, make in work:
         c, a, b = three(make)
