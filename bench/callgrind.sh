@@ -35,6 +35,10 @@ run_case() { # arm workload prep... -- command...
     while [ "$1" != "--" ]; do
         case $1 in # populate:N adds N entries to s in one script
             populate:*) cli eval "for i=1,${1#populate:} do redis.call('XADD','s','*','f','v') end" 0 ;;
+            # multi holds a client in an open transaction until the server
+            # stops.
+            multi) python3 -c "import socket; s=socket.create_connection(('127.0.0.1',$PORT)); s.sendall(b'MULTI\r\n'); s.recv(10); s.recv(1)" >/dev/null 2>&1 &
+                until redis-cli -p "$PORT" client list | grep -q 'flags=x'; do sleep 0.1; done ;;
             # block:CMD runs CMD (a blocking read) in the background until
             # the server stops, once the server counts it blocked.
             block:*) # shellcheck disable=SC2086
@@ -59,6 +63,10 @@ for w in $W; do
   for arm in ${CG_ARMS:-C A B}; do
     case $w in
       xadd) run_case $arm $w "del s" "xadd s * f v" -- XADD s '*' f v ;;
+      # The same while another client is in a transaction: the filter, which
+      # cannot tell a queued command from one that runs now, then routes.
+      xaddmulti) run_case $arm $w "del s" "xadd s * f v" "multi" -- XADD s '*' f v ;;
+      xlenmulti) run_case $arm $w "del s" "xadd s * f v" "multi" -- XLEN s ;;
       type) run_case $arm $w "del s" "xadd s * f v" -- TYPE s ;;
       xlen) run_case $arm $w "del s" "xadd s * f v" -- XLEN s ;;
       xrange) run_case $arm $w "del s" "xadd s * f v" -- XRANGE s - + COUNT 10 ;;
