@@ -17,8 +17,9 @@
 //!   stream) or ended ([`crate::server::xread::key_gone`]). A native stream
 //!   has no such callback: only when an XREADGROUP waits on one does the
 //!   module subscribe to the key events of every type ([`on_key_event`]).
-//!   From then on every write of every key builds a module context for the
-//!   event (about 1,400 instructions a `SET`; Redis 7.0 cannot unsubscribe).
+//!   From then on every write of every key builds a module context for each
+//!   of its events (a `SET ... EX`, two events, costs about 1,800 more
+//!   instructions; Redis 7.0 cannot unsubscribe).
 //! - FLUSHDB, FLUSHALL and SWAPDB are server events, on every host.
 //!
 //! Before this, the module subscribed to every key event once any reader
@@ -76,8 +77,10 @@ fn with_waiting<T>(f: impl FnOnce(&mut Waiting) -> T) -> Option<T> {
 
 /// Whether `key` may be waited on (no false negative).
 fn may_be_waited(key: &[u8]) -> bool {
-    let b = bits_of(key);
-    WAITED_KEYS.load(Ordering::Relaxed) != 0 && WAITED_BITS.load(Ordering::Relaxed) & b == b
+    WAITED_KEYS.load(Ordering::Relaxed) != 0 && {
+        let b = bits_of(key);
+        WAITED_BITS.load(Ordering::Relaxed) & b == b
+    }
 }
 
 /// Records that the blocked read `token` (an XREADGROUP when `group`)
