@@ -70,6 +70,7 @@ for w in $W; do
       type) run_case $arm $w "del s" "xadd s * f v" -- TYPE s ;;
       xlen) run_case $arm $w "del s" "xadd s * f v" -- XLEN s ;;
       xrange) run_case $arm $w "del s" "xadd s * f v" -- XRANGE s - + COUNT 10 ;;
+      xread) run_case $arm $w "del s" "xadd s * f v" -- XREAD COUNT 10 STREAMS s 0 ;;
       get) run_case $arm $w "set k v" -- GET k ;;
       # SET with EX (an `expire` key event) and DEL of a string, on a server
       # holding a module stream: what a key-event subscription costs others.

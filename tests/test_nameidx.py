@@ -174,6 +174,10 @@ def test_reads_and_acks_the_module_parses_are_left_to_the_host(server_factory, s
             ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "n", "0"),
             ("XREADGROUP", "GROUP", "nog", "c", "STREAMS", "n", ">"),
             ("XREADGROUP", "GROUP", "g", "c", "STREAMS", "missing", ">"),
+            # the filter's quick forms (XreadRequest::quick_split) and a
+            # neighbour only the parse accepts
+            ("XREADGROUP", "GROUP", "g", "c2", "count", "1", "NOACK", "STREAMS", "n", ">"),
+            ("XREAD", "COUNT", "1", "COUNT", "2", "STREAMS", "n", "0"),
             ("XACK", "n", "g", "1-1"), ("XACK", "n", "g", "1-1", "9-9"), ("XACK", "missing", "g", "1-1"),
             ("XACK", "s", "g", "1-1"), ("XACK", "n", "nog", "1-1"),
             # (XACK checks its IDs once the group is found, as the host does)
@@ -183,7 +187,8 @@ def test_reads_and_acks_the_module_parses_are_left_to_the_host(server_factory, s
         # stay routed: BLOCK (the module blocks readers), `+` (7.4 syntax the
         # module serves), arguments the module's parser refuses
         for cmd in [("XREAD", "BLOCK", "10", "STREAMS", "n", "0"), ("XREAD", "STREAMS", "n", "+"),
-                    ("XREAD", "STREAMS", "n"), ("XREAD", "COUNT", "x", "STREAMS", "n", "0")]:
+                    ("XREAD", "STREAMS", "n"), ("XREAD", "COUNT", "x", "STREAMS", "n", "0"),
+                    ("XREAD", "COUNT", "1", "STREAMS", "n", "missing", "0", "+")]:
             assert not is_left(c, *cmd)[0], cmd
         make_module(c, "m", 2)
         for cmd in [("XREAD", "STREAMS", "n", "m", "0", "0"), ("XACK", "m", "g", "1-1")]:

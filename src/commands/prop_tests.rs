@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use super::testkit::{ctx, Resp};
+use super::xread::XreadRequest;
 use super::{parse, ExecCtx};
 use crate::stream::stream::Stream;
 use crate::stream::StreamId;
@@ -213,5 +214,73 @@ proptest! {
             let r = replica.get(k).expect("replica key");
             prop_assert_eq!(snapshot(m), snapshot(r));
         }
+    }
+}
+
+/// Arguments near the quick XREAD forms: the keywords, counts, IDs and
+/// near misses.
+fn xread_arg() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::sample::select(vec![
+            "STREAMS", "streams", "COUNT", "count", "GROUP", "NOACK", "BLOCK", "CLAIM", "0", "5",
+            "$", ">", "+", "-1", "01", "k", "g", "c",
+        ])
+        .prop_map(|w| w.as_bytes().to_vec()),
+        "[0-9]{1,20}".prop_map(String::into_bytes),
+        proptest::collection::vec(any::<u8>(), 0..4),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(20_000))]
+    /// `quick_split` accepts only what the parse accepts, with no BLOCK or
+    /// CLAIM and the same keys and IDs.
+    #[test]
+    fn xread_quick_split_agrees_with_parse(
+        args in proptest::collection::vec(xread_arg(), 0..9),
+        group in any::<bool>(),
+    ) {
+        let mut argv: Vec<&[u8]> = vec![if group { b"xreadgroup" } else { b"xread" }];
+        argv.extend(args.iter().map(Vec::as_slice));
+        if let Some((first, n)) = XreadRequest::quick_split(&argv, group) {
+            let r = XreadRequest::parse(&argv, group, "xread");
+            prop_assert!(r.is_ok(), "{:?}", argv);
+            let r = r.unwrap();
+            prop_assert!(r.block.is_none() && r.claim.is_none());
+            prop_assert_eq!(&r.keys[..], &argv[first..first + n]);
+            prop_assert_eq!(&r.ids[..], &argv[first + n..]);
+        }
+    }
+}
+
+#[test]
+fn xread_quick_split_takes_the_common_forms() {
+    fn w(s: &str) -> Vec<&[u8]> {
+        s.split(' ').map(str::as_bytes).collect()
+    }
+    assert_eq!(
+        XreadRequest::quick_split(&w("XREAD COUNT 10 STREAMS s 0"), false),
+        Some((4, 1))
+    );
+    assert_eq!(
+        XreadRequest::quick_split(&w("xread streams a b 0 $"), false),
+        Some((2, 2))
+    );
+    assert_eq!(
+        XreadRequest::quick_split(&w("XREADGROUP GROUP g c COUNT 10 NOACK STREAMS s >"), true),
+        Some((8, 1))
+    );
+    for no in [
+        "XREAD BLOCK 0 STREAMS s 0",
+        "XREAD COUNT 10 STREAMS s",
+        "XREAD STREAMS",
+        "XREAD COUNT -1 STREAMS s 0",
+        "XREADGROUP GROUP g STREAMS s >",
+    ] {
+        assert_eq!(
+            XreadRequest::quick_split(&w(no), no.starts_with("XREADGROUP")),
+            None,
+            "{no}"
+        );
     }
 }

@@ -1,7 +1,7 @@
 //! XRANGE and XREVRANGE, a port of Redis 7.0's `xrangeGenericCommand`.
 
 use super::reply::Reply;
-use super::util::{check_arity, is_kw, parse_ll, ERR_SYNTAX};
+use super::util::{check_arity, is_kw, parse_ll, plain_decimal, ERR_SYNTAX};
 use super::{CmdError, Effects};
 use crate::stream::id::parse_range_bound;
 use crate::stream::store::Entry;
@@ -63,18 +63,12 @@ impl<'a> RangeRequest<'a> {
     /// then parses. The command filter asks this of every XRANGE/XREVRANGE
     /// it may leave to the host, for about a fifth of what the parse costs.
     pub fn surely_parses(tail: &[&[u8]]) -> bool {
-        fn decimal(b: &[u8], max: usize) -> bool {
-            match b {
-                [b'0'] => true,
-                [b'1'..=b'9', rest @ ..] => rest.len() < max && rest.iter().all(u8::is_ascii_digit),
-                _ => false,
-            }
-        }
+        let decimal = plain_decimal;
         fn bound(b: &[u8]) -> bool {
             match b.iter().position(|&c| c == b'-') {
                 _ if b == b"-" || b == b"+" => true,
-                Some(d) => decimal(&b[..d], 19) && decimal(&b[d + 1..], 19),
-                None => decimal(b, 19),
+                Some(d) => plain_decimal(&b[..d], 19) && plain_decimal(&b[d + 1..], 19),
+                None => plain_decimal(b, 19),
             }
         }
         match tail {

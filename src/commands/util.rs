@@ -28,6 +28,19 @@ pub fn is_char(arg: &[u8], c: u8) -> bool {
     cstr(arg) == [c]
 }
 
+/// A decimal of at most `max_digits` digits, without sign or leading zero
+/// (`0` itself is one): with `max_digits` up to 18 (19), every such
+/// argument is a strict `i64` (`u64`) to `string2ll` (`string2ull`). For
+/// the command filter's quick forms, which must accept nothing the parsers
+/// refuse.
+pub fn plain_decimal(b: &[u8], max_digits: usize) -> bool {
+    match b {
+        [b'0'] => true,
+        [b'1'..=b'9', rest @ ..] => rest.len() < max_digits && rest.iter().all(u8::is_ascii_digit),
+        _ => false,
+    }
+}
+
 /// `getLongLongFromObjectOrReply`: a strict signed 64-bit integer.
 pub fn parse_ll(arg: &[u8]) -> Result<i64, String> {
     string2ll(arg).ok_or_else(|| ERR_NOT_INT.to_string())

@@ -23,7 +23,7 @@ use super::cg::propagate_consumer_creation;
 use super::range::reply_entry;
 use super::recorder::Recorder;
 use super::reply::Reply;
-use super::util::{check_arity, is_char, is_kw, parse_ll, show, ERR_SYNTAX};
+use super::util::{check_arity, is_char, is_kw, parse_ll, plain_decimal, show, ERR_SYNTAX};
 use super::xreadgroup::{claimable, serve_group, ServeOpts};
 use super::{CmdError, Effects, ExecCtx};
 use crate::stream::id::{parse_strict_id, string2ll, ERR_INVALID_ID};
@@ -212,6 +212,32 @@ impl<'a> XreadRequest<'a> {
             return Err("ERR Missing GROUP option for XREADGROUP".into());
         }
         Ok(r)
+    }
+
+    /// The common forms, `XREAD [COUNT n] STREAMS key... id...` and
+    /// `XREADGROUP GROUP g c [COUNT n] [NOACK] STREAMS key... id...` (`n` a
+    /// plain decimal, options in this order and spelling, any case), as
+    /// `(first key, number of keys)`, without the parse's allocations:
+    /// [`XreadRequest::parse`] accepts each of them with no BLOCK or CLAIM
+    /// and these keys and IDs. `None` says nothing: the caller then parses.
+    /// The command filter asks this of every XREAD it may leave to the host.
+    pub fn quick_split(argv: &[&[u8]], xreadgroup: bool) -> Option<(usize, usize)> {
+        let kw = |i: usize, k: &[u8]| argv.get(i).is_some_and(|a| a.eq_ignore_ascii_case(k));
+        let mut i = 1;
+        if xreadgroup {
+            if !kw(1, b"group") || argv.len() < 4 {
+                return None;
+            }
+            i = 4;
+        }
+        if kw(i, b"count") && argv.get(i + 1).is_some_and(|n| plain_decimal(n, 18)) {
+            i += 2;
+        }
+        if xreadgroup && kw(i, b"noack") {
+            i += 1;
+        }
+        let n = argv.len().checked_sub(i + 1)?;
+        (kw(i, b"streams") && n >= 2 && n % 2 == 0).then_some((i + 1, n / 2))
     }
 
     /// True when native streams among the keys must be converted first:

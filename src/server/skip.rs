@@ -184,12 +184,19 @@ fn parses_for_host(
     match which {
         Skippable::Range { rev } => RangeRequest::parse(args, rev, "xrange").is_ok(),
         Skippable::Xack => XackRequest::parse(args, "xack").is_ok(),
-        Skippable::Read { group } => XreadRequest::parse(args, group, "xread").is_ok_and(|x| {
-            x.block.is_none()
-                && x.claim.is_none()
-                && !x.ids.iter().any(|id| *id == b"+")
-                && !x.keys.iter().any(|k| nameidx::INDEX.may_hold_lazy(|| k))
-        }),
+        Skippable::Read { group } => {
+            let readable = |keys: &[&[u8]], ids: &[&[u8]]| {
+                !ids.iter().any(|id| *id == b"+")
+                    && !keys.iter().any(|k| nameidx::INDEX.may_hold_lazy(|| k))
+            };
+            // The common forms without the parse's allocations.
+            if let Some((first, n)) = XreadRequest::quick_split(args, group) {
+                let (keys, ids) = args.get(first..).unwrap_or_default().split_at(n);
+                return readable(keys, ids);
+            }
+            XreadRequest::parse(args, group, "xread")
+                .is_ok_and(|x| x.block.is_none() && x.claim.is_none() && readable(&x.keys, &x.ids))
+        }
         _ => false,
     }
 }
