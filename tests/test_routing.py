@@ -7,7 +7,7 @@ import pytest
 
 from resp import OK, Err, Simple
 from server import host_is_redis70
-from util import IDMP_FIELDS, counters, full_groups_as_70, pairs, xinfo
+from util import IDMP_FIELDS, counters, full_groups_as_70, pairs, wait_blocked, xinfo
 
 DROP = set(IDMP_FIELDS) | {b"radix-tree-keys", b"radix-tree-nodes"}
 
@@ -382,16 +382,6 @@ def test_multi_queues_and_errors(raw, nraw):
 
 
 # -- blocking readers ------------------------------------------------------------
-
-def wait_blocked(c, n=1, timeout=3.0):
-    """Wait until n clients are blocked (so a write cannot overtake the read)."""
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        info = c.call("INFO", "clients").decode()
-        if "blocked_clients:%d\r" % n in info:
-            return
-        time.sleep(0.01)
-    raise AssertionError("reader did not block:\n" + info)
 
 
 def test_xread_block_woken_by_idmp_xadd(srv, raw):

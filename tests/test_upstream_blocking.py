@@ -7,12 +7,12 @@ The 8.6.3 binary: ``ORACLE86_SERVER``, else the ``servers/get.sh redis-8.6.3``
 build (``server.oracle86_binary``; a missing one fails, naming get.sh).
 """
 
-import time
 
 import pytest
 
 from resp import Err
 from server import RedisServer, oracle86_binary
+from util import wait_blocked
 
 @pytest.fixture(scope="module")
 def n86():
@@ -21,15 +21,6 @@ def n86():
     yield s
     s.cleanup()
 
-
-def wait_blocked(c, n=1, timeout=3.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        info = c.call("INFO", "clients").decode()
-        if "blocked_clients:%d\r" % n in info:
-            return
-        time.sleep(0.01)
-    raise AssertionError("reader did not block:\n" + info)
 
 
 def both(srv, n86, scenario):

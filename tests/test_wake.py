@@ -13,22 +13,13 @@ module stream must not subscribe the module to the key events of every
 write (which costs each `SET` about 30 %).
 """
 
-import time
-
 import pytest
 
 from resp import Err, encode_command
-from server import RedisServer, oracle86_binary
+from server import RedisServer
+from util import wait_blocked
 
 NO_CAPTURE = {"idmp.capture-new-streams": "no"}
-
-
-@pytest.fixture(scope="module")
-def n86():
-    s = RedisServer(module=False, binary=oracle86_binary())
-    s.start()
-    yield s
-    s.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -38,17 +29,6 @@ def native_streams():
     s.start()
     yield s
     s.cleanup()
-
-
-def wait_blocked(c, n=1, timeout=3.0):
-    deadline = time.time() + timeout
-    info = ""
-    while time.time() < deadline:
-        info = c.call("INFO", "clients").decode()
-        if "blocked_clients:%d\r" % n in info:
-            return
-        time.sleep(0.01)
-    raise AssertionError("reader did not block:\n" + info)
 
 
 def info_field(c, name):
@@ -129,24 +109,24 @@ def scenario(s, how):
 
 
 @pytest.mark.parametrize("how", sorted(CHANGES))
-def test_xreadgroup_on_a_module_stream_answers_as_native(srv, n86, how):
+def test_xreadgroup_on_a_module_stream_answers_as_native(srv, oracle86_srv, how):
     kind, mine = scenario(srv, how)
     assert kind == "stream"
-    _, native = scenario(n86, how)
+    _, native = scenario(oracle86_srv, how)
     assert mine == native
 
 
 @pytest.mark.parametrize("how", sorted(CHANGES))
-def test_xreadgroup_on_a_native_stream_answers_as_native(native_streams, n86, how):
+def test_xreadgroup_on_a_native_stream_answers_as_native(native_streams, oracle86_srv, how):
     mine = scenario(native_streams, how)[1]
-    assert mine == scenario(n86, how)[1]
+    assert mine == scenario(oracle86_srv, how)[1]
 
 
-def test_expected_answers_are_what_the_scenarios_mean(n86):
+def test_expected_answers_are_what_the_scenarios_mean(oracle86_srv):
     # The comparisons above are only as good as the scenarios: check what
     # 8.6.3 answers, so that a scenario that never woke the reader (all
     # timeouts, equal on both sides) cannot pass unnoticed.
-    answers = {how: scenario(n86, how)[1] for how in
+    answers = {how: scenario(oracle86_srv, how)[1] for how in
                ("del", "set", "rename-onto", "multi-recreate", "pipeline-recreate",
                 "expire-later")}
     assert answers["del"].startswith("NOGROUP")

@@ -1,6 +1,7 @@
 """Small helpers shared by the test files."""
 
 import struct
+import time
 
 import xxhash
 
@@ -126,3 +127,15 @@ def full_groups_as_70(groups):
             ng += [k, v]
         out.append(ng)
     return out
+
+
+def wait_blocked(c, n=1, timeout=3.0):
+    """Waits until n clients are blocked (so a write cannot overtake the read)."""
+    deadline = time.time() + timeout
+    info = ""
+    while time.time() < deadline:
+        info = c.call("INFO", "clients").decode()
+        if "blocked_clients:%d\r" % n in info:
+            return
+        time.sleep(0.01)
+    raise AssertionError("reader did not block:\n" + info)
