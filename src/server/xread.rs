@@ -45,6 +45,15 @@ struct Blocked {
     timer: raw::RedisModuleTimerID,
 }
 
+impl Blocked {
+    /// Whether the blocked read is an XREADGROUP.
+    fn is_group(&self) -> bool {
+        self.argv
+            .first()
+            .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"))
+    }
+}
+
 /// Why a blocked XREADGROUP was ended by a change of one of its keys.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Gone {
@@ -68,11 +77,7 @@ pub fn key_gone(ctx: *mut raw::RedisModuleCtx, token: usize, why: Gone) {
     let Some(b) = (unsafe { p.as_mut() }) else {
         return;
     };
-    let group = b
-        .argv
-        .first()
-        .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"));
-    if !group || b.gone.is_some() || b.bc.is_null() {
+    if !b.is_group() || b.gone.is_some() || b.bc.is_null() {
         return;
     }
     b.gone = Some(why);
@@ -245,10 +250,7 @@ fn block(
     let mut blocked = blocked;
     blocked.db = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
     blocked.keys = names.iter().map(|&n| str_bytes(n).to_vec()).collect();
-    let group = blocked
-        .argv
-        .first()
-        .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"));
+    let group = blocked.is_group();
     let raw_blocked = Box::into_raw(Box::new(blocked));
     let priv_ptr = raw_blocked.cast::<c_void>();
     let timeout = timeout_ms.min(i64::MAX as u64) as i64;
@@ -466,9 +468,7 @@ pub fn run(
 /// the new claim wake-up time of XREADGROUP CLAIM).
 fn retry(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> Result<(), Option<u64>> {
     let slices: Vec<&[u8]> = b.argv.iter().map(|a| a.as_slice()).collect();
-    let xreadgroup = slices
-        .first()
-        .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"));
+    let xreadgroup = b.is_group();
     let Ok(req) = XreadRequest::parse(
         &slices,
         xreadgroup,
@@ -506,11 +506,7 @@ fn retry(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> Result<(), Option<u64>> 
 /// transaction); XREADGROUP is re-run on any change, as the server does for
 /// it (unblock_on_nokey), and answers what the key now holds.
 fn ready_key_serves(ctx: *mut raw::RedisModuleCtx, b: &Blocked) -> bool {
-    let group = b
-        .argv
-        .first()
-        .is_some_and(|n| n.eq_ignore_ascii_case(b"xreadgroup"));
-    if group {
+    if b.is_group() {
         return true;
     }
     let key = rm!(RedisModule_GetBlockedClientReadyKey(ctx)).unwrap_or(std::ptr::null_mut());
