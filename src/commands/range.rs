@@ -63,7 +63,6 @@ impl<'a> RangeRequest<'a> {
     /// then parses. The command filter asks this of every XRANGE/XREVRANGE
     /// it may leave to the host, for about a fifth of what the parse costs.
     pub fn surely_parses(tail: &[&[u8]]) -> bool {
-        let decimal = plain_decimal;
         fn bound(b: &[u8]) -> bool {
             match b.iter().position(|&c| c == b'-') {
                 _ if b == b"-" || b == b"+" => true,
@@ -74,7 +73,7 @@ impl<'a> RangeRequest<'a> {
         match tail {
             [s, e] => bound(s) && bound(e),
             [s, e, kw, n] => {
-                bound(s) && bound(e) && kw.eq_ignore_ascii_case(b"count") && decimal(n, 18)
+                bound(s) && bound(e) && kw.eq_ignore_ascii_case(b"count") && plain_decimal(n, 18)
             }
             _ => false,
         }

@@ -189,6 +189,12 @@ fn signal_dbs(ctx: *mut raw::RedisModuleCtx, dbs: Option<&[i32]>) {
             .collect()
     })
     .unwrap_or_default();
+    touched_all(ctx, keys);
+}
+
+/// [`touched`] for each (db, key), each with its database selected in
+/// `ctx` (the selection is restored after).
+fn touched_all(ctx: *mut raw::RedisModuleCtx, keys: Vec<(i32, Vec<u8>)>) {
     if keys.is_empty() {
         return;
     }
@@ -275,12 +281,7 @@ extern "C" fn on_unlinked(ctx: *mut raw::RedisModuleCtx, _data: *mut c_void) {
     crate::server::api::auto_memory(ctx);
     guard((), || {
         let keys = UNLINKED.lock().map(|mut p| std::mem::take(&mut *p));
-        let current = rm!(RedisModule_GetSelectedDb(ctx)).unwrap_or(0);
-        for (db, key) in keys.unwrap_or_default() {
-            let _ = rm!(RedisModule_SelectDb(ctx, db));
-            touched(ctx, db, &key);
-        }
-        let _ = rm!(RedisModule_SelectDb(ctx, current));
+        touched_all(ctx, keys.unwrap_or_default());
     })
 }
 
