@@ -221,6 +221,12 @@ fn sub_routed(
         .any(|&(name, arity)| sub.eq_ignore_ascii_case(name.as_bytes()) && arity_ok(arity, argc))
 }
 
+/// The id of the client whose command is filtered; 0 where the host does
+/// not say (Redis 7.0).
+fn client_of(fctx: *mut raw::RedisModuleCommandFilterCtx) -> u64 {
+    rm!(RedisModule_CommandFilterGetClientId(fctx)).unwrap_or(0)
+}
+
 fn replace_with_retained(
     fctx: *mut raw::RedisModuleCommandFilterCtx,
     pos: c_int,
@@ -266,7 +272,7 @@ fn filter_target(
         Some(Target::Scan) => return filter_scan(fctx, argc),
         Some(Target::Config) => return filter_config(fctx, argc),
         // Commands queued from now on run later: see skip.rs.
-        Some(Target::Multi) => return crate::server::skip::saw_multi(),
+        Some(Target::Multi) => return crate::server::skip::saw_multi(client_of(fctx)),
         // Another module's command (`module.command`) may change its
         // client's user (aclcache.rs).
         None => {
@@ -308,7 +314,7 @@ fn filter_target(
             let arg = |pos| {
                 rm!(RedisModule_CommandFilterArgGet(fctx, pos)).unwrap_or(std::ptr::null_mut())
             };
-            if crate::server::skip::leave_to_host(which, argc, arg) {
+            if crate::server::skip::leave_to_host(which, argc, arg, || client_of(fctx)) {
                 return;
             }
         }

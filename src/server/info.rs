@@ -47,14 +47,19 @@ extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) 
         field_u64(ctx, "name_index_unnamed", unnamed);
         field_u64(ctx, "name_index_buckets", buckets);
         field_u64(ctx, "name_index_unsure", u64::from(unsure));
-        let (left, suspended) = crate::server::skip::counters();
+        let (left, suspended, for_all, clients) = crate::server::skip::counters();
         field_u64(ctx, "commands_left_to_host", left);
         field_u64(
             ctx,
             "key_events_subscribed",
             u64::from(crate::server::wake::key_events_subscribed()),
         );
+        // Suspended: for some client (in a transaction); for all: for every
+        // client (a transaction the filter could not attribute); clients:
+        // those listed one by one (txn.rs).
         field_u64(ctx, "left_to_host_suspended", u64::from(suspended));
+        field_u64(ctx, "left_to_host_suspended_all", u64::from(for_all));
+        field_u64(ctx, "left_to_host_suspended_clients", clients as u64);
     })
 }
 

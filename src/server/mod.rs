@@ -30,6 +30,7 @@ pub mod scan;
 pub mod skip;
 pub mod stats;
 pub mod translate;
+pub mod txn;
 pub mod wake;
 pub mod xinfo_native;
 pub mod xread;

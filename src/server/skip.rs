@@ -25,9 +25,9 @@
 //!
 //! - a command queued in MULTI (it runs at EXEC, after the commands queued
 //!   before it and after other clients' commands): the filter sees every
-//!   MULTI and then routes everything until the server cron finds no client
-//!   in a transaction (`CLIENT LIST`, flag `x`; Redis 7.0's filter cannot
-//!   tell which client it filters);
+//!   MULTI and then routes the commands of the client that sent it (of
+//!   every client on Redis 7.0, whose filter cannot tell them apart) until
+//!   the server cron finds it out of its transaction ([`crate::server::txn`]);
 //! - a command postponed while clients are paused (CLIENT PAUSE, FAILOVER,
 //!   shutdown, a manual cluster failover): Redis 7.2+ runs it later without
 //!   filtering it again, so nothing is left to the host while the server is
@@ -39,15 +39,14 @@
 //! Scripts and `RedisModule_Call` filter each command when it runs.
 
 use std::ffi::{c_int, c_void};
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use redis_module::raw;
 
 use crate::rm;
 use crate::server::api::{self, str_bytes};
-use crate::server::call::{call_v, REPLY_STRING};
 use crate::server::guard::guard;
-use crate::server::{config, nameidx};
+use crate::server::{config, nameidx, txn};
 
 /// The commands the filter may leave to the host.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -75,31 +74,29 @@ pub enum Skippable {
 /// Leaving commands to the host is possible on this server: MULTI is
 /// reachable under its own name and the cron runs (set at init).
 static ENABLED: AtomicBool = AtomicBool::new(false);
-/// A client may be in a transaction (MULTI seen since the cron last found
-/// none).
-static MULTI_SEEN: AtomicBool = AtomicBool::new(false);
 /// A command that may change permissions passed the filter while a client
 /// may be in a transaction (it may be queued, to run inside an EXEC).
 static PERMISSION_CHANGE_QUEUED: AtomicBool = AtomicBool::new(false);
 /// Commands left to the host (INFO).
 static LEFT: AtomicU64 = AtomicU64::new(0);
 
-/// The filter saw MULTI (or a command that may be MULTI).
-pub fn saw_multi() {
-    MULTI_SEEN.store(true, Ordering::SeqCst);
+/// The filter saw MULTI (or a command that may be MULTI) from `client` (0:
+/// unknown).
+pub fn saw_multi(client: u64) {
+    txn::saw_multi(client);
 }
 
-/// Whether a client may be queueing commands in a transaction (the filter
+/// Whether any client may be queueing commands in a transaction (the filter
 /// sees a queued command long before it runs).
 pub fn may_queue() -> bool {
-    MULTI_SEEN.load(Ordering::SeqCst)
+    txn::any()
 }
 
 /// The filter saw a command that may change what a client is permitted
 /// (aclcache.rs): if a client may be queueing, it may run inside an EXEC,
 /// between two commands of the transaction.
 pub fn saw_permission_change() {
-    if MULTI_SEEN.load(Ordering::SeqCst) {
+    if txn::any() {
         PERMISSION_CHANGE_QUEUED.store(true, Ordering::SeqCst);
     }
 }
@@ -114,13 +111,15 @@ pub fn exec_may_use_cached_permissions() -> bool {
 }
 
 /// Whether the filter leaves this call to the host; `argc` has passed the
-/// native arity, `arg` reads an argument of the call.
+/// native arity, `arg` reads an argument of the call, `client` names its
+/// client (0: unknown).
 pub fn leave_to_host(
     which: Skippable,
     argc: c_int,
     arg: impl Fn(c_int) -> *mut raw::RedisModuleString,
+    client: impl FnOnce() -> u64,
 ) -> bool {
-    if !ENABLED.load(Ordering::Relaxed) || MULTI_SEEN.load(Ordering::Relaxed) {
+    if !ENABLED.load(Ordering::Relaxed) || txn::may_be_queueing(client) {
         return false;
     }
     if which == Skippable::Xadd && (config::capture() || argc % 2 == 0 || str_bytes(arg(2)) != b"*")
@@ -202,40 +201,17 @@ fn parses_for_host(
 }
 
 /// (commands left to the host, leaving suspended: off on this server or a
-/// client may be in a transaction) for INFO.
-pub fn counters() -> (u64, bool) {
+/// client may be in a transaction, suspended for every client: off or a
+/// transaction the filter could not attribute, clients listed in a
+/// transaction) for INFO.
+pub fn counters() -> (u64, bool, bool, usize) {
+    let off = !ENABLED.load(Ordering::Relaxed);
     (
         LEFT.load(Ordering::Relaxed),
-        !ENABLED.load(Ordering::Relaxed) || MULTI_SEEN.load(Ordering::Relaxed),
+        off || txn::any(),
+        off || txn::all(),
+        txn::listed(),
     )
-}
-
-/// Cron ticks to wait before the next `CLIENT LIST`, and the ticks waited.
-static WAIT: AtomicU32 = AtomicU32::new(0);
-static WAITED: AtomicU32 = AtomicU32::new(0);
-/// The longest wait, in cron ticks (a few seconds at the default `hz`),
-/// between two looks while clients stay in transactions.
-const MAX_WAIT: u32 = 64;
-
-/// Whether some client is in a transaction; `None` when CLIENT LIST fails.
-fn any_client_in_multi(ctx: *mut raw::RedisModuleCtx) -> Option<bool> {
-    let mut args = [api::create_string(ctx, b"LIST")];
-    let reply = call_v(ctx, "CLIENT", "", &mut args)?;
-    let e = reply.elem();
-    if e.kind() != REPLY_STRING {
-        return None;
-    }
-    Some(lists_a_multi_client(e.bytes()))
-}
-
-/// Whether a CLIENT LIST text has a client with the MULTI flag (`x`).
-pub fn lists_a_multi_client(text: &[u8]) -> bool {
-    text.split(|&b| b == b'\n').any(|line| {
-        line.windows(7)
-            .position(|w| w == b" flags=")
-            .and_then(|i| line.get(i + 7..))
-            .is_some_and(|rest| rest.iter().take_while(|&&b| b != b' ').any(|&b| b == b'x'))
-    })
 }
 
 extern "C" fn on_cron(
@@ -244,26 +220,12 @@ extern "C" fn on_cron(
     _sub: u64,
     _data: *mut c_void,
 ) {
-    if !MULTI_SEEN.load(Ordering::Relaxed) {
+    if !txn::any() {
         return;
     }
     guard((), || {
-        let waited = WAITED.fetch_add(1, Ordering::Relaxed) + 1;
-        if waited < WAIT.load(Ordering::Relaxed) {
-            return;
-        }
-        WAITED.store(0, Ordering::Relaxed);
-        api::auto_memory(ctx);
-        if any_client_in_multi(ctx) == Some(false) {
-            // No client is queueing: nothing filtered so far runs later.
-            // (A MULTI after this sets the flag before its client queues.)
-            MULTI_SEEN.store(false, Ordering::SeqCst);
+        if txn::cron(ctx) {
             PERMISSION_CHANGE_QUEUED.store(false, Ordering::SeqCst);
-            WAIT.store(0, Ordering::Relaxed);
-        } else {
-            // Look less often while transactions keep coming.
-            let w = WAIT.load(Ordering::Relaxed);
-            WAIT.store((w * 2).clamp(1, MAX_WAIT), Ordering::Relaxed);
         }
     })
 }
@@ -281,25 +243,7 @@ pub fn init(ctx: *mut raw::RedisModuleCtx, multi_is_multi: bool) {
         );
         return;
     }
+    txn::init(ctx);
     let ok = api::subscribe_event(ctx, raw::REDISMODULE_EVENT_CRON_LOOP, on_cron);
     ENABLED.store(ok, Ordering::SeqCst);
-}
-
-#[cfg(test)]
-mod tests {
-    use super::lists_a_multi_client;
-
-    #[test]
-    fn client_list_flags() {
-        let none = b"id=3 addr=127.0.0.1:1 laddr=x fd=8 name=flags=x age=0 idle=0 flags=N db=0 sub=0 cmd=client|list\n\
-id=4 addr=127.0.0.1:2 laddr=x fd=9 name= age=0 idle=0 flags=M db=0 cmd=xadd\n";
-        assert!(!lists_a_multi_client(none));
-        let multi = b"id=3 addr=127.0.0.1:1 fd=8 name= age=0 idle=0 flags=N db=0\n\
-id=5 addr=127.0.0.1:3 fd=10 name= age=1 idle=1 flags=x db=0 sub=0 multi=2\n";
-        assert!(lists_a_multi_client(multi));
-        assert!(lists_a_multi_client(
-            b"id=6 addr=a fd=1 name=n flags=Mx db=0"
-        ));
-        assert!(!lists_a_multi_client(b""));
-    }
 }
