@@ -125,7 +125,8 @@ MATRIX_TESTS := tests/test_host.py tests/test_load.py tests/test_xadd_idmp.py \
 	tests/test_aof.py::test_aof_replay_of_propagated_commands \
 	tests/test_aof.py::test_duplicates_reach_the_aof tests/test_replication.py \
 	tests/test_groups.py tests/test_redis82.py tests/test_routing.py \
-	tests/test_acl_users.py tests/test_info.py tests/test_command_meta.py
+	tests/test_acl_users.py tests/test_info.py tests/test_command_meta.py \
+	tests/test_txn.py tests/test_acl_precheck.py
 MATRIX_SERVERS ?= $(shell servers/get.sh matrix)
 
 test-matrix: build

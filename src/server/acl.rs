@@ -225,8 +225,18 @@ pub fn init_filter_check(ctx: *mut raw::RedisModuleCtx) {
 /// LOG entry naming it; routed, a category rule (`-@write`) would deny it
 /// under the module's name (`idmp.xadd`). False where the check is not
 /// enabled or the client has no user (the master link, the AOF, scripts):
-/// the module command then checks by itself ([`check`]).
-pub fn denied_natively(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int) -> bool {
+/// the module command then checks by itself ([`check`]). `native`: the
+/// command's name in lower case.
+///
+/// A full check costs about 1,800 instructions (the user looked up by name,
+/// a module user made and freed). A client allowed the command whose user
+/// reaches every key in every database is answered from
+/// [`aclcache::natively_allowed`] until permissions may change.
+pub fn denied_natively(
+    fctx: *mut raw::RedisModuleCommandFilterCtx,
+    argc: c_int,
+    native: &str,
+) -> bool {
     let ctx = FILTER_CTX.load(Ordering::Relaxed);
     if ctx.is_null() {
         return false;
@@ -235,18 +245,122 @@ pub fn denied_natively(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int)
     if id == 0 {
         return false;
     }
+    // Not while clients are paused: a permission change filtered now may
+    // run later (postponed), after decisions made in between.
+    let paused = || rm!(RedisModule_AvoidReplicaTraffic()).unwrap_or(1) != 0;
+    let bit = aclcache::bit_of(native).filter(|_| !paused());
+    if bit.is_some_and(|b| aclcache::natively_allowed(id, b)) {
+        return false;
+    }
     let name = rm!(RedisModule_GetClientUserNameById(ctx, id)).unwrap_or(std::ptr::null_mut());
     if name.is_null() {
         return false;
     }
-    let u = rm!(RedisModule_GetModuleUserFromUserName(name)).unwrap_or(std::ptr::null_mut());
+    let denied = natively_denied_as(fctx, argc, name);
+    if let (Some(false), Some(b)) = (denied, bit) {
+        let user_name = crate::server::api::str_bytes(name);
+        if aclcache::user_reaches_every_key(user_name, || reaches_every_key(ctx, user_name)) {
+            aclcache::remember_native(id, b);
+        }
+    }
     crate::server::api::free_string(ctx, name);
+    denied == Some(true)
+}
+
+/// Whether user `name` may not run the filtered call; `None` when the user
+/// or an argument is missing (the module command then checks by itself).
+fn natively_denied_as(
+    fctx: *mut raw::RedisModuleCommandFilterCtx,
+    argc: c_int,
+    name: *mut raw::RedisModuleString,
+) -> Option<bool> {
+    let u = rm!(RedisModule_GetModuleUserFromUserName(name)).unwrap_or(std::ptr::null_mut());
     if u.is_null() {
-        return false;
+        return None;
     }
     let user = User(u);
     let mut argv: Vec<*mut raw::RedisModuleString> = (0..argc)
         .map(|i| rm!(RedisModule_CommandFilterArgGet(fctx, i)).unwrap_or(std::ptr::null_mut()))
         .collect();
-    !argv.iter().any(|p| p.is_null()) && !permitted(&user, &mut argv)
+    if argv.iter().any(|p| p.is_null()) {
+        return None;
+    }
+    Some(!permitted(&user, &mut argv))
+}
+
+/// Whether user `name` reaches every key in every database: `ACL GETUSER`
+/// describes its keys as `~*` and its databases (Valkey 9+) as `alldbs`, and
+/// names no field that could restrict it further (selectors only add
+/// permissions). Asked with the filter's context: the module's own call
+/// skips its filter (`REDISMODULE_CMDFILTER_NOSELF`).
+fn reaches_every_key(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> bool {
+    let mut args = [create_string(ctx, b"GETUSER"), create_string(ctx, name)];
+    let reply = call::call_v(ctx, "ACL", "", &mut args);
+    for a in args {
+        crate::server::api::free_string(ctx, a);
+    }
+    let Some(reply) = reply else {
+        return false;
+    };
+    let fields: Vec<(&[u8], Option<&[u8]>)> = reply
+        .elem()
+        .pairs()
+        .into_iter()
+        .map(|(k, v)| {
+            (
+                k.bytes(),
+                (v.kind() == call::REPLY_STRING).then(|| v.bytes()),
+            )
+        })
+        .collect();
+    describes_every_key(&fields)
+}
+
+/// The decision of [`reaches_every_key`] on the fields of an `ACL GETUSER`
+/// reply (name, value when a string).
+fn describes_every_key(fields: &[(&[u8], Option<&[u8]>)]) -> bool {
+    const KNOWN: &[&[u8]] = &[
+        b"flags",
+        b"passwords",
+        b"commands",
+        b"keys",
+        b"channels",
+        b"databases",
+        b"selectors",
+    ];
+    let value = |name: &[u8]| fields.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
+    fields.iter().all(|(k, _)| KNOWN.contains(k))
+        && value(b"keys") == Some(Some(b"~*"))
+        && matches!(value(b"databases"), None | Some(Some(b"alldbs")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describes_every_key;
+
+    #[test]
+    fn every_key_only_as_described() {
+        let f = |keys: &'static [u8], extra: &[(&'static [u8], Option<&'static [u8]>)]| {
+            let mut v: Vec<(&[u8], Option<&[u8]>)> = vec![
+                (b"flags", None),
+                (b"passwords", None),
+                (b"commands", Some(b"+@all")),
+                (b"keys", Some(keys)),
+                (b"channels", Some(b"&*")),
+                (b"selectors", None),
+            ];
+            v.extend_from_slice(extra);
+            describes_every_key(&v)
+        };
+        assert!(f(b"~*", &[]));
+        assert!(f(b"~*", &[(b"databases", Some(b"alldbs"))]));
+        assert!(!f(b"~* ", &[]));
+        assert!(!f(b"%R~*", &[]));
+        assert!(!f(b"~k*", &[]));
+        assert!(!f(b"", &[]));
+        assert!(!f(b"~*", &[(b"databases", Some(b"0 1"))]));
+        assert!(!f(b"~*", &[(b"databases", None)]));
+        assert!(!f(b"~*", &[(b"tenants", Some(b"all"))]));
+        assert!(!describes_every_key(&[(b"flags", None)]));
+    }
 }

@@ -14,6 +14,14 @@
 //! script's client is shared by every caller and runs each script as its
 //! caller's user).
 //!
+//! The filter's pre-check on Redis 7.2+ and Valkey
+//! ([`crate::server::acl::denied_natively`]: whether the host would deny the
+//! native command, keys included) is answered from the same slot when its
+//! client was allowed the command and its user reaches every key in every
+//! database (`~*`, all databases: then no key or database can deny it).
+//! Whether a user does is asked once per user name and generation
+//! (`ACL GETUSER`).
+//!
 //! Never cached: denials (they always take the full path, with its ACL LOG
 //! entry), calls inside EXEC while a transaction may hold a queued
 //! permission change (it would run between the transaction's own commands:
@@ -57,10 +65,24 @@ struct Slot {
     client: u64,
     generation: u64,
     allowed: u32,
+    /// The filter's pre-check decisions (acl::denied_natively): allowed,
+    /// for any keys (the client's user reaches every key in every
+    /// database). Kept apart from `allowed`, which the module command sets
+    /// when it runs: the pre-check runs when the command is filtered.
+    native: u32,
+}
+
+impl Slot {
+    const EMPTY: Slot = Slot {
+        client: 0,
+        generation: 0,
+        allowed: 0,
+        native: 0,
+    };
 }
 
 thread_local! {
-    static CACHE: RefCell<[Slot; SLOTS]> = const { RefCell::new([Slot { client: 0, generation: 0, allowed: 0 }; SLOTS]) };
+    static CACHE: RefCell<[Slot; SLOTS]> = const { RefCell::new([Slot::EMPTY; SLOTS]) };
 }
 
 /// Contexts whose calls are never answered from the cache.
@@ -75,6 +97,8 @@ struct UserSlot {
     name: Vec<u8>,
     generation: u64,
     allowed: u32,
+    /// Whether the user reaches every key in every database, once asked.
+    every_key: Option<bool>,
 }
 
 thread_local! {
@@ -161,7 +185,7 @@ pub fn remember(k: Key) {
                     *s = Slot {
                         client,
                         generation,
-                        allowed: 0,
+                        ..Slot::EMPTY
                     };
                 }
                 s.allowed |= k.bit;
@@ -170,28 +194,124 @@ pub fn remember(k: Key) {
         Who::User(name) => USERS.with(|u| {
             let mut u = u.borrow_mut();
             let (slots, next) = &mut *u;
-            if let Some(s) = slots.iter_mut().find(|s| s.name == name) {
-                if s.generation != generation {
-                    s.generation = generation;
-                    s.allowed = 0;
-                }
+            if let Some(s) = user_slot(slots, next, name, generation) {
                 s.allowed |= k.bit;
-                return;
-            }
-            let slot = UserSlot {
-                name,
-                generation,
-                allowed: k.bit,
-            };
-            if slots.len() < USER_SLOTS {
-                slots.push(slot);
-            } else if let Some(s) = slots.get_mut(*next % USER_SLOTS) {
-                // (Round robin: a few users run scripts at a time.)
-                *s = slot;
-                *next = next.wrapping_add(1);
             }
         }),
     }
+}
+
+/// The slot of user `name` under `generation` (emptied if it was of an
+/// older one), made if there is none.
+fn user_slot<'a>(
+    slots: &'a mut Vec<UserSlot>,
+    next: &mut usize,
+    name: Vec<u8>,
+    generation: u64,
+) -> Option<&'a mut UserSlot> {
+    let fresh = |name| UserSlot {
+        name,
+        generation,
+        allowed: 0,
+        every_key: None,
+    };
+    let at = match slots.iter().position(|s| s.name == name) {
+        Some(i) => {
+            if let Some(s) = slots.get_mut(i).filter(|s| s.generation != generation) {
+                *s = fresh(std::mem::take(&mut s.name));
+            }
+            i
+        }
+        None if slots.len() < USER_SLOTS => {
+            slots.push(fresh(name));
+            slots.len() - 1
+        }
+        None => {
+            // (Round robin: a few users are asked about at a time.)
+            let i = *next % USER_SLOTS;
+            *next = next.wrapping_add(1);
+            if let Some(s) = slots.get_mut(i) {
+                *s = fresh(name);
+            }
+            i
+        }
+    };
+    slots.get_mut(at)
+}
+
+/// The bit of the single-word command `native` (lower case), if its
+/// decisions are cached.
+pub fn bit_of(native: &str) -> Option<u32> {
+    CACHED.iter().position(|&c| c == native).map(|i| 1 << i)
+}
+
+/// Whether the filter's pre-check for client `client` and the command of
+/// `bit` may be answered "allowed" without asking: a full pre-check allowed
+/// it under the current generation, for any keys ([`remember_native`]).
+pub fn natively_allowed(client: u64, bit: u32) -> bool {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    let hit = CACHE.with(|c| {
+        c.borrow().get((client as usize) % SLOTS).is_some_and(|s| {
+            s.client == client && s.generation == generation && s.native & bit != 0
+        })
+    });
+    if hit {
+        NATIVE_HITS.fetch_add(1, Ordering::Relaxed);
+    }
+    hit
+}
+
+/// Pre-checks answered by [`natively_allowed`] (INFO).
+static NATIVE_HITS: AtomicU64 = AtomicU64::new(0);
+
+/// The number of pre-checks answered from the cache, for INFO.
+pub fn native_hits() -> u64 {
+    NATIVE_HITS.load(Ordering::Relaxed)
+}
+
+/// Remembers that a full pre-check allowed client `client` the command of
+/// `bit`, whose user reaches every key in every database (so that no other
+/// call of the command can be denied by its keys).
+pub fn remember_native(client: u64, bit: u32) {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some(s) = c.get_mut((client as usize) % SLOTS) {
+            if s.client != client || s.generation != generation {
+                *s = Slot {
+                    client,
+                    generation,
+                    ..Slot::EMPTY
+                };
+            }
+            s.native |= bit;
+        }
+    })
+}
+
+/// Whether user `name` reaches every key in every database, as `ask`
+/// (called at most once per user and generation) says.
+pub fn user_reaches_every_key(name: &[u8], ask: impl FnOnce() -> bool) -> bool {
+    let generation = GENERATION.load(Ordering::Relaxed);
+    let known = USERS.with(|u| {
+        u.borrow()
+            .0
+            .iter()
+            .find(|s| s.name == name && s.generation == generation)
+            .and_then(|s| s.every_key)
+    });
+    if let Some(yes) = known {
+        return yes;
+    }
+    let yes = ask();
+    USERS.with(|u| {
+        let mut u = u.borrow_mut();
+        let (slots, next) = &mut *u;
+        if let Some(s) = user_slot(slots, next, name.to_vec(), generation) {
+            s.every_key = Some(yes);
+        }
+    });
+    yes
 }
 
 /// Forgets every decision.
@@ -273,6 +393,53 @@ mod tests {
         assert!(allowed(&other_client));
         invalidate();
         assert!(!allowed(&other_client));
+    }
+
+    #[test]
+    fn pre_check_decisions_apart_from_the_commands_own() {
+        let (client, bit) = (11, 1 << 2);
+        assert!(!natively_allowed(client, bit));
+        remember(Key {
+            who: Who::Client(client),
+            bit,
+        });
+        // the command's own decision does not answer the pre-check
+        assert!(!natively_allowed(client, bit));
+        remember_native(client, bit);
+        assert!(natively_allowed(client, bit));
+        assert!(!natively_allowed(client, 1 << 3));
+        assert!(!natively_allowed(client + SLOTS as u64, bit));
+        // nor the reverse
+        assert!(allowed(&Key {
+            who: Who::Client(client),
+            bit
+        }));
+        remember_native(client, 1 << 5);
+        assert!(!allowed(&Key {
+            who: Who::Client(client),
+            bit: 1 << 5
+        }));
+        invalidate();
+        assert!(!natively_allowed(client, bit));
+    }
+
+    #[test]
+    fn every_key_asked_once_per_user_and_generation() {
+        let asked = std::cell::Cell::new(0);
+        let ask = |yes| {
+            asked.set(asked.get() + 1);
+            yes
+        };
+        assert!(user_reaches_every_key(b"frank", || ask(true)));
+        assert!(user_reaches_every_key(b"frank", || ask(false)));
+        assert!(!user_reaches_every_key(b"gina", || ask(false)));
+        assert!(!user_reaches_every_key(b"gina", || ask(true)));
+        assert_eq!(asked.get(), 2);
+        invalidate();
+        assert!(!user_reaches_every_key(b"frank", || ask(false)));
+        assert_eq!(asked.get(), 3);
+        assert_eq!(bit_of("xlen"), Some(1 << 3));
+        assert_eq!(bit_of("xinfo"), None);
     }
 
     #[test]

@@ -321,7 +321,8 @@ fn filter_target(
     }
     // Valkey/7.2+: a caller the ACL denies keeps the native
     // command, for the native denial (see acl::denied_natively).
-    if crate::server::acl::denied_natively(fctx, argc) {
+    let native = ROUTES.get(i).map_or("", |r| r.0);
+    if crate::server::acl::denied_natively(fctx, argc, native) {
         return;
     }
     let t = TARGETS

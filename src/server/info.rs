@@ -48,6 +48,11 @@ extern "C" fn info(ctx: *mut raw::RedisModuleInfoCtx, _for_crash_report: c_int) 
         field_u64(ctx, "name_index_buckets", buckets);
         field_u64(ctx, "name_index_unsure", u64::from(unsure));
         let (left, suspended, for_all, clients) = crate::server::skip::counters();
+        field_u64(
+            ctx,
+            "acl_prechecks_cached",
+            crate::server::aclcache::native_hits(),
+        );
         field_u64(ctx, "commands_left_to_host", left);
         field_u64(
             ctx,
