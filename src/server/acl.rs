@@ -230,7 +230,7 @@ pub fn init_filter_check(ctx: *mut raw::RedisModuleCtx) {
 ///
 /// A full check costs about 1,800 instructions (the user looked up by name,
 /// a module user made and freed). A client allowed the command whose user
-/// reaches every key in every database is answered from
+/// no argument can deny ([`arguments_cannot_deny`]) is answered from
 /// [`aclcache::natively_allowed`] until permissions may change.
 pub fn denied_natively(
     fctx: *mut raw::RedisModuleCommandFilterCtx,
@@ -259,7 +259,8 @@ pub fn denied_natively(
     let denied = natively_denied_as(fctx, argc, name);
     if let (Some(false), Some(b)) = (denied, bit) {
         let user_name = crate::server::api::str_bytes(name);
-        if aclcache::user_reaches_every_key(user_name, || reaches_every_key(ctx, user_name)) {
+        if aclcache::user_arguments_cannot_deny(user_name, || arguments_cannot_deny(ctx, user_name))
+        {
             aclcache::remember_native(id, b);
         }
     }
@@ -288,12 +289,14 @@ fn natively_denied_as(
     Some(!permitted(&user, &mut argv))
 }
 
-/// Whether user `name` reaches every key in every database: `ACL GETUSER`
-/// describes its keys as `~*` and its databases (Valkey 9+) as `alldbs`, and
-/// names no field that could restrict it further (selectors only add
-/// permissions). Asked with the filter's context: the module's own call
-/// skips its filter (`REDISMODULE_CMDFILTER_NOSELF`).
-fn reaches_every_key(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> bool {
+/// Whether no argument of a call can deny user `name` what the command
+/// alone allows, as `ACL GETUSER` describes the user: keys `~*`, databases
+/// (Valkey 9+) `alldbs`, no selectors (a selector may allow a command only
+/// for some keys), no rule with a `|` (a rule for a first argument, `+xlen|k`,
+/// allows a command only with that argument), and no field the module does
+/// not know. Asked with the filter's context: the module's own call skips
+/// its filter (`REDISMODULE_CMDFILTER_NOSELF`).
+fn arguments_cannot_deny(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> bool {
     let mut args = [create_string(ctx, b"GETUSER"), create_string(ctx, name)];
     let reply = call::call_v(ctx, "ACL", "", &mut args);
     for a in args {
@@ -302,23 +305,30 @@ fn reaches_every_key(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> bool {
     let Some(reply) = reply else {
         return false;
     };
-    let fields: Vec<(&[u8], Option<&[u8]>)> = reply
+    let fields: Vec<Field> = reply
         .elem()
         .pairs()
         .into_iter()
-        .map(|(k, v)| {
-            (
-                k.bytes(),
-                (v.kind() == call::REPLY_STRING).then(|| v.bytes()),
-            )
+        .map(|(k, v)| Field {
+            name: k.bytes(),
+            text: (v.kind() == call::REPLY_STRING).then(|| v.bytes()),
+            len: v.len(),
         })
         .collect();
-    describes_every_key(&fields)
+    describes_command_only_rules(&fields)
 }
 
-/// The decision of [`reaches_every_key`] on the fields of an `ACL GETUSER`
-/// reply (name, value when a string).
-fn describes_every_key(fields: &[(&[u8], Option<&[u8]>)]) -> bool {
+/// A field of an `ACL GETUSER` reply: its name, its value when a string,
+/// its length when an aggregate.
+struct Field<'a> {
+    name: &'a [u8],
+    text: Option<&'a [u8]>,
+    len: usize,
+}
+
+/// The decision of [`arguments_cannot_deny`] on the fields of an `ACL
+/// GETUSER` reply.
+fn describes_command_only_rules(fields: &[Field]) -> bool {
     const KNOWN: &[&[u8]] = &[
         b"flags",
         b"passwords",
@@ -328,39 +338,80 @@ fn describes_every_key(fields: &[(&[u8], Option<&[u8]>)]) -> bool {
         b"databases",
         b"selectors",
     ];
-    let value = |name: &[u8]| fields.iter().find(|(k, _)| *k == name).map(|(_, v)| *v);
-    fields.iter().all(|(k, _)| KNOWN.contains(k))
-        && value(b"keys") == Some(Some(b"~*"))
-        && matches!(value(b"databases"), None | Some(Some(b"alldbs")))
+    let field = |name: &[u8]| fields.iter().find(|f| f.name == name);
+    let text = |name: &[u8]| field(name).and_then(|f| f.text);
+    fields.iter().all(|f| KNOWN.contains(&f.name))
+        && text(b"keys") == Some(b"~*")
+        && field(b"databases").is_none_or(|f| f.text == Some(b"alldbs"))
+        && field(b"selectors").is_some_and(|f| f.text.is_none() && f.len == 0)
+        && text(b"commands").is_some_and(|c| !c.contains(&b'|'))
 }
 
 #[cfg(test)]
 mod tests {
-    use super::describes_every_key;
+    use super::{describes_command_only_rules, Field};
+
+    /// A field to change: name, text, aggregate length.
+    type Change = (&'static [u8], Option<&'static [u8]>, usize);
+
+    /// Whether a user of `+@all ~* &*` with `fields` changed is cacheable.
+    fn user(fields: &[Change]) -> bool {
+        let mut all: Vec<Field> = vec![
+            Field {
+                name: b"flags",
+                text: None,
+                len: 2,
+            },
+            Field {
+                name: b"passwords",
+                text: None,
+                len: 0,
+            },
+            Field {
+                name: b"commands",
+                text: Some(b"+@all"),
+                len: 0,
+            },
+            Field {
+                name: b"keys",
+                text: Some(b"~*"),
+                len: 0,
+            },
+            Field {
+                name: b"channels",
+                text: Some(b"&*"),
+                len: 0,
+            },
+            Field {
+                name: b"selectors",
+                text: None,
+                len: 0,
+            },
+        ];
+        for &(name, text, len) in fields {
+            match all.iter_mut().find(|f| f.name == name) {
+                Some(f) => *f = Field { name, text, len },
+                None => all.push(Field { name, text, len }),
+            }
+        }
+        describes_command_only_rules(&all)
+    }
 
     #[test]
-    fn every_key_only_as_described() {
-        let f = |keys: &'static [u8], extra: &[(&'static [u8], Option<&'static [u8]>)]| {
-            let mut v: Vec<(&[u8], Option<&[u8]>)> = vec![
-                (b"flags", None),
-                (b"passwords", None),
-                (b"commands", Some(b"+@all")),
-                (b"keys", Some(keys)),
-                (b"channels", Some(b"&*")),
-                (b"selectors", None),
-            ];
-            v.extend_from_slice(extra);
-            describes_every_key(&v)
-        };
-        assert!(f(b"~*", &[]));
-        assert!(f(b"~*", &[(b"databases", Some(b"alldbs"))]));
-        assert!(!f(b"~* ", &[]));
-        assert!(!f(b"%R~*", &[]));
-        assert!(!f(b"~k*", &[]));
-        assert!(!f(b"", &[]));
-        assert!(!f(b"~*", &[(b"databases", Some(b"0 1"))]));
-        assert!(!f(b"~*", &[(b"databases", None)]));
-        assert!(!f(b"~*", &[(b"tenants", Some(b"all"))]));
-        assert!(!describes_every_key(&[(b"flags", None)]));
+    fn only_users_no_argument_can_deny() {
+        assert!(user(&[]));
+        assert!(user(&[(b"databases", Some(b"alldbs"), 0)]));
+        assert!(user(&[(b"commands", Some(b"+@all -xlen -@dangerous"), 0)]));
+        for keys in [&b"~* "[..], b"%R~*", b"%RW~* ~a", b"~k*", b""] {
+            assert!(!user(&[(b"keys", Some(keys), 0)]), "{keys:?}");
+        }
+        assert!(!user(&[(b"databases", Some(b"0,1"), 0)]));
+        assert!(!user(&[(b"databases", None, 1)]));
+        // a selector, a first-argument rule, an unknown field
+        assert!(!user(&[(b"selectors", None, 1)]));
+        assert!(!user(&[(b"selectors", Some(b""), 0)]));
+        assert!(!user(&[(b"commands", Some(b"-@all +xlen|k"), 0)]));
+        assert!(!user(&[(b"tenants", Some(b"all"), 0)]));
+        assert!(!describes_command_only_rules(&[]));
     }
 }

@@ -17,10 +17,10 @@
 //! The filter's pre-check on Redis 7.2+ and Valkey
 //! ([`crate::server::acl::denied_natively`]: whether the host would deny the
 //! native command, keys included) is answered from the same slot when its
-//! client was allowed the command and its user reaches every key in every
-//! database (`~*`, all databases: then no key or database can deny it).
-//! Whether a user does is asked once per user name and generation
-//! (`ACL GETUSER`).
+//! client was allowed the command and no argument can deny its user what
+//! the command alone allows (keys `~*`, all databases, no selectors, no
+//! first-argument rules). Whether that holds of a user is asked once per
+//! user name and generation (`ACL GETUSER`).
 //!
 //! Never cached: denials (they always take the full path, with its ACL LOG
 //! entry), calls inside EXEC while a transaction may hold a queued
@@ -66,8 +66,8 @@ struct Slot {
     generation: u64,
     allowed: u32,
     /// The filter's pre-check decisions (acl::denied_natively): allowed,
-    /// for any keys (the client's user reaches every key in every
-    /// database). Kept apart from `allowed`, which the module command sets
+    /// whatever the arguments (no argument can deny the client's user what
+    /// the command alone allows). Kept apart from `allowed`, which the module command sets
     /// when it runs: the pre-check runs when the command is filtered.
     native: u32,
 }
@@ -97,8 +97,9 @@ struct UserSlot {
     name: Vec<u8>,
     generation: u64,
     allowed: u32,
-    /// Whether the user reaches every key in every database, once asked.
-    every_key: Option<bool>,
+    /// Whether no argument can deny the user what a command alone allows,
+    /// once asked.
+    args_cannot_deny: Option<bool>,
 }
 
 thread_local! {
@@ -178,19 +179,7 @@ pub fn allowed(k: &Key) -> bool {
 pub fn remember(k: Key) {
     let generation = GENERATION.load(Ordering::Relaxed);
     match k.who {
-        Who::Client(client) => CACHE.with(|c| {
-            let mut c = c.borrow_mut();
-            if let Some(s) = c.get_mut((client as usize) % SLOTS) {
-                if s.client != client || s.generation != generation {
-                    *s = Slot {
-                        client,
-                        generation,
-                        ..Slot::EMPTY
-                    };
-                }
-                s.allowed |= k.bit;
-            }
-        }),
+        Who::Client(client) => with_client_slot(client, generation, |s| s.allowed |= k.bit),
         Who::User(name) => USERS.with(|u| {
             let mut u = u.borrow_mut();
             let (slots, next) = &mut *u;
@@ -213,7 +202,7 @@ fn user_slot<'a>(
         name,
         generation,
         allowed: 0,
-        every_key: None,
+        args_cannot_deny: None,
     };
     let at = match slots.iter().position(|s| s.name == name) {
         Some(i) => {
@@ -270,10 +259,16 @@ pub fn native_hits() -> u64 {
 }
 
 /// Remembers that a full pre-check allowed client `client` the command of
-/// `bit`, whose user reaches every key in every database (so that no other
+/// `bit`, whose user no argument can deny what the command allows (so that no other
 /// call of the command can be denied by its keys).
 pub fn remember_native(client: u64, bit: u32) {
     let generation = GENERATION.load(Ordering::Relaxed);
+    with_client_slot(client, generation, |s| s.native |= bit);
+}
+
+/// Runs `f` on the slot of `client` under `generation`, emptied first if it
+/// held another client or an older generation.
+fn with_client_slot(client: u64, generation: u64, f: impl FnOnce(&mut Slot)) {
     CACHE.with(|c| {
         let mut c = c.borrow_mut();
         if let Some(s) = c.get_mut((client as usize) % SLOTS) {
@@ -284,21 +279,21 @@ pub fn remember_native(client: u64, bit: u32) {
                     ..Slot::EMPTY
                 };
             }
-            s.native |= bit;
+            f(s);
         }
     })
 }
 
-/// Whether user `name` reaches every key in every database, as `ask`
+/// Whether no argument can deny user `name` what a command alone allows, as `ask`
 /// (called at most once per user and generation) says.
-pub fn user_reaches_every_key(name: &[u8], ask: impl FnOnce() -> bool) -> bool {
+pub fn user_arguments_cannot_deny(name: &[u8], ask: impl FnOnce() -> bool) -> bool {
     let generation = GENERATION.load(Ordering::Relaxed);
     let known = USERS.with(|u| {
         u.borrow()
             .0
             .iter()
             .find(|s| s.name == name && s.generation == generation)
-            .and_then(|s| s.every_key)
+            .and_then(|s| s.args_cannot_deny)
     });
     if let Some(yes) = known {
         return yes;
@@ -308,7 +303,7 @@ pub fn user_reaches_every_key(name: &[u8], ask: impl FnOnce() -> bool) -> bool {
         let mut u = u.borrow_mut();
         let (slots, next) = &mut *u;
         if let Some(s) = user_slot(slots, next, name.to_vec(), generation) {
-            s.every_key = Some(yes);
+            s.args_cannot_deny = Some(yes);
         }
     });
     yes
@@ -424,19 +419,19 @@ mod tests {
     }
 
     #[test]
-    fn every_key_asked_once_per_user_and_generation() {
+    fn arguments_asked_about_once_per_user_and_generation() {
         let asked = std::cell::Cell::new(0);
         let ask = |yes| {
             asked.set(asked.get() + 1);
             yes
         };
-        assert!(user_reaches_every_key(b"frank", || ask(true)));
-        assert!(user_reaches_every_key(b"frank", || ask(false)));
-        assert!(!user_reaches_every_key(b"gina", || ask(false)));
-        assert!(!user_reaches_every_key(b"gina", || ask(true)));
+        assert!(user_arguments_cannot_deny(b"frank", || ask(true)));
+        assert!(user_arguments_cannot_deny(b"frank", || ask(false)));
+        assert!(!user_arguments_cannot_deny(b"gina", || ask(false)));
+        assert!(!user_arguments_cannot_deny(b"gina", || ask(true)));
         assert_eq!(asked.get(), 2);
         invalidate();
-        assert!(!user_reaches_every_key(b"frank", || ask(false)));
+        assert!(!user_arguments_cannot_deny(b"frank", || ask(false)));
         assert_eq!(asked.get(), 3);
         assert_eq!(bit_of("xlen"), Some(1 << 3));
         assert_eq!(bit_of("xinfo"), None);
