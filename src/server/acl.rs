@@ -183,11 +183,7 @@ pub fn check_own(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> Option<String> {
     let lname = std::str::from_utf8(name).ok()?.to_ascii_lowercase();
     let categories = aclcat::categories_of(&lname)?;
     let (user, user_name) = current_user(ctx, crate::server::api::ctx_flags(ctx))?;
-    let mut args = [
-        create_string(ctx, b"GETUSER"),
-        create_string(ctx, &user_name),
-    ];
-    let reply = call::call_v(ctx, "ACL", "", &mut args)?;
+    let reply = acl_getuser(ctx, &user_name)?;
     let mut allowed = false;
     for (k, v) in reply.elem().pairs() {
         if k.bytes() == b"commands" {
@@ -297,12 +293,7 @@ fn natively_denied_as(
 /// not know. Asked with the filter's context: the module's own call skips
 /// its filter (`REDISMODULE_CMDFILTER_NOSELF`).
 fn arguments_cannot_deny(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> bool {
-    let mut args = [create_string(ctx, b"GETUSER"), create_string(ctx, name)];
-    let reply = call::call_v(ctx, "ACL", "", &mut args);
-    for a in args {
-        crate::server::api::free_string(ctx, a);
-    }
-    let Some(reply) = reply else {
+    let Some(reply) = acl_getuser(ctx, name) else {
         return false;
     };
     let fields: Vec<Field> = reply
@@ -316,6 +307,17 @@ fn arguments_cannot_deny(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> bool {
         })
         .collect();
     describes_command_only_rules(&fields)
+}
+
+/// `ACL GETUSER name` (its argument strings freed here, so that `ctx` may be
+/// one without automatic memory).
+fn acl_getuser(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> Option<call::CallReply> {
+    let mut args = [create_string(ctx, b"GETUSER"), create_string(ctx, name)];
+    let reply = call::call_v(ctx, "ACL", "", &mut args);
+    for a in args {
+        crate::server::api::free_string(ctx, a);
+    }
+    reply
 }
 
 /// A field of an `ACL GETUSER` reply: its name, its value when a string,
