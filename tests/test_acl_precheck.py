@@ -132,10 +132,11 @@ def db_limited_user(mod):
 def test_a_user_limited_to_some_databases_is_not_cached(mod):
     """The decision could depend on the client's database: never cached."""
     admin, c = db_limited_user(mod)
-    before = cached(admin)
-    for _ in range(3):
-        c.call("XLEN", "n")
-    assert cached(admin) == before
+    with admin, c:
+        before = cached(admin)
+        for _ in range(3):
+            c.call("XLEN", "n")
+        assert cached(admin) == before
 
 
 @pytest.mark.xfail(strict=True, reason="known bug, not fixed: on Valkey 9 the "
@@ -143,5 +144,6 @@ def test_a_user_limited_to_some_databases_is_not_cached(mod):
                    "some databases, so the filter leaves the call unrouted "
                    "and the host's XLEN answers WRONGTYPE on a module stream")
 def test_a_user_limited_to_some_databases_reads_a_module_stream(mod):
-    _, c = db_limited_user(mod)
-    assert c.call("XLEN", "n") == 1
+    admin, c = db_limited_user(mod)
+    with admin, c:
+        assert c.call("XLEN", "n") == 1
