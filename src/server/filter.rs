@@ -271,8 +271,8 @@ fn filter_target(
         Some(Target::Route(i, check)) => (i, check),
         Some(Target::Scan) => return filter_scan(fctx, argc),
         Some(Target::Config) => return filter_config(fctx, argc),
-        // Commands queued from now on run later: see skip.rs.
-        Some(Target::Multi) => return crate::server::skip::saw_multi(client_of(fctx)),
+        // Commands queued from now on run later: see skip.rs and txn.rs.
+        Some(Target::Multi) => return crate::server::txn::saw_multi(client_of(fctx)),
         // Another module's command (`module.command`) may change its
         // client's user (aclcache.rs).
         None => {
@@ -403,11 +403,7 @@ fn filter_move(fctx: *mut raw::RedisModuleCommandFilterCtx, argc: c_int, name: &
     if src.is_null() || dst.is_null() {
         return;
     }
-    crate::server::nameidx::moving(
-        str_bytes(src),
-        str_bytes(dst),
-        crate::server::skip::may_queue(),
-    );
+    crate::server::nameidx::moving(str_bytes(src), str_bytes(dst), crate::server::txn::any());
 }
 
 /// Whether the server's command `name` is itself (not renamed away, nor

@@ -80,18 +80,6 @@ static PERMISSION_CHANGE_QUEUED: AtomicBool = AtomicBool::new(false);
 /// Commands left to the host (INFO).
 static LEFT: AtomicU64 = AtomicU64::new(0);
 
-/// The filter saw MULTI (or a command that may be MULTI) from `client` (0:
-/// unknown).
-pub fn saw_multi(client: u64) {
-    txn::saw_multi(client);
-}
-
-/// Whether any client may be queueing commands in a transaction (the filter
-/// sees a queued command long before it runs).
-pub fn may_queue() -> bool {
-    txn::any()
-}
-
 /// The filter saw a command that may change what a client is permitted
 /// (aclcache.rs): if a client may be queueing, it may run inside an EXEC,
 /// between two commands of the transaction.
