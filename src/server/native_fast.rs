@@ -81,15 +81,19 @@ pub fn xadd(
         return false;
     }
     let mut id = raw::RedisModuleStreamID { ms: 0, seq: 0 };
-    // The API takes a mutable pointer but only reads the fields.
-    let mut fv: Vec<*mut raw::RedisModuleString> = Vec::with_capacity(fields.len() + 2);
-    fv.extend_from_slice(fields);
+    let pairs = (fields.len() / 2) as c_long;
+    // The API takes a mutable pointer but only reads the fields: it is
+    // given the command's own vector, no copy (a copy cost an allocation
+    // per XADD).
+    let fields_ptr = argv
+        .get_mut(3..)
+        .map_or(std::ptr::null_mut(), |f| f.as_mut_ptr());
     let ok = rm!(RedisModule_StreamAdd(
         key.0,
         raw::REDISMODULE_STREAM_ADD_AUTOID as c_int,
         &mut id,
-        fv.as_mut_ptr(),
-        (fields.len() / 2) as c_long
+        fields_ptr,
+        pairs
     ))
     .is_some_and(|r| r == raw::Status::Ok as c_int);
     if !ok {
@@ -106,7 +110,8 @@ pub fn xadd(
     if own {
         crate::server::hot_xadd::propagate_native_xadd(ctx, argv, idb);
     } else {
-        fv.clear();
+        let fields = argv.get(3..).unwrap_or_default();
+        let mut fv: Vec<*mut raw::RedisModuleString> = Vec::with_capacity(fields.len() + 2);
         fv.push(keyname);
         fv.push(api::create_string(ctx, idb));
         fv.extend_from_slice(fields);
