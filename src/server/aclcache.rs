@@ -245,7 +245,7 @@ pub fn natively_allowed(client: u64, bit: u32) -> bool {
         })
     });
     if hit {
-        NATIVE_HITS.fetch_add(1, Ordering::Relaxed);
+        crate::server::stats::bump(&NATIVE_HITS, 1);
     }
     hit
 }

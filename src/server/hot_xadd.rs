@@ -78,7 +78,7 @@ pub fn run(
             // The host's own stream: appended through the stream API.
             let done = native_fast::xadd(ctx, &key, keyname, argv, false, true);
             if done {
-                stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                stats::bump(&stats::FORWARDED, 1);
             }
             return done;
         }

@@ -303,7 +303,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
                 if matches!(req, Request::Xadd(_))
                     && native_fast::xadd(ctx, &key, keyname, argv, true, own)
                 {
-                    stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    stats::bump(&stats::FORWARDED, 1);
                     return;
                 }
                 drop(key);
@@ -320,7 +320,7 @@ pub fn run(ctx: *mut raw::RedisModuleCtx, argv: &mut [*mut raw::RedisModuleStrin
                     _ => false,
                 };
                 if fast {
-                    stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    stats::bump(&stats::FORWARDED, 1);
                     return;
                 }
             }
@@ -410,7 +410,7 @@ fn on_native(
     write: bool,
     argv: &[*mut raw::RedisModuleString],
 ) {
-    stats::FORWARDED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    stats::bump(&stats::FORWARDED, 1);
     if let Request::Xinfo(x) = req {
         if matches!(x.sub, crate::commands::xinfo::XinfoSub::Stream { .. }) {
             crate::server::xinfo_native::forward_xinfo_stream(ctx, argv);

@@ -130,7 +130,7 @@ pub fn leave_to_host(
     if rm!(RedisModule_AvoidReplicaTraffic()).unwrap_or(1) != 0 {
         return false;
     }
-    LEFT.fetch_add(1, Ordering::Relaxed);
+    crate::server::stats::bump(&LEFT, 1);
     true
 }
 

@@ -32,6 +32,9 @@ use crate::rm;
 use crate::server::api;
 use crate::server::call::{call_v, REPLY_STRING};
 
+// The flags are read and written on the main thread only (the filter, the
+// cron, INFO): relaxed stores, no locked instruction per MULTI.
+
 /// Some client may be queueing.
 static ANY: AtomicBool = AtomicBool::new(false);
 /// Some client the filter could not name may be queueing: every client's
@@ -47,19 +50,19 @@ pub const MAX_CLIENTS: usize = 64;
 /// unknown). Called before the server runs it, so before the client can
 /// queue anything.
 pub fn saw_multi(client: u64) {
-    ANY.store(true, Ordering::SeqCst);
+    ANY.store(true, Ordering::Relaxed);
     if client == 0 {
-        UNNAMED.store(true, Ordering::SeqCst);
+        UNNAMED.store(true, Ordering::Relaxed);
         return;
     }
     let Ok(mut list) = CLIENTS.lock() else {
-        UNNAMED.store(true, Ordering::SeqCst);
+        UNNAMED.store(true, Ordering::Relaxed);
         return;
     };
     if !list.contains(&client) {
         if list.len() >= MAX_CLIENTS {
             list.clear();
-            UNNAMED.store(true, Ordering::SeqCst);
+            UNNAMED.store(true, Ordering::Relaxed);
         } else {
             list.push(client);
         }
