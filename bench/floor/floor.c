@@ -11,6 +11,9 @@
  *   propagates the vector verbatim. It keeps no iid table at all: an iid
  *   of "dup" stands for a duplicate, answered with a fixed ID and its
  *   counters propagated (`floor.counters key 1 1`), as a duplicate must.
+ *   The filter reserves no slots for a duplicate: a lower bound even for a
+ *   module that could tell a duplicate in its filter (redis-idmp cannot:
+ *   the filter does not see the key's value).
  *
  * No ACL check, no name index, nothing else: whatever this costs over the
  * host's own command, every module built this way pays. */
@@ -49,6 +52,7 @@ static void filter(RedisModuleCommandFilterCtx *f) {
     RedisModuleString *opt = RedisModule_CommandFilterArgGet(f, 2);
     if (argc >= 8 && is(opt, "idmp")) {
         rename_to(f, xadd_name);
+        if (is(RedisModule_CommandFilterArgGet(f, 4), "dup")) return;
         insert(f, 5, idmpat);
         insert(f, 6, slot);
     } else if (is(opt, "idmpauto")) {
@@ -75,16 +79,17 @@ static void put(RedisModuleString **argv, int i, RedisModuleString *s) {
 
 /* floor.xadd key IDMP|IDMPAUTO pid iid|<slot> IDMPAT <slot> * f v ... */
 static int floor_xadd(RedisModuleCtx *ctx, RedisModuleString **argv, int argc) {
-    if (argc < 10 || (argc - 8) % 2 != 0 || argv[5] != idmpat || argv[6] != slot)
-        return RedisModule_ReplyWithError(ctx, "ERR floor: not a filtered XADD IDMP");
-    int autoiid = argv[4] == slot;
-    RedisModuleKey *k = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
-    if (!autoiid && is(argv[4], "dup")) {
+    if (argc >= 8 && argv[5] != idmpat && is(argv[4], "dup")) { /* no slots */
+        RedisModuleKey *k = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
         RedisModule_CloseKey(k);
         RedisModule_ReplyWithStringBuffer(ctx, "1-1", 3);
         RedisModule_Replicate(ctx, "floor.counters", "sll", argv[1], 1LL, 1LL);
         return REDISMODULE_OK;
     }
+    if (argc < 10 || (argc - 8) % 2 != 0 || argv[5] != idmpat || argv[6] != slot)
+        return RedisModule_ReplyWithError(ctx, "ERR floor: not a filtered XADD IDMP");
+    int autoiid = argv[4] == slot;
+    RedisModuleKey *k = RedisModule_OpenKey(ctx, argv[1], REDISMODULE_READ | REDISMODULE_WRITE);
     char iid[17];
     if (autoiid) { /* the least a content iid costs: one pass over the pairs */
         unsigned long long h = 1469598103934665603ULL;
