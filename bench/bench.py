@@ -5,9 +5,10 @@ Three servers of the same host binary run side by side: C without the module,
 A with the module and native streams (capture-new-streams no), B with the module
 and module streams (each stream is checked with OBJECT ENCODING: "stream" for a
 native stream, "raw" for a module value). Every workload runs C, A, B in turn,
-ROUNDS rounds, with redis-benchmark, or with bench/loadgen.rs where
-redis-benchmark cannot express the workload; every row prints B/C and A/C of the
-medians (min-max in the JSON). Where native Redis 8.6.3 is built
+ROUNDS rounds (the order reversed every other round: C A B, B A C, ...), with
+redis-benchmark, or with bench/loadgen.rs where redis-benchmark cannot express
+the workload; every row prints the medians and B/C and A/C, each the median of
+the rounds' own ratios (min-max and the ratio of the medians in the JSON). Where native Redis 8.6.3 is built
 (servers/get.sh redis-8.6.3), a fourth server runs its own XADD, IDMP and
 IDMPAUTO in the same rounds, so the cost of IDMP over plain XADD can be compared
 with native's own; otherwise the column says it is absent. It prints one table
@@ -50,7 +51,7 @@ LOADGEN = os.environ.get("BENCH_LOADGEN", os.path.join(ROOT, "target/bench/loadg
 OUT = os.environ.get("BENCH_OUT", os.path.join(ROOT, "target/bench"))
 RUNDIR = os.path.join(OUT, "run")
 
-ROUNDS = 3 if QUICK else 5
+ROUNDS = 3 if QUICK else 7
 # Request counts of the redis-benchmark workloads: the numbers in the code times
 # SCALE (full: runs of about 1 s on the machine of the README when it is quiet).
 SCALE = 0.25 if QUICK else 0.6
@@ -232,6 +233,19 @@ def ratio(a, b):
     return b / a if a else None
 
 
+def paired(num, den):
+    """The median of the rounds' own ratios num_i / den_i, or None unless both
+    arms ran once per round. The runs of one round are seconds apart, the
+    rounds up to minutes, and this VM's speed drifts at both scales (a row's
+    five C runs read 911k to 1,440k ops/s): a ratio of medians can set C's
+    median from a fast round against B's from a slow one, a round's own
+    ratio cannot. Reversing the order every other round (alternate) cancels
+    what drift remains inside the rounds, to first order."""
+    if not num or not den or len(num) != len(den) or not all(den):
+        return None
+    return statistics.median(n / d for n, d in zip(num, den))
+
+
 def verdict(r, bar, higher_better):
     if bar is None or r is None:
         return None
@@ -249,9 +263,14 @@ def add(section, name, unit, a_runs, b_runs, c_runs=None, bar=None, higher_bette
     for its own IDMP cost (D / d_base)."""
     med = lambda runs: statistics.median(runs) if runs else None
     a_med, b_med, c_med, d_med = med(a_runs), med(b_runs), med(c_runs), med(d_runs)
-    r = None if no_ratio else ratio(ratio_of if ratio_of is not None else a_med, b_med)
-    rc = None if no_ratio else ratio(c_med, b_med)
-    rac = None if no_ratio else ratio(c_med, a_med)
+    # Of the medians (kept in the JSON), and per round (printed, see paired).
+    r_med = None if no_ratio else ratio(ratio_of if ratio_of is not None else a_med, b_med)
+    rc_med = None if no_ratio else ratio(c_med, b_med)
+    rac_med = None if no_ratio else ratio(c_med, a_med)
+    pick = lambda pair, of_medians: of_medians if pair is None else pair
+    r = None if no_ratio else (r_med if ratio_of is not None else pick(paired(b_runs, a_runs), r_med))
+    rc = None if no_ratio else pick(paired(b_runs, c_runs), rc_med)
+    rac = None if no_ratio else pick(paired(a_runs, c_runs), rac_med)
     rd = ratio(d_base, d_med) if d_base and d_med else None
     line = dict(section=section, name=name, unit=unit, a_label=a_label, b_label=b_label,
                 a_runs=a_runs, b_runs=b_runs, c_runs=c_runs or [], d_runs=d_runs or [],
@@ -259,6 +278,9 @@ def add(section, name, unit, a_runs, b_runs, c_runs=None, bar=None, higher_bette
                 minmax={k: [min(v), max(v)] for k, v in
                         (("a", a_runs), ("b", b_runs), ("c", c_runs), ("d", d_runs)) if v},
                 ratio=r, ratio_c=rc, ratio_ac=rac, ratio_d=rd,
+                ratio_of_medians=r_med, ratio_c_of_medians=rc_med, ratio_ac_of_medians=rac_med,
+                round_ratios_c=[b / c for b, c in zip(b_runs, c_runs or []) if c],
+                round_ratios_ac=[a / c for a, c in zip(a_runs, c_runs or []) if c],
                 bar=None if bar is None else (">=" if higher_better else "<=") + f" {bar}",
                 bar_a=None if bar_a is None else f">= {bar_a}",
                 meets_bar=verdict(r, bar, higher_better), meets_bar_c=verdict(rc, bar, higher_better),
@@ -284,10 +306,13 @@ def fmt(v, digits=None):
 
 
 def alternate(rounds, *runs):
-    """A B A B ... (or A B C A B C ...): one list of measurements per arm."""
+    """A B, B A, A B, ... (A B C, C B A, ...): one list of measurements per
+    arm, in round order. Every other round runs the arms in reverse, so an arm
+    is not always the one measured first (or last) after a change of pace."""
     out = [[] for _ in runs]
-    for _ in range(rounds):
-        for res, run in zip(out, runs):
+    for i in range(rounds):
+        order = list(zip(out, runs))
+        for res, run in (order if i % 2 == 0 else reversed(order)):
             res.append(run())
     return out
 
@@ -733,7 +758,8 @@ LEGEND = ("C: native stream on the host without the module; "
           "A: native stream on the host with the module loaded (capture-new-streams no); "
           "B: module stream on the host with the module (or the module case named); "
           "8.6.3: native Redis 8.6.3's own command (plain XADD on the plain rows, its IDMP/IDMPAUTO on "
-          "the others; '8.6.3 ratio' = that over its plain XADD P16, and on the flat rows its rate over its own 1-producer case). Rounds alternate C, A, B(, 8.6.3). "
+          "the others; '8.6.3 ratio' = that over its plain XADD P16, and on the flat rows its rate over its own 1-producer case). Rounds alternate C, A, B(, 8.6.3), "
+          "the order reversed every other round; B/C, A/C and B/A are the medians of the rounds' own ratios. "
           "Throughput in ops/s (higher is better), memory in bytes and times in seconds (lower is better). "
           "Scale and memory rows have no C: their A is the named baseline on the module's server. "
           "'B/C ok' and 'A/C ok': issue 13's bars.")
