@@ -13,11 +13,12 @@ def idmp_info(c):
     return {k[len("idmp_"):]: v for k, v in info.items() if k.startswith("idmp_")}
 
 
-def settled(c):
-    """INFO idmp once a background flush has freed every module stream."""
+def settled(c, streams=0):
+    """INFO idmp once a background flush has freed every module stream but
+    `streams` (up to 5 s)."""
     for _ in range(250):
         i = idmp_info(c)
-        if i["module_streams"] == 0:
+        if i["module_streams"] == streams:
             return i
         time.sleep(0.02)
     return idmp_info(c)
@@ -81,7 +82,10 @@ def test_counters_follow_the_streams(fresh):
     i = idmp_info(c)
     assert (i["module_streams"], i["iids_tracked"]) == (3, 7)
     c.execute_command("DEBUG", "RELOAD")
-    i = idmp_info(c)
+    # Valkey 8+ frees the dataset DEBUG RELOAD replaces on its lazy-free
+    # thread (lazyfree-lazy-user-flush): until it has, INFO counts the old
+    # streams too (seen as (6, 14) with the machine loaded).
+    i = settled(c, 3)
     assert (i["module_streams"], i["iids_tracked"]) == (3, 7)
     dump = c.dump("m1copy")
     c.restore("m1copy", 0, dump, replace=True)
