@@ -117,14 +117,25 @@ def test_cached_pre_checks_follow_permission_changes(mod, oracle86_srv):
     assert steps(mod, True) == steps(oracle86_srv, False)
 
 
-def db_limited_user(mod):
-    """A client of a user limited to database 0 (Valkey 9's database ACLs)
-    and an admin client; a module stream `n` of one entry."""
+def db_limited_user(mod, rules=("+@all", "~*"), db=0):
+    """An admin client and a client of user `w` (`rules`, limited to
+    database 0 by Valkey 9's database ACLs) that selected database `db`
+    before it authenticated; in database 0 a module stream `n` and a native
+    stream `nat` of one entry each."""
     admin, c = mod.raw(), mod.raw()
-    got = admin.call("ACL", "SETUSER", "w", "on", ">pw", "+@all", "~*", "db=0")
+    got = admin.call("ACL", "SETUSER", "w", "reset", "on", ">pw", *rules, "db=0")
     if isinstance(got, Err):
+        admin.close()
+        c.close()
         pytest.skip("no database ACLs on this host (Valkey 9+ has them)")
+    assert admin.call("CONFIG", "SET", "idmp.capture-new-streams", "no") == OK
+    assert isinstance(admin.call("XADD", "nat", "*", "f", "v"), bytes)
+    assert admin.call("CONFIG", "SET", "idmp.capture-new-streams", "yes") == OK
     assert isinstance(admin.call("XADD", "n", "IDMP", "p", "i", "*", "f", "v"), bytes)
+    assert admin.call("OBJECT", "ENCODING", "n") == b"raw"
+    assert admin.call("OBJECT", "ENCODING", "nat") == b"stream"
+    assert admin.call("ACL", "LOG", "RESET") == OK
+    assert c.call("SELECT", str(db)) == OK
     assert c.call("AUTH", "w", "pw") == OK
     return admin, c
 
@@ -139,11 +150,52 @@ def test_a_user_limited_to_some_databases_is_not_cached(mod):
         assert cached(admin) == before
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, not fixed: on Valkey 9 the "
-                   "module API's permission check denies a user limited to "
-                   "some databases, so the filter leaves the call unrouted "
-                   "and the host's XLEN answers WRONGTYPE on a module stream")
-def test_a_user_limited_to_some_databases_reads_a_module_stream(mod):
+def test_a_user_limited_to_some_databases_reads_and_writes_a_module_stream(mod):
+    """The module API's permission check knows no database and denies such a
+    user everything (Valkey 9.1): the host is asked instead (ACL DRYRUN in
+    the client's database). Before, the filter left the call to the host,
+    whose XLEN answered WRONGTYPE on a module stream."""
     admin, c = db_limited_user(mod)
     with admin, c:
+        first = admin.call("XRANGE", "n", "-", "+")[0][0]
         assert c.call("XLEN", "n") == 1
+        assert c.call("XLEN", "nat") == 1
+        assert c.call("TYPE", "n") == Simple(b"stream")
+        assert c.call("XADD", "n", "IDMP", "p", "i", "*", "f", "v") == first
+        fresh = c.call("XADD", "n", "IDMP", "p", "j", "*", "f", "v")
+        assert isinstance(fresh, bytes) and fresh != first
+        assert [e[0] for e in c.call("XRANGE", "n", "-", "+")] == [first, fresh]
+        assert c.call("MULTI") == OK
+        assert c.call("XLEN", "n") == Simple(b"QUEUED")
+        assert c.call("EXEC") == [2]
+        assert acl_log(admin) == []
+
+
+ALL = (["XLEN"], ["TYPE"], ["XRANGE", "-", "+"], ["XADD", "IDMP", "p", "k", "*", "f", "v"])
+
+
+@pytest.mark.parametrize("rules, db, cmds", [
+    (("+@all", "~*"), 1, ALL),  # a database the user may not use
+    (("+@all", "-xlen", "-type", "~*"), 0, ALL[:2]),  # commands it may not run
+    (("+@all", "~a*"), 0, ALL),  # keys it may not use
+])
+def test_a_user_limited_to_some_databases_is_denied_as_on_a_native_stream(mod, rules, db, cmds):
+    """Each denial of the module stream `n` is the host's own for the native
+    stream `nat`: the same reply and the same ACL LOG entry (its object the
+    key's name where the key is denied)."""
+    admin, c = db_limited_user(mod, rules, db)
+    with admin, c:
+        for cmd in cmds:
+            assert admin.call("ACL", "LOG", "RESET") == OK
+            on_module = c.call(cmd[0], "n", *cmd[1:])
+            log_module = acl_log(admin)
+            assert admin.call("ACL", "LOG", "RESET") == OK
+            native_cmd = cmd if cmd[0] != "XADD" else ["XADD", "*", "f", "v"]
+            on_native = c.call(native_cmd[0], "nat", *native_cmd[1:])
+            log_native = acl_log(admin)
+            assert isinstance(on_native, Err), (cmd, on_native)
+            assert on_module == on_native, cmd
+            for e in log_native:
+                if e[b"object"] == b"nat":
+                    e[b"object"] = b"n"
+            assert log_module == log_native, cmd

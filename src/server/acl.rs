@@ -115,6 +115,15 @@ pub fn check(
         }
         return None;
     }
+    // The API's check knows no database: it denies a user limited to some
+    // databases (Valkey 9+) every command. The host has let this module
+    // command run in the client's database; the host itself answers whether
+    // the user may run the native command there (not cached).
+    if aclcache::user_rules(&user_name, || rules_of(ctx, &user_name)).db_limited
+        && dry_run_allows(ctx, &user_name, native, argv)
+    {
+        return None;
+    }
     let fullname = if cmd_words >= 2 {
         let sub = argv
             .get(1)
@@ -253,15 +262,27 @@ pub fn denied_natively(
         return false;
     }
     let denied = natively_denied_as(fctx, argc, name);
-    if let (Some(false), Some(b)) = (denied, bit) {
-        let user_name = crate::server::api::str_bytes(name);
-        if aclcache::user_arguments_cannot_deny(user_name, || arguments_cannot_deny(ctx, user_name))
-        {
-            aclcache::remember_native(id, b);
+    let user_name = crate::server::api::str_bytes(name);
+    let rules = || aclcache::user_rules(user_name, || rules_of(ctx, user_name));
+    let denied = match (denied, bit) {
+        (Some(false), Some(b)) => {
+            if rules().args_cannot_deny {
+                aclcache::remember_native(id, b);
+            }
+            false
         }
-    }
+        // A user limited to some databases is denied everything by the
+        // API's check (it knows no database): the host is asked instead, in
+        // the client's database (ACL DRYRUN). Routed when it allows the
+        // call, the module command asks again (`check`).
+        (Some(true), _) if rules().db_limited => {
+            !dry_run_in_client_db(ctx, id, user_name, native, fctx, argc)
+        }
+        (Some(true), _) => true,
+        (Some(false), None) | (None, _) => false,
+    };
     crate::server::api::free_string(ctx, name);
-    denied == Some(true)
+    denied
 }
 
 /// Whether user `name` may not run the filtered call; `None` when the user
@@ -285,16 +306,17 @@ fn natively_denied_as(
     Some(!permitted(&user, &mut argv))
 }
 
-/// Whether no argument of a call can deny user `name` what the command
-/// alone allows, as `ACL GETUSER` describes the user: keys `~*`, databases
-/// (Valkey 9+) `alldbs`, no selectors (a selector may allow a command only
-/// for some keys), no rule with a `|` (a rule for a first argument, `+xlen|k`,
-/// allows a command only with that argument), and no field the module does
-/// not know. Asked with the filter's context: the module's own call skips
-/// its filter (`REDISMODULE_CMDFILTER_NOSELF`).
-fn arguments_cannot_deny(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> bool {
+/// The rules of user `name`, as `ACL GETUSER` describes them (nothing
+/// known when it fails). `args_cannot_deny`: no argument of a call can deny
+/// the user what the command alone allows: keys `~*`, databases (Valkey 9+)
+/// `alldbs`, no selectors (a selector may allow a command only for some
+/// keys), no rule with a `|` (a rule for a first argument, `+xlen|k`, allows
+/// a command only with that argument), and no field the module does not
+/// know. `db_limited`: a `databases` field other than `alldbs`. The
+/// module's own call skips its filter (`REDISMODULE_CMDFILTER_NOSELF`).
+fn rules_of(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> aclcache::Rules {
     let Some(reply) = acl_getuser(ctx, name) else {
-        return false;
+        return aclcache::Rules::default();
     };
     let fields: Vec<Field> = reply
         .elem()
@@ -306,7 +328,68 @@ fn arguments_cannot_deny(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> bool {
             len: v.len(),
         })
         .collect();
-    describes_command_only_rules(&fields)
+    aclcache::Rules {
+        args_cannot_deny: describes_command_only_rules(&fields),
+        db_limited: limits_databases(&fields),
+    }
+}
+
+/// Whether the `databases` field (Valkey 9+) limits the user to some
+/// databases.
+fn limits_databases(fields: &[Field]) -> bool {
+    fields
+        .iter()
+        .find(|f| f.name == b"databases")
+        .is_some_and(|f| f.text != Some(b"alldbs"))
+}
+
+/// [`dry_run_allows`] for the filtered call of client `id`, in that
+/// client's database, which the filter's context selects first; false (the
+/// call left to the host) when the client or an argument cannot be had.
+fn dry_run_in_client_db(
+    ctx: *mut raw::RedisModuleCtx,
+    id: u64,
+    user_name: &[u8],
+    native: &str,
+    fctx: *mut raw::RedisModuleCommandFilterCtx,
+    argc: c_int,
+) -> bool {
+    let Some(info) = crate::server::api::client_info(id) else {
+        return false;
+    };
+    if rm!(RedisModule_SelectDb(ctx, c_int::from(info.db))) != Some(raw::Status::Ok as c_int) {
+        return false;
+    }
+    let argv: Vec<*mut raw::RedisModuleString> = (0..argc)
+        .map(|i| rm!(RedisModule_CommandFilterArgGet(fctx, i)).unwrap_or(std::ptr::null_mut()))
+        .collect();
+    !argv.iter().any(|p| p.is_null()) && dry_run_allows(ctx, user_name, native, &argv)
+}
+
+/// Whether `ACL DRYRUN user native args...` answers OK: the host's own
+/// check of the native command with the call's arguments (`argv[1..]`),
+/// in the database of `ctx`'s client, which the call's client takes.
+fn dry_run_allows(
+    ctx: *mut raw::RedisModuleCtx,
+    user_name: &[u8],
+    native: &str,
+    argv: &[*mut raw::RedisModuleString],
+) -> bool {
+    let made = [
+        create_string(ctx, b"DRYRUN"),
+        create_string(ctx, user_name),
+        create_string(ctx, native.as_bytes()),
+    ];
+    let mut args: Vec<*mut raw::RedisModuleString> = made.to_vec();
+    args.extend(argv.iter().skip(1).copied());
+    let ok = call::call_v(ctx, "ACL", "", &mut args).is_some_and(|r| {
+        let e = r.elem();
+        e.kind() == call::REPLY_STRING && e.bytes() == b"OK"
+    });
+    for a in made {
+        crate::server::api::free_string(ctx, a);
+    }
+    ok
 }
 
 /// `ACL GETUSER name` (its argument strings freed here, so that `ctx` may be
@@ -351,7 +434,7 @@ fn describes_command_only_rules(fields: &[Field]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{describes_command_only_rules, Field};
+    use super::{describes_command_only_rules, limits_databases, Field};
 
     /// A field to change: name, text, aggregate length.
     type Change = (&'static [u8], Option<&'static [u8]>, usize);
@@ -415,5 +498,29 @@ mod tests {
         assert!(!user(&[(b"commands", Some(b"-@all +xlen|k"), 0)]));
         assert!(!user(&[(b"tenants", Some(b"all"), 0)]));
         assert!(!describes_command_only_rules(&[]));
+    }
+
+    #[test]
+    fn a_user_is_limited_to_some_databases_unless_alldbs_or_no_field() {
+        let db = |text, len| {
+            limits_databases(&[
+                Field {
+                    name: b"keys",
+                    text: Some(b"~*"),
+                    len: 0,
+                },
+                Field {
+                    name: b"databases",
+                    text,
+                    len,
+                },
+            ])
+        };
+        assert!(!db(Some(b"alldbs"), 0));
+        assert!(db(Some(b"db=0"), 0));
+        assert!(db(Some(b"db=0,1"), 0));
+        assert!(db(Some(b""), 0));
+        assert!(db(None, 2));
+        assert!(!limits_databases(&[]));
     }
 }

@@ -97,9 +97,20 @@ struct UserSlot {
     name: Vec<u8>,
     generation: u64,
     allowed: u32,
-    /// Whether no argument can deny the user what a command alone allows,
-    /// once asked.
-    args_cannot_deny: Option<bool>,
+    /// What `ACL GETUSER` says of the user's rules, once asked.
+    rules: Option<Rules>,
+}
+
+/// What the module needs to know of a user's rules beyond one command's
+/// check (`ACL GETUSER`, acl.rs).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rules {
+    /// No argument can deny the user what a command alone allows.
+    pub args_cannot_deny: bool,
+    /// The user may use some databases only (Valkey 9+): the module API's
+    /// command check, which knows no database, denies such a user every
+    /// command.
+    pub db_limited: bool,
 }
 
 thread_local! {
@@ -202,7 +213,7 @@ fn user_slot<'a>(
         name,
         generation,
         allowed: 0,
-        args_cannot_deny: None,
+        rules: None,
     };
     let at = match slots.iter().position(|s| s.name == name) {
         Some(i) => {
@@ -284,29 +295,29 @@ fn with_client_slot(client: u64, generation: u64, f: impl FnOnce(&mut Slot)) {
     })
 }
 
-/// Whether no argument can deny user `name` what a command alone allows, as `ask`
-/// (called at most once per user and generation) says.
-pub fn user_arguments_cannot_deny(name: &[u8], ask: impl FnOnce() -> bool) -> bool {
+/// The rules of user `name`, as `ask` (called at most once per user and
+/// generation) says.
+pub fn user_rules(name: &[u8], ask: impl FnOnce() -> Rules) -> Rules {
     let generation = GENERATION.load(Ordering::Relaxed);
     let known = USERS.with(|u| {
         u.borrow()
             .0
             .iter()
             .find(|s| s.name == name && s.generation == generation)
-            .and_then(|s| s.args_cannot_deny)
+            .and_then(|s| s.rules)
     });
-    if let Some(yes) = known {
-        return yes;
+    if let Some(rules) = known {
+        return rules;
     }
-    let yes = ask();
+    let rules = ask();
     USERS.with(|u| {
         let mut u = u.borrow_mut();
         let (slots, next) = &mut *u;
         if let Some(s) = user_slot(slots, next, name.to_vec(), generation) {
-            s.args_cannot_deny = Some(yes);
+            s.rules = Some(rules);
         }
     });
-    yes
+    rules
 }
 
 /// Forgets every decision.
@@ -419,19 +430,25 @@ mod tests {
     }
 
     #[test]
-    fn arguments_asked_about_once_per_user_and_generation() {
+    fn rules_asked_about_once_per_user_and_generation() {
         let asked = std::cell::Cell::new(0);
         let ask = |yes| {
             asked.set(asked.get() + 1);
-            yes
+            Rules {
+                args_cannot_deny: yes,
+                db_limited: !yes,
+            }
         };
-        assert!(user_arguments_cannot_deny(b"frank", || ask(true)));
-        assert!(user_arguments_cannot_deny(b"frank", || ask(false)));
-        assert!(!user_arguments_cannot_deny(b"gina", || ask(false)));
-        assert!(!user_arguments_cannot_deny(b"gina", || ask(true)));
+        let cannot_deny = |name: &[u8], yes| user_rules(name, || ask(yes)).args_cannot_deny;
+        assert!(cannot_deny(b"frank", true));
+        assert!(cannot_deny(b"frank", false));
+        assert!(!user_rules(b"frank", || ask(false)).db_limited);
+        assert!(!cannot_deny(b"gina", false));
+        assert!(!cannot_deny(b"gina", true));
+        assert!(user_rules(b"gina", || ask(true)).db_limited);
         assert_eq!(asked.get(), 2);
         invalidate();
-        assert!(!user_arguments_cannot_deny(b"frank", || ask(false)));
+        assert!(!cannot_deny(b"frank", false));
         assert_eq!(asked.get(), 3);
         assert_eq!(bit_of("xlen"), Some(1 << 3));
         assert_eq!(bit_of("xinfo"), None);

@@ -121,6 +121,24 @@ pub fn name_cstr(name: &[u8]) -> Cow<'static, CStr> {
     }
 }
 
+/// What the server says of client `id` (`RedisModule_GetClientInfoById`,
+/// version 1): `None` for a client it does not list by id.
+pub fn client_info(id: u64) -> Option<raw::RedisModuleClientInfo> {
+    let mut info = raw::RedisModuleClientInfo {
+        version: 1,
+        flags: 0,
+        id: 0,
+        addr: [0; 46],
+        port: 0,
+        db: 0,
+    };
+    let ci: *mut raw::RedisModuleClientInfo = &mut info;
+    // SAFETY: a version-1 client info structure, alive during the call,
+    // which the server fills (only for a client it lists by id).
+    let found = rm!(RedisModule_GetClientInfoById(ci.cast(), id));
+    (found == Some(raw::REDISMODULE_OK as i32)).then_some(info)
+}
+
 /// The server's wall clock in milliseconds.
 pub fn now_ms() -> u64 {
     rm!(RedisModule_Milliseconds()).map_or(0, |v| v.max(0) as u64)

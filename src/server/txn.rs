@@ -28,7 +28,6 @@ use std::sync::Mutex;
 
 use redis_module::raw;
 
-use crate::rm;
 use crate::server::api;
 use crate::server::call::{call_v, REPLY_STRING};
 
@@ -143,20 +142,8 @@ pub fn cron(ctx: *mut raw::RedisModuleCtx) -> bool {
 
 /// Whether client `id` exists and is in a transaction.
 fn in_multi(id: u64) -> bool {
-    let mut info = raw::RedisModuleClientInfo {
-        version: 1,
-        flags: 0,
-        id: 0,
-        addr: [0; 46],
-        port: 0,
-        db: 0,
-    };
-    let ci: *mut raw::RedisModuleClientInfo = &mut info;
-    // SAFETY: a version-1 client info structure, alive during the call,
-    // which the server fills (only for a client it lists by id).
-    let found = rm!(RedisModule_GetClientInfoById(ci.cast(), id));
-    found == Some(raw::REDISMODULE_OK as i32)
-        && info.flags & u64::from(raw::REDISMODULE_CLIENTINFO_FLAG_MULTI) != 0
+    api::client_info(id)
+        .is_some_and(|info| info.flags & u64::from(raw::REDISMODULE_CLIENTINFO_FLAG_MULTI) != 0)
 }
 
 /// Whether some client is in a transaction; `None` when CLIENT LIST fails.
