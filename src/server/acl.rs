@@ -297,13 +297,18 @@ fn natively_denied_as(
         return None;
     }
     let user = User(u);
-    let mut argv: Vec<*mut raw::RedisModuleString> = (0..argc)
-        .map(|i| rm!(RedisModule_CommandFilterArgGet(fctx, i)).unwrap_or(std::ptr::null_mut()))
-        .collect();
-    if argv.iter().any(|p| p.is_null()) {
-        return None;
-    }
+    let mut argv = filtered_args(fctx, argc)?;
     Some(!permitted(&user, &mut argv))
+}
+
+/// The filtered call's arguments; `None` if one is missing.
+fn filtered_args(
+    fctx: *mut raw::RedisModuleCommandFilterCtx,
+    argc: c_int,
+) -> Option<Vec<*mut raw::RedisModuleString>> {
+    (0..argc)
+        .map(|i| rm!(RedisModule_CommandFilterArgGet(fctx, i)).filter(|p| !p.is_null()))
+        .collect()
 }
 
 /// The rules of user `name`, as `ACL GETUSER` describes them (nothing
@@ -360,10 +365,7 @@ fn dry_run_in_client_db(
     if rm!(RedisModule_SelectDb(ctx, c_int::from(info.db))) != Some(raw::Status::Ok as c_int) {
         return false;
     }
-    let argv: Vec<*mut raw::RedisModuleString> = (0..argc)
-        .map(|i| rm!(RedisModule_CommandFilterArgGet(fctx, i)).unwrap_or(std::ptr::null_mut()))
-        .collect();
-    !argv.iter().any(|p| p.is_null()) && dry_run_allows(ctx, user_name, native, &argv)
+    filtered_args(fctx, argc).is_some_and(|argv| dry_run_allows(ctx, user_name, native, &argv))
 }
 
 /// Whether `ACL DRYRUN user native args...` answers OK: the host's own
