@@ -235,7 +235,7 @@ pub fn init_filter_check(ctx: *mut raw::RedisModuleCtx) {
 ///
 /// A full check costs about 1,800 instructions (the user looked up by name,
 /// a module user made and freed). A client allowed the command whose user
-/// no argument can deny ([`arguments_cannot_deny`]) is answered from
+/// no argument can deny ([`aclcache::Rules::args_cannot_deny`]) is answered from
 /// [`aclcache::natively_allowed`] until permissions may change.
 pub fn denied_natively(
     fctx: *mut raw::RedisModuleCommandFilterCtx,
@@ -377,29 +377,30 @@ fn dry_run_allows(
     native: &str,
     argv: &[*mut raw::RedisModuleString],
 ) -> bool {
-    let made = [
-        create_string(ctx, b"DRYRUN"),
-        create_string(ctx, user_name),
-        create_string(ctx, native.as_bytes()),
-    ];
-    let mut args: Vec<*mut raw::RedisModuleString> = made.to_vec();
-    args.extend(argv.iter().skip(1).copied());
-    let ok = call::call_v(ctx, "ACL", "", &mut args).is_some_and(|r| {
+    let rest = argv.get(1..).unwrap_or_default();
+    acl_call(ctx, &[b"DRYRUN", user_name, native.as_bytes()], rest).is_some_and(|r| {
         let e = r.elem();
         e.kind() == call::REPLY_STRING && e.bytes() == b"OK"
-    });
-    for a in made {
-        crate::server::api::free_string(ctx, a);
-    }
-    ok
+    })
 }
 
-/// `ACL GETUSER name` (its argument strings freed here, so that `ctx` may be
-/// one without automatic memory).
+/// `ACL GETUSER name`.
 fn acl_getuser(ctx: *mut raw::RedisModuleCtx, name: &[u8]) -> Option<call::CallReply> {
-    let mut args = [create_string(ctx, b"GETUSER"), create_string(ctx, name)];
+    acl_call(ctx, &[b"GETUSER", name], &[])
+}
+
+/// `ACL words... rest...`: `words` made into strings and freed here (so that
+/// `ctx` may be one without automatic memory), `rest` the caller's strings.
+fn acl_call(
+    ctx: *mut raw::RedisModuleCtx,
+    words: &[&[u8]],
+    rest: &[*mut raw::RedisModuleString],
+) -> Option<call::CallReply> {
+    let made: Vec<*mut raw::RedisModuleString> =
+        words.iter().map(|w| create_string(ctx, w)).collect();
+    let mut args: Vec<*mut raw::RedisModuleString> = made.iter().chain(rest).copied().collect();
     let reply = call::call_v(ctx, "ACL", "", &mut args);
-    for a in args {
+    for a in made {
         crate::server::api::free_string(ctx, a);
     }
     reply
@@ -413,8 +414,8 @@ struct Field<'a> {
     len: usize,
 }
 
-/// The decision of [`arguments_cannot_deny`] on the fields of an `ACL
-/// GETUSER` reply.
+/// [`aclcache::Rules::args_cannot_deny`], decided on the fields of an `ACL
+/// GETUSER` reply ([`rules_of`]).
 fn describes_command_only_rules(fields: &[Field]) -> bool {
     const KNOWN: &[&[u8]] = &[
         b"flags",

@@ -32,7 +32,7 @@ use crate::server::api;
 use crate::server::call::{call_v, REPLY_STRING};
 
 // The flags are read and written on the main thread only (the filter, the
-// cron, INFO): relaxed stores, no locked instruction per MULTI.
+// cron, INFO): relaxed, no locked instruction per MULTI.
 
 /// Some client may be queueing.
 static ANY: AtomicBool = AtomicBool::new(false);
@@ -70,13 +70,13 @@ pub fn saw_multi(client: u64) {
 
 /// Whether any client may be queueing.
 pub fn any() -> bool {
-    ANY.load(Ordering::SeqCst)
+    ANY.load(Ordering::Relaxed)
 }
 
 /// Whether every client's commands are routed (a transaction the filter
 /// could not attribute), for INFO.
 pub fn all() -> bool {
-    UNNAMED.load(Ordering::SeqCst)
+    UNNAMED.load(Ordering::Relaxed)
 }
 
 /// How many clients are listed one by one, for INFO.
@@ -107,7 +107,7 @@ const MAX_WAIT: u32 = 64;
 /// One cron tick (only while [`any`]): looks at the clients that may be
 /// queueing. True when none may be any more.
 pub fn cron(ctx: *mut raw::RedisModuleCtx) -> bool {
-    if UNNAMED.load(Ordering::SeqCst) {
+    if UNNAMED.load(Ordering::Relaxed) {
         let waited = WAITED.fetch_add(1, Ordering::Relaxed) + 1;
         if waited < WAIT.load(Ordering::Relaxed) {
             return false;
@@ -125,8 +125,8 @@ pub fn cron(ctx: *mut raw::RedisModuleCtx) -> bool {
         if let Ok(mut list) = CLIENTS.lock() {
             list.clear();
         }
-        UNNAMED.store(false, Ordering::SeqCst);
-        ANY.store(false, Ordering::SeqCst);
+        UNNAMED.store(false, Ordering::Relaxed);
+        ANY.store(false, Ordering::Relaxed);
         return true;
     }
     let Ok(mut list) = CLIENTS.lock() else {
@@ -134,7 +134,7 @@ pub fn cron(ctx: *mut raw::RedisModuleCtx) -> bool {
     };
     list.retain(|&id| in_multi(id));
     if list.is_empty() {
-        ANY.store(false, Ordering::SeqCst);
+        ANY.store(false, Ordering::Relaxed);
         return true;
     }
     false
