@@ -77,7 +77,9 @@ fn permitted(user: &User, argv: &mut [*mut raw::RedisModuleString]) -> bool {
 /// Checks the command `native` (e.g. "xadd"; with `cmd_words` 2 the
 /// subcommand in argv\[1\] too, as in `XINFO STREAM`) against the caller's
 /// ACL. Keys need no check here: the server has checked them against the
-/// module command, whose key specs are the native command's. Returns the
+/// module command, whose key specs are the native command's (the name
+/// alone is asked, and remembered; only a denied one is asked again with
+/// the whole call, for a rule for a first argument). Returns the
 /// NOPERM error to answer, or `None` when the call is allowed. `flags`:
 /// the context flags of `ctx`.
 pub fn check(
@@ -114,6 +116,16 @@ pub fn check(
             aclcache::remember(k);
         }
         return None;
+    }
+    // A rule for the first argument (`-xlen +xlen|k`) allows the command
+    // only with that argument, which the name alone does not carry: the
+    // host is asked again with the whole call, as it checks its own command
+    // (keys too; the server has checked the same ones). Not cached.
+    if cmd_words == 1 && argv.len() > 1 {
+        cmd.extend_from_slice(&argv[1..]);
+        if permitted(&user, &mut cmd) {
+            return None;
+        }
     }
     // The API's check knows no database: it denies a user limited to some
     // databases (Valkey 9+) every command. The host has let this module
