@@ -65,8 +65,8 @@ pub struct XclaimEffect<'a> {
     pub delivery_time: u64,
     /// `RETRYCOUNT`: the delivery count.
     pub delivery_count: u64,
-    /// `LASTID`: the group's last-delivered ID once this entry is
-    /// delivered (a read's new entry: that entry's own ID).
+    /// `LASTID`: the group's last-delivered ID (for a read, from before
+    /// the read, as 8.6.3 sends it).
     pub last_id: StreamId,
 }
 

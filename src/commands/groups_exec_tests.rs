@@ -101,7 +101,7 @@ fn xreadgroup_propagates_claims_and_group_id() {
         repl(&fx),
         vec![
             "idmp.xgroup CREATECONSUMER s g c",
-            "idmp.xclaim s g c 0 1-1 TIME 2000 RETRYCOUNT 1 FORCE JUSTID LASTID 1-1",
+            "idmp.xclaim s g c 0 1-1 TIME 2000 RETRYCOUNT 1 FORCE JUSTID LASTID 0-0",
             "idmp.xgroup SETID s g 1-1 ENTRIESREAD 1",
         ]
     );

@@ -5,7 +5,8 @@
 //!
 //! Propagation (exact effects, under module names):
 //! * every entry delivered with a PEL entry: `idmp.xclaim key group consumer
-//!   0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last` (as 7.0);
+//!   0 id TIME t RETRYCOUNT n FORCE JUSTID LASTID last`, `last` the group's
+//!   last ID from before the read (as 8.6.3; 7.0 sends it after each entry);
 //! * a read that moved the group: `idmp.xgroup SETID key group last
 //!   ENTRIESREAD n` (7.0 does this for NOACK only and lets XCLAIM's LASTID
 //!   carry the last ID otherwise, which leaves a replica's `entries_read`
@@ -143,6 +144,10 @@ pub fn serve_group<'a>(
             propagate_xclaim(&mut fx, key, group, consumer, *id, n, last);
         }
     }
+    // Every XCLAIM carries the group's last ID from before the read, as
+    // 8.6.3's `streamReplyWithRange` makes it once (7.0: after each entry);
+    // the SETID after them moves a replica's group.
+    let last_before = g.last_id;
     let mut propagate_last_id = false;
     for e in &entries {
         let id = e.id();
@@ -163,9 +168,8 @@ pub fn serve_group<'a>(
             reply_entry(reply, e);
         }
         if !o.noack {
-            let last = g.last_id;
             if let Some(n) = g.deliver(id, consumer, now) {
-                propagate_xclaim(&mut fx, key, group, consumer, id, n, last);
+                propagate_xclaim(&mut fx, key, group, consumer, id, n, last_before);
             }
         }
     }
