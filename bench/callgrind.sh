@@ -72,6 +72,7 @@ for w in $W; do
       xrange) run_case $arm $w "del s" "xadd s * f v" -- XRANGE s - + COUNT 10 ;;
       xread) run_case $arm $w "del s" "xadd s * f v" -- XREAD COUNT 10 STREAMS s 0 ;;
       get) run_case $arm $w "set k v" -- GET k ;;
+      set) run_case $arm $w "set k v" -- SET k 'v__rand_int__' ;;
       # SET with EX (an `expire` key event) and DEL of a string, on a server
       # holding a module stream: what a key-event subscription costs others.
       setex) run_case $arm $w "del s" "xadd s * f v" -- SET 'k:__rand_int__' v EX 1000 ;;
