@@ -124,10 +124,13 @@ pub fn serve_group<'a>(
         .take(limit.saturating_sub(claims.len()))
         .collect();
     let with_meta = o.claim.is_some();
+    // Every XCLAIM carries the group's last ID from before the read, as
+    // 8.6.3's `streamReplyWithRange` makes it once (7.0: after each entry);
+    // the SETID after them moves a replica's group.
+    let last_before = g.last_id;
     reply.array(claims.len() + entries.len());
     for (id, idle) in &claims {
         let before = g.nack(*id).map_or(0, |n| n.delivery_count);
-        let last = g.last_id;
         let Some(e) = store.get(*id) else {
             continue;
         };
@@ -141,13 +144,9 @@ pub fn serve_group<'a>(
         reply.int(ms(*idle));
         reply.int(ms(before));
         if let Some(n) = g.claim(*id, consumer, now, None, true) {
-            propagate_xclaim(&mut fx, key, group, consumer, *id, n, last);
+            propagate_xclaim(&mut fx, key, group, consumer, *id, n, last_before);
         }
     }
-    // Every XCLAIM carries the group's last ID from before the read, as
-    // 8.6.3's `streamReplyWithRange` makes it once (7.0: after each entry);
-    // the SETID after them moves a replica's group.
-    let last_before = g.last_id;
     let mut propagate_last_id = false;
     for e in &entries {
         let id = e.id();
