@@ -78,8 +78,8 @@ fn permitted(user: &User, argv: &mut [*mut raw::RedisModuleString]) -> bool {
 /// subcommand in argv\[1\] too, as in `XINFO STREAM`) against the caller's
 /// ACL. Keys need no check here: the server has checked them against the
 /// module command, whose key specs are the native command's (the name
-/// alone is asked, and remembered; only a denied one is asked again with
-/// the whole call, for a rule for a first argument). Returns the
+/// alone is asked, and remembered; a denied one is asked again with the
+/// whole call, for a rule for a first argument or a database). Returns the
 /// NOPERM error to answer, or `None` when the call is allowed. `flags`:
 /// the context flags of `ctx`.
 pub fn check(
@@ -117,23 +117,26 @@ pub fn check(
         }
         return None;
     }
-    // A rule for the first argument (`-xlen +xlen|k`) allows the command
-    // only with that argument, which the name alone does not carry: the
-    // host is asked again with the whole call, as it checks its own command
-    // (keys too; the server has checked the same ones). Not cached.
-    if cmd_words == 1 && argv.len() > 1 {
-        cmd.extend_from_slice(&argv[1..]);
-        if permitted(&user, &mut cmd) {
-            return None;
-        }
-    }
-    // The API's check knows no database: it denies a user limited to some
-    // databases (Valkey 9+) every command. The host has let this module
-    // command run in the client's database; the host itself answers whether
-    // the user may run the native command there (not cached).
-    if aclcache::user_rules(&user_name, || rules_of(ctx, &user_name)).db_limited
-        && dry_run_allows(ctx, &user_name, native, argv)
-    {
+    // Denied by its name: the host's own check of the whole call decides
+    // (not cached).
+    // - A user limited to some databases (Valkey 9+) is denied every
+    //   command by the API's check, which knows no database. The host has
+    //   let this module command run in the client's database: `ACL DRYRUN`
+    //   there.
+    // - Otherwise the API's check with the call's arguments: a rule for the
+    //   first argument (`-xlen +xlen|k`) allows the command only with that
+    //   argument, which the name alone does not carry (keys are checked
+    //   too; the server has checked the same ones).
+    let whole_call_allowed =
+        if aclcache::user_rules(&user_name, || rules_of(ctx, &user_name)).db_limited {
+            dry_run_allows(ctx, &user_name, native, argv)
+        } else if cmd_words == 1 && argv.len() > 1 {
+            cmd.extend_from_slice(&argv[1..]);
+            permitted(&user, &mut cmd)
+        } else {
+            false
+        };
+    if whole_call_allowed {
         return None;
     }
     let fullname = if cmd_words >= 2 {
